@@ -1,0 +1,116 @@
+"""What a brain produces, what it is given, and the interface every brain implements.
+
+A :class:`Brain` turns a :class:`TurnContext` into a stream of :data:`AgentEvent` values.
+The turn runner (``agent/turn.py``) owns everything around it: speech hygiene, fillers,
+rule-based escalation, frames, staleness and the event log. Brains never see the socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from voiceops.agent.clock import CallerClock
+    from voiceops.agent.profile import AgentProfile
+    from voiceops.agent.state import CallState
+    from voiceops.retell.messages import CallObject, TranscriptEntry, Utterance
+    from voiceops.tools.ports import ToolBox
+
+
+@dataclass(frozen=True, slots=True)
+class TextChunk:
+    """Text meant to be spoken (raw: the turn runner cleans it for TTS)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStarted:
+    tool_call_id: str
+    name: str
+    arguments: str
+    """The arguments as a JSON string, exactly as the model produced them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFinished:
+    tool_call_id: str
+    name: str
+    content: str
+    successful: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Cold-transfer the caller to ``number`` after speaking ``message``."""
+
+    number: str
+    message: str
+    reason: str
+    priority: Literal["low", "medium", "high"] = "medium"
+    trigger: str = "model"
+    """What decided it: ``model`` (the escalate tool), ``phrase``, ``frustration``, ``loop``."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndCall:
+    """Hang up after speaking ``message`` (a goodbye; never empty)."""
+
+    message: str
+
+
+AgentEvent = TextChunk | ToolStarted | ToolFinished | Transfer | EndCall
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationTrigger:
+    """A rule (not the model) decided the caller wants or needs a human."""
+
+    reason: str
+    trigger: Literal["phrase", "frustration", "loop", "model", "flow"]
+    priority: Literal["low", "medium", "high"] = "medium"
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class TurnContext:
+    """Everything a brain may use to answer one ``response_required``/``reminder_required``."""
+
+    call_id: str
+    response_id: int
+    kind: Literal["response", "reminder"]
+    transcript: Sequence[Utterance]
+    transcript_with_tool_calls: Sequence[TranscriptEntry] | None
+    call: CallObject | None
+    profile: AgentProfile
+    clock: CallerClock
+    state: CallState
+    tools: ToolBox
+    is_current: Callable[[], bool]
+    """False once a newer request superseded this turn; side effects must check it."""
+    escalation: EscalationTrigger | None = None
+    """Set when a rule fired but no transfer is possible (after hours / no number)."""
+    fallback_reason: str | None = None
+    """Set when the flow brain answers because the LLM failed (``timeout``, ``http_5xx``...)."""
+    history_hint: list[str] = field(default_factory=list)
+
+    @property
+    def last_user_text(self) -> str:
+        """The newest caller utterance, or ``""`` (the transcript may be empty)."""
+        for utterance in reversed(self.transcript):
+            if utterance.role == "user":
+                return utterance.content
+        return ""
+
+
+class Brain(Protocol):
+    """A source of agent events. Implementations: ``llm`` and ``flow``."""
+
+    name: str
+
+    def stream(self, ctx: TurnContext) -> AsyncIterator[AgentEvent]:
+        """Yield events for one turn. Cancellation (a superseded turn) must stop all work,
+        including any upstream HTTP stream, promptly."""
+        ...

@@ -1,0 +1,228 @@
+"""The agent profile: everything that describes one business's phone agent.
+
+A profile is a typed, serialisable value (pydantic). It is loaded from YAML for ``serve``;
+the database keeps its versions. Templates in it (greeting, voice prompt) use ``{{ var }}``
+placeholders rendered by the sandboxed Jinja2 environment in ``agent/prompts.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from voiceops.errors import ConfigError
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_INTERVAL = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Interval(_Model):
+    """An opening interval in the business's local time, ``start`` < ``end``."""
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.start >= self.end:
+            raise ValueError(f"interval start {self.start} is not before end {self.end}")
+        return self
+
+
+class Service(_Model):
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    """Other words callers use for it ("trim", "cut"); matched case-insensitively."""
+    duration_min: int = Field(gt=0, le=24 * 60)
+    price: Decimal = Field(ge=0)
+    description: str = ""
+
+
+class FaqEntry(_Model):
+    keywords: list[str]
+    """Any of these words or phrases in the caller's words selects this answer."""
+    answer: str
+
+
+class TransferConfig(_Model):
+    default: str | None = None
+    """E.164 number of the front desk; ``None`` means escalations become callback requests."""
+    by_reason: dict[str, str] = Field(default_factory=dict)
+    """Reason keyword (e.g. ``billing``) to E.164 number."""
+    show_transferee_as_caller: bool = False
+
+    @field_validator("default")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not _E164.match(value):
+            raise ValueError(f"transfer number {value!r} is not E.164 (+countrycode...)")
+        return value
+
+    @field_validator("by_reason")
+    @classmethod
+    def _e164_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for reason, number in value.items():
+            if not _E164.match(number):
+                raise ValueError(f"transfer number for {reason!r} is not E.164: {number!r}")
+        return value
+
+    def number_for(self, reason: str) -> str | None:
+        lowered = reason.lower()
+        for key, number in self.by_reason.items():
+            if key.lower() in lowered:
+                return number
+        return self.default
+
+
+class EscalationRules(_Model):
+    trigger_phrases: list[str] = Field(
+        default_factory=lambda: [
+            "manager",
+            "human",
+            "real person",
+            "representative",
+            "operator",
+            "someone else",
+            "speak to a person",
+            "talk to a person",
+            "supervisor",
+        ]
+    )
+    frustration_phrases: list[str] = Field(
+        default_factory=lambda: [
+            "this is ridiculous",
+            "useless",
+            "you're not listening",
+            "you are not listening",
+            "not helpful",
+            "stupid",
+            "waste of time",
+            "fed up",
+        ]
+    )
+    frustration_threshold: int = Field(default=3, ge=1)
+    """Frustration score (negations, anger words, profanity) that triggers a handoff."""
+    loop_turns: int = Field(default=3, ge=2)
+    """The agent saying the same thing this many turns running counts as a loop."""
+    default_priority: Literal["low", "medium", "high"] = "medium"
+
+
+class BookingPolicy(_Model):
+    slot_step_min: int = Field(default=30, gt=0)
+    horizon_days: int = Field(default=60, gt=0)
+    min_notice_min: int = Field(default=60, ge=0)
+    max_offers: int = Field(default=3, gt=0)
+
+
+class LLMSettings(_Model):
+    model: str = "gpt-4o-mini"
+    temperature: float = Field(default=0.4, ge=0, le=2)
+    max_tokens: int = Field(default=300, gt=0)
+
+
+class AgentProfile(_Model):
+    """One business's agent. ``version`` is assigned by the store when a profile is saved."""
+
+    version: int = 1
+    business_name: str
+    agent_name: str
+    business_zone: str
+    business_phone: str | None = None
+    address: str | None = None
+    opening_hours: dict[Weekday, list[Interval]]
+    closed_dates: list[date] = Field(default_factory=list)
+    services: list[Service]
+    transfer: TransferConfig = Field(default_factory=TransferConfig)
+    escalation: EscalationRules = Field(default_factory=EscalationRules)
+    booking: BookingPolicy = Field(default_factory=BookingPolicy)
+    fillers: list[str] = Field(
+        default_factory=lambda: [
+            "One moment, let me check.",
+            "Let me look that up for you.",
+            "Just a second.",
+            "Bear with me a moment.",
+        ]
+    )
+    faq: list[FaqEntry] = Field(default_factory=list)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    greeting: str = (
+        "Thanks for calling {{ business_name }}, this is {{ agent_name }}. How can I help?"
+    )
+    greeting_named: str = (
+        "Hi {{ caller_name }}, thanks for calling {{ business_name }}, this is {{ agent_name }}."
+        " How can I help?"
+    )
+    prompt_template: str | None = None
+    """Voice prompt; ``None`` uses the default in ``agent/prompts.py``."""
+
+    @field_validator("business_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("opening_hours", mode="before")
+    @classmethod
+    def _parse_hours(cls, value: object) -> object:
+        """Accept ``mon: ["09:00-17:00"]`` as well as explicit interval objects."""
+        if not isinstance(value, dict):
+            return value
+        parsed: dict[str, object] = {}
+        for day, intervals in value.items():
+            items = intervals if isinstance(intervals, list) else [intervals]
+            out: list[object] = []
+            for item in items:
+                if isinstance(item, str):
+                    match = _INTERVAL.match(item.strip())
+                    if not match:
+                        raise ValueError(f"opening hours {item!r} must look like 09:00-17:30")
+                    h1, m1, h2, m2 = (int(g) for g in match.groups())
+                    out.append({"start": time(h1, m1), "end": time(h2, m2)})
+                else:
+                    out.append(item)
+            parsed[str(day).lower()[:3]] = out
+        return parsed
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.business_zone)
+
+    def service(self, name: str) -> Service | None:
+        """The service called ``name`` or one of its aliases (case-insensitive)."""
+        wanted = name.strip().lower()
+        for service in self.services:
+            if wanted == service.name.lower() or wanted in (a.lower() for a in service.aliases):
+                return service
+        return None
+
+
+def load_profile(path: Path) -> AgentProfile:
+    """Read and validate a profile YAML file; errors name the file and the field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"profile {path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"profile {path} must be a mapping at the top level")
+    try:
+        return AgentProfile.model_validate(raw)
+    except ValueError as exc:
+        raise ConfigError(f"profile {path} is invalid: {exc}") from exc

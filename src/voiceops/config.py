@@ -1,0 +1,113 @@
+"""Typed settings, read once from the environment (prefix ``VOICEOPS_``) and passed down.
+
+Nothing in the package reads the environment anywhere else. Tests build a ``Settings`` with
+explicit arguments and hand it to the app factory; there is no module-level instance.
+Secrets are ``SecretStr`` so that a ``repr`` or a log line never shows them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PROFILE = Path(__file__).parent / "profiles" / "demo.yaml"
+
+
+class Settings(BaseSettings):
+    """Every knob of a voiceops process. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VOICEOPS_", env_file=None, extra="ignore", populate_by_name=True
+    )
+
+    # --- server -------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "info"
+
+    # --- brain --------------------------------------------------------------------------
+    brain: Literal["auto", "llm", "flow"] = "auto"
+    """``auto`` picks ``llm`` when an LLM key or base URL is set, else the offline ``flow``."""
+    llm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("VOICEOPS_LLM_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("VOICEOPS_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str | None = None
+    """Overrides the profile's model when set."""
+    llm_connect_timeout_s: float = 2.0
+    llm_first_token_timeout_s: float = 4.0
+    llm_turn_timeout_s: float = 30.0
+    llm_max_tool_rounds: int = 4
+    fallback_deadline_ms: int = 2500
+    """Hard deadline for the LLM's first speakable text; past it the flow brain answers."""
+
+    # --- agent profile and voice behaviour ----------------------------------------------
+    profile_path: Path = DEFAULT_PROFILE
+    speak_first: bool = True
+    """Send the profile's greeting as the begin message; ``False`` waits for the caller."""
+    filler_deadline_ms: int = 600
+    filler_max_per_call: int = 4
+
+    # --- Retell socket ------------------------------------------------------------------
+    ws_secret: SecretStr | None = None
+    """Shared secret Retell must present as ``?secret=`` or as a path segment."""
+    ws_allow_ips: list[str] = Field(default_factory=list)
+    """Optional allowlist of client addresses or CIDR ranges (e.g. Retell's 100.20.5.228)."""
+    trust_forwarded_for: bool = False
+    """Take the client address from X-Forwarded-For (only behind a trusted proxy)."""
+    max_frame_bytes: int = 1_048_576
+    call_resume_window_s: float = 600.0
+    """A reconnect for a call seen this recently resumes its state instead of greeting again."""
+
+    # --- storage ------------------------------------------------------------------------
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./voiceops.db",
+        validation_alias=AliasChoices("VOICEOPS_DATABASE_URL", "DATABASE_URL"),
+    )
+    migrate_on_start: bool = True
+    event_queue_size: int = 20_000
+    event_batch_size: int = 500
+    event_flush_interval_ms: int = 100
+    journal_path: Path = Path("./voiceops-journal.jsonl")
+    retention_days: int = 90
+
+    # --- webhooks -----------------------------------------------------------------------
+    retell_api_key: SecretStr | None = None
+    """The Retell API key with the webhook badge; it signs ``x-retell-signature``."""
+    webhook_max_body_bytes: int = 1_048_576
+    webhook_tolerance_ms: int = 300_000
+
+    @field_validator("ws_allow_ips", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept the plain URLs people paste (postgres://, postgresql://, sqlite://)."""
+        for plain, asyncified in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("sqlite:///", "sqlite+aiosqlite:///"),
+        ):
+            if value.startswith(plain):
+                return asyncified + value[len(plain) :]
+        return value
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.llm_api_key is not None or self.llm_base_url is not None
+
+    @property
+    def effective_brain(self) -> Literal["llm", "flow"]:
+        if self.brain == "auto":
+            return "llm" if self.llm_configured else "flow"
+        return self.brain

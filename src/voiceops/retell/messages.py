@@ -1,0 +1,283 @@
+"""Typed Retell custom-LLM WebSocket frames, both directions.
+
+Implements sections 3 (Retell -> us, discriminated on ``interaction_type``) and 4 (us ->
+Retell, discriminated on ``response_type``) of ``reference/retell-protocol.md``.
+
+Inbound parsing is one pydantic pass over the raw text. Unknown extra fields are ignored
+(section 2.2); an unknown ``interaction_type`` becomes an explicit :class:`UnknownInbound`
+value, never ``None``. Outbound frames always carry ``response_type``, use strict JSON types
+and omit absent optional fields instead of sending ``null`` (section 4.3 rule 1).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+)
+
+from voiceops.errors import FrameTooLarge, MalformedFrame
+
+# --------------------------------------------------------------------------------------
+# shared sub-objects (section 3.0)
+
+
+class _Inbound(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Word(_Inbound):
+    word: str
+    start: float
+    end: float
+
+
+class Utterance(_Inbound):
+    """One transcript line. ``role`` is ``agent`` or ``user`` (anything else: not agent)."""
+
+    role: str
+    content: str
+    words: list[Word] = Field(default_factory=list)
+
+
+class TranscriptEntry(_Inbound):
+    """An entry of ``transcript_with_tool_calls``; a union on ``role`` kept as one loose type.
+
+    Utterances carry ``content``; ``tool_call_invocation`` carries ``tool_call_id``, ``name``
+    and ``arguments`` (a JSON string); ``tool_call_result`` carries ``tool_call_id``,
+    ``content`` and maybe ``successful``; ``dtmf`` carries ``digit``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    role: str
+    content: str | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    successful: bool | None = None
+    digit: str | None = None
+
+
+class CallObject(BaseModel):
+    """The call object of ``call_details`` (section 3.2) and webhooks (section 8.3).
+
+    Only the fields voiceops reads are typed; the rest is kept as extra.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    call_id: str | None = None
+    agent_id: str | None = None
+    agent_version: int | None = None
+    call_type: str | None = None
+    call_status: str | None = None
+    direction: str | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    metadata: dict[str, Any] | None = None
+    retell_llm_dynamic_variables: dict[str, Any] | None = None
+
+
+# --------------------------------------------------------------------------------------
+# Retell -> us (section 3)
+
+
+class PingPongIn(_Inbound):
+    interaction_type: Literal["ping_pong"]
+    timestamp: int
+
+
+class CallDetails(_Inbound):
+    interaction_type: Literal["call_details"]
+    call: CallObject
+
+
+class UpdateOnly(_Inbound):
+    interaction_type: Literal["update_only"]
+    transcript: list[Utterance]
+    transcript_with_tool_calls: list[TranscriptEntry] | None = None
+    turntaking: Literal["agent_turn", "user_turn"] | None = None
+
+
+class ResponseRequired(_Inbound):
+    interaction_type: Literal["response_required"]
+    response_id: Annotated[int, Field(strict=True, ge=0)]
+    transcript: list[Utterance]
+    transcript_with_tool_calls: list[TranscriptEntry] | None = None
+
+
+class ReminderRequired(_Inbound):
+    interaction_type: Literal["reminder_required"]
+    response_id: Annotated[int, Field(strict=True, ge=0)]
+    transcript: list[Utterance]
+    transcript_with_tool_calls: list[TranscriptEntry] | None = None
+
+
+class UnknownInbound(BaseModel):
+    """A frame whose ``interaction_type`` voiceops does not know. Logged and counted."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    interaction_type: str | None = None
+
+
+def _inbound_tag(value: Any) -> str:
+    kind = value.get("interaction_type") if isinstance(value, dict) else None
+    return kind if kind in _KNOWN_INBOUND else "unknown"
+
+
+_KNOWN_INBOUND = frozenset(
+    {"ping_pong", "call_details", "update_only", "response_required", "reminder_required"}
+)
+
+Inbound = Annotated[
+    Annotated[PingPongIn, Tag("ping_pong")]
+    | Annotated[CallDetails, Tag("call_details")]
+    | Annotated[UpdateOnly, Tag("update_only")]
+    | Annotated[ResponseRequired, Tag("response_required")]
+    | Annotated[ReminderRequired, Tag("reminder_required")]
+    | Annotated[UnknownInbound, Tag("unknown")],
+    Discriminator(_inbound_tag),
+]
+TurnRequest = ResponseRequired | ReminderRequired
+
+_INBOUND = TypeAdapter(Inbound)
+
+
+def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
+    """Parse one text frame from Retell.
+
+    Raises :class:`FrameTooLarge` over ``max_bytes`` and :class:`MalformedFrame` for
+    anything that is not a JSON object of a known shape. The message of a
+    ``MalformedFrame`` is short and never contains the frame itself.
+    """
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
+    if size > max_bytes:
+        raise FrameTooLarge(f"frame of {size} bytes exceeds the {max_bytes}-byte bound")
+    try:
+        return _INBOUND.validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise MalformedFrame(f"{first.get('type')} at {where or 'frame'}: {first['msg']}") from None
+
+
+# --------------------------------------------------------------------------------------
+# us -> Retell (section 4)
+
+
+class _Outbound(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    def to_json(self) -> str:
+        """Compact JSON, absent optional fields omitted (never ``null``)."""
+        return self.model_dump_json(exclude_none=True)
+
+
+class ConfigBody(_Outbound):
+    auto_reconnect: bool | None = None
+    call_details: bool | None = None
+    transcript_with_tool_calls: bool | None = None
+
+
+class ConfigOut(_Outbound):
+    response_type: Literal["config"] = "config"
+    config: ConfigBody
+
+
+class PingPongOut(_Outbound):
+    response_type: Literal["ping_pong"] = "ping_pong"
+    timestamp: int
+
+
+class ResponseOut(_Outbound):
+    response_type: Literal["response"] = "response"
+    response_id: int
+    content: str
+    content_complete: bool
+    end_call: bool | None = None
+    transfer_number: str | None = None
+    show_transferee_as_caller: bool | None = None
+    no_interruption_allowed: bool | None = None
+    digit_to_press: str | None = None
+
+
+class AgentInterruptOut(_Outbound):
+    response_type: Literal["agent_interrupt"] = "agent_interrupt"
+    interrupt_id: int
+    content: str
+    content_complete: bool
+    no_interruption_allowed: bool | None = None
+    end_call: bool | None = None
+    transfer_number: str | None = None
+    digit_to_press: str | None = None
+
+
+class AgentConfig(_Outbound):
+    responsiveness: float | None = None
+    interruption_sensitivity: float | None = None
+    reminder_trigger_ms: int | None = None
+    reminder_max_count: int | None = None
+
+
+class UpdateAgentOut(_Outbound):
+    response_type: Literal["update_agent"] = "update_agent"
+    agent_config: AgentConfig
+
+
+class ToolCallInvocationOut(_Outbound):
+    response_type: Literal["tool_call_invocation"] = "tool_call_invocation"
+    tool_call_id: str
+    name: str
+    arguments: str
+
+
+class ToolCallResultOut(_Outbound):
+    response_type: Literal["tool_call_result"] = "tool_call_result"
+    tool_call_id: str
+    content: str
+    successful: bool | None = None
+
+
+class MetadataOut(_Outbound):
+    response_type: Literal["metadata"] = "metadata"
+    metadata: dict[str, Any]
+
+
+Outbound = (
+    ConfigOut
+    | PingPongOut
+    | ResponseOut
+    | AgentInterruptOut
+    | UpdateAgentOut
+    | ToolCallInvocationOut
+    | ToolCallResultOut
+    | MetadataOut
+)
+
+_OUTBOUND = TypeAdapter(
+    Annotated[
+        ConfigOut
+        | PingPongOut
+        | ResponseOut
+        | AgentInterruptOut
+        | UpdateAgentOut
+        | ToolCallInvocationOut
+        | ToolCallResultOut
+        | MetadataOut,
+        Field(discriminator="response_type"),
+    ]
+)
+
+
+def parse_outbound(data: str | bytes) -> Outbound:
+    """Parse a frame we send (used by the fake Retell peer, the evals and the tests)."""
+    return _OUTBOUND.validate_json(data)
