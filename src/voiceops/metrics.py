@@ -1,0 +1,87 @@
+"""Prometheus metrics of one voiceops process, on a registry of its own.
+
+One :class:`Metrics` is built by the app factory and passed to whoever counts; there is no
+global registry, so several apps (tests) can live in one process. ``/metrics`` serves it.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+# Buckets for per-turn stages: the server's own share is milliseconds, the LLM's is seconds.
+_FAST = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.turn_first_chunk = Histogram(
+            "voiceops_turn_first_chunk_seconds",
+            "Turn request received to first speakable response chunk sent.",
+            registry=r,
+            buckets=_FAST,
+        )
+        self.llm_first_token = Histogram(
+            "voiceops_llm_first_token_seconds",
+            "LLM request sent to first streamed token.",
+            registry=r,
+            buckets=_FAST,
+        )
+        self.tool_seconds = Histogram(
+            "voiceops_tool_seconds", "Tool run time.", ["tool"], registry=r, buckets=_FAST
+        )
+        self.turn_seconds = Histogram(
+            "voiceops_turn_seconds",
+            "Turn request received to content_complete sent.",
+            registry=r,
+            buckets=_FAST,
+        )
+        self.live_calls = Gauge("voiceops_live_calls", "Open Retell sockets.", registry=r)
+        self.turns = Counter("voiceops_turns", "Turns started.", ["kind"], registry=r)
+        self.turns_superseded = Counter(
+            "voiceops_turns_superseded", "Turns cancelled by a newer response_id.", registry=r
+        )
+        self.fillers = Counter("voiceops_fillers", "Holding lines spoken.", registry=r)
+        self.escalations = Counter(
+            "voiceops_escalations", "Escalations to a human.", ["trigger", "outcome"], registry=r
+        )
+        self.fallbacks = Counter(
+            "voiceops_fallbacks",
+            "Turns answered by the flow brain after an LLM failure.",
+            ["reason"],
+            registry=r,
+        )
+        self.llm_errors = Counter(
+            "voiceops_llm_errors", "LLM failures by kind.", ["kind"], registry=r
+        )
+        self.bad_frames = Counter(
+            "voiceops_bad_frames", "Inbound frames refused or not understood.", ["kind"], registry=r
+        )
+        self.ws_connections = Counter(
+            "voiceops_ws_connections", "Retell socket connections.", ["outcome"], registry=r
+        )
+        self.pings = Counter("voiceops_ping_pongs", "Keepalives answered.", registry=r)
+        self.webhooks = Counter(
+            "voiceops_webhook_deliveries", "Webhook deliveries accepted.", ["event"], registry=r
+        )
+        self.webhook_duplicates = Counter(
+            "voiceops_webhook_duplicates", "Webhook retries recognised as duplicates.", registry=r
+        )
+        self.webhook_rejected = Counter(
+            "voiceops_webhook_rejected", "Webhook deliveries refused.", ["reason"], registry=r
+        )
+        self.event_queue_depth = Gauge(
+            "voiceops_event_queue_depth", "Events waiting to be written.", registry=r
+        )
+        self.event_journal_bytes = Gauge(
+            "voiceops_event_journal_bytes", "Size of the local overflow journal.", registry=r
+        )
+        self.events_written = Counter(
+            "voiceops_events_written", "Call events written to the database.", registry=r
+        )
+        self.event_write_errors = Counter(
+            "voiceops_event_write_errors", "Failed batch writes (retried).", registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
