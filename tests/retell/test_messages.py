@@ -1,0 +1,126 @@
+"""Every sample frame of the protocol reference parses (inbound) or is produced
+byte-compatibly (outbound); golden files pin our serialisation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voiceops.errors import FrameTooLarge, MalformedFrame
+from voiceops.retell import messages as m
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SAMPLES = [
+    json.loads(line)
+    for line in (FIXTURES / "retell-samples.jsonl").read_text().splitlines()
+    if line.strip()
+]
+WS_IN = [
+    s for s in SAMPLES if s["channel"] == "llm-websocket" and s["direction"] == "retell->server"
+]
+WS_OUT = [
+    s for s in SAMPLES if s["channel"] == "llm-websocket" and s["direction"] == "server->retell"
+]
+GOLDEN = FIXTURES / "golden" / "outbound.jsonl"
+
+
+def test_sample_counts() -> None:
+    assert len(WS_IN) >= 10 and len(WS_OUT) >= 15
+
+
+@pytest.mark.parametrize("sample", WS_IN, ids=lambda s: s["message"]["interaction_type"])
+def test_inbound_samples_parse(sample: dict[str, Any]) -> None:
+    parsed = m.parse_inbound(json.dumps(sample["message"]), max_bytes=1 << 20)
+    assert not isinstance(parsed, m.UnknownInbound)
+    assert parsed.interaction_type == sample["message"]["interaction_type"]
+    if isinstance(parsed, m.ResponseRequired | m.ReminderRequired):
+        assert parsed.response_id == sample["message"]["response_id"]
+        assert len(parsed.transcript) == len(sample["message"]["transcript"])
+
+
+def _build(message: dict[str, Any]) -> m.Outbound:
+    """Construct the typed frame from keyword arguments, as server code does."""
+    kind = message["response_type"]
+    fields = {k: v for k, v in message.items() if k != "response_type"}
+    cls: type[m.Outbound] = {
+        "config": m.ConfigOut,
+        "ping_pong": m.PingPongOut,
+        "response": m.ResponseOut,
+        "agent_interrupt": m.AgentInterruptOut,
+        "update_agent": m.UpdateAgentOut,
+        "tool_call_invocation": m.ToolCallInvocationOut,
+        "tool_call_result": m.ToolCallResultOut,
+        "metadata": m.MetadataOut,
+    }[kind]
+    if kind == "config":
+        fields["config"] = m.ConfigBody(**fields["config"])
+    if kind == "update_agent":
+        fields["agent_config"] = m.AgentConfig(**fields["agent_config"])
+    return cls(**fields)
+
+
+@pytest.mark.parametrize("sample", WS_OUT, ids=lambda s: s["message"]["response_type"])
+def test_outbound_samples_byte_compatible(sample: dict[str, Any]) -> None:
+    produced = _build(sample["message"]).to_json()
+    assert produced == json.dumps(sample["message"], separators=(",", ":"), ensure_ascii=False)
+    assert json.loads(produced) == sample["message"]
+
+
+def test_outbound_golden_file() -> None:
+    produced = [_build(s["message"]).to_json() for s in WS_OUT]
+    assert GOLDEN.read_text().splitlines() == produced
+
+
+def test_outbound_never_sends_null_and_keeps_strict_types() -> None:
+    frame = m.ResponseOut(response_id=3, content="Hi", content_complete=False).to_json()
+    assert (
+        frame
+        == '{"response_type":"response","response_id":3,"content":"Hi","content_complete":false}'
+    )
+    with pytest.raises(ValueError):
+        m.ResponseOut(response_id=3, content="Hi", content_complete="true")  # type: ignore[arg-type]
+
+
+def test_unknown_interaction_type_is_explicit() -> None:
+    parsed = m.parse_inbound('{"interaction_type":"brand_new_thing","x":1}', max_bytes=1000)
+    assert isinstance(parsed, m.UnknownInbound)
+    assert parsed.interaction_type == "brand_new_thing"
+    missing = m.parse_inbound('{"hello":1}', max_bytes=1000)
+    assert isinstance(missing, m.UnknownInbound) and missing.interaction_type is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        "[1,2]",
+        '"a string"',
+        '{"interaction_type":"response_required","response_id":"5","transcript":[]}',
+        '{"interaction_type":"response_required","transcript":[]}',
+        '{"interaction_type":"ping_pong","timestamp":"soon"}',
+        '{"interaction_type":"update_only","transcript":[{"role":"user"}]}',
+    ],
+)
+def test_malformed_frames_raise_a_clear_error(raw: str) -> None:
+    with pytest.raises(MalformedFrame) as info:
+        m.parse_inbound(raw, max_bytes=1000)
+    assert raw not in str(info.value)
+
+
+def test_frame_size_bound() -> None:
+    big = json.dumps(
+        {"interaction_type": "update_only", "transcript": [{"role": "user", "content": "x" * 2000}]}
+    )
+    with pytest.raises(FrameTooLarge):
+        m.parse_inbound(big, max_bytes=1000)
+    assert isinstance(m.parse_inbound(big, max_bytes=5000), m.UpdateOnly)
+
+
+def test_extra_fields_are_ignored() -> None:
+    parsed = m.parse_inbound(
+        '{"interaction_type":"ping_pong","timestamp":5,"stray":true}', max_bytes=1000
+    )
+    assert parsed == m.PingPongIn(interaction_type="ping_pong", timestamp=5)
