@@ -7,10 +7,20 @@ caller's phone number (``phonenumbers``), else the business zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import phonenumbers
+from phonenumbers import NumberParseException
+from phonenumbers import timezone as tz_for_number
+
+if TYPE_CHECKING:
+    from voiceops.agent.profile import AgentProfile
+    from voiceops.retell.messages import CallObject
 
 ZoneSource = Literal["metadata", "dynamic_variables", "phone_number", "business"]
 
@@ -34,3 +44,105 @@ class CallerClock:
     def zones_differ(self) -> bool:
         """True when the caller's wall clock differs from the business's right now."""
         return self.now_local.utcoffset() != self.now_business.utcoffset()
+
+
+_ZONE_KEYS = ("caller_timezone", "timezone", "time_zone")
+_MAX_ZONE_LEN = 64
+"""Longer than any IANA name; anything longer is garbage and is not even looked up."""
+
+
+@lru_cache(maxsize=1)
+def _iana_zones() -> frozenset[str]:
+    # Only real IANA names count: ``ZoneInfo`` would also open files such as ``localtime``.
+    return frozenset(available_timezones())
+
+
+def _zone_named(value: object) -> ZoneInfo | None:
+    """``value`` as a zone when it is a valid IANA name, else ``None`` (never raises)."""
+    if not isinstance(value, str):
+        return None
+    name = value.strip()
+    if not name or len(name) > _MAX_ZONE_LEN or name not in _iana_zones():
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _zone_from_mapping(mapping: Mapping[str, Any] | None) -> ZoneInfo | None:
+    if not isinstance(mapping, Mapping):
+        return None
+    for key in _ZONE_KEYS:
+        zone = _zone_named(mapping.get(key))
+        if zone is not None:
+            return zone
+    return None
+
+
+def _caller_number(call: CallObject) -> str | None:
+    """The caller's side of the call: ``to_number`` when we dialled out, else ``from_number``."""
+    if (call.direction or "").lower() == "outbound":
+        return call.to_number
+    return call.from_number
+
+
+def zone_for_number(number: str | None, business_zone: ZoneInfo) -> ZoneInfo | None:
+    """The zone of a phone number's region, or ``None`` when it tells nothing.
+
+    One zone: that zone. Several (a country-wide mobile or toll-free range): the business
+    zone when it is among them, since such a caller is most likely local; otherwise the
+    first in ``phonenumbers``' order, which is sorted and fixed per library release, so a
+    caller keeps the same zone across turns, reconnects and processes instead of a choice
+    that could vary. Unparseable or invalid numbers give ``None``.
+    """
+    if not number or len(number) > 32:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    names = [n for n in tz_for_number.time_zones_for_number(parsed) if n != "Etc/Unknown"]
+    zones = [z for z in (_zone_named(n) for n in names) if z is not None]
+    if not zones:
+        return None
+    if len(zones) == 1:
+        return zones[0]
+    if any(z.key == business_zone.key for z in zones):
+        return business_zone
+    return zones[0]
+
+
+def resolve_caller_clock(
+    call: CallObject | None, profile: AgentProfile, now_utc: datetime
+) -> CallerClock:
+    """The caller-local clock for a turn at ``now_utc`` (aware; naive raises ValueError).
+
+    Order: ``call.metadata`` keys ``caller_timezone`` / ``timezone`` / ``time_zone``, then
+    the same keys in ``retell_llm_dynamic_variables``, then the caller's phone number
+    (:func:`zone_for_number`), then the business zone. Invalid or unknown values fall
+    through to the next source; nothing the call carries can make this raise.
+    """
+    if now_utc.tzinfo is None:
+        raise ValueError("resolve_caller_clock needs an aware now_utc")
+    now_utc = now_utc.astimezone(UTC)
+    business = profile.zone
+
+    def clock(zone: ZoneInfo, source: ZoneSource) -> CallerClock:
+        return CallerClock(zone=zone, source=source, now_utc=now_utc, business_zone=business)
+
+    if call is None:
+        return clock(business, "business")
+    zone = _zone_from_mapping(call.metadata)
+    if zone is not None:
+        return clock(zone, "metadata")
+    zone = _zone_from_mapping(call.retell_llm_dynamic_variables)
+    if zone is not None:
+        return clock(zone, "dynamic_variables")
+    number = _caller_number(call)
+    zone = zone_for_number(number if isinstance(number, str) else None, business)
+    if zone is not None:
+        return clock(zone, "phone_number")
+    return clock(business, "business")

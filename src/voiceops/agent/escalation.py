@@ -1,0 +1,278 @@
+"""Rule-based escalation: when the caller needs a human, and whether one can take the call.
+
+:func:`detect_escalation` runs on every turn before the brain, so it is a handful of
+precompiled regular expressions over at most the last few utterances (microseconds, no
+allocation proportional to the call's length). Three rules, in order:
+
+* **phrase**: a trigger phrase (``manager``, ``real person`` ...) in the newest caller
+  utterance, as whole words, case-insensitively, unless negated just before
+  ("I don't need a manager");
+* **frustration**: a score over the last three caller utterances reaches
+  ``rules.frustration_threshold``; repeated negations ("no no no") score one per repeat,
+  a frustration phrase or a profanity two, shouting in capitals one. A single "no" (as in
+  "no, Thursday please") scores nothing;
+* **loop**: the agent's last ``rules.loop_turns`` answered utterances are (nearly) the same
+  text, or end with the same question.
+
+:func:`plan_transfer` turns a decision into a :class:`~voiceops.agent.events.Transfer` when
+the business is open (its own zone) and a number is configured; otherwise the caller is
+offered a callback with :func:`callback_line`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+
+from voiceops.agent.events import EscalationTrigger, Transfer
+from voiceops.tools.booking import is_open_at, next_opening
+from voiceops.tools.timefmt import spoken_datetime
+
+if TYPE_CHECKING:
+    from voiceops.agent.clock import CallerClock
+    from voiceops.agent.profile import AgentProfile, EscalationRules
+    from voiceops.retell.messages import Utterance
+
+Priority = Literal["low", "medium", "high"]
+NoTransferWhy = Literal["after_hours", "no_number"]
+_PRIORITIES: dict[str, Priority] = {"low": "low", "medium": "medium", "high": "high"}
+
+_UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
+_NEGATION_RUN = re.compile(r"\b(?:no|nope|nah)\b(?:[\s,.!?;:-]+\b(?:no|nope|nah)\b)+", re.I)
+_NEGATION_WORD = re.compile(r"\b(?:no|nope|nah)\b", re.IGNORECASE)
+_PROFANITY = re.compile(
+    r"\b(?:fuck\w*|shit\w*|bullshit|damn(?:ed|it)?|goddamn\w*|crap|bloody hell|"
+    r"piss(?:ed)? off|ass(?:hole)?s?|bastard\w*|wtf)\b",
+    re.IGNORECASE,
+)
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:not|don'?t|do not|doesn'?t|no need (?:for|to)|never|without)\b[\w\s']{0,24}$",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[a-z0-9']+")
+_LETTERS = re.compile(r"[A-Za-z]")
+_SENTENCES = re.compile(r"[^.!?]*\?")
+
+_NEGATION_REPEAT_POINTS = 1
+_PHRASE_POINTS = 2
+_PROFANITY_POINTS = 2
+_SHOUT_POINTS = 1
+_SHOUT_MIN_LETTERS = 8
+_FRUSTRATION_WINDOW = 3
+_LOOP_SIMILARITY = 0.8
+"""Word-set Jaccard at or above which two agent utterances count as the same line."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Matchers:
+    trigger: re.Pattern[str] | None
+    frustration: re.Pattern[str] | None
+
+
+def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    cleaned = sorted({p.strip() for p in phrases if p.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    # Whitespace inside a phrase matches any run of spaces; edges are word boundaries only
+    # where the phrase starts or ends with a word character ("you're not listening").
+    parts = []
+    for phrase in cleaned:
+        body = r"\s+".join(re.escape(word) for word in phrase.split())
+        head = r"\b" if phrase[0].isalnum() else ""
+        tail = r"\b" if phrase[-1].isalnum() else ""
+        parts.append(f"{head}{body}{tail}")
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _matchers(trigger: tuple[str, ...], frustration: tuple[str, ...]) -> _Matchers:
+    return _Matchers(_alternation(trigger), _alternation(frustration))
+
+
+def _clean(text: str) -> str:
+    return _UNINTELLIGIBLE.sub(" ", text).strip()
+
+
+def _phrase_hit(pattern: re.Pattern[str] | None, text: str) -> str | None:
+    """The first trigger phrase in ``text`` that is not negated just before it."""
+    if pattern is None:
+        return None
+    for match in pattern.finditer(text):
+        if not _NEGATED_BEFORE.search(text, 0, match.start()):
+            return match.group(0)
+    return None
+
+
+def _shouting(text: str) -> bool:
+    letters = _LETTERS.findall(text)
+    if len(letters) < _SHOUT_MIN_LETTERS:
+        return False
+    upper = sum(1 for ch in letters if ch.isupper())
+    return upper * 10 >= len(letters) * 9
+
+
+def frustration_score(texts: Sequence[str], rules: EscalationRules) -> tuple[int, list[str]]:
+    """Score caller utterances for frustration; returns the score and what contributed."""
+    matchers = _matchers(tuple(rules.trigger_phrases), tuple(rules.frustration_phrases))
+    score = 0
+    why: list[str] = []
+    for text in texts:
+        for run in _NEGATION_RUN.finditer(text):
+            repeats = len(_NEGATION_WORD.findall(run.group(0))) - 1
+            score += repeats * _NEGATION_REPEAT_POINTS
+            why.append("repeated no")
+        if matchers.frustration is not None:
+            for hit in matchers.frustration.finditer(text):
+                score += _PHRASE_POINTS
+                why.append(hit.group(0).lower())
+        profanities = len(_PROFANITY.findall(text))
+        if profanities:
+            score += profanities * _PROFANITY_POINTS
+            why.append("profanity")
+        if _shouting(text):
+            score += _SHOUT_POINTS
+            why.append("shouting")
+    return score, why
+
+
+def _normalise(text: str) -> frozenset[str]:
+    return frozenset(_WORDS.findall(text.lower()))
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return a == b
+    return len(a & b) >= _LOOP_SIMILARITY * len(a | b)
+
+
+def _last_question(text: str) -> frozenset[str]:
+    questions = _SENTENCES.findall(text)
+    return _normalise(questions[-1]) if questions else frozenset()
+
+
+def _looping(agent_texts: Sequence[str]) -> bool:
+    """``agent_texts`` newest first; True when all are the same line or the same question."""
+    first = _normalise(agent_texts[0])
+    if all(_similar(first, _normalise(t)) for t in agent_texts[1:]):
+        return bool(first)
+    question = _last_question(agent_texts[0])
+    return bool(question) and all(_similar(question, _last_question(t)) for t in agent_texts[1:])
+
+
+def detect_escalation(
+    transcript: Sequence[Utterance], rules: EscalationRules
+) -> EscalationTrigger | None:
+    """Decide from the transcript alone whether the caller should reach a human.
+
+    Looks at the newest caller utterance (phrases), the last three caller utterances
+    (frustration) and the agent's last ``rules.loop_turns`` utterances that the caller
+    answered (loop). Frustration gives priority ``high``, the rules' default otherwise
+    (a phrase with a frustrated caller is ``high`` too). ``(unintelligible audio)`` markers
+    are ignored. Returns ``None`` when no rule fires.
+    """
+    newest_user: str | None = None
+    user_texts: list[str] = []
+    agent_texts: list[str] = []
+    answered = False
+    for utterance in reversed(transcript):
+        if utterance.role == "user":
+            text = _clean(utterance.content)
+            if newest_user is None:
+                newest_user = text
+            if text:
+                answered = True
+                if len(user_texts) < _FRUSTRATION_WINDOW:
+                    user_texts.append(text)
+        elif utterance.role == "agent" and answered:
+            # Only lines the caller answered: repeated reminders to a silent line are not a loop.
+            answered = False
+            if len(agent_texts) < rules.loop_turns:
+                agent_texts.append(utterance.content)
+        if len(user_texts) >= _FRUSTRATION_WINDOW and len(agent_texts) >= rules.loop_turns:
+            break
+    if not user_texts:
+        return None
+    matchers = _matchers(tuple(rules.trigger_phrases), tuple(rules.frustration_phrases))
+    score, why = frustration_score(user_texts, rules)
+    frustrated = score >= rules.frustration_threshold
+    default: Priority = rules.default_priority
+    phrase = _phrase_hit(matchers.trigger, newest_user) if newest_user else None
+    if phrase is not None:
+        return EscalationTrigger(
+            reason="caller asked for a person",
+            trigger="phrase",
+            priority="high" if frustrated else default,
+            detail=phrase.lower(),
+        )
+    if frustrated:
+        return EscalationTrigger(
+            reason="caller is frustrated",
+            trigger="frustration",
+            priority="high",
+            detail=f"score {score}: {', '.join(dict.fromkeys(why))}",
+        )
+    if len(agent_texts) >= rules.loop_turns and _looping(agent_texts):
+        return EscalationTrigger(
+            reason="conversation is going in circles",
+            trigger="loop",
+            priority=default,
+            detail=f"agent repeated itself {rules.loop_turns} times",
+        )
+    return None
+
+
+def why_no_transfer(profile: AgentProfile, clock: CallerClock, reason: str) -> NoTransferWhy | None:
+    """Why nobody can take a transfer right now, or ``None`` when someone can."""
+    if profile.transfer.number_for(reason) is None:
+        return "no_number"
+    if not is_open_at(profile, clock.now_utc):
+        return "after_hours"
+    return None
+
+
+def _team_for(profile: AgentProfile, reason: str) -> str:
+    lowered = reason.lower()
+    for key in profile.transfer.by_reason:
+        if key.lower() in lowered:
+            return f"our {key.lower()} team"
+    return "the front desk"
+
+
+def plan_transfer(
+    profile: AgentProfile, clock: CallerClock, reason: str, priority: str, trigger: str
+) -> Transfer | None:
+    """A cold transfer to the number for ``reason`` (``profile.transfer.number_for``), or
+    ``None`` when no human can take the call now: outside opening hours in the business
+    zone, on a closed date, or with no number configured. ``priority`` outside
+    low/medium/high becomes ``medium``."""
+    number = profile.transfer.number_for(reason)
+    if number is None or not is_open_at(profile, clock.now_utc):
+        return None
+    return Transfer(
+        number=number,
+        message=f"Connecting you with {_team_for(profile, reason)} now.",
+        reason=reason,
+        priority=_PRIORITIES.get(priority, "medium"),
+        trigger=trigger,
+    )
+
+
+def callback_line(profile: AgentProfile, clock: CallerClock, why: str) -> str:
+    """What the agent says when it takes a callback request instead of transferring.
+
+    ``why`` is ``after_hours`` (names when the team is back, in the caller's time),
+    ``no_number`` or anything else (a neutral offer).
+    """
+    ask = "Can I take your name, the best number to reach you, and what it's about?"
+    if why == "after_hours":
+        back = next_opening(profile, clock.now_utc)
+        when = f" We're back on {spoken_datetime(back, clock)}." if back is not None else ""
+        return f"Our team is away right now, but someone can call you back.{when} {ask}"
+    if why == "no_number":
+        return (
+            f"I can't put you through directly, but someone from the team can call you back. {ask}"
+        )
+    return f"Nobody from the team is free right now, but someone can call you back. {ask}"

@@ -1,0 +1,283 @@
+"""Opening hours and appointment slots: which instants a service can start at, and why not.
+
+All rules are evaluated in the BUSINESS zone: slots start on ``slot_step_min`` boundaries of
+the business-local day (counted from midnight), lie wholly inside one opening interval of that
+day, never on a closed date, at least ``min_notice_min`` after now and within ``horizon_days``.
+A slot is free when no confirmed booking overlaps it. Callers' wall times come in through
+:func:`voiceops.tools.timefmt.localize` (caller zone -> UTC) and are judged here as instants,
+so a London caller's 23:30 is checked against New York's 18:30 of the same instant.
+
+Business wall times skipped by a DST change produce no slot; a business wall time that occurs
+twice produces one slot, at its first occurrence (``fold=0``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from voiceops.agent.profile import WEEKDAYS, AgentProfile, Interval, Service
+from voiceops.tools.timefmt import (
+    NonexistentLocalTime,
+    iso_local,
+    iso_utc,
+    localize,
+    spoken_clock,
+    spoken_date,
+    spoken_datetime,
+    weekday_name,
+    zone_place,
+)
+
+if TYPE_CHECKING:
+    from voiceops.agent.clock import CallerClock
+    from voiceops.tools.ports import Booking, BookingRepo
+
+Refusal = Literal[
+    "past", "notice", "horizon", "closed_date", "closed_day", "outside_hours", "off_step"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A bookable start for one service, as instants (aware, UTC)."""
+
+    start_utc: datetime
+    end_utc: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRefused:
+    """Why an instant cannot be booked; ``message`` is written for the model."""
+
+    code: Refusal
+    message: str
+
+
+def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("booking rules need aware datetimes")
+    return instant.astimezone(UTC)
+
+
+def intervals_on(profile: AgentProfile, day: date) -> Sequence[Interval]:
+    """Opening intervals of business-local ``day`` (empty when closed)."""
+    if day in profile.closed_dates:
+        return ()
+    return profile.opening_hours.get(WEEKDAYS[day.weekday()], [])
+
+
+def is_open_at(profile: AgentProfile, instant: datetime) -> bool:
+    """True when ``instant`` falls inside an opening interval, in business time."""
+    local = _utc(instant).astimezone(profile.zone)
+    wall = local.time().replace(tzinfo=None)
+    return any(iv.start <= wall < iv.end for iv in intervals_on(profile, local.date()))
+
+
+def next_opening(
+    profile: AgentProfile, now_utc: datetime, *, max_days: int = 14
+) -> datetime | None:
+    """The next instant (UTC) an opening interval begins after ``now_utc``; ``None`` when the
+    business opens on none of the next ``max_days`` days. If open now, returns ``now_utc``."""
+    now_utc = _utc(now_utc)
+    if is_open_at(profile, now_utc):
+        return now_utc
+    today = now_utc.astimezone(profile.zone).date()
+    for offset in range(max_days + 1):
+        day = today + timedelta(days=offset)
+        for iv in intervals_on(profile, day):
+            # No localize(): an opening time inside a skipped DST hour still opens, as far
+            # into the new offset as the wall clock says (fold=0 maps 02:30 to 03:30).
+            start = datetime.combine(day, iv.start).replace(tzinfo=profile.zone).astimezone(UTC)
+            if start > now_utc:
+                return start
+    return None
+
+
+def _day_starts(profile: AgentProfile, day: date, duration: timedelta) -> Iterator[Slot]:
+    """Candidate slots of business-local ``day`` (ignoring notice, horizon and bookings)."""
+    step = profile.booking.slot_step_min
+    for iv in intervals_on(profile, day):
+        first = iv.start.hour * 60 + iv.start.minute
+        first += -first % step
+        last = iv.end.hour * 60 + iv.end.minute
+        for minute in range(first, last, step):
+            wall = datetime.combine(day, time(minute // 60, minute % 60))
+            try:
+                start = localize(wall, profile.zone)
+            except NonexistentLocalTime:
+                continue
+            # The slot must end inside the interval in wall-clock terms (what the staff see).
+            end = start.astimezone(UTC) + duration
+            end_wall = end.astimezone(profile.zone).replace(tzinfo=None)
+            if end_wall > datetime.combine(day, iv.end):
+                break
+            yield Slot(start.astimezone(UTC), end)
+
+
+def check_instant(
+    profile: AgentProfile, service: Service, start: datetime, now_utc: datetime
+) -> SlotRefused | None:
+    """Why ``start`` (aware) cannot begin ``service`` regardless of other bookings, or None."""
+    start_utc, now_utc = _utc(start), _utc(now_utc)
+    business = start_utc.astimezone(profile.zone)
+    place = zone_place(profile.zone)
+    policy = profile.booking
+    if start_utc <= now_utc:
+        return SlotRefused("past", "that time has already passed; ask for a later time")
+    if start_utc < now_utc + timedelta(minutes=policy.min_notice_min):
+        return SlotRefused(
+            "notice",
+            f"bookings need at least {policy.min_notice_min} minutes' notice; offer a later time",
+        )
+    if start_utc > now_utc + timedelta(days=policy.horizon_days):
+        return SlotRefused(
+            "horizon",
+            f"bookings open only {policy.horizon_days} days ahead; choose an earlier date",
+        )
+    day = business.date()
+    if day in profile.closed_dates:
+        return SlotRefused(
+            "closed_date", f"the business is closed on {spoken_date(day)} ({place} time)"
+        )
+    intervals = intervals_on(profile, day)
+    if not intervals:
+        return SlotRefused(
+            "closed_day", f"the business is closed on {weekday_name(day)}s ({place} time)"
+        )
+    duration = timedelta(minutes=service.duration_min)
+    if not any(slot.start_utc == start_utc for slot in _day_starts(profile, day, duration)):
+        wall = business.time().replace(tzinfo=None)
+        inside = any(iv.start <= wall < iv.end for iv in intervals)
+        step = policy.slot_step_min
+        if inside and (wall.hour * 60 + wall.minute) % step:
+            return SlotRefused(
+                "off_step", f"appointments start every {step} minutes from the hour ({place} time)"
+            )
+        hours = ", ".join(f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in intervals)
+        return SlotRefused(
+            "outside_hours",
+            f"a {service.name} at that time would fall outside opening hours; on"
+            f" {weekday_name(day)} the business is open {hours} {place} time and the"
+            f" {service.name} takes {service.duration_min} minutes",
+        )
+    return None
+
+
+def _overlaps(slot: Slot, bookings: Iterable[Booking], exclude: str | None) -> bool:
+    return any(
+        b.status == "confirmed"
+        and b.booking_id != exclude
+        and b.start_utc < slot.end_utc
+        and slot.start_utc < b.end_utc
+        for b in bookings
+    )
+
+
+async def find_slots(
+    profile: AgentProfile,
+    service: Service,
+    repo: BookingRepo,
+    now_utc: datetime,
+    *,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    target: datetime | None = None,
+    limit: int | None = None,
+    exclude_booking_id: str | None = None,
+) -> list[Slot]:
+    """Free slots for ``service`` in ``[window_start, window_end)`` (clipped to notice and
+    horizon), nearest to ``target`` first (ties: the earlier), or chronological without one.
+
+    ``exclude_booking_id`` ignores that booking's own time (rescheduling). The repository is
+    asked once, for the whole window.
+    """
+    now_utc = _utc(now_utc)
+    policy = profile.booking
+    earliest = now_utc + timedelta(minutes=policy.min_notice_min)
+    latest = now_utc + timedelta(days=policy.horizon_days)
+    lo = max(earliest, _utc(window_start)) if window_start else earliest
+    hi = min(latest, _utc(window_end)) if window_end else latest
+    if lo >= hi:
+        return []
+    duration = timedelta(minutes=service.duration_min)
+    zone = profile.zone
+    candidates: list[Slot] = []
+    day = lo.astimezone(zone).date()
+    last_day = hi.astimezone(zone).date()
+    while day <= last_day:
+        candidates.extend(
+            slot
+            for slot in _day_starts(profile, day, duration)
+            if lo <= slot.start_utc
+            and slot.start_utc <= latest
+            and (window_end is None or slot.start_utc < hi)
+        )
+        day += timedelta(days=1)
+    if not candidates:
+        return []
+    booked = await repo.bookings_between(
+        min(s.start_utc for s in candidates), max(s.end_utc for s in candidates)
+    )
+    free = [slot for slot in candidates if not _overlaps(slot, booked, exclude_booking_id)]
+    if target is not None:
+        pivot = _utc(target)
+        free.sort(key=lambda s: (abs(s.start_utc - pivot), s.start_utc))
+    return free[: (limit if limit is not None else policy.max_offers)]
+
+
+async def is_free(repo: BookingRepo, slot: Slot, *, exclude_booking_id: str | None = None) -> bool:
+    """True when no confirmed booking overlaps ``slot``."""
+    booked = await repo.bookings_between(slot.start_utc, slot.end_utc)
+    return not _overlaps(slot, booked, exclude_booking_id)
+
+
+def slot_view(slot: Slot, clock: CallerClock) -> dict[str, Any]:
+    """A slot as tools report it: caller-local ISO, UTC ISO and the spoken phrase."""
+    return {
+        "start_local": iso_local(slot.start_utc, clock.zone),
+        "start_utc": iso_utc(slot.start_utc),
+        "spoken": spoken_datetime(slot.start_utc, clock),
+    }
+
+
+def spoken_hours_week(profile: AgentProfile) -> str:
+    """The weekly hours in one sentence, consecutive days with equal hours grouped:
+    ``Tuesday and Wednesday 9 AM to 5 PM, Thursday to Saturday 10 AM to 4 PM``."""
+    groups: list[tuple[list[int], tuple[Interval, ...]]] = []
+    for index, key in enumerate(WEEKDAYS):
+        hours = tuple(profile.opening_hours.get(key, []))
+        if not hours:
+            continue
+        if groups and groups[-1][1] == hours and groups[-1][0][-1] == index - 1:
+            groups[-1][0].append(index)
+        else:
+            groups.append(([index], hours))
+    if not groups:
+        return "We have no regular opening hours at the moment."
+    parts: list[str] = []
+    for days, hours in groups:
+        names = [_DAY_NAMES[d] for d in days]
+        if len(names) == 1:
+            label = names[0]
+        elif len(names) == 2:
+            label = f"{names[0]} and {names[1]}"
+        else:
+            label = f"{names[0]} to {names[-1]}"
+        spans = " and ".join(f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours)
+        parts.append(f"{label} {spans}")
+    return "We're open " + ", ".join(parts) + "."
+
+
+def spoken_hours_on(profile: AgentProfile, day: date) -> str:
+    """``On Tuesday, December 1st we're open 9 AM to 5 PM.`` or that the business is closed."""
+    intervals = intervals_on(profile, day)
+    if not intervals:
+        return f"We're closed on {spoken_date(day)}."
+    spans = " and ".join(f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in intervals)
+    return f"On {spoken_date(day)} we're open {spans}."
+
+
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
