@@ -1,0 +1,421 @@
+"""The voice prompt, the greeting and the caller's name, rendered with sandboxed Jinja2.
+
+Templates come from the agent profile (operator-controlled) or from the defaults here; they
+are compiled once per profile in a :class:`jinja2.sandbox.SandboxedEnvironment` with
+``StrictUndefined``, so a misspelt variable fails loudly (:class:`ConfigError`) instead of
+rendering as nothing. Caller-controlled values (names from call metadata, anything from the
+transcript) only ever enter as *variables*: template syntax inside them is data and is never
+evaluated. Autoescaping is off because the output is plain text for a model or a voice.
+
+:func:`render_system_prompt` runs on every turn, so everything that depends only on the
+profile (spoken opening hours, the service list, trigger phrases) is computed once per
+profile object and reused; only the caller-local clock and the per-turn notes are fresh.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from voiceops.agent.clock import CallerClock
+from voiceops.agent.events import TurnContext
+from voiceops.agent.profile import WEEKDAYS, AgentProfile, Interval, Weekday
+from voiceops.errors import ConfigError
+from voiceops.retell.messages import CallObject
+from voiceops.tools.timefmt import (
+    spoken_clock,
+    spoken_date,
+    spoken_duration,
+    spoken_price,
+    weekday_name,
+)
+
+DEFAULT_VOICE_PROMPT = """\
+You are {{ agent_name }}, the phone assistant of {{ business_name }}. \
+You are on a live phone call and every word you write is spoken aloud by a voice.
+
+How you speak:
+- Short sentences, two clauses at most. One or two sentences per reply, then let the caller talk.
+- Plain spoken words only. No lists, no numbering, no markdown, no emoji, no symbols, no links.
+- Ask one question at a time.
+- Say dates and times the way people say them, in the caller's time zone, for example \
+"Thursday the 3rd at 2 PM".
+- If the caller's words are "(unintelligible audio)", you did not catch them: ask them to \
+repeat, briefly.
+- A user message in square brackets is a note from the phone system, not the caller's words.
+
+Never invent prices, durations, dates, opening hours or availability. Use only the facts \
+below and what the tools return. If you do not know, check with a tool or say you will find out.
+
+Right now for the caller it is {{ caller_date }} ({{ caller_date_iso }}), \
+{{ caller_time }}, time zone {{ caller_zone }}.
+{% if zones_differ %}At {{ business_name }} it is {{ business_time }} on {{ business_weekday }}, \
+time zone {{ business_zone }}. Always say times in the caller's zone.
+{% endif %}
+The next days, for working out dates: {{ upcoming_days }}.
+
+About {{ business_name }}:
+{% if address %}- Address: {{ address }}.
+{% endif %}
+- Opening hours, {{ business_zone }} time: {{ opening_hours }}. \
+It is {{ "open" if open_now else "closed" }} right now.
+{% if closed_dates %}- Also closed on {{ closed_dates }}.
+{% endif %}
+- Services:
+{% for service in services %}
+  - {{ service.name }}: takes {{ service.duration }}, costs {{ service.price }}.\
+{% if service.description %} {{ service.description }}{% endif %}
+
+{% endfor %}
+{% for entry in faq %}
+- {% if entry.topic %}If asked about {{ entry.topic }}: {% endif %}{{ entry.answer }}
+{% endfor %}
+
+Using the tools:
+- Tool arguments are in the caller's local time: dates as YYYY-MM-DD, times as 24-hour HH:MM, \
+appointment starts as YYYY-MM-DDTHH:MM. Turn words like "tomorrow" or "next Friday" into \
+these using today's date above.
+- Check availability before you offer or accept any time. Offer at most {{ max_offers }} times.
+- Before you book, reschedule or cancel, read the details back (service, day, time and name) \
+and wait for a clear yes. Only then call the tool.
+- If a tool reports a problem, say so in a few words and ask for what is missing.
+
+Handing over to a person:
+- If the caller asks for a person{% if trigger_phrases %}, for example by saying \
+{{ trigger_phrases }}{% endif %}, or is clearly upset, call escalate with a short reason.
+- If escalate says a callback is required, say the team cannot take the call right now. \
+Take their name, number and reason, then call request_callback.
+{% if escalation %}
+
+Note for this turn: the caller wants a person ({{ escalation.reason }}), but nobody can take \
+a transfer right now. Apologise briefly, offer a callback, collect their name, number and \
+reason, and call request_callback. Do not call escalate.
+{% endif %}
+
+Ending the call:
+- When the caller is done, call end_call with a short goodbye as the message. \
+Do not just say goodbye without it.
+{% if caller_name %}
+
+The caller's name is probably {{ caller_name }}.
+{% endif %}
+{% if is_reminder %}
+
+The caller has gone quiet. Check in with one short, friendly question.
+{% endif %}
+"""
+
+_NAME_KEYS = ("caller_name", "customer_name", "name", "first_name")
+_NAME_MAX = 40
+_SPACES = re.compile(r"\s+")
+
+_ENV = SandboxedEnvironment(
+    undefined=StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+
+
+# --------------------------------------------------------------------------------------
+# caller name
+
+
+def caller_name_from(call: CallObject | None) -> str | None:
+    """The caller's name from the call's dynamic variables, else its metadata.
+
+    Keys tried in order: ``caller_name``, ``customer_name``, ``name``, ``first_name``. A value
+    is accepted only if it looks like a spoken name: letters, spaces, apostrophes and hyphens
+    (dots are dropped, ``Dr. Li`` becomes ``Dr Li``); anything with digits, brackets or
+    template characters is refused. At most 40 characters. ``None`` when nothing qualifies.
+    """
+    if call is None:
+        return None
+    for source in (call.retell_llm_dynamic_variables, call.metadata):
+        if not source:
+            continue
+        for key in _NAME_KEYS:
+            name = _clean_name(source.get(key))
+            if name is not None:
+                return name
+    return None
+
+
+def _clean_name(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFC", value).replace("\u2019", "'").replace(".", " ")
+    if not all(ch.isalpha() or ch.isspace() or ch in "'-" for ch in text):
+        # Digits, brackets, template or markup characters, emoji: not a spoken name.
+        return None
+    name = _SPACES.sub(" ", text).strip(" '-")
+    if not any(ch.isalpha() for ch in name):
+        return None
+    if len(name) > _NAME_MAX:
+        cut = name[:_NAME_MAX]
+        name = (cut.rsplit(" ", 1)[0] if " " in cut else cut).strip(" '-")
+    return name or None
+
+
+# --------------------------------------------------------------------------------------
+# per-profile cache
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    prompt: Template
+    greeting: Template
+    greeting_named: Template
+    facts: Mapping[str, Any]
+    """Variables that depend only on the profile."""
+
+
+_CACHE: dict[int, tuple[weakref.ref[AgentProfile], _Compiled]] = {}
+
+
+def _compiled(profile: AgentProfile) -> _Compiled:
+    """The profile's compiled templates and static facts, built on first use.
+
+    Keyed by object identity (profiles are frozen and unhashable); a weak reference evicts
+    the entry when the profile is garbage-collected, so a reloaded profile is recompiled.
+    """
+    key = id(profile)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is profile:
+        return hit[1]
+    compiled = _Compiled(
+        prompt=_compile(profile.prompt_template or DEFAULT_VOICE_PROMPT, "prompt_template"),
+        greeting=_compile(profile.greeting, "greeting"),
+        greeting_named=_compile(profile.greeting_named, "greeting_named"),
+        facts=_profile_facts(profile),
+    )
+
+    def evict(_ref: weakref.ref[AgentProfile]) -> None:
+        _CACHE.pop(key, None)
+
+    _CACHE[key] = (weakref.ref(profile, evict), compiled)
+    return compiled
+
+
+def _compile(source: str, field: str) -> Template:
+    try:
+        return _ENV.from_string(source)
+    except TemplateError as exc:
+        raise ConfigError(f"profile {field} is not a valid template: {exc}") from exc
+
+
+def _render(template: Template, field: str, variables: Mapping[str, Any]) -> str:
+    try:
+        return template.render(variables).strip()
+    except TemplateError as exc:
+        raise ConfigError(f"profile {field} cannot be rendered: {exc}") from exc
+
+
+def _profile_facts(profile: AgentProfile) -> dict[str, Any]:
+    return {
+        "business_name": profile.business_name,
+        "agent_name": profile.agent_name,
+        "address": profile.address or "",
+        "business_phone": profile.business_phone or "",
+        "business_zone": profile.business_zone,
+        "opening_hours": spoken_opening_hours(profile.opening_hours),
+        "services": [
+            {
+                "name": service.name,
+                "duration": spoken_duration(service.duration_min),
+                "duration_min": service.duration_min,
+                "price": spoken_price(service.price),
+                "description": _sentence(service.description),
+            }
+            for service in profile.services
+        ],
+        "faq": [
+            {"topic": entry.keywords[0] if entry.keywords else "", "answer": entry.answer}
+            for entry in profile.faq
+        ],
+        "trigger_phrases": ", ".join(f'"{p}"' for p in profile.escalation.trigger_phrases),
+        "max_offers": profile.booking.max_offers,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# public rendering
+
+
+def render_greeting(profile: AgentProfile, caller_name: str | None) -> str:
+    """The begin message: ``profile.greeting_named`` when a name is known, else ``greeting``.
+
+    ``caller_name`` is a variable of the template, never part of it.
+    """
+    compiled = _compiled(profile)
+    variables = dict(compiled.facts)
+    if caller_name:
+        variables["caller_name"] = caller_name
+        return _render(compiled.greeting_named, "greeting_named", variables)
+    variables["caller_name"] = ""
+    return _render(compiled.greeting, "greeting", variables)
+
+
+def render_system_prompt(ctx: TurnContext) -> str:
+    """The system prompt for one turn: the profile's template (or :data:`DEFAULT_VOICE_PROMPT`)
+    rendered with the business facts, the caller-local clock and this turn's notes.
+
+    Variables: ``business_name``, ``agent_name``, ``address``, ``business_phone``,
+    ``services`` (``name``, ``duration``, ``duration_min``, ``price``, ``description``),
+    ``opening_hours``, ``closed_dates``, ``open_now``, ``faq`` (``topic``, ``answer``),
+    ``trigger_phrases``, ``max_offers``, ``caller_date``, ``caller_date_iso``,
+    ``caller_weekday``, ``caller_time``, ``caller_time_24``, ``caller_zone``,
+    ``upcoming_days``, ``business_zone``, ``business_time``, ``business_weekday``,
+    ``zones_differ``, ``caller_name``, ``escalation`` (``reason``, ``trigger``, ``priority``
+    or ``None``), ``is_reminder``.
+    """
+    compiled = _compiled(ctx.profile)
+    variables = dict(compiled.facts)
+    variables.update(clock_variables(ctx.clock))
+    variables["closed_dates"] = _upcoming_closed(ctx.profile, ctx.clock.now_business.date())
+    variables["open_now"] = is_open_at(ctx.profile, ctx.clock.now_business)
+    variables["caller_name"] = caller_name_from(ctx.call) or ""
+    escalation = ctx.escalation
+    variables["escalation"] = (
+        {
+            "reason": escalation.reason,
+            "trigger": escalation.trigger,
+            "priority": escalation.priority,
+        }
+        if escalation is not None
+        else None
+    )
+    variables["is_reminder"] = ctx.kind == "reminder"
+    return _render(compiled.prompt, "prompt_template", variables)
+
+
+def check_profile_templates(profile: AgentProfile) -> None:
+    """Compile and trial-render the profile's templates; raises :class:`ConfigError`.
+
+    Meant for start-up and for saving a profile, so a broken template is refused before a
+    caller ever hears its consequences.
+    """
+    compiled = _compiled(profile)
+    render_greeting(profile, None)
+    render_greeting(profile, "Sam")
+    zone = profile.zone
+    clock = CallerClock(zone=zone, source="business", now_utc=datetime.now(UTC), business_zone=zone)
+    variables = dict(compiled.facts)
+    variables.update(clock_variables(clock))
+    variables.update(
+        closed_dates="",
+        open_now=True,
+        caller_name="Sam",
+        escalation={"reason": "asked for a person", "trigger": "phrase", "priority": "medium"},
+        is_reminder=True,
+    )
+    _render(compiled.prompt, "prompt_template", variables)
+
+
+# --------------------------------------------------------------------------------------
+# spoken facts
+
+
+def clock_variables(clock: CallerClock) -> dict[str, Any]:
+    """The caller-local and business-local clock as template variables."""
+    local = clock.now_local
+    business = clock.now_business
+    today = local.date()
+    upcoming = (today + timedelta(days=offset) for offset in range(1, 8))
+    return {
+        "caller_date": spoken_date(today),
+        "caller_date_iso": today.isoformat(),
+        "caller_weekday": weekday_name(today),
+        "caller_time": spoken_clock(local.time()),
+        "caller_time_24": f"{local:%H:%M}",
+        "caller_zone": clock.zone.key,
+        "upcoming_days": ", ".join(
+            f"{'tomorrow ' if day == today + timedelta(days=1) else ''}"
+            f"{weekday_name(day)} {day.isoformat()}"
+            for day in upcoming
+        ),
+        "business_time": spoken_clock(business.time()),
+        "business_weekday": weekday_name(business.date()),
+        "zones_differ": clock.zones_differ,
+    }
+
+
+def spoken_opening_hours(hours: Mapping[Weekday, list[Interval]]) -> str:
+    """``Tuesday to Wednesday 9 AM to 5 PM, Saturday 10 AM to 4 PM; closed Sunday and Monday``.
+
+    Consecutive days with the same hours are grouped (week starting Monday).
+    """
+    groups: list[tuple[list[Weekday], str]] = []
+    closed: list[Weekday] = []
+    for day in WEEKDAYS:
+        intervals = hours.get(day) or []
+        if not intervals:
+            closed.append(day)
+            continue
+        spoken = " and ".join(
+            f"{spoken_clock(i.start)} to {spoken_clock(i.end)}" for i in intervals
+        )
+        if groups and groups[-1][1] == spoken and _follows(groups[-1][0][-1], day):
+            groups[-1][0].append(day)
+        else:
+            groups.append(([day], spoken))
+    parts = []
+    for days, spoken in groups:
+        first, last = _DAY_NAMES[days[0]], _DAY_NAMES[days[-1]]
+        if len(days) == 1:
+            parts.append(f"{first} {spoken}")
+        elif len(days) == 2:
+            parts.append(f"{first} and {last} {spoken}")
+        else:
+            parts.append(f"{first} to {last} {spoken}")
+    text = ", ".join(parts) if parts else "no regular opening hours"
+    if closed and parts:
+        names = [_DAY_NAMES[d] for d in closed]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        text += f"; closed {joined}"
+    return text
+
+
+def is_open_at(profile: AgentProfile, business_now: datetime) -> bool:
+    """Whether ``business_now`` (business-local) falls inside the opening hours."""
+    today = business_now.date()
+    if today in profile.closed_dates:
+        return False
+    now = business_now.time().replace(tzinfo=None)
+    intervals = profile.opening_hours.get(WEEKDAYS[today.weekday()]) or []
+    return any(i.start <= now < i.end for i in intervals)
+
+
+def _upcoming_closed(profile: AgentProfile, today: date) -> str:
+    horizon = today + timedelta(days=profile.booking.horizon_days)
+    days = sorted(d for d in profile.closed_dates if today <= d <= horizon)
+    return ", ".join(spoken_date(d) for d in days)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def _follows(previous: Weekday, day: Weekday) -> bool:
+    return WEEKDAYS.index(day) == WEEKDAYS.index(previous) + 1
+
+
+_DAY_NAMES: dict[Weekday, str] = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
