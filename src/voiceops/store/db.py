@@ -1,0 +1,182 @@
+"""The database handle: one async engine per process, owned by the app lifespan.
+
+:class:`Database` wraps a SQLAlchemy ``AsyncEngine`` configured for the two supported
+back ends. SQLite (aiosqlite, the default) gets WAL journaling, a busy timeout and foreign
+keys on every connection; PostgreSQL (asyncpg) gets a bounded, pre-pinged pool and connect
+and command timeouts so that a database that went away fails fast instead of hanging.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+from voiceops.errors import ConfigError, StorageError
+
+log = logging.getLogger(__name__)
+
+Dialect = Literal["sqlite", "postgresql"]
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 10
+PG_CONNECT_TIMEOUT_S = 5.0
+PG_COMMAND_TIMEOUT_S = 30.0
+
+
+def _json_dumps(value: Any) -> str:
+    # Payloads come from many producers; a stray datetime or Decimal must not make a
+    # batch unwritable, so anything JSON does not know is stored as its string form.
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_url(url: str) -> tuple[URL, Dialect]:
+    """Parse ``url`` and name its dialect; only the async drivers are accepted."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"database URL is not valid: {type(exc).__name__}") from None
+    backend = parsed.get_backend_name()
+    driver = parsed.get_driver_name()
+    if backend == "sqlite" and driver == "aiosqlite":
+        return parsed, "sqlite"
+    if backend == "postgresql" and driver == "asyncpg":
+        return parsed, "postgresql"
+    raise ConfigError(
+        f"unsupported database URL scheme {backend}+{driver}: use sqlite+aiosqlite:/// "
+        "or postgresql+asyncpg://"
+    )
+
+
+def safe_url(url: str) -> str:
+    """``url`` with its password hidden, for logs and CLI output."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        # An unparseable URL is shown as nothing rather than leaked.
+        return "<invalid database URL>"
+
+
+class Database:
+    """An open database: the engine, a session factory and the dialect name.
+
+    Build it with :meth:`open` and :meth:`close` it once (the app lifespan does both).
+    Opening connects lazily: a database that is down at start is reported by the first
+    statement (migrations, a write), not by ``open``.
+    """
+
+    def __init__(self, engine: AsyncEngine, dialect: Dialect) -> None:
+        self.engine = engine
+        self.dialect: Dialect = dialect
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False
+        )
+
+    @classmethod
+    async def open(cls, url: str) -> Database:
+        parsed, dialect = parse_url(url)
+        if dialect == "sqlite":
+            engine = _sqlite_engine(parsed)
+        else:
+            engine = create_async_engine(
+                parsed,
+                pool_size=PG_POOL_SIZE,
+                max_overflow=PG_MAX_OVERFLOW,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+                pool_timeout=PG_CONNECT_TIMEOUT_S,
+                json_serializer=_json_dumps,
+                connect_args={
+                    "timeout": PG_CONNECT_TIMEOUT_S,
+                    "command_timeout": PG_COMMAND_TIMEOUT_S,
+                    "server_settings": {"application_name": "voiceops"},
+                },
+            )
+        log.info("database opened: %s", safe_url(url))
+        return cls(engine, dialect)
+
+    @asynccontextmanager
+    async def transaction(self, what: str) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed on success and rolled back on error.
+
+        Database failures (refused, away, constraint violations) surface as
+        :class:`StorageError` naming ``what`` was being done; other exceptions pass as is.
+        """
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StorageError(f"{what} failed: {type(exc).__name__}") from exc
+
+    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """An ``INSERT`` for this dialect, with ``on_conflict_do_nothing/do_update``."""
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``; raises :class:`StorageError` when the database is away."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StorageError(f"database unreachable: {type(exc).__name__}") from exc
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory:
+        # One shared connection: every new connection to :memory: would be a new database.
+        engine = create_async_engine(
+            url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            json_serializer=_json_dumps,
+        )
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            json_serializer=_json_dumps,
+        )
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(in_memory))
+    return engine
+
+
+def _sqlite_pragmas(in_memory: bool) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                # NORMAL is durable across process crashes in WAL mode; only a power loss
+                # can drop the last commits, which the event journal covers anyway.
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    return on_connect

@@ -1,0 +1,1 @@
+"""Alembic migrations of the voiceops schema (run through ``voiceops.store.migrate``)."""

@@ -1,0 +1,218 @@
+"""The database schema, as SQLAlchemy Core tables shared by SQLite and PostgreSQL.
+
+The Alembic migrations under ``store/migrations/versions`` create exactly these tables (a
+test compares them); change both together. Timestamps are stored in UTC and always come
+back timezone-aware (:class:`UTCDateTime`); JSON columns are ``JSONB`` on PostgreSQL and
+``JSON`` text on SQLite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC ``datetime`` on both dialects.
+
+    SQLite has no time zones: values are stored as naive UTC text (which sorts and compares
+    correctly) and given ``UTC`` back on the way out. Naive input is refused rather than
+    guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an ``INTEGER PRIMARY KEY``; PostgreSQL gets BIGSERIAL.
+BigId: Any = BigInteger().with_variant(Integer(), "sqlite")
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_id", String(255), primary_key=True),
+    Column("agent_id", String(255)),
+    Column("agent_version", Integer),
+    Column("call_type", String(32)),
+    Column("direction", String(16)),
+    Column("from_number", String(64)),
+    Column("to_number", String(64)),
+    Column("caller_zone", String(64)),
+    Column("call_status", String(32)),
+    Column("started_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("duration_ms", BigInteger),
+    Column("disconnection_reason", String(64)),
+    Column("transfer_destination", String(255)),
+    Column("transfer_status", String(32)),
+    Column("outcome", String(64)),
+    Column("call_analysis", JSONType),
+    Column("latency", JSONType),
+    Column("call_cost", JSONType),
+    Column("call_metadata", JSONType),
+    Column("dynamic_variables", JSONType),
+    Column("transcript", Text),
+    Column("transcript_entries", JSONType),
+    Column("transcript_size", Integer, nullable=False, server_default="0"),
+    Column("recording_url", Text),
+    Column("public_log_url", Text),
+    Column("profile_version", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "started_at"),
+    Index(None, "created_at"),
+)
+
+call_events = Table(
+    "call_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(255), nullable=False, unique=True),
+    Column("call_id", String(255), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("turn_index", Integer),
+    Column("response_id", Integer),
+    Column("role", String(32)),
+    Column("content", Text),
+    Column("tokens_in", Integer),
+    Column("tokens_out", Integer),
+    Column("latency_ms", Integer),
+    Column("payload", JSONType),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "call_id", "turn_index"),
+    Index(None, "created_at"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("booking_id", String(64), primary_key=True),
+    Column("call_id", String(255), nullable=False),
+    Column("service", String(255), nullable=False),
+    Column("customer_name", String(255), nullable=False),
+    Column("customer_phone", String(64)),
+    Column("start_utc", UTCDateTime, nullable=False),
+    Column("end_utc", UTCDateTime, nullable=False),
+    Column("caller_zone", String(64), nullable=False),
+    Column("local_start", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("price", String(32), nullable=False, server_default=""),
+    Column("notes", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "start_utc", "end_utc"),
+    Index(None, "customer_phone"),
+    Index(None, "call_id"),
+)
+
+booking_changes = Table(
+    "booking_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "booking_id",
+        String(64),
+        ForeignKey("bookings.booking_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("start_utc", UTCDateTime, nullable=False),
+    Column("end_utc", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+callback_requests = Table(
+    "callback_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("call_id", String(255), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("phone", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(512), nullable=False, unique=True),
+    Column("event", String(64), nullable=False),
+    Column("call_id", String(255)),
+    Column("sequence", Integer, nullable=False, server_default="0"),
+    Column("signed_at_ms", BigInteger),
+    Column("raw_body", LargeBinary, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Index(None, "processed_at"),
+    Index(None, "received_at"),
+)
+
+agent_profiles = Table(
+    "agent_profiles",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("content_sha256", String(64), nullable=False, unique=True),
+    Column("business_name", String(255), nullable=False),
+    Column("body", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+call_states = Table(
+    "call_states",
+    metadata,
+    Column("call_id", String(255), primary_key=True),
+    Column("state", JSONType, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "updated_at"),
+)
