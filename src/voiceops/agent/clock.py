@@ -51,10 +51,14 @@ _MAX_ZONE_LEN = 64
 """Longer than any IANA name; anything longer is garbage and is not even looked up."""
 
 
+_NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
+"""Files a system zone directory may hold that name no place (``localtime`` is the host's)."""
+
+
 @lru_cache(maxsize=1)
 def _iana_zones() -> frozenset[str]:
-    # Only real IANA names count: ``ZoneInfo`` would also open files such as ``localtime``.
-    return frozenset(available_timezones())
+    # Only real IANA names count: ``ZoneInfo`` would open any file under the zone path.
+    return frozenset(available_timezones()) - _NOT_IANA
 
 
 def _zone_named(value: object) -> ZoneInfo | None:
