@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.agent.profile import AgentProfile
 from voiceops.agent.state import CallState
-from voiceops.errors import StorageError, ToolError
+from voiceops.errors import StorageError
 from voiceops.retell.messages import CallObject
 from voiceops.store.db import Database
 from voiceops.store.tables import (
@@ -83,6 +83,18 @@ def _callback(row: RowMapping) -> CallbackRequest:
     )
 
 
+def phone_key(phone: str | None) -> str | None:
+    """Digits only, so ``+1 (212) 555-0142`` and ``+12125550142`` match."""
+    if phone is None:
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return digits or None
+
+
+def name_key(name: str) -> str:
+    return name.strip().casefold()
+
+
 class SqlBookingRepo:
     """``BookingRepo`` on SQL. Idempotency keys are unique columns, so a tool that runs
     twice (speculative turns, retries) inserts once and gets the stored row back."""
@@ -100,6 +112,8 @@ class SqlBookingRepo:
                 service=booking.service,
                 customer_name=booking.customer_name,
                 customer_phone=booking.customer_phone,
+                phone_key=phone_key(booking.customer_phone),
+                name_key=name_key(booking.customer_name)[:255],
                 start_utc=booking.start_utc,
                 end_utc=booking.end_utc,
                 caller_zone=booking.caller_zone,
@@ -145,13 +159,14 @@ class SqlBookingRepo:
     async def find_bookings(
         self, *, phone: str | None = None, name: str | None = None, call_id: str | None = None
     ) -> list[Booking]:
-        """Confirmed bookings matching any given key (name case-insensitively), newest
-        first (by creation). No key at all finds nothing."""
+        """Confirmed bookings matching any given key (phone by its digits, name
+        case-insensitively), newest first (by creation). No key at all finds nothing."""
         keys = []
-        if phone:
-            keys.append(bookings.c.customer_phone == phone.strip())
+        wanted_phone = phone_key(phone)
+        if wanted_phone:
+            keys.append(bookings.c.phone_key == wanted_phone)
         if name and name.strip():
-            keys.append(func.lower(bookings.c.customer_name) == name.strip().lower())
+            keys.append(bookings.c.name_key == name_key(name))
         if call_id:
             keys.append(bookings.c.call_id == call_id)
         if not keys:
@@ -166,11 +181,12 @@ class SqlBookingRepo:
         return [_booking(row) for row in rows]
 
     async def update_booking(self, booking: Booking, *, idempotency_key: str) -> Booking:
-        """Replace the booking's time, status and details with ``booking``'s.
+        """Replace the booking's time, zone, status and notes with ``booking``'s (its
+        identity, customer and service stay as first stored).
 
         Each change is recorded under its ``idempotency_key`` in ``booking_changes``; a
         repeated key changes nothing and returns the booking as stored. Raises
-        :class:`ToolError` for an unknown ``booking_id``.
+        :class:`StorageError` for an unknown ``booking_id``.
         """
         now = _now()
         where = bookings.c.booking_id == booking.booking_id
@@ -179,7 +195,7 @@ class SqlBookingRepo:
             if self._db.dialect == "postgresql":
                 lock = lock.with_for_update()
             if (await conn.execute(lock)).first() is None:
-                raise ToolError(f"no booking with id {booking.booking_id}")
+                raise StorageError(f"no booking {booking.booking_id!r} to update")
             change = (
                 self._db.insert(booking_changes)
                 .values(
@@ -198,15 +214,11 @@ class SqlBookingRepo:
                     update(bookings)
                     .where(where)
                     .values(
-                        service=booking.service,
-                        customer_name=booking.customer_name,
-                        customer_phone=booking.customer_phone,
                         start_utc=booking.start_utc,
                         end_utc=booking.end_utc,
                         caller_zone=booking.caller_zone,
                         local_start=booking.local_start,
                         status=booking.status,
-                        price=booking.price,
                         notes=booking.notes,
                         updated_at=now,
                     )

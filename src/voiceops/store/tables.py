@@ -133,6 +133,10 @@ bookings = Table(
     Column("service", String(255), nullable=False),
     Column("customer_name", String(255), nullable=False),
     Column("customer_phone", String(64)),
+    # Lookup keys: the phone's digits only (``+1 (212) 555-0142`` finds ``+12125550142``)
+    # and the name stripped and case-folded (SQLite's ``lower`` knows only ASCII).
+    Column("phone_key", String(64)),
+    Column("name_key", String(255), nullable=False),
     Column("start_utc", UTCDateTime, nullable=False),
     Column("end_utc", UTCDateTime, nullable=False),
     Column("caller_zone", String(64), nullable=False),
@@ -144,7 +148,8 @@ bookings = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "start_utc", "end_utc"),
-    Index(None, "customer_phone"),
+    Index(None, "phone_key"),
+    Index(None, "name_key"),
     Index(None, "call_id"),
 )
 

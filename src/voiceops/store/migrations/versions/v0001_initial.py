@@ -91,6 +91,8 @@ def upgrade() -> None:
         sa.Column("service", sa.String(255), nullable=False),
         sa.Column("customer_name", sa.String(255), nullable=False),
         sa.Column("customer_phone", sa.String(64)),
+        sa.Column("phone_key", sa.String(64)),
+        sa.Column("name_key", sa.String(255), nullable=False),
         _ts("start_utc", nullable=False),
         _ts("end_utc", nullable=False),
         sa.Column("caller_zone", sa.String(64), nullable=False),
@@ -105,7 +107,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key", name="uq_bookings_idempotency_key"),
     )
     op.create_index("ix_bookings_start_utc_end_utc", "bookings", ["start_utc", "end_utc"])
-    op.create_index("ix_bookings_customer_phone", "bookings", ["customer_phone"])
+    op.create_index("ix_bookings_phone_key", "bookings", ["phone_key"])
+    op.create_index("ix_bookings_name_key", "bookings", ["name_key"])
     op.create_index("ix_bookings_call_id", "bookings", ["call_id"])
 
     op.create_table(
