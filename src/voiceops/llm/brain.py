@@ -1,0 +1,307 @@
+"""The OpenAI-compatible streaming brain.
+
+:class:`LLMBrain` answers one turn by streaming chat completions (official ``openai`` SDK,
+any base URL) with the turn's tools. Text deltas are yielded as they arrive, never buffered.
+When the model stops to call tools, the calls are assembled from their fragments, run one by
+one through ``ctx.tools`` (each between a :class:`ToolStarted` and a :class:`ToolFinished`),
+their results appended to the conversation, and the model is asked again, at most
+``max_tool_rounds`` times; the last round forbids tools so the model has to speak. A tool
+outcome carrying an action (transfer, end call) is yielded and ends the turn.
+
+Failures become :class:`~voiceops.errors.LLMError` with a ``kind`` (see ``llm/errors.py``),
+counted in ``metrics.llm_errors``; the turn runner decides about the fallback. Deadlines:
+the first token of every request within ``first_token_timeout_s``, the whole turn (all
+rounds and tools) within ``turn_timeout_s``. Each deadline wraps a single await, never a
+``yield``, so it can only ever cancel this brain's own work.
+
+Cancellation is a product guarantee: when the consuming task is cancelled or the generator
+is closed (a superseded turn), the ``finally`` around every request closes the HTTP response
+at once, so the provider sees the client go away and stops generating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import openai
+from openai.types.chat import (
+    ChatCompletionChunk,
+    ChatCompletionMessageParam,
+    ChatCompletionToolUnionParam,
+)
+
+from voiceops.agent.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
+from voiceops.agent.prompts import render_system_prompt
+from voiceops.errors import LLMError
+from voiceops.llm.errors import from_provider
+from voiceops.llm.messages import Message, conversation
+from voiceops.llm.tool_calls import ToolCall, ToolCallAssembler
+from voiceops.metrics import Metrics
+from voiceops.tools.ports import ToolOutcome
+
+log = logging.getLogger("voiceops.llm")
+
+USAGE_KEPT = 4096
+"""Token counts kept for the runner to pop; older entries are dropped (never popped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens of one turn, summed over its rounds (as reported by the provider)."""
+
+    tokens_in: int
+    tokens_out: int
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.tokens_in + other.tokens_in, self.tokens_out + other.tokens_out)
+
+
+@dataclass(slots=True)
+class _Round:
+    """What one streamed request produced."""
+
+    text: list[str] = field(default_factory=list)
+    calls: list[ToolCall] = field(default_factory=list)
+    usage: Usage | None = None
+
+
+class LLMBrain:
+    """The ``llm`` brain. One instance serves every call of the process (it holds no
+    per-call state except the token counts waiting in :meth:`pop_usage`)."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        *,
+        model: str,
+        temperature: float,
+        max_tokens: int,
+        first_token_timeout_s: float,
+        turn_timeout_s: float,
+        max_tool_rounds: int,
+        metrics: Metrics | None = None,
+        include_usage: bool = True,
+    ) -> None:
+        """``include_usage`` asks for the usage chunk (``stream_options``); turn it off for
+        the rare compatible server that refuses the option."""
+        if max_tool_rounds < 0:
+            raise ValueError("max_tool_rounds must be >= 0")
+        self._client = client
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.first_token_timeout_s = first_token_timeout_s
+        self.turn_timeout_s = turn_timeout_s
+        self.max_tool_rounds = max_tool_rounds
+        self._metrics = metrics
+        self._include_usage = include_usage
+        self._usage: OrderedDict[tuple[str, int], Usage] = OrderedDict()
+
+    def pop_usage(self, call_id: str, response_id: int) -> Usage | None:
+        """The tokens spent on that turn, once; ``None`` when unknown (no usage chunk, or the
+        turn was cancelled before the provider reported it)."""
+        return self._usage.pop((call_id, response_id), None)
+
+    async def stream(self, ctx: TurnContext) -> AsyncGenerator[AgentEvent, None]:
+        """Yield the events of one turn; raises :class:`LLMError` on provider failure."""
+        loop = asyncio.get_running_loop()
+        turn_deadline = loop.time() + self.turn_timeout_s
+        messages: list[Message] = [
+            {"role": "system", "content": render_system_prompt(ctx)},
+            *conversation(
+                ctx.transcript, ctx.transcript_with_tool_calls, reminder=ctx.kind == "reminder"
+            ),
+        ]
+        tools = ctx.tools.specs()
+        usage: Usage | None = None
+        try:
+            for round_no in range(self.max_tool_rounds + 1):
+                final = round_no == self.max_tool_rounds
+                result = _Round()
+                request = self._request(
+                    ctx, messages, tools, final, round_no, turn_deadline, result
+                )
+                try:
+                    # aclosing: if this generator is closed while suspended at the yield
+                    # below, the request generator (and its HTTP response) closes now, not
+                    # whenever it is garbage-collected.
+                    async with contextlib.aclosing(request) as chunks:
+                        async for chunk in chunks:
+                            yield TextChunk(chunk)
+                finally:
+                    if result.usage is not None:
+                        usage = result.usage if usage is None else usage + result.usage
+                if not result.calls:
+                    return
+                if final:
+                    if result.text:
+                        return  # it spoke; calls it was told not to make are ignored
+                    raise LLMError(
+                        "tool_rounds", f"still calling tools after {self.max_tool_rounds} rounds"
+                    )
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": "".join(result.text) or None,
+                        "tool_calls": [call.as_message_part() for call in result.calls],
+                    }
+                )
+                for call in result.calls:
+                    yield ToolStarted(call.id, call.name, call.arguments)
+                    outcome = await self._run_tool(ctx, call, turn_deadline)
+                    yield ToolFinished(call.id, call.name, outcome.content, outcome.successful)
+                    messages.append(
+                        {"role": "tool", "tool_call_id": call.id, "content": outcome.content}
+                    )
+                    if outcome.action is not None:
+                        yield outcome.action
+                        return
+        except LLMError as exc:
+            if self._metrics is not None:
+                self._metrics.llm_errors.labels(kind=exc.kind).inc()
+            log.info(
+                "llm turn failed: %s",
+                exc,
+                extra={"call_id": ctx.call_id, "response_id": ctx.response_id},
+            )
+            raise
+        finally:
+            if usage is not None:
+                self._keep_usage(ctx.call_id, ctx.response_id, usage)
+
+    async def _request(
+        self,
+        ctx: TurnContext,
+        messages: list[Message],
+        tools: list[dict[str, Any]],
+        final: bool,
+        round_no: int,
+        turn_deadline: float,
+        result: _Round,
+    ) -> AsyncGenerator[str, None]:
+        """Stream one completion: yields text deltas, fills ``result`` with the assembled
+        tool calls and the usage. The response is closed whatever happens."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first_deadline = min(started + self.first_token_timeout_s, turn_deadline)
+        assembler = ToolCallAssembler(f"call_{ctx.response_id}_{round_no}")
+        stream = await self._open(messages, tools, final, first_deadline, turn_deadline)
+        try:
+            first_seen = False
+            finish: str | None = None
+            while True:
+                chunk = await self._next_chunk(
+                    stream, turn_deadline if first_seen else first_deadline, turn_deadline
+                )
+                if chunk is None:
+                    break
+                reported = getattr(chunk, "usage", None)
+                if reported is not None:
+                    result.usage = Usage(
+                        reported.prompt_tokens or 0, reported.completion_tokens or 0
+                    )
+                for choice in chunk.choices or ():
+                    # Chunks are not validated by the SDK and compatible servers omit fields:
+                    # read them defensively.
+                    if getattr(choice, "index", 0) != 0:
+                        continue  # n=1 is requested; ignore anything else a server sends
+                    delta = getattr(choice, "delta", None)
+                    content: str | None = getattr(delta, "content", None)
+                    fragments = getattr(delta, "tool_calls", None)
+                    finish_reason: str | None = getattr(choice, "finish_reason", None)
+                    if not first_seen and (content or fragments or finish_reason):
+                        first_seen = True
+                        if self._metrics is not None:
+                            self._metrics.llm_first_token.observe(loop.time() - started)
+                    if fragments:
+                        assembler.add(fragments)
+                    if finish_reason:
+                        finish = finish_reason
+                    if content:
+                        result.text.append(content)
+                        yield content
+            if finish is None:
+                if not first_seen:
+                    raise LLMError("empty", "the stream ended without any output")
+                raise LLMError("malformed_stream", "the stream ended without a finish reason")
+            result.calls = assembler.calls()
+            if not result.text and not result.calls:
+                raise LLMError("empty", f"the model finished ({finish}) without text or tools")
+        finally:
+            # Runs on success, error, cancellation and generator close alike: the provider
+            # must see the connection go away when a turn is abandoned.
+            await stream.close()
+
+    async def _open(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]],
+        final: bool,
+        first_deadline: float,
+        turn_deadline: float,
+    ) -> openai.AsyncStream[ChatCompletionChunk]:
+        try:
+            async with asyncio.timeout_at(first_deadline):
+                return await self._client.chat.completions.create(
+                    model=self.model,
+                    messages=cast("list[ChatCompletionMessageParam]", messages),
+                    stream=True,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    stream_options=(
+                        {"include_usage": True} if self._include_usage else openai.omit
+                    ),
+                    tools=(
+                        cast("list[ChatCompletionToolUnionParam]", tools) if tools else openai.omit
+                    ),
+                    tool_choice="none" if tools and final else openai.omit,
+                )
+        except openai.OpenAIError as exc:
+            raise from_provider(exc, streaming=False) from exc
+        except TimeoutError:
+            raise _deadline_error(first_deadline, turn_deadline) from None
+
+    async def _next_chunk(
+        self,
+        stream: openai.AsyncStream[ChatCompletionChunk],
+        deadline: float,
+        turn_deadline: float,
+    ) -> ChatCompletionChunk | None:
+        """The next chunk, or ``None`` at the end of the stream."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await stream.__anext__()
+        except StopAsyncIteration:
+            return None
+        except (openai.OpenAIError, ValueError) as exc:
+            raise from_provider(exc, streaming=True) from exc
+        except TimeoutError:
+            raise _deadline_error(deadline, turn_deadline) from None
+
+    async def _run_tool(
+        self, ctx: TurnContext, call: ToolCall, turn_deadline: float
+    ) -> ToolOutcome:
+        try:
+            async with asyncio.timeout_at(turn_deadline):
+                return await ctx.tools.run(call.name, call.arguments)
+        except TimeoutError:
+            raise LLMError("turn_timeout", f"tool {call.name} ran past the turn budget") from None
+
+    def _keep_usage(self, call_id: str, response_id: int, usage: Usage) -> None:
+        self._usage[(call_id, response_id)] = usage
+        while len(self._usage) > USAGE_KEPT:
+            self._usage.popitem(last=False)
+
+
+def _deadline_error(deadline: float, turn_deadline: float) -> LLMError:
+    if deadline >= turn_deadline:
+        return LLMError("turn_timeout", "the turn ran past its time budget")
+    return LLMError("first_token_timeout", "no token before the first-token deadline")

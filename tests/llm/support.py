@@ -1,0 +1,98 @@
+"""Test helpers for the LLM brain: a small recording tool box and turn contexts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from voiceops.agent.clock import CallerClock
+from voiceops.agent.events import AgentEvent, EscalationTrigger, TurnContext
+from voiceops.agent.profile import AgentProfile, load_profile
+from voiceops.agent.state import CallState
+from voiceops.config import DEFAULT_PROFILE
+from voiceops.retell.messages import CallObject, TranscriptEntry, Utterance
+from voiceops.tools.ports import ToolBox, ToolOutcome
+
+NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # Tuesday, 09:00 in New York
+SPECS: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": f"the {name} tool",
+            "parameters": {"type": "object", "properties": {}, "additionalProperties": True},
+        },
+    }
+    for name in ("check_availability", "get_service_info", "escalate", "end_call")
+]
+
+
+@dataclass
+class RecordingToolBox:
+    """Runs nothing real: answers each tool with ``outcomes[name]`` (or an echo) and records
+    every call. Broken JSON gets a failed outcome, as the real tool box does."""
+
+    outcomes: dict[str, ToolOutcome] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def specs(self) -> list[dict[str, Any]]:
+        return [dict(spec) for spec in SPECS]
+
+    async def run(self, name: str, arguments: str) -> ToolOutcome:
+        self.calls.append((name, arguments))
+        try:
+            parsed = json.loads(arguments)
+        except json.JSONDecodeError as exc:
+            error = f"arguments are not valid JSON ({exc.msg} at character {exc.pos})"
+            return ToolOutcome(
+                content=json.dumps({"status": "invalid", "error": error}), successful=False
+            )
+        if name in self.outcomes:
+            return self.outcomes[name]
+        return ToolOutcome(
+            content=json.dumps({"status": "ok", "tool": name, "echo": parsed}), successful=True
+        )
+
+
+def demo_profile() -> AgentProfile:
+    return load_profile(DEFAULT_PROFILE)
+
+
+def make_ctx(
+    *,
+    transcript: Sequence[Utterance] = (Utterance(role="user", content="Hi, can I book?"),),
+    woven: Sequence[TranscriptEntry] | None = None,
+    kind: Literal["response", "reminder"] = "response",
+    tools: ToolBox | None = None,
+    profile: AgentProfile | None = None,
+    call_id: str = "call_test",
+    response_id: int = 1,
+    escalation: EscalationTrigger | None = None,
+    is_current: Callable[[], bool] = lambda: True,
+) -> TurnContext:
+    profile = profile or demo_profile()
+    clock = CallerClock(
+        zone=ZoneInfo("America/Chicago"), source="metadata", now_utc=NOW, business_zone=profile.zone
+    )
+    return TurnContext(
+        call_id=call_id,
+        response_id=response_id,
+        kind=kind,
+        transcript=list(transcript),
+        transcript_with_tool_calls=list(woven) if woven is not None else None,
+        call=CallObject(call_id=call_id, from_number="+13125550100"),
+        profile=profile,
+        clock=clock,
+        state=CallState(call_id=call_id),
+        tools=tools if tools is not None else RecordingToolBox(),
+        is_current=is_current,
+        escalation=escalation,
+    )
+
+
+async def collect(events: AsyncIterator[AgentEvent]) -> list[AgentEvent]:
+    return [event async for event in events]
