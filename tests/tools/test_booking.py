@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.tools.support import LONDON, NEW_YORK, TUE_0900_NY, make_profile
+from voiceops.agent.profile import AgentProfile, Service
 from voiceops.tools.booking import (
     Slot,
     check_instant,
@@ -287,3 +288,44 @@ async def test_every_offered_slot_is_bookable_and_free(
         assert not any(b.start_utc < slot.end_utc and slot.start_utc < b.end_utc for b in taken)
     assert slots == sorted(slots, key=lambda s: s.start_utc)
     assert all(isinstance(s, Slot) for s in slots)
+
+
+def _brute_force_nearest(
+    profile: AgentProfile, service: Service, now: datetime, busy: list[Booking], pivot: datetime
+) -> list[datetime]:
+    """Every step boundary of the horizon, judged one by one (slow, obviously right)."""
+    step = timedelta(minutes=profile.booking.slot_step_min)
+    instant = now.replace(minute=0, second=0, microsecond=0)
+    length = timedelta(minutes=service.duration_min)
+    free: list[datetime] = []
+    while instant < now + timedelta(days=profile.booking.horizon_days):
+        if check_instant(profile, service, instant, now) is None and not any(
+            b.start_utc < instant + length and instant < b.end_utc for b in busy
+        ):
+            free.append(instant)
+        instant += step
+    return sorted(free, key=lambda s: (abs(s - pivot), s))[: profile.booking.max_offers]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    now_offset_h=st.integers(min_value=0, max_value=24 * 30),
+    target_offset_h=st.integers(min_value=-48, max_value=24 * 70),
+    booked_h=st.lists(st.integers(min_value=0, max_value=24 * 20), max_size=30),
+)
+async def test_nearest_slots_match_an_exhaustive_search(
+    now_offset_h: int, target_offset_h: int, booked_h: list[int]
+) -> None:
+    profile = make_profile(booking={"horizon_days": 21, "max_offers": 3})
+    service = profile.service("haircut")
+    assert service is not None
+    now = datetime(2026, 2, 20, tzinfo=UTC) + timedelta(hours=now_offset_h)
+    repo = InMemoryBookingRepo()
+    for index, hours in enumerate(booked_h):
+        await repo.create_booking(
+            booking_at(now + timedelta(hours=hours), 60, booking_id=f"B-{index}")
+        )
+    busy = await repo.bookings_between(now - timedelta(days=1), now + timedelta(days=40))
+    pivot = now + timedelta(hours=target_offset_h)
+    slots = await find_slots(profile, service, repo, now, target=pivot)
+    assert [s.start_utc for s in slots] == _brute_force_nearest(profile, service, now, busy, pivot)

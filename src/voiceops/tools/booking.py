@@ -13,6 +13,7 @@ twice produces one slot, at its first occurrence (``fold=0``).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -132,7 +133,7 @@ def check_instant(
             "notice",
             f"bookings need at least {policy.min_notice_min} minutes' notice; offer a later time",
         )
-    if start_utc > now_utc + timedelta(days=policy.horizon_days):
+    if start_utc >= now_utc + timedelta(days=policy.horizon_days):
         return SlotRefused(
             "horizon",
             f"bookings open only {policy.horizon_days} days ahead; choose an earlier date",
@@ -166,14 +167,64 @@ def check_instant(
     return None
 
 
-def _overlaps(slot: Slot, bookings: Iterable[Booking], exclude: str | None) -> bool:
-    return any(
-        b.status == "confirmed"
-        and b.booking_id != exclude
-        and b.start_utc < slot.end_utc
-        and slot.start_utc < b.end_utc
-        for b in bookings
-    )
+class _Busy:
+    """Confirmed bookings as sorted intervals, for O(log n) overlap checks."""
+
+    __slots__ = ("_max_end", "_starts")
+
+    def __init__(self, bookings: Iterable[Booking], exclude: str | None) -> None:
+        spans = sorted(
+            (b.start_utc, b.end_utc)
+            for b in bookings
+            if b.status == "confirmed" and b.booking_id != exclude
+        )
+        self._starts = [start for start, _ in spans]
+        # _max_end[i]: the latest end among the first i bookings (by start).
+        self._max_end: list[datetime | None] = [None]
+        for _, end in spans:
+            previous = self._max_end[-1]
+            self._max_end.append(end if previous is None or end > previous else previous)
+
+    def overlaps(self, slot: Slot) -> bool:
+        # Bookings starting before the slot ends overlap it iff one of them ends after it starts.
+        latest_end = self._max_end[bisect_left(self._starts, slot.end_utc)]
+        return latest_end is not None and latest_end > slot.start_utc
+
+
+async def _free_between(
+    profile: AgentProfile,
+    service: Service,
+    repo: BookingRepo,
+    lo: datetime,
+    hi: datetime,
+    exclude: str | None,
+) -> list[Slot]:
+    """Free slots starting in ``[lo, hi)``, chronological; one repository read."""
+    if lo >= hi:
+        return []
+    duration = timedelta(minutes=service.duration_min)
+    zone = profile.zone
+    candidates: list[Slot] = []
+    day = lo.astimezone(zone).date()
+    last_day = hi.astimezone(zone).date()
+    while day <= last_day:
+        candidates.extend(
+            slot for slot in _day_starts(profile, day, duration) if lo <= slot.start_utc < hi
+        )
+        day += timedelta(days=1)
+    if not candidates:
+        return []
+    # Profiles may list a day's intervals in any order; slots of one service share a length.
+    candidates.sort(key=lambda slot: slot.start_utc)
+    booked = await repo.bookings_between(candidates[0].start_utc, candidates[-1].end_utc)
+    busy = _Busy(booked, exclude)
+    return [slot for slot in candidates if not busy.overlaps(slot)]
+
+
+_EARLIEST_CHUNKS_DAYS = (2, 7)
+"""Search widths for the earliest slots: most answers are in the next couple of days."""
+_NEAREST_RADII_DAYS = (1, 4, 15)
+"""Search radii around a target before falling back to the whole horizon."""
 
 
 async def find_slots(
@@ -188,50 +239,64 @@ async def find_slots(
     limit: int | None = None,
     exclude_booking_id: str | None = None,
 ) -> list[Slot]:
-    """Free slots for ``service`` in ``[window_start, window_end)`` (clipped to notice and
-    horizon), nearest to ``target`` first (ties: the earlier), or chronological without one.
+    """Free slots for ``service`` starting in ``[window_start, window_end)`` (clipped to
+    ``[now + notice, now + horizon)``), nearest to ``target`` first (ties: the earlier), or
+    chronological without one; at most ``limit`` (default ``max_offers``).
 
-    ``exclude_booking_id`` ignores that booking's own time (rescheduling). The repository is
-    asked once, for the whole window.
+    ``exclude_booking_id`` ignores that booking's own time (rescheduling). The search widens
+    step by step (a few days, then more) and stops as soon as the answer cannot change, so
+    a typical request reads the repository once, for a short span.
     """
     now_utc = _utc(now_utc)
     policy = profile.booking
-    earliest = now_utc + timedelta(minutes=policy.min_notice_min)
-    latest = now_utc + timedelta(days=policy.horizon_days)
-    lo = max(earliest, _utc(window_start)) if window_start else earliest
-    hi = min(latest, _utc(window_end)) if window_end else latest
-    if lo >= hi:
+    wanted = limit if limit is not None else policy.max_offers
+    lo = now_utc + timedelta(minutes=policy.min_notice_min)
+    hi = now_utc + timedelta(days=policy.horizon_days)
+    if window_start is not None:
+        lo = max(lo, _utc(window_start))
+    if window_end is not None:
+        hi = min(hi, _utc(window_end))
+    if lo >= hi or wanted <= 0:
         return []
-    duration = timedelta(minutes=service.duration_min)
-    zone = profile.zone
-    candidates: list[Slot] = []
-    day = lo.astimezone(zone).date()
-    last_day = hi.astimezone(zone).date()
-    while day <= last_day:
-        candidates.extend(
-            slot
-            for slot in _day_starts(profile, day, duration)
-            if lo <= slot.start_utc
-            and slot.start_utc <= latest
-            and (window_end is None or slot.start_utc < hi)
-        )
-        day += timedelta(days=1)
-    if not candidates:
-        return []
-    booked = await repo.bookings_between(
-        min(s.start_utc for s in candidates), max(s.end_utc for s in candidates)
-    )
-    free = [slot for slot in candidates if not _overlaps(slot, booked, exclude_booking_id)]
-    if target is not None:
-        pivot = _utc(target)
-        free.sort(key=lambda s: (abs(s.start_utc - pivot), s.start_utc))
-    return free[: (limit if limit is not None else policy.max_offers)]
+    exclude = exclude_booking_id
+
+    if target is None:
+        found: list[Slot] = []
+        start = lo
+        for width in (*_EARLIEST_CHUNKS_DAYS, None):
+            end = hi if width is None else min(hi, start + timedelta(days=width))
+            found.extend(await _free_between(profile, service, repo, start, end, exclude))
+            if len(found) >= wanted or end >= hi:
+                break
+            start = end
+        return found[:wanted]
+
+    pivot = _utc(target)
+
+    def distance(slot: Slot) -> tuple[timedelta, datetime]:
+        return abs(slot.start_utc - pivot), slot.start_utc
+
+    for radius in (*_NEAREST_RADII_DAYS, None):
+        if radius is None:
+            a, b = lo, hi
+        else:
+            a = max(lo, pivot - timedelta(days=radius))
+            b = min(hi, pivot + timedelta(days=radius))
+            if a >= b:
+                continue
+        free = sorted(await _free_between(profile, service, repo, a, b, exclude), key=distance)
+        # Slots inside [a, b) are at most `radius` from the target and slots outside at least
+        # that far (ties go to the earlier, inside one); beyond lo/hi there are none at all.
+        # So once the window holds enough, widening cannot change the answer.
+        if len(free) >= wanted or (a == lo and b == hi):
+            return free[:wanted]
+    return []  # unreachable: the last radius covers all of [lo, hi)
 
 
 async def is_free(repo: BookingRepo, slot: Slot, *, exclude_booking_id: str | None = None) -> bool:
     """True when no confirmed booking overlaps ``slot``."""
     booked = await repo.bookings_between(slot.start_utc, slot.end_utc)
-    return not _overlaps(slot, booked, exclude_booking_id)
+    return not _Busy(booked, exclude_booking_id).overlaps(slot)
 
 
 def slot_view(slot: Slot, clock: CallerClock) -> dict[str, Any]:
