@@ -48,6 +48,8 @@ def convo(*lines: str) -> list[Utterance]:
         "Operator.",
         "let me talk to a person",
         "put your supervisor on",
+        "can I speak to someone else",
+        "I have a question for the manager",
     ],
 )
 def test_trigger_phrases_in_the_last_user_utterance(said: str) -> None:
@@ -66,6 +68,9 @@ def test_trigger_phrases_in_the_last_user_utterance(said: str) -> None:
         "I don't need a manager, just book it",
         "no need for a supervisor",
         "operators",
+        "I'd like to book a haircut for someone else",
+        "my manager told me to call you",
+        "our representative booked it last time",
     ],
 )
 def test_no_phrase_without_a_whole_unnegated_word(said: str) -> None:

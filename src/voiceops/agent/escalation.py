@@ -5,8 +5,9 @@ precompiled regular expressions over at most the last few utterances (microsecon
 allocation proportional to the call's length). Three rules, in order:
 
 * **phrase**: a trigger phrase (``manager``, ``real person`` ...) in the newest caller
-  utterance, as whole words, case-insensitively, unless negated just before
-  ("I don't need a manager");
+  utterance, as whole words, case-insensitively, unless negated just before ("I don't
+  need a manager") or naming someone rather than asking ("my manager said", "booking for
+  someone else");
 * **frustration**: a score over the last three caller utterances reaches
   ``rules.frustration_threshold``; repeated negations ("no no no") score one per repeat,
   a frustration phrase or a profanity two, shouting in capitals one. A single "no" (as in
@@ -52,6 +53,8 @@ _NEGATED_BEFORE = re.compile(
     r"\b(?:not|don'?t|do not|doesn'?t|no need (?:for|to)|never|without)\b[\w\s']{0,24}$",
     re.IGNORECASE,
 )
+_NOT_A_REQUEST_BEFORE = re.compile(r"\b(?:(?:my|our|his|her|their)\s+|for\s+)$", re.IGNORECASE)
+""""my manager told me", "booking for someone else": the phrase names a person, not a wish."""
 _WORDS = re.compile(r"[a-z0-9']+")
 _LETTERS = re.compile(r"[A-Za-z]")
 _SENTENCES = re.compile(r"[^.!?]*\?")
@@ -101,8 +104,10 @@ def _phrase_hit(pattern: re.Pattern[str] | None, text: str) -> str | None:
     if pattern is None:
         return None
     for match in pattern.finditer(text):
-        if not _NEGATED_BEFORE.search(text, 0, match.start()):
-            return match.group(0)
+        before = match.start()
+        if _NEGATED_BEFORE.search(text, 0, before) or _NOT_A_REQUEST_BEFORE.search(text, 0, before):
+            continue
+        return match.group(0)
     return None
 
 

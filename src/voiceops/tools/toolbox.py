@@ -42,6 +42,7 @@ from voiceops.agent.escalation import callback_line, plan_transfer, why_no_trans
 from voiceops.agent.events import EndCall, Transfer
 from voiceops.agent.profile import WEEKDAYS
 from voiceops.errors import StorageError
+from voiceops.masking import mask_phone
 from voiceops.store.events import CallEvent
 from voiceops.tools.booking import (
     Slot,
@@ -352,20 +353,9 @@ def _short_id(prefix: str, key: str) -> str:
     return f"{prefix}-{digest[:8]}"
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """``+12125550142`` -> ``+*******0142`` (last four digits kept)."""
-    if not phone:
-        return phone
-    digits = sum(ch.isdigit() for ch in phone)
-    seen = 0
-    out: list[str] = []
-    for ch in phone:
-        if ch.isdigit():
-            seen += 1
-            out.append(ch if seen > digits - 4 else "*")
-        else:
-            out.append(ch)
-    return "".join(out)
+def _masked(phone: str | None) -> str | None:
+    """A phone number fit for the event log (``None`` stays ``None``)."""
+    return mask_phone(phone) if phone else None
 
 
 def _mask_text(text: str) -> str:
@@ -375,7 +365,7 @@ def _mask_text(text: str) -> str:
         run = match.group(0)
         if _ISO_DATE.fullmatch(run) or sum(ch.isdigit() for ch in run) < 7:
             return run
-        return mask_phone(run) or ""
+        return mask_phone(run)
 
     return _PHONE_RUN.sub(mask, text)
 
@@ -564,7 +554,7 @@ class Toolbox:
         safe: dict[str, Any] = {}
         for key, value in list(parsed.items())[:12]:
             if isinstance(value, str) and "phone" in str(key).lower():
-                value = mask_phone(value[:40])
+                value = _masked(value[:40])
             elif isinstance(value, str):
                 value = _mask_text(value[:200])
             elif not isinstance(value, (int, float, bool)) and value is not None:
@@ -663,85 +653,84 @@ class Toolbox:
 
     async def _check_availability(self, args: CheckAvailabilityArgs) -> _Result:
         service = self._service(args.service)
-        if service is None:
-            return _invalid(self._unknown_service(args.service), service=args.service, slots=[])
         zone = self._clock.zone
-        base: dict[str, Any] = {"status": "ok", "service": service.name, "zone": zone.key}
+
+        def reply(
+            slots: list[Slot], requested_free: bool | None = None, note: str | None = None
+        ) -> _Result:
+            data: dict[str, Any] = {
+                "status": "ok",
+                "service": service.name if service else args.service,
+                "zone": zone.key,
+                "requested_free": requested_free,
+                "slots": [slot_view(s, self._clock) for s in slots],
+            }
+            if note:
+                data["note"] = note
+            return _Result(data)
+
+        def refuse(error: str) -> _Result:
+            result = reply([])
+            result.data.update(status="invalid", error=error)
+            result.successful = False
+            return result
+
+        if service is None:
+            return refuse(self._unknown_service(args.service))
         today = self._clock.now_local.date()
         day = parse_date(args.date) if args.date else None
         at = parse_time(args.time) if args.time else None
         if day is not None and day < today:
-            return _invalid(
-                f"{args.date} is in the past; today is {today.isoformat()} for the caller",
-                **{**base, "status": "invalid", "requested_free": None, "slots": []},
-            )
-        if day is None and at is None:
-            slots = await find_slots(self._profile, service, self._repo, self._now)
-            return _Result(
-                {
-                    **base,
-                    "requested_free": None,
-                    "slots": [slot_view(s, self._clock) for s in slots],
-                }
+            return refuse(
+                f"{args.date} is in the past; today is {today.isoformat()} for the caller"
             )
         if day is None:
+            if at is None:
+                return reply(await find_slots(self._profile, service, self._repo, self._now))
             # Only a time: its next occurrence on the caller's clock.
-            later_today = datetime.combine(today, at or datetime.min.time())
-            passed = later_today <= self._clock.now_local.replace(tzinfo=None)
+            passed = datetime.combine(today, at) <= self._clock.now_local.replace(tzinfo=None)
             day = today + timedelta(days=1) if passed else today
+
+        # The caller's calendar days [day, day + days), as instants.
         window_start = datetime.combine(day, datetime.min.time()).replace(tzinfo=zone)
-        window_end = datetime.combine(day + timedelta(days=args.days), datetime.min.time())
-        window_end_utc = window_end.replace(tzinfo=zone).astimezone(UTC)
+        window_end = (window_start.replace(tzinfo=None) + timedelta(days=args.days)).replace(
+            tzinfo=zone
+        )
         target: datetime | None = None
         requested_free: bool | None = None
         note: str | None = None
         if at is not None:
-            instant, problem = self._caller_instant(datetime.combine(day, at))
-            if instant is None:
-                return _invalid(problem or "", **{**base, "requested_free": None, "slots": []})
-            target = instant
-            refused = check_instant(self._profile, service, instant, self._now)
+            target, problem = self._caller_instant(datetime.combine(day, at))
+            if target is None:
+                return refuse(problem or "that time does not exist")
+            refused = check_instant(self._profile, service, target, self._now)
             if refused is not None:
                 requested_free, note = False, refused.message
             else:
-                wanted = Slot(instant, instant + timedelta(minutes=service.duration_min))
-                conflict = await self._repo.bookings_between(wanted.start_utc, wanted.end_utc)
-                requested_free = not conflict
-                if conflict:
-                    note = "the requested time is already booked"
+                end = target + timedelta(minutes=service.duration_min)
+                requested_free = not await self._repo.bookings_between(target, end)
+                note = None if requested_free else "the requested time is already booked"
         slots = await find_slots(
             self._profile,
             service,
             self._repo,
             self._now,
-            window_start=window_start.astimezone(UTC),
-            window_end=window_end_utc,
+            window_start=window_start,
+            window_end=window_end,
             target=target,
         )
-        if not slots:
-            slots = await find_slots(
-                self._profile,
-                service,
-                self._repo,
-                self._now,
-                target=target or window_start.astimezone(UTC),
-            )
-            gap = (
-                f"nothing is free on {day.isoformat()}"
-                if args.days == 1
-                else (f"nothing is free from {day.isoformat()} for {args.days} days")
-            )
-            note = f"{note}; {gap}" if note else gap
-            if slots:
-                note += "; these are the nearest free times"
-        data = {
-            **base,
-            "requested_free": requested_free,
-            "slots": [slot_view(s, self._clock) for s in slots],
-        }
-        if note:
-            data["note"] = note
-        return _Result(data)
+        if slots:
+            return reply(slots, requested_free, note)
+        # Nothing in the window: offer the nearest free times around it instead.
+        nearest = await find_slots(
+            self._profile, service, self._repo, self._now, target=target or window_start
+        )
+        gap = f"nothing is free on {day.isoformat()}"
+        if args.days > 1:
+            gap = f"nothing is free from {day.isoformat()} for {args.days} days"
+        if nearest:
+            gap += "; these are the nearest free times"
+        return reply(nearest, requested_free, f"{note}; {gap}" if note else gap)
 
     async def _book_appointment(self, args: BookAppointmentArgs) -> _Result:
         service = self._service(args.service)
@@ -829,7 +818,7 @@ class Toolbox:
             "local_start": booking.local_start,
             "caller_zone": booking.caller_zone,
             "customer_name": booking.customer_name,
-            "customer_phone": mask_phone(booking.customer_phone),
+            "customer_phone": _masked(booking.customer_phone),
             **extra,
         }
 
@@ -1041,7 +1030,7 @@ class Toolbox:
             {
                 "request_id": stored.request_id,
                 "name": stored.name,
-                "phone": mask_phone(stored.phone),
+                "phone": _masked(stored.phone),
                 "reason": stored.reason[:200],
                 "priority": stored.priority,
             },
