@@ -1,0 +1,447 @@
+"""What one caller utterance says: intents, yes/no, and the values it carries.
+
+:func:`understand` reads a transcript line into an :class:`Understanding`: which requests
+it makes (book, reschedule, cancel, "what's my booking", prices, durations, opening hours,
+the service list, a person), whether it agrees or refuses, whether it closes the call, and
+the slot values in it (service, date and time via :mod:`voiceops.flow.when`, name, phone
+number, a choice from a list, an FAQ answer).
+
+Words that belong to one business (service names and aliases, FAQ keywords, trigger
+phrases) come from the :class:`~voiceops.agent.profile.AgentProfile` and are compiled once
+per profile (:func:`lexicon_for`). What the agent has just asked (``awaiting``) widens what a
+short reply can mean: "Sam" is a name only after "what name should I put it under?", and
+"3" is a time only after a question about times. Everything here is pure and allocation-light;
+a typical utterance takes a few tens of microseconds plus any uncached date phrase.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import phonenumbers
+
+from voiceops.agent.profile import AgentProfile
+from voiceops.flow.when import When, normalise, parse_when
+
+Intent = Literal[
+    "book",
+    "reschedule",
+    "cancel",
+    "lookup",
+    "price",
+    "duration",
+    "hours",
+    "services",
+    "human",
+    "thanks",
+    "greeting",
+]
+Expectation = Literal["time", "name", "phone", "pick", "free_text"]
+"""What kind of short answer the agent's last question invites."""
+
+UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
+
+# --------------------------------------------------------------------------------------
+# intent patterns (over normalised text: lower case, no punctuation but apostrophes)
+
+_CANCEL = re.compile(r"\b(?:cancel(?:l?ing|led|s)?|call (?:it |that )?off)\b")
+_POLICY = re.compile(r"\bpolic(?:y|ies)\b")
+_RESCHEDULE = re.compile(
+    r"\b(?:re ?schedul\w*|postpone\w*|move (?:my|the|it|our|that)|change (?:my|the) "
+    r"(?:appointment|booking|reservation)|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
+    r" \w*\s?forward)\b"
+)
+_LOOKUP = re.compile(
+    r"\b(?:when(?:'s| is) my|what(?:'s| is) my (?:booking|appointment|reservation)"
+    r"|do i (?:have|already have) (?:a|an|any) (?:booking|appointment|reservation)"
+    r"|(?:check|confirm) my (?:booking|appointment|reservation)|what time is my"
+    r"|am i (?:booked|scheduled)|remind me when)\b"
+)
+_BOOK = re.compile(
+    r"\b(?:book(?:ing)?|appointment|schedule|reserve|reservation|come in|come by"
+    r"|availab\w*|openings?|are you free|anything free|something free|free (?:slot|time|spot)s?"
+    r"|slots?|squeeze me in|fit me in)\b"
+)
+_WANT = re.compile(
+    r"\b(?:get (?:a|an|my)|(?:i'd|i would|i want|i wanna|i need|like|need) (?:a|an|to get|my))\b"
+)
+"""Asking for something: a booking only when a service is named with it."""
+_PRICE = re.compile(r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap)\b")
+_DURATION = re.compile(r"\b(?:how long|duration|how many minutes|take long|takes long|length of)\b")
+_HOURS = re.compile(
+    r"\b(?:open|opening|clos(?:e|es|ed|ing)|(?:business|your|the) hours|what time do you)\b"
+)
+_SERVICES = re.compile(
+    r"\b(?:what (?:services|treatments)|what do you (?:do|offer|have)|what can i (?:get|book)"
+    r"|what kind of|services do you|list of services|menu)\b"
+)
+_HUMAN = re.compile(
+    r"\b(?:(?:speak|talk) (?:to|with) (?:someone|somebody|a person|a human|staff|the front desk"
+    r"|reception|the owner|the team)|receptionist|front desk|somebody real|someone real)\b"
+)
+_NEGATED = re.compile(r"\b(?:not|don'?t|do not|doesn'?t|no need to|never)\b[\w\s']{0,24}$")
+_GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
+_THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
+_FAREWELL = re.compile(
+    r"\b(?:good ?bye|bye|bye bye|have a (?:good|great|nice|lovely) (?:day|one|evening|night|"
+    r"weekend)|talk (?:to you )?later|hang up)\b"
+)
+_CLOSING = re.compile(
+    r"\b(?:that's all|that is all|that's it|that is it|that'll be all|that will be all"
+    r"|nothing else|no thanks|no thank you|i'm good|i am good|i'm fine|i'm all set|all set"
+    r"|i'm done|that's everything|not right now|no that's fine)\b"
+)
+_AFFIRM_START = re.compile(
+    r"^(?:(?:uh|um|oh|well|so) )?(?:yes|yeah|yea|yep|yup|ya|sure|certainly|correct|right"
+    r"|ok|okay|alright|all right|perfect|great|lovely|absolutely|definitely|of course|please"
+    r"|go ahead|do it|book it|fine|uh huh|mhm|yes please|that's right|that is right"
+    r"|that's correct|that works|sounds good|sounds great|no problem|no worries)\b"
+)
+_AFFIRM_ANY = re.compile(
+    r"\b(?:sounds (?:good|great|perfect)|that works|works for me|that's (?:right|correct|"
+    r"perfect|fine|great)|go ahead|book it|please do|let's do (?:it|that)|i'll take (?:it|that)"
+    r"|that one)\b"
+)
+_DENY = re.compile(
+    r"^(?:(?:uh|um|oh|well) )?(?:no|nope|nah|not|wrong|incorrect|negative)\b(?! problem| worries)"
+    r"|\b(?:that's not|that is not|not right|not correct|that's wrong|don't|do not"
+    r"|never mind|none of (?:those|them|these)|neither|doesn't work|won't work)\b"
+)
+_CALLER_NUMBER = re.compile(
+    r"\b(?:this|same|the same) (?:number|one|phone|cell|mobile)\b|\bcalling (?:from|on)\b"
+    r"|\bthe number (?:i'm|i am) (?:on|using)\b|\bthis line\b"
+)
+_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-()]*\d){6,16}")
+_PICK = re.compile(
+    r"\b(?:the )?(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|last|earliest|earlier"
+    r"|latest|later)(?P<noun> one| option| slot| time| appointment| booking)?\b"
+)
+_PICK_INDEX = {
+    "first": 0,
+    "1st": 0,
+    "earliest": 0,
+    "earlier": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "last": -1,
+    "latest": -1,
+    "later": -1,
+}
+_SHORT_REPLY_WORDS = 5
+
+# --------------------------------------------------------------------------------------
+# names
+
+_NAME_EXPLICIT = re.compile(
+    r"\b(?:my name is|my name's|name's|the name is|name is|under the name(?: of)?|call me"
+    r"|it's under|put it under|book it under|booked under)\s+(?P<rest>.+)",
+    re.IGNORECASE,
+)
+_NAME_THIS_IS = re.compile(
+    r"\b(?i:this is) (?P<rest>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"
+    r"(?=\s*(?:[,.!?]|$|(?i:\s+(?:calling|here|speaking))\b))"
+)
+_NAME_INTRO = re.compile(
+    r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|hi|hello|so|well|and)[\s,]+)*"
+    r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
+    r"[\s,]*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"^[A-Za-z][A-Za-z'\-]{0,30}$")
+_NAME_STOP = frozenset(
+    """
+    a about actually after afternoon again all also am an and any anything appointment are
+    around as at available be because been before book booking but by bye call calling can
+    cancel could day did do does doing don't evening for free friday from get go going good
+    great had has have haircut hello help here hey hi how i i'd i'll i'm in is it it's just
+    know let like looking make maybe me monday morning my need next no not nothing now of
+    okay on one or please reschedule right saturday see so sorry speaking sunday sure thank
+    thanks that the then there think this thursday time to today tomorrow tuesday uh um
+    wait want was wednesday week well what when where which who why will with would yeah
+    yes yep you your
+    """.split()
+)
+_NAME_MAX_WORDS = 3
+_NAME_MAX_CHARS = 40
+
+
+def _title(word: str) -> str:
+    return word[:1].upper() + word[1:] if word.islower() else word
+
+
+def _name_from(fragment: str, extra_stop: frozenset[str]) -> str | None:
+    """The leading run of name-like words in ``fragment`` (up to three), title-cased."""
+    words: list[str] = []
+    for raw in re.split(r"\s+", fragment.strip()):
+        word = raw.strip('.,!?;:"()')
+        if not word:
+            break
+        lowered = word.lower()
+        if not _NAME_WORD.match(word) or lowered in _NAME_STOP or lowered in extra_stop:
+            break
+        words.append(_title(word))
+        if len(words) == _NAME_MAX_WORDS or raw[-1:] in ".,!?;:":
+            break
+    name = " ".join(words)
+    return name if words and len(name) <= _NAME_MAX_CHARS else None
+
+
+# --------------------------------------------------------------------------------------
+# per-profile lexicon
+
+
+def _phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    cleaned = sorted({normalise(p) for p in phrases if normalise(p)}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    body = "|".join(r"[\s-]?".join(re.escape(w) for w in p.split()) for p in cleaned)
+    return re.compile(rf"\b(?:{body})s?\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The words of one profile, compiled."""
+
+    services: re.Pattern[str] | None
+    service_names: dict[str, str]
+    """Normalised name or alias -> the service's canonical name."""
+    faq: tuple[tuple[re.Pattern[str], str], ...]
+    triggers: re.Pattern[str] | None
+    stop: frozenset[str]
+    """Words that are never part of a caller's name (service words)."""
+    region: str
+
+
+def _build_lexicon(profile: AgentProfile) -> Lexicon:
+    names: dict[str, str] = {}
+    for service in profile.services:
+        for label in (service.name, *service.aliases):
+            key = normalise(label)
+            if key:
+                names.setdefault(key, service.name)
+                names.setdefault(key.replace(" ", ""), service.name)
+    faq = []
+    for entry in profile.faq:
+        pattern = _phrase_pattern(entry.keywords)
+        if pattern is not None:
+            faq.append((pattern, entry.answer))
+    region = "US"
+    if profile.business_phone:
+        try:
+            parsed = phonenumbers.parse(profile.business_phone, None)
+            region = phonenumbers.region_code_for_number(parsed) or "US"
+        except phonenumbers.NumberParseException:
+            region = "US"
+    stop = frozenset(word for key in names for word in key.split())
+    return Lexicon(
+        services=_phrase_pattern(list(names)),
+        service_names=names,
+        faq=tuple(faq),
+        triggers=_phrase_pattern(list(profile.escalation.trigger_phrases)),
+        stop=stop,
+        region=region,
+    )
+
+
+_LEXICONS: dict[int, tuple[weakref.ref[AgentProfile], Lexicon]] = {}
+
+
+def lexicon_for(profile: AgentProfile) -> Lexicon:
+    """The compiled lexicon of ``profile``, built on first use.
+
+    Keyed by identity (profiles are frozen but unhashable); a weak reference drops the
+    entry when the profile goes away, so a reloaded profile is compiled afresh.
+    """
+    key = id(profile)
+    hit = _LEXICONS.get(key)
+    if hit is not None and hit[0]() is profile:
+        return hit[1]
+    lexicon = _build_lexicon(profile)
+
+    def evict(_ref: weakref.ref[AgentProfile]) -> None:
+        _LEXICONS.pop(key, None)
+
+    _LEXICONS[key] = (weakref.ref(profile, evict), lexicon)
+    return lexicon
+
+
+# --------------------------------------------------------------------------------------
+# result
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """One utterance, read. ``text`` is the normalised form the patterns saw."""
+
+    text: str
+    unintelligible: bool = False
+    intents: frozenset[Intent] = frozenset()
+    affirm: bool = False
+    deny: bool = False
+    farewell: bool = False
+    """A goodbye that ends the call wherever it comes ("bye", "have a good day")."""
+    closing: bool = False
+    """A closer that ends the call only when nothing is pending ("that's all", "no thanks")."""
+    service: str | None = None
+    when: When = field(default_factory=When)
+    name: str | None = None
+    phone: str | None = None
+    """E.164, when the utterance contains a possible phone number."""
+    caller_number: bool = False
+    """"This number", "the one I'm calling from"."""
+    pick: int | None = None
+    """A choice from a list the agent read out: 0-based, ``-1`` for the last."""
+    faq: str | None = None
+
+    @property
+    def has_slot_value(self) -> bool:
+        return self.service is not None or not self.when.empty or self.name is not None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing recognised at all."""
+        return not (
+            self.intents
+            or self.affirm
+            or self.deny
+            or self.farewell
+            or self.closing
+            or self.has_slot_value
+            or self.phone
+            or self.caller_number
+            or self.pick is not None
+            or self.faq
+        )
+
+
+def _phone(raw: str, region: str) -> str | None:
+    for match in _DIGIT_RUN.finditer(raw):
+        digits = re.sub(r"[^\d+]", "", match.group(0))
+        try:
+            number = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def _pick(text: str) -> int | None:
+    match = _PICK.search(text)
+    if match is None:
+        return None
+    short = len(text.split()) <= _SHORT_REPLY_WORDS
+    if match.group("noun") or short:
+        return _PICK_INDEX[match.group("which")]
+    return None
+
+
+def _name(raw: str, lexicon: Lexicon, expect: Expectation | None) -> str | None:
+    explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw)
+    if explicit:
+        return _name_from(explicit.group("rest"), lexicon.stop)
+    if expect != "name":
+        return None
+    intro = _NAME_INTRO.match(raw.strip())
+    if intro is None:
+        return None
+    return _name_from(intro.group("rest"), lexicon.stop)
+
+
+def _service(text: str, lexicon: Lexicon) -> str | None:
+    if lexicon.services is None:
+        return None
+    found = list(lexicon.services.finditer(text))
+    if not found:
+        return None
+    # The last one named wins: "not a trim, a colour".
+    key = found[-1].group(0).replace("-", " ")
+    if key not in lexicon.service_names and key.endswith("s"):
+        key = key[:-1]
+    return lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
+
+
+def _human(text: str, lexicon: Lexicon) -> bool:
+    for pattern in (lexicon.triggers, _HUMAN):
+        if pattern is None:
+            continue
+        for match in pattern.finditer(text):
+            if not _NEGATED.search(text, 0, match.start()):
+                return True
+    return False
+
+
+def understand(
+    raw: str,
+    profile: AgentProfile,
+    today: date,
+    *,
+    expect: Expectation | None = None,
+) -> Understanding:
+    """Read one caller utterance. ``today`` is the caller-local date; ``expect`` is the kind
+    of answer the agent's last question invites (it widens what a bare reply may mean)."""
+    lexicon = lexicon_for(profile)
+    spoken = UNINTELLIGIBLE.sub(" ", raw)
+    text = normalise(spoken)
+    if not text:
+        return Understanding(text="", unintelligible=bool(UNINTELLIGIBLE.search(raw)))
+
+    intents: set[Intent] = set()
+    if _CANCEL.search(text) and not _POLICY.search(text):
+        intents.add("cancel")
+    if _RESCHEDULE.search(text):
+        intents.add("reschedule")
+    if _LOOKUP.search(text):
+        intents.add("lookup")
+    service = _service(text, lexicon)
+    if not intents and (_BOOK.search(text) or (service and _WANT.search(text))):
+        intents.add("book")
+    if _PRICE.search(text):
+        intents.add("price")
+    if _DURATION.search(text):
+        intents.add("duration")
+    if _HOURS.search(text):
+        intents.add("hours")
+    if _SERVICES.search(text):
+        intents.add("services")
+    if _human(text, lexicon):
+        intents.add("human")
+    if _THANKS.search(text):
+        intents.add("thanks")
+    if _GREETING.search(text):
+        intents.add("greeting")
+
+    faq = None
+    if lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}:
+        best = 0
+        for pattern, answer in lexicon.faq:
+            match = pattern.search(text)
+            if match and len(match.group(0)) > best:
+                best, faq = len(match.group(0)), answer
+
+    phone = _phone(spoken, lexicon.region)
+    deny = bool(_DENY.search(text))
+    affirm = not deny and bool(_AFFIRM_START.search(text) or _AFFIRM_ANY.search(text))
+    return Understanding(
+        text=text,
+        intents=frozenset(intents),
+        affirm=affirm,
+        deny=deny,
+        farewell=bool(_FAREWELL.search(text)),
+        closing=bool(_CLOSING.search(text)),
+        service=service,
+        when=parse_when(text, today, expect_time=expect == "time"),
+        name=_name(spoken, lexicon, expect),
+        phone=phone,
+        caller_number=phone is None and bool(_CALLER_NUMBER.search(text)),
+        pick=_pick(text),
+        faq=faq,
+    )

@@ -1,0 +1,584 @@
+"""Dates and times as callers say them, resolved against the caller-local calendar.
+
+:func:`parse_when` finds the date and time phrases in one utterance ("next Friday",
+"tomorrow morning", "the 3rd at half past two", "in two weeks") and returns a :class:`When`.
+Work is split by who does it best:
+
+* ``dateparser`` resolves calendar phrases (weekdays with ``this``/``next``, ``tomorrow``,
+  ``in two weeks``, ``December 3rd``) with ``PREFER_DATES_FROM=future`` and the caller's
+  local midnight as ``RELATIVE_BASE``. It is slow (about a millisecond a call) and reads
+  whole strings, not sentences, so it only ever sees the short spans found here, and its
+  answers are cached per ``(span, caller-local date)``. For "next Friday" it follows the
+  library's reading (the coming Friday); the brain reads every date back before booking.
+* What dateparser reads wrongly is done here: a bare ordinal ("the 3rd" is a day of the
+  month, dateparser takes it for March), spoken clock times ("half past two", "at 3",
+  "quarter to five", which it misses or turns into dates) and week ranges ("next week").
+
+Clock times without AM/PM are read as a caller booking an appointment means them: 1 to 7
+is afternoon, 8 to 11 morning, unless "morning"/"afternoon"/"evening" says otherwise.
+Everything here is pure; the only state is the dateparser answer cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
+
+import dateparser
+
+DayPart = Literal["morning", "afternoon", "evening"]
+
+_PART_HOURS: dict[DayPart, tuple[int, int]] = {
+    "morning": (0, 12),
+    "afternoon": (12, 17),
+    "evening": (17, 24),
+}
+"""Hour ranges ``[start, end)`` of each part of the day, in the caller's wall time."""
+
+PART_PIVOT: dict[DayPart, time] = {
+    "morning": time(10, 0),
+    "afternoon": time(14, 0),
+    "evening": time(17, 30),
+}
+"""A representative time per part of the day, to ask for the nearest free slots."""
+
+_DATEPARSER_SETTINGS_BASE = {
+    "PREFER_DATES_FROM": "future",
+    "RETURN_AS_TIMEZONE_AWARE": False,
+}
+
+# --------------------------------------------------------------------------------------
+# vocabulary
+
+_UNITS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_ORDINAL_UNITS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+}
+_ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_ALIASES = {"tues": "tuesday", "weds": "wednesday", "thur": "thursday", "thurs": "thursday"}
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTH_ABBREVIATIONS = (
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+)
+
+
+def _alt(words: Iterable[str]) -> str:
+    """A regex alternation of ``words``, longest first so "thurs" beats "thu"."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_NUM_UNIT = _alt(_UNITS)
+_NUM_WORD = rf"(?:{_alt(_TENS)})(?:\ (?:{_alt(list(_UNITS)[:9])}))?|{_NUM_UNIT}"
+_ORD_WORD = (
+    rf"(?:twenty|thirty)\ (?:{_alt(list(_ORDINAL_UNITS)[:9])})|{_alt(_ORDINAL_TENS)}"
+    rf"|{_alt(_ORDINAL_UNITS)}"
+)
+_ORDINAL = rf"\d{{1,2}}(?:st|nd|rd|th)|{_ORD_WORD}"
+_DAY_NUMBER = rf"\d{{1,2}}(?:st|nd|rd|th)?|{_ORD_WORD}"
+_WEEKDAY = rf"{_alt(_WEEKDAYS)}|{_alt(_WEEKDAY_ALIASES)}"
+# "may", "mar" and "jan" are ordinary words too: months only next to a day number.
+_MONTH = rf"{_alt(_MONTHS)}|{_alt(_MONTH_ABBREVIATIONS)}"
+_COUNT = rf"\d{{1,2}}|an?|{_NUM_WORD}"
+
+_DATE = re.compile(
+    rf"""
+    \b(?:
+        (?P<past>yesterday|last\ (?:week|{_WEEKDAY}))
+      | (?P<n_from>(?P<n_from_count>{_COUNT})\ weeks?\ from
+                  \ (?P<n_from_base>today|now|tomorrow|{_WEEKDAY}))
+      | (?P<in_n>in\ (?P<in_n_count>{_COUNT})\ (?P<in_n_unit>day|week|month)s?(?:\ time)?)
+      | (?P<rel>(?:the\ )?day\ after\ tomorrow|today|tonight|tomorrow)
+      | (?P<wd_next_week>(?:on\ )?(?P<wd_nw_a>{_WEEKDAY})\ (?:of\ )?next\ week
+                        |next\ week\ (?:on\ )?(?P<wd_nw_b>{_WEEKDAY}))
+      | (?P<wd_after_next>(?P<wd_an>{_WEEKDAY})\ after\ next)
+      | (?P<wd>(?:(?P<wd_mod>next|this(?:\ coming)?|coming)\ )?(?P<wd_day>{_WEEKDAY}))
+      | (?P<md>(?P<md_month>{_MONTH})\ (?:the\ )?(?P<md_day>{_DAY_NUMBER})
+             |(?:the\ )?(?:(?P<dm_day>{_ORDINAL})\ (?:of\ )?|(?P<dm_num>\d{{1,2}})\ of\ )
+              (?P<dm_month>{_MONTH}))
+      | (?P<range>next\ week|this\ week|(?:this\ |next\ |the\ )?weekend)
+      | (?P<earliest>as\ soon\ as\ possible|asap|earliest|soonest|first\ available|next\ available
+                   |any\ ?time|whenever)
+      | (?P<ord>(?:(?:on\ )?the|on)\ (?P<ord_n>{_ORDINAL})
+                (?!\ (?:available|one|option|slot|time|thing|appointment|booking)))
+    )\b
+    """,
+    re.VERBOSE,
+)
+
+_HOUR_WORD = _alt(list(_UNITS)[:12])
+_MINUTE_WORD = rf"(?:oh|o)\ (?:{_alt(list(_UNITS)[:9])})|{_NUM_WORD}"
+_MERIDIEM = r"am|pm|o'?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
+_TIME_PREP = r"at|around|about|by|after|before|from|until|till|say|maybe|ish"
+_UNITS_AFTER = (
+    r"people|persons?|of\ us|minutes?|mins?|hours?|days?|weeks?|months?|years?|dollars?|bucks"
+    r"|st\b|nd\b|rd\b|th\b|times?|services?"
+)
+
+_TIME = re.compile(
+    rf"""
+    \b(?:
+        (?P<noon>noon|midday|lunch\ ?time)
+      | (?P<rel_q>half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\ minutes?)?
+        \ (?P<rel_dir>past|after|to|of|till)\ (?P<rel_h>\d{{1,2}}|{_HOUR_WORD})
+      | (?:(?P<prep>{_TIME_PREP})\ (?:(?:about|around|like)\ )?)?
+        (?P<h>\d{{1,2}}|{_HOUR_WORD})
+        (?::(?P<m>\d{{2}})|\ (?P<mw>\d{{2}}|{_MINUTE_WORD}))?
+        (?:\ ?(?P<mer>{_MERIDIEM}))?
+    )\b(?!\ (?:{_UNITS_AFTER}))(?!:)
+    """,
+    re.VERBOSE,
+)
+
+_PART = re.compile(r"\b(?P<part>morning|afternoon|evening|tonight|night|first thing)\b")
+_REJECT_BEFORE = re.compile(
+    r"\b(?:not|except|can'?t do|cannot do|can'?t make|cannot make)\s+(?:on\s+|at\s+)?$"
+)
+_REJECT_AFTER = re.compile(
+    r"^\s*(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|is no|can'?t|cannot|is bad)"
+    r"(?:\s+(?:work|good|suit|do|possible))?\b"
+)
+_NON_TEXT = re.compile(r"[^a-z0-9:' ]+")
+_SPACES = re.compile(r"\s+")
+_GLUED_MERIDIEM = re.compile(r"(\d)(am|pm)\b")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, ``a.m.`` to ``am``, hyphens and punctuation to spaces, single spaces."""
+    lowered = text.lower().replace("\u2019", "'").replace("a.m.", "am").replace("p.m.", "pm")
+    lowered = _GLUED_MERIDIEM.sub(r"\1 \2", lowered)
+    lowered = _NON_TEXT.sub(" ", lowered.replace("-", " "))
+    return _SPACES.sub(" ", lowered).strip()
+
+
+# --------------------------------------------------------------------------------------
+# result
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """What one utterance says about when. All dates are caller-local."""
+
+    day: date | None = None
+    days: int = 1
+    """Length of the range starting at ``day`` ("next week" is 7 days)."""
+    at: time | None = None
+    part: DayPart | None = None
+    earliest: bool = False
+    """"As soon as possible", "first available": any date will do."""
+    past: bool = False
+    """A day before today was named ("yesterday", or a date that resolved to the past)."""
+    rejected_day: date | None = None
+    """A day the caller turned down ("not Friday", "Friday doesn't work")."""
+    rejected_time: time | None = None
+    ordinal: int | None = None
+    """Set when ``day`` came only from a bare ordinal ("the second"), which in some
+    contexts means a choice from a list rather than a day of the month."""
+
+    @property
+    def has_date(self) -> bool:
+        return self.day is not None or self.earliest
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.day is None
+            and self.at is None
+            and self.part is None
+            and not self.earliest
+            and not self.past
+            and self.rejected_day is None
+            and self.rejected_time is None
+        )
+
+
+def part_of(value: time) -> DayPart:
+    """The part of the day ``value`` falls in."""
+    for part, (start, end) in _PART_HOURS.items():
+        if start <= value.hour < end:
+            return part
+    return "evening"
+
+
+# --------------------------------------------------------------------------------------
+# numbers
+
+
+def _number(text: str) -> int | None:
+    """``"7"``, ``"seven"``, ``"forty five"``, ``"oh five"`` -> int; ``None`` otherwise."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    words = text.split()
+    if words and words[0] in ("oh", "o"):
+        words = words[1:]
+    if len(words) == 1:
+        return _UNITS.get(words[0], _TENS.get(words[0]))
+    if len(words) == 2 and words[0] in _TENS and words[1] in _UNITS:
+        return _TENS[words[0]] + _UNITS[words[1]]
+    return None
+
+
+def _ordinal_number(text: str) -> int | None:
+    """``"3rd"``, ``"third"``, ``"twenty first"`` -> int."""
+    text = text.strip()
+    digits = re.match(r"^(\d{1,2})(?:st|nd|rd|th)?$", text)
+    if digits:
+        return int(digits.group(1))
+    words = text.split()
+    if len(words) == 1:
+        return _ORDINAL_UNITS.get(words[0], _ORDINAL_TENS.get(words[0]))
+    if len(words) == 2 and words[0] in _TENS and words[1] in _ORDINAL_UNITS:
+        return _TENS[words[0]] + _ORDINAL_UNITS[words[1]]
+    return None
+
+
+def _count(text: str) -> int | None:
+    return 1 if text in ("a", "an") else _number(text)
+
+
+# --------------------------------------------------------------------------------------
+# calendar resolution
+
+
+@lru_cache(maxsize=4096)
+def _dateparser_day(span: str, today: date) -> date | None:
+    """dateparser's reading of ``span`` (already normalised), relative to ``today``."""
+    settings = dict(_DATEPARSER_SETTINGS_BASE)
+    settings["RELATIVE_BASE"] = datetime.combine(today, time())
+    parsed = dateparser.parse(span, languages=["en"], settings=settings)
+    return parsed.date() if parsed is not None else None
+
+
+def warm_up() -> None:
+    """Load dateparser's language data now (the first call takes a few hundred ms)."""
+    _dateparser_day("tomorrow", date(2000, 1, 1))
+
+
+def _weekday_index(name: str) -> int:
+    return _WEEKDAYS.index(_WEEKDAY_ALIASES.get(name, name))
+
+
+def _next_weekday(today: date, index: int) -> date:
+    ahead = (index - today.weekday()) % 7
+    if ahead == 0:
+        ahead = 7
+    return today + timedelta(days=ahead)
+
+
+def _next_day_of_month(today: date, day: int) -> date | None:
+    """The first date on or after ``today`` whose day of the month is ``day``."""
+    if not 1 <= day <= 31:
+        return None
+    year, month = today.year, today.month
+    for _ in range(13):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today:
+            return candidate
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _DateHit:
+    day: date | None
+    days: int = 1
+    earliest: bool = False
+    past: bool = False
+    evening: bool = False
+    ordinal: int | None = None
+
+
+def _resolve_date(match: re.Match[str], today: date) -> _DateHit | None:
+    kind = match.lastgroup
+    g = match.group
+    if g("past"):
+        return _DateHit(None, past=True)
+    if g("earliest"):
+        return _DateHit(None, earliest=True)
+    if g("n_from"):
+        count = _count(g("n_from_count"))
+        base_word = g("n_from_base")
+        if count is None:
+            return None
+        if base_word in ("today", "now"):
+            base: date | None = today
+        elif base_word == "tomorrow":
+            base = today + timedelta(days=1)
+        else:
+            base = _next_weekday(today, _weekday_index(base_word))
+        return _DateHit(base + timedelta(weeks=count)) if base else None
+    if g("in_n"):
+        count = _count(g("in_n_count"))
+        if count is None:
+            return None
+        return _DateHit(_dateparser_day(f"in {count} {g('in_n_unit')}s", today))
+    if g("rel"):
+        word = g("rel")
+        if word == "tonight":
+            return _DateHit(today, evening=True)
+        span = "day after tomorrow" if "after" in word else word
+        return _DateHit(_dateparser_day(span, today))
+    if g("wd_next_week"):
+        name = g("wd_nw_a") or g("wd_nw_b")
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+        return _DateHit(monday + timedelta(days=_weekday_index(name)))
+    if g("wd_after_next"):
+        return _DateHit(_next_weekday(today, _weekday_index(g("wd_an"))) + timedelta(weeks=1))
+    if g("wd"):
+        name = _WEEKDAY_ALIASES.get(g("wd_day"), g("wd_day"))
+        modifier = g("wd_mod") or ""
+        prefix = "next " if modifier == "next" else ("this " if modifier == "this" else "")
+        return _DateHit(_dateparser_day(prefix + name, today))
+    if g("md"):
+        month = g("md_month") or g("dm_month")
+        day = _ordinal_number(g("md_day") or g("dm_day") or g("dm_num"))
+        if day is None or not 1 <= day <= 31:
+            return None
+        return _DateHit(_dateparser_day(f"{month} {day}", today))
+    if g("range"):
+        word = g("range")
+        if word == "this week":
+            return _DateHit(today, days=7 - today.weekday())
+        if word == "next week":
+            monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+            return _DateHit(monday, days=7)
+        if today.weekday() >= 5 and word != "next weekend":
+            # Said on the weekend itself: the rest of this one.
+            return _DateHit(today, days=7 - today.weekday())
+        return _DateHit(_next_weekday(today, 5), days=2)
+    if g("ord"):
+        number = _ordinal_number(g("ord_n"))
+        if number is None:
+            return None
+        return _DateHit(_next_day_of_month(today, number), ordinal=number)
+    raise AssertionError(f"unhandled date pattern {kind}")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------------------
+# clock times
+
+
+def _clock(hour: int, minute: int, meridiem: str | None, part: DayPart | None) -> time | None:
+    if not 0 <= minute <= 59:
+        return None
+    if meridiem in ("am", "in the morning"):
+        if not 1 <= hour <= 12:
+            return None
+        hour = 0 if hour == 12 else hour
+    elif meridiem in ("pm", "in the afternoon", "in the evening", "at night", "tonight"):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour if hour == 12 else hour + 12
+    elif hour > 23:
+        return None
+    elif 1 <= hour <= 12:
+        if part == "morning":
+            hour = 0 if hour == 12 else hour
+        elif part in ("afternoon", "evening"):
+            hour = hour if hour == 12 else hour + 12
+        elif hour <= 7:
+            # Nobody books a haircut at 3 in the morning: bare small hours are afternoon.
+            hour += 12
+    return time(hour, minute)
+
+
+def _resolve_time(match: re.Match[str], part: DayPart | None, expect_time: bool) -> time | None:
+    g = match.group
+    if g("noon"):
+        return time(12, 0)
+    if g("rel_q"):
+        quantity, direction = g("rel_q"), g("rel_dir")
+        hour = _number(g("rel_h"))
+        if quantity == "half":
+            minutes = 30
+        elif quantity == "quarter":
+            minutes = 15
+        else:
+            parsed = _number(quantity)
+            if parsed is None:
+                return None
+            minutes = parsed
+        if hour is None or not 1 <= hour <= 12 or not 0 < minutes < 60:
+            return None
+        if direction in ("to", "of", "till"):
+            if quantity == "half":
+                return None
+            hour, minutes = (hour - 1) or 12, 60 - minutes
+        elif direction == "after" and quantity == "half":
+            return None
+        return _clock(hour, minutes, None, part)
+    hour = _number(g("h"))
+    if hour is None:
+        return None
+    meridiem = g("mer")
+    explicit = bool(meridiem or g("m") or g("prep"))
+    if not explicit:
+        # A bare number is a time only when the agent just asked for one, and "one" is
+        # then still more often a pronoun ("the first one") than 1 PM.
+        if not expect_time or g("h") == "one":
+            return None
+    minute = 0
+    if g("m"):
+        minute = int(g("m"))
+    elif g("mw"):
+        parsed = _number(g("mw"))
+        if parsed is None:
+            return None
+        minute = parsed
+    if meridiem in ("o'clock", "oclock"):
+        meridiem = None
+    return _clock(hour, minute, meridiem, part)
+
+
+# --------------------------------------------------------------------------------------
+# entry point
+
+
+def _rejected(text: str, start: int, end: int) -> bool:
+    return bool(_REJECT_BEFORE.search(text[:start]) or _REJECT_AFTER.match(text[end:]))
+
+
+def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
+    """Read the date, time and part of day in ``text``, relative to caller-local ``today``.
+
+    ``expect_time`` says the agent has just asked for a time, so a bare number ("3",
+    "two thirty") is a clock time. When several dates or times are named, the last one
+    wins ("not Friday, Saturday"): callers correct themselves forwards. A date in the past
+    sets ``past`` instead of ``day``. ``text`` may be raw; it is normalised here.
+    """
+    clean = normalise(text)
+    if not clean:
+        return When()
+
+    day: date | None = None
+    days = 1
+    earliest = past = evening = False
+    ordinal: int | None = None
+    rejected_day: date | None = None
+    blanked = list(clean)
+    for match in _DATE.finditer(clean):
+        hit = _resolve_date(match, today)
+        if hit is None:
+            continue
+        blanked[match.start() : match.end()] = " " * (match.end() - match.start())
+        if hit.day is not None and _rejected(clean, match.start(), match.end()):
+            rejected_day = hit.day
+            continue
+        if hit.earliest:
+            earliest = True
+            continue
+        if hit.past or (hit.day is not None and hit.day < today):
+            past = True
+            continue
+        if hit.day is None:
+            continue
+        day, days, ordinal, past = hit.day, hit.days, hit.ordinal, False
+        evening = evening or hit.evening
+    rest = "".join(blanked)
+
+    part: DayPart | None = "evening" if evening else None
+    for match in _PART.finditer(rest):
+        word = match.group("part")
+        if word == "first thing":
+            part = "morning"
+        elif word in ("tonight", "night"):
+            part = "evening"
+        else:
+            part = word  # type: ignore[assignment]
+
+    at: time | None = None
+    rejected_time: time | None = None
+    for match in _TIME.finditer(rest):
+        value = _resolve_time(match, part, expect_time)
+        if value is None:
+            continue
+        if _rejected(rest, match.start(), match.end()):
+            rejected_time = value
+            continue
+        at = value
+    if day is not None and ordinal is not None and (at is not None or part is not None):
+        ordinal = None
+    return When(
+        day=day,
+        days=days,
+        at=at,
+        part=part if at is None else part_of(at),
+        earliest=earliest and day is None,
+        past=past and day is None,
+        rejected_day=rejected_day,
+        rejected_time=rejected_time,
+        ordinal=ordinal,
+    )
