@@ -1,0 +1,146 @@
+"""``FlowBrain``: the embedded, offline brain, and the fallback when the LLM fails.
+
+It implements :class:`~voiceops.agent.events.Brain` by driving the sans-I/O
+:class:`~voiceops.flow.dialogue.Dialogue`: it loads the call's
+:class:`~voiceops.flow.state.FlowState` from ``ctx.state.flow``, asks the dialogue for the
+turn's steps, runs each tool call through ``ctx.tools`` (yielding ``ToolStarted`` before and
+``ToolFinished`` after, ids ``flow_{response_id}_{n}``), feeds outcomes back to the
+dialogue's continuations, and streams the words as ``TextChunk`` values.
+
+The state is written back to ``ctx.state.flow`` only when the turn finishes while still
+current, so a superseded turn (the caller kept talking) leaves no half-applied slots behind.
+Caller utterances the flow brain never saw (answered by the LLM before it failed, or with
+the state lost) are replayed into the slots first, so a fallback continues the conversation
+instead of restarting it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
+
+from voiceops.agent.events import (
+    AgentEvent,
+    TextChunk,
+    ToolFinished,
+    ToolStarted,
+    TurnContext,
+)
+from voiceops.agent.prompts import caller_name_from
+from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step
+from voiceops.flow.state import FlowState
+from voiceops.flow.when import warm_up
+
+if TYPE_CHECKING:
+    from voiceops.retell.messages import Utterance
+
+log = logging.getLogger("voiceops.flow")
+
+MAX_REPLAYED_UTTERANCES = 8
+"""At most this many unseen caller utterances are replayed into the slots."""
+
+
+class FlowBrain:
+    """The deterministic booking and FAQ brain (``name = "flow"``). Stateless itself: all
+    per-call state lives in ``ctx.state.flow``, so one instance serves every call."""
+
+    name = "flow"
+
+    def __init__(self) -> None:
+        # dateparser loads its language data on first use (a few hundred ms): pay it at
+        # start-up, not on a caller's first turn.
+        warm_up()
+
+    async def stream(self, ctx: TurnContext) -> AsyncIterator[AgentEvent]:
+        """Yield one turn's events; see the module docstring for the contract."""
+        logger = logging.LoggerAdapter(
+            log, {"call_id": ctx.call_id, "response_id": ctx.response_id}
+        )
+        state = FlowState.load(ctx.state.flow)
+        dialogue = Dialogue(
+            ctx.profile,
+            ctx.clock,
+            state,
+            caller_name=caller_name_from(ctx.call),
+            caller_phone=_caller_phone(ctx),
+            escalation=ctx.escalation if ctx.kind == "response" else None,
+        )
+        if ctx.fallback_reason is not None:
+            logger.info("answering as fallback (%s)", ctx.fallback_reason)
+        steps: deque[Step] = deque(_plan(ctx, state, dialogue))
+        calls = 0
+        spoken = False
+        while steps:
+            step = steps.popleft()
+            if isinstance(step, Say):
+                if step.text:
+                    yield TextChunk(f" {step.text}" if spoken else step.text)
+                    spoken = True
+            elif isinstance(step, Call):
+                if not ctx.is_current():
+                    return
+                calls += 1
+                call_id = f"flow_{ctx.response_id}_{calls}"
+                arguments = json.dumps(step.arguments, separators=(",", ":"))
+                yield ToolStarted(call_id, step.name, arguments)
+                outcome = await ctx.tools.run(step.name, arguments)
+                yield ToolFinished(call_id, step.name, outcome.content, outcome.successful)
+                if not outcome.successful:
+                    logger.info("tool %s did not succeed", step.name)
+                steps.extendleft(reversed(step.then(outcome)))
+            elif isinstance(step, Finish):
+                _commit(ctx, state)
+                yield step.action
+                return
+        _commit(ctx, state)
+
+
+def _commit(ctx: TurnContext, state: FlowState) -> None:
+    if ctx.is_current():
+        ctx.state.flow = state.dump()
+
+
+def _caller_phone(ctx: TurnContext) -> str | None:
+    call = ctx.call
+    if call is None:
+        return None
+    return call.to_number if call.direction == "outbound" else call.from_number
+
+
+def _plan(ctx: TurnContext, state: FlowState, dialogue: Dialogue) -> list[Step]:
+    """The dialogue's steps for this turn, after catching up on unseen utterances."""
+    if ctx.kind == "reminder":
+        return dialogue.remind()
+    transcript: Sequence[Utterance] = ctx.transcript
+    users = [i for i, u in enumerate(transcript) if u.role == "user"]
+    if not users:
+        return dialogue.greet(already_greeted=ctx.state.greeted or state.greeted)
+    if state.user_turns > len(users):
+        # The transcript is shorter than what we have seen: not the call we remember.
+        state.user_turns = len(users) - 1
+    unseen = users[state.user_turns :]
+    state.user_turns = len(users)
+    if not unseen:
+        return dialogue.nudge()
+    replay = unseen[:-1][-MAX_REPLAYED_UTTERANCES:]
+    for index in replay:
+        dialogue.absorb(transcript[index].content, _agent_line_before(transcript, index))
+    newest = unseen[-1]
+    asked = _agent_line_before(transcript, newest) if replay else None
+    if asked is not None:
+        # Another brain asked the last question: read the reply as an answer to it.
+        state.awaiting = Dialogue.infer_awaiting(asked)
+    return dialogue.respond(transcript[newest].content)
+
+
+def _agent_line_before(transcript: Sequence[Utterance], index: int) -> str | None:
+    """The agent utterance just before ``transcript[index]``, if the previous line is one."""
+    for utterance in reversed(transcript[:index]):
+        if utterance.role == "agent":
+            return utterance.content
+        if utterance.role == "user":
+            return None
+    return None

@@ -1,0 +1,155 @@
+"""The flow brain's dialogue state, as kept in ``CallState.flow`` between turns.
+
+One :class:`FlowState` per call: the task under way, what the agent is waiting to hear,
+the slots filled so far, the times or bookings it has just read out, failed attempts per
+question, and a callback request being collected. It is persisted after every turn and
+reloaded on reconnect (possibly in another process), so it is a pydantic model that dumps to
+plain JSON types (dates as ISO strings). A stored state that no longer validates (an older
+layout, a hand-edited row) is dropped with a warning rather than failing the call: the
+caller hears a fresh question, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from voiceops.flow.when import DayPart
+
+log = logging.getLogger("voiceops.flow")
+
+Task = Literal["book", "reschedule", "cancel", "lookup", "callback"]
+Awaiting = Literal[
+    "service",
+    "day",
+    "time",
+    "name",
+    "offer",
+    "confirm",
+    "change",
+    "which_booking",
+    "confirm_cancel",
+    "lookup_name",
+    "info_service",
+    "book_offer",
+    "human_offer",
+    "callback_name",
+    "callback_phone",
+    "callback_reason",
+    "anything_else",
+]
+"""What the agent's last question asked for; it decides how the next reply is read."""
+Priority = Literal["low", "medium", "high"]
+
+STATE_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+
+
+class Offer(_Model):
+    """A free slot read out to the caller."""
+
+    start: datetime
+    """Caller-local wall time (naive), as the tools take it."""
+    spoken: str
+
+
+class BookingRef(_Model):
+    """An existing booking the caller may move, cancel or ask about."""
+
+    booking_id: str
+    service: str
+    start: datetime
+    """Caller-local wall time (naive)."""
+    spoken: str
+
+
+class Slots(_Model):
+    service: str | None = None
+    day: date | None = None
+    days: int = 1
+    at: time | None = None
+    part: DayPart | None = None
+    earliest: bool = False
+    name: str | None = None
+    start: datetime | None = None
+    """A start the tools said is free (caller-local, naive); set once availability agrees."""
+    spoken: str | None = None
+    """The tools' spoken form of ``start``, for the read-back."""
+
+    def clear_time(self) -> None:
+        self.start = None
+        self.spoken = None
+
+
+class CallbackDraft(_Model):
+    reason: str
+    """Why a person is needed (from the rule or the flow), prefixed to the caller's words."""
+    priority: Priority = "medium"
+    name: str | None = None
+    phone: str | None = None
+    use_caller_number: bool = False
+    caller_number_declined: bool = False
+    """The caller said the number they are calling from is not the one to use."""
+    topic: str | None = None
+    """What the caller says it is about."""
+
+
+class FlowState(_Model):
+    version: int = STATE_VERSION
+    task: Task | None = None
+    awaiting: Awaiting | None = None
+    resume: Awaiting | None = None
+    """The question to return to after a detour (an offer of a human the caller declined)."""
+    slots: Slots = Field(default_factory=Slots)
+    offers: list[Offer] = Field(default_factory=list)
+    bookings: list[BookingRef] = Field(default_factory=list)
+    target: BookingRef | None = None
+    attempts: dict[str, int] = Field(default_factory=dict)
+    callback: CallbackDraft | None = None
+    callback_recorded: bool = False
+    user_turns: int = 0
+    """How many caller utterances of the transcript this state already reflects."""
+    reminders: int = 0
+    """Reminders spoken since the caller last said something."""
+    greeted: bool = False
+
+    @classmethod
+    def load(cls, raw: Mapping[str, Any]) -> FlowState:
+        """The state stored in ``CallState.flow``; a fresh one when empty or unreadable."""
+        if not raw:
+            return cls()
+        try:
+            state = cls.model_validate(raw)
+        except ValidationError as exc:
+            log.warning(
+                "dropping unreadable flow state (%d errors, first at %s)",
+                exc.error_count(),
+                ".".join(str(p) for p in exc.errors()[0]["loc"]),
+            )
+            return cls()
+        if state.version != STATE_VERSION:
+            log.warning("dropping flow state of version %s", state.version)
+            return cls()
+        return state
+
+    def dump(self) -> dict[str, Any]:
+        """Plain JSON types only (dates and times as ISO strings)."""
+        return self.model_dump(mode="json")
+
+    def finish_task(self) -> None:
+        """Forget the task's slots and lists; the caller's name stays for later tasks."""
+        name = self.slots.name
+        self.task = None
+        self.slots = Slots(name=name)
+        self.offers = []
+        self.bookings = []
+        self.target = None
+        self.attempts = {}
+        self.resume = None
