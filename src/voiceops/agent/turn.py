@@ -1,0 +1,639 @@
+"""One turn: from a ``response_required``/``reminder_required`` to its closing frame.
+
+The runner builds the :class:`TurnContext` (call details, caller-local clock, profile,
+per-call state, tools), applies the rules that hold for every brain, and turns the brain's
+events into ``response`` frames:
+
+* a pending transfer is re-asserted when the caller barged in before it happened;
+* rule-based escalation (trigger phrases, frustration, loops) runs before any brain;
+* every chunk passes speech hygiene (``speech/``) before it is sent;
+* a filler is spoken when nothing speakable exists at the filler deadline, or when a tool
+  is still running at the deadline;
+* with an LLM brain, an LLM error or no speakable text by the hard deadline hands the turn
+  to the flow brain (``fallback``); repeated failures keep the call on the flow brain;
+* every live turn ends with exactly one ``content_complete: true`` frame, sent from a
+  ``finally`` path, even when the brain fails. Frames go through
+  :meth:`CallSession.response_frame`, which refuses superseded ids.
+
+All waits are bounded; cancellation (a superseded turn) propagates into the brain, which
+closes its upstream stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from voiceops.agent.clock import CallerClock, resolve_caller_clock
+from voiceops.agent.escalation import detect_escalation, plan_transfer
+from voiceops.agent.events import (
+    AgentEvent,
+    Brain,
+    EndCall,
+    EscalationTrigger,
+    TextChunk,
+    ToolFinished,
+    ToolStarted,
+    Transfer,
+    TurnContext,
+)
+from voiceops.agent.filler import FillerPicker
+from voiceops.agent.profile import AgentProfile
+from voiceops.agent.state import CallState, PendingTransfer
+from voiceops.config import Settings
+from voiceops.errors import BrainError, BrainStalled, LLMError
+from voiceops.metrics import Metrics
+from voiceops.retell.messages import CallObject, ReminderRequired, ResponseRequired
+from voiceops.retell.session import CallSession
+from voiceops.speech import SpeechFilter, clean, is_speakable
+from voiceops.store.events import CallEvent, EventSink
+from voiceops.tools.ports import BookingRepo
+from voiceops.tools.toolbox import Toolbox
+
+log = logging.getLogger("voiceops.turn")
+
+APOLOGY = "Sorry, I didn't quite catch that. Could you say it again?"
+MAX_LOGGED_CONTENT = 2000
+
+
+class CallLink(Protocol):
+    """What a turn needs of its connection (implemented by ``web/ws.py``)."""
+
+    call_id: str
+    session: CallSession
+    state: CallState
+
+    async def send(self, text: str) -> None: ...
+
+
+@dataclass(slots=True)
+class TurnDeps:
+    brain: Brain
+    fallback: Brain | None
+    profile: AgentProfile
+    settings: Settings
+    repo: BookingRepo
+    events: EventSink
+    metrics: Metrics
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    monotonic: Callable[[], float] = time.monotonic
+    rng: random.Random = field(default_factory=random.Random)
+
+
+@dataclass(slots=True)
+class _Speaker:
+    """Sends one response id's frames through the session gate, cleaning text on the way."""
+
+    link: CallLink
+    response_id: int
+    started: float
+    monotonic: Callable[[], float]
+    metrics: Metrics
+    filter: SpeechFilter = field(default_factory=SpeechFilter)
+    spoken: list[str] = field(default_factory=list)
+    chunks: int = 0
+    first_chunk_at: float | None = None
+    brain_spoke: bool = False
+    filler_spoken: bool = False
+    last_spoke_at: float = 0.0
+    closed: bool = False
+
+    @property
+    def current(self) -> bool:
+        return self.link.session.is_current(self.response_id)
+
+    async def _send(self, content: str, *, complete: bool, **flags: bool | str | None) -> bool:
+        frame = self.link.session.response_frame(
+            self.response_id,
+            content,
+            complete=complete,
+            **flags,  # type: ignore[arg-type]
+        )
+        if frame is None:
+            return False
+        if complete:
+            self.closed = True
+        if content:
+            now = self.monotonic()
+            if self.first_chunk_at is None and is_speakable(content):
+                self.first_chunk_at = now
+                self.metrics.turn_first_chunk.observe(now - self.started)
+            self.last_spoke_at = now
+            self.spoken.append(content)
+            self.chunks += 1
+        await self.link.send(frame)
+        return True
+
+    async def text(self, raw: str) -> None:
+        cleaned = self.filter.feed(raw)
+        if cleaned:
+            if is_speakable(cleaned):
+                self.brain_spoke = True
+            await self._send(cleaned, complete=False)
+
+    async def filler(self, line: str) -> bool:
+        sent = await self._send(line + " ", complete=False)
+        self.filler_spoken = self.filler_spoken or sent
+        return sent
+
+    async def finish(
+        self,
+        closing: str = "",
+        *,
+        end_call: bool = False,
+        transfer_number: str | None = None,
+        show_transferee_as_caller: bool = False,
+    ) -> None:
+        """Close the response. A closing line with an action is its own short frame, so
+        ``transfer_number`` sits on the first chunk of that line (protocol section 6)."""
+        tail = self.filter.flush()
+        line = clean(closing) if closing else ""
+        if end_call or transfer_number:
+            if tail:
+                await self._send(tail, complete=False)
+            await self._send(
+                line,
+                complete=True,
+                end_call=end_call,
+                transfer_number=transfer_number,
+                show_transferee_as_caller=show_transferee_as_caller,
+                no_interruption_allowed=True,
+            )
+        else:
+            await self._send(_join(tail, line), complete=True)
+
+    @property
+    def text_spoken(self) -> str:
+        return "".join(self.spoken)
+
+
+def _join(a: str, b: str) -> str:
+    if a and b and not a.endswith(" "):
+        return f"{a} {b}"
+    return a + b
+
+
+class TurnRunner:
+    """Runs turns for every call of one process; stateless apart from its dependencies."""
+
+    def __init__(self, deps: TurnDeps) -> None:
+        self.deps = deps
+        self.fillers = FillerPicker(
+            deps.profile.fillers,
+            max_per_call=deps.settings.filler_max_per_call,
+            rng=deps.rng,
+        )
+
+    # --- entry point --------------------------------------------------------------------
+
+    async def run(
+        self,
+        link: CallLink,
+        request: ResponseRequired | ReminderRequired,
+        received_at: float,
+    ) -> None:
+        deps = self.deps
+        rid = request.response_id
+        kind = "reminder" if isinstance(request, ReminderRequired) else "response"
+        state = link.state
+        state.turns += 1
+        state.last_response_id = rid
+        turn_index = state.turns
+        deps.metrics.turns.labels(kind=kind).inc()
+        out = _Speaker(link, rid, received_at, deps.monotonic, deps.metrics)
+        outcome = "completed"
+        brain_name = ""
+        try:
+            brain_name, outcome = await self._turn(link, request, kind, out)
+        except asyncio.CancelledError:
+            outcome = "superseded"
+            deps.metrics.turns_superseded.inc()
+            raise
+        except Exception as exc:
+            # The caller must never hear silence or a stack trace: apologise and log.
+            outcome = "error"
+            log.exception("turn failed", extra={"call_id": link.call_id, "response_id": rid})
+            deps.events.emit(
+                CallEvent(
+                    link.call_id,
+                    "error",
+                    turn_index=turn_index,
+                    response_id=rid,
+                    payload={"where": "turn", "error": type(exc).__name__},
+                )
+            )
+            if not out.closed and out.current:
+                await out.finish(APOLOGY if not out.brain_spoke else "")
+        finally:
+            if not out.closed and out.current:
+                # Exactly one closing frame for every live turn (protocol 4.3 rule 3).
+                await out.finish()
+            self._record(link, out, rid, turn_index, kind, brain_name, outcome)
+
+    # --- the turn proper ----------------------------------------------------------------
+
+    async def _turn(
+        self,
+        link: CallLink,
+        request: ResponseRequired | ReminderRequired,
+        kind: str,
+        out: _Speaker,
+    ) -> tuple[str, str]:
+        deps = self.deps
+        state = link.state
+        call = link.session.call
+        clock = resolve_caller_clock(call, deps.profile, deps.now())
+        state.caller_zone = clock.zone.key
+
+        if state.pending_transfer is not None:
+            # A new request before the call ended means the caller barged in over the
+            # transfer line and Retell dropped the transfer: say it again and re-issue it.
+            pending = state.pending_transfer
+            await self._transfer(out, state, pending.number, pending.message)
+            self._escalation_event(
+                link, out.response_id, pending.reason, pending.trigger, "reasserted"
+            )
+            return "rules", "transfer_reasserted"
+
+        trigger: EscalationTrigger | None = None
+        if kind == "response":
+            trigger = detect_escalation(request.transcript, deps.profile.escalation)
+        if trigger is not None:
+            plan = plan_transfer(
+                deps.profile, clock, trigger.reason, trigger.priority, trigger.trigger
+            )
+            if plan is not None:
+                await self._apply_transfer(link, out, plan)
+                return "rules", "transfer"
+            self._escalation_event(
+                link, out.response_id, trigger.reason, trigger.trigger, "callback"
+            )
+
+        ctx = self._context(link, request, kind, call, clock, trigger)
+        primary = deps.brain
+        use_fallback_now = state.on_fallback and deps.fallback is not None
+        if use_fallback_now and deps.fallback is not None:
+            primary = deps.fallback
+            ctx.fallback_reason = "llm_unavailable"
+        hard_deadline = (
+            deps.settings.fallback_deadline_ms / 1000
+            if deps.fallback is not None and primary is not deps.fallback
+            else None
+        )
+        try:
+            outcome = await self._pump(primary, ctx, out, link, hard_deadline)
+        except (BrainError, OSError, ValueError) as exc:
+            if deps.fallback is None or primary is deps.fallback:
+                raise
+            reason = exc.kind if isinstance(exc, LLMError) else type(exc).__name__
+            if isinstance(exc, BrainStalled):
+                reason = "stalled"
+            if isinstance(exc, LLMError):
+                deps.metrics.llm_errors.labels(kind=exc.kind).inc()
+            return deps.fallback.name, await self._fall_back(link, ctx, out, reason)
+        if primary is deps.brain:
+            state.llm_failures = 0
+        return primary.name, outcome
+
+    async def _fall_back(self, link: CallLink, ctx: TurnContext, out: _Speaker, reason: str) -> str:
+        deps = self.deps
+        assert deps.fallback is not None
+        state = link.state
+        state.llm_failures += 1
+        state.fallbacks += 1
+        if state.llm_failures >= 2:
+            state.on_fallback = True
+        deps.metrics.fallbacks.labels(reason=reason).inc()
+        deps.events.emit(
+            CallEvent(
+                link.call_id,
+                "fallback",
+                turn_index=state.turns,
+                response_id=out.response_id,
+                payload={"reason": reason, "sticky": state.on_fallback},
+            )
+        )
+        log.warning("llm failed (%s); flow brain answers", reason, extra={"call_id": link.call_id})
+        ctx.fallback_reason = reason
+        # A stalled LLM may have left half a word in the filter; drop nothing, just go on.
+        return await self._pump(deps.fallback, ctx, out, link, None)
+
+    def _context(
+        self,
+        link: CallLink,
+        request: ResponseRequired | ReminderRequired,
+        kind: str,
+        call: CallObject | None,
+        clock: CallerClock,
+        trigger: EscalationTrigger | None,
+    ) -> TurnContext:
+        deps = self.deps
+        rid = request.response_id
+        session = link.session
+
+        def is_current() -> bool:
+            return session.is_current(rid)
+
+        caller_phone = None
+        if call is not None:
+            caller_phone = call.to_number if call.direction == "outbound" else call.from_number
+        tools = Toolbox(
+            call_id=link.call_id,
+            response_id=rid,
+            profile=deps.profile,
+            clock=clock,
+            repo=deps.repo,
+            caller_phone=caller_phone,
+            is_current=is_current,
+            events=deps.events,
+        )
+        return TurnContext(
+            call_id=link.call_id,
+            response_id=rid,
+            kind="reminder" if kind == "reminder" else "response",
+            transcript=request.transcript,
+            transcript_with_tool_calls=request.transcript_with_tool_calls,
+            call=call,
+            profile=deps.profile,
+            clock=clock,
+            state=link.state,
+            tools=tools,
+            is_current=is_current,
+            escalation=trigger,
+        )
+
+    # --- pumping a brain ----------------------------------------------------------------
+
+    async def _pump(
+        self,
+        brain: Brain,
+        ctx: TurnContext,
+        out: _Speaker,
+        link: CallLink,
+        hard_deadline_s: float | None,
+    ) -> str:
+        """Feed ``brain``'s events to the caller with the filler and fallback timers armed.
+
+        Raises :class:`BrainStalled` when ``hard_deadline_s`` passes with nothing speakable
+        from this brain. Returns a short outcome label.
+        """
+        deps = self.deps
+        filler_after = deps.settings.filler_deadline_ms / 1000
+        events: AsyncIterator[AgentEvent] = brain.stream(ctx)
+        pending: asyncio.Future[AgentEvent] | None = None
+        tool_started_at: float | None = None
+        spoke_before = out.brain_spoke
+        try:
+            while True:
+                timeout = self._next_timer(
+                    out, tool_started_at, filler_after, hard_deadline_s, spoke_before
+                )
+                if timeout is None and pending is None:
+                    try:
+                        event = await events.__anext__()
+                    except StopAsyncIteration:
+                        break
+                else:
+                    if pending is None:
+                        pending = asyncio.ensure_future(_next(events))
+                    done, _ = await asyncio.wait((pending,), timeout=timeout)
+                    if not done:
+                        await self._on_timer(
+                            ctx, out, tool_started_at, filler_after, hard_deadline_s, spoke_before
+                        )
+                        continue
+                    task, pending = pending, None
+                    try:
+                        event = task.result()
+                    except StopAsyncIteration:
+                        break
+                if isinstance(event, TextChunk):
+                    await out.text(event.text)
+                elif isinstance(event, ToolStarted):
+                    tool_started_at = deps.monotonic()
+                    frame = link.session.tool_invocation_frame(
+                        out.response_id, event.tool_call_id, event.name, event.arguments
+                    )
+                    if frame is not None:
+                        await link.send(frame)
+                elif isinstance(event, ToolFinished):
+                    if tool_started_at is not None:
+                        deps.metrics.tool_seconds.labels(tool=event.name).observe(
+                            deps.monotonic() - tool_started_at
+                        )
+                    tool_started_at = None
+                    frame = link.session.tool_result_frame(
+                        out.response_id, event.tool_call_id, event.content, event.successful
+                    )
+                    if frame is not None:
+                        await link.send(frame)
+                elif isinstance(event, Transfer):
+                    await self._apply_transfer(link, out, event)
+                    return "transfer"
+                elif isinstance(event, EndCall):
+                    link.state.ended = True
+                    await out.finish(event.message, end_call=True)
+                    return "end_call"
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await pending
+            await _aclose(events)
+        if not out.brain_spoke and not out.filler_spoken and hard_deadline_s is not None:
+            # The LLM ended without a single speakable word: that is a failure too.
+            raise LLMError("empty", "the model produced nothing speakable")
+        return "completed"
+
+    def _next_timer(
+        self,
+        out: _Speaker,
+        tool_started_at: float | None,
+        filler_after: float,
+        hard_deadline_s: float | None,
+        spoke_before: bool,
+    ) -> float | None:
+        """Seconds until the next armed timer, or ``None`` when none is armed."""
+        now = self.deps.monotonic()
+        due: list[float] = []
+        if not out.filler_spoken:
+            if not out.brain_spoke:
+                due.append(out.started + filler_after)
+            elif tool_started_at is not None and out.last_spoke_at <= tool_started_at:
+                due.append(tool_started_at + filler_after)
+        if hard_deadline_s is not None and not out.brain_spoke and not spoke_before:
+            due.append(out.started + hard_deadline_s)
+        if not due:
+            return None
+        return max(0.0, min(due) - now)
+
+    async def _on_timer(
+        self,
+        ctx: TurnContext,
+        out: _Speaker,
+        tool_started_at: float | None,
+        filler_after: float,
+        hard_deadline_s: float | None,
+        spoke_before: bool,
+    ) -> None:
+        now = self.deps.monotonic()
+        if (
+            hard_deadline_s is not None
+            and not out.brain_spoke
+            and not spoke_before
+            and now >= out.started + hard_deadline_s
+        ):
+            raise BrainStalled(f"nothing speakable after {hard_deadline_s:.2f}s")
+        tool_due = (
+            tool_started_at is not None
+            and out.last_spoke_at <= tool_started_at
+            and now >= tool_started_at + filler_after
+        )
+        first_due = not out.brain_spoke and now >= out.started + filler_after
+        if out.filler_spoken or not (tool_due or first_due):
+            return
+        state = ctx.state
+        if self.fillers.may_speak(state, spoken_this_turn=False, current=out.current):
+            line = self.fillers.pick(state)
+            if await out.filler(line):
+                self.deps.metrics.fillers.inc()
+                self.deps.events.emit(
+                    CallEvent(
+                        ctx.call_id,
+                        "filler",
+                        turn_index=state.turns,
+                        response_id=out.response_id,
+                        role="agent",
+                        content=line,
+                        latency_ms=int((now - out.started) * 1000),
+                    )
+                )
+        else:
+            # Capped: stop arming the timer for this turn.
+            out.filler_spoken = True
+
+    # --- transfer -----------------------------------------------------------------------
+
+    async def _apply_transfer(self, link: CallLink, out: _Speaker, transfer: Transfer) -> None:
+        state = link.state
+        state.pending_transfer = PendingTransfer(
+            number=transfer.number,
+            message=transfer.message,
+            reason=transfer.reason,
+            priority=transfer.priority,
+            trigger=transfer.trigger,
+            response_id=out.response_id,
+        )
+        state.escalated = True
+        await self._transfer(out, state, transfer.number, transfer.message)
+        self._escalation_event(
+            link,
+            out.response_id,
+            transfer.reason,
+            transfer.trigger,
+            "transfer",
+            priority=transfer.priority,
+            number=transfer.number,
+        )
+
+    async def _transfer(self, out: _Speaker, state: CallState, number: str, message: str) -> None:
+        await out.finish(
+            message,
+            transfer_number=number,
+            show_transferee_as_caller=self.deps.profile.transfer.show_transferee_as_caller,
+        )
+
+    def _escalation_event(
+        self,
+        link: CallLink,
+        response_id: int,
+        reason: str,
+        trigger: str,
+        outcome: str,
+        *,
+        priority: str = "medium",
+        number: str | None = None,
+    ) -> None:
+        self.deps.metrics.escalations.labels(trigger=trigger, outcome=outcome).inc()
+        payload: dict[str, object] = {
+            "reason": reason,
+            "trigger": trigger,
+            "priority": priority,
+            "outcome": outcome,
+        }
+        if number is not None:
+            payload["transfer_number"] = number
+        self.deps.events.emit(
+            CallEvent(
+                link.call_id,
+                "escalation",
+                turn_index=link.state.turns,
+                response_id=response_id,
+                payload=payload,
+            )
+        )
+
+    # --- bookkeeping --------------------------------------------------------------------
+
+    def _record(
+        self,
+        link: CallLink,
+        out: _Speaker,
+        rid: int,
+        turn_index: int,
+        kind: str,
+        brain: str,
+        outcome: str,
+    ) -> None:
+        deps = self.deps
+        now = deps.monotonic()
+        if outcome != "superseded":
+            deps.metrics.turn_seconds.observe(now - out.started)
+        usage = None
+        pop = getattr(deps.brain, "pop_usage", None)
+        if callable(pop):
+            usage = pop(link.call_id, rid)
+        content = out.text_spoken
+        deps.events.emit(
+            CallEvent(
+                link.call_id,
+                "turn_superseded" if outcome == "superseded" else "turn_completed",
+                turn_index=turn_index,
+                response_id=rid,
+                role="agent",
+                content=content[:MAX_LOGGED_CONTENT],
+                tokens_in=getattr(usage, "tokens_in", None),
+                tokens_out=getattr(usage, "tokens_out", None),
+                latency_ms=(
+                    int((out.first_chunk_at - out.started) * 1000)
+                    if out.first_chunk_at is not None
+                    else None
+                ),
+                payload={
+                    "kind": kind,
+                    "brain": brain,
+                    "outcome": outcome,
+                    "chunks": out.chunks,
+                    "filler": out.filler_spoken,
+                    "total_ms": int((now - out.started) * 1000),
+                },
+                event_id=f"{link.call_id}:{rid}:turn",
+            )
+        )
+
+
+async def _next(events: AsyncIterator[AgentEvent]) -> AgentEvent:
+    return await events.__anext__()
+
+
+async def _aclose(events: AsyncIterator[AgentEvent]) -> None:
+    aclose: Callable[[], Awaitable[None]] | None = getattr(events, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -1,0 +1,190 @@
+"""Live calls of this process, and the off-hot-path persister of per-call state.
+
+:class:`LiveCalls` knows which calls have an open socket here (a re-dial for the same call
+closes the older socket) and keeps recent call states so a reconnect to the same process
+resumes without touching the database.
+
+:class:`StatePersister` saves call states and call records in the background: a turn only
+marks its call's state dirty (a dict assignment); one worker writes the newest snapshot per
+call, retrying with backoff while the database is away. Snapshots are taken at mark time, so
+later mutations of the live state never race the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from voiceops.agent.state import CallState
+
+log = logging.getLogger("voiceops.calls")
+
+
+class StateStore(Protocol):
+    async def load(self, call_id: str) -> CallState | None: ...
+
+    async def save(self, state: CallState) -> None: ...
+
+
+class Closable(Protocol):
+    async def close_superseded(self) -> None: ...
+
+
+class LiveCalls:
+    """Open connections and recently seen call states, by call id."""
+
+    def __init__(self, *, recent_limit: int = 5000) -> None:
+        self.connections: dict[str, Closable] = {}
+        self._recent: collections.OrderedDict[str, CallState] = collections.OrderedDict()
+        self._recent_limit = recent_limit
+
+    def attach(self, call_id: str, conn: Closable) -> Closable | None:
+        """Register ``conn``; returns the connection it replaces, if any."""
+        previous = self.connections.get(call_id)
+        self.connections[call_id] = conn
+        return previous
+
+    def detach(self, call_id: str, conn: Closable, state: CallState) -> None:
+        if self.connections.get(call_id) is conn:
+            del self.connections[call_id]
+        self._recent[call_id] = state
+        self._recent.move_to_end(call_id)
+        while len(self._recent) > self._recent_limit:
+            self._recent.popitem(last=False)
+
+    def recent(self, call_id: str) -> CallState | None:
+        return self._recent.get(call_id)
+
+    def __len__(self) -> int:
+        return len(self.connections)
+
+
+Job = Callable[[], Awaitable[None]]
+MAX_JOB_ATTEMPTS = 20
+
+
+class StatePersister:
+    """Background writer for call states (latest wins) and call-record jobs (in order)."""
+
+    def __init__(
+        self,
+        store: StateStore | None,
+        *,
+        max_jobs: int = 10_000,
+        retry_initial_s: float = 0.2,
+        retry_max_s: float = 5.0,
+    ) -> None:
+        self._store = store
+        self._dirty: dict[str, CallState] = {}
+        self._jobs: collections.deque[tuple[str, Job]] = collections.deque(maxlen=max_jobs)
+        self._job_attempts = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._retry_initial = retry_initial_s
+        self._retry_max = retry_max_s
+        self._stopping = False
+
+    def mark(self, state: CallState) -> None:
+        """Schedule a save of ``state`` as it is now. Never blocks."""
+        if self._store is None:
+            return
+        state.updated_at_ms = int(time.time() * 1000)
+        self._dirty[state.call_id] = state.model_copy(deep=True)
+        self._wake.set()
+
+    def submit(self, label: str, job: Job) -> None:
+        """Schedule a call-record write. Never blocks; the oldest job is dropped (and
+        logged) only if ``max_jobs`` are already waiting."""
+        if self._jobs.maxlen is not None and len(self._jobs) == self._jobs.maxlen:
+            dropped, _ = self._jobs[0]
+            log.error("persister queue full; dropping oldest job %s", dropped)
+        self._jobs.append((label, job))
+        self._wake.set()
+
+    async def load(self, call_id: str, timeout_s: float = 1.0) -> CallState | None:
+        """The saved state of ``call_id`` (unsaved snapshot first), or ``None``."""
+        if call_id in self._dirty:
+            return self._dirty[call_id].model_copy(deep=True)
+        if self._store is None:
+            return None
+        try:
+            return await asyncio.wait_for(self._store.load(call_id), timeout_s)
+        except (TimeoutError, OSError) as exc:
+            log.warning(
+                "cannot load call state (%s); starting fresh",
+                type(exc).__name__,
+                extra={"call_id": call_id},
+            )
+            return None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="voiceops-state-persister")
+
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        """Write what is pending (bounded by ``timeout_s``), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
+        except TimeoutError:
+            log.error(
+                "state persister did not drain in %.1fs; %d states and %d jobs unsaved",
+                timeout_s,
+                len(self._dirty),
+                len(self._jobs),
+            )
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def pending(self) -> int:
+        return len(self._dirty) + len(self._jobs)
+
+    async def _run(self) -> None:
+        delay = self._retry_initial
+        while True:
+            if not self._dirty and not self._jobs:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            try:
+                await self._drain()
+                delay = self._retry_initial
+            except Exception as exc:  # the database is away or refused: retry, keep data
+                log.warning(
+                    "persisting call state failed (%s); retrying in %.1fs",
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_max)
+
+    async def _drain(self) -> None:
+        while self._jobs:
+            label, job = self._jobs[0]
+            self._job_attempts += 1
+            try:
+                await job()
+            except Exception:
+                if self._job_attempts < MAX_JOB_ATTEMPTS:
+                    raise
+                log.exception("giving up on %s after %d attempts", label, self._job_attempts)
+            self._jobs.popleft()
+            self._job_attempts = 0
+        while self._dirty and self._store is not None:
+            call_id = next(iter(self._dirty))
+            state = self._dirty[call_id]
+            await self._store.save(state)
+            # Only forget it if no newer snapshot arrived while saving.
+            if self._dirty.get(call_id) is state:
+                del self._dirty[call_id]

@@ -1,0 +1,132 @@
+"""The ``voiceops`` command: thin wrappers over the package's functions.
+
+``serve`` runs the server, ``call`` talks to a running server from the terminal the way
+Retell would, ``db`` manages the database. Settings are read from the environment here, at
+the edge, once; options override them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from voiceops.config import Settings
+from voiceops.errors import ConfigError
+from voiceops.logs import setup_logging
+
+app = typer.Typer(
+    help="voiceops: the backend behind a phone voice agent on Retell AI.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+log = logging.getLogger("voiceops.cli")
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        base = Settings()
+    except ValueError as exc:
+        typer.echo(f"invalid configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return base.model_copy(update=values) if values else base
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Agent profile YAML (default: the demo salon).")
+    ] = None,
+    brain: Annotated[str | None, typer.Option(help="auto, llm or flow.")] = None,
+    migrate: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Run migrations at start.")
+    ] = True,
+) -> None:
+    """Run the server: Retell's LLM WebSocket, webhooks, /healthz and /metrics."""
+    import uvicorn
+
+    from voiceops.agent.profile import load_profile
+    from voiceops.web.app import create_app
+
+    settings = _settings(host=host, port=port, profile_path=profile, brain=brain)
+    if not migrate:
+        settings = settings.model_copy(update={"migrate_on_start": False})
+    setup_logging(settings.log_level)
+    try:
+        agent_profile = load_profile(settings.profile_path)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    if settings.effective_brain == "llm" and not settings.llm_configured:
+        typer.echo(
+            "brain=llm needs VOICEOPS_LLM_API_KEY or VOICEOPS_LLM_BASE_URL "
+            "(or OPENAI_API_KEY / OPENAI_BASE_URL)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if settings.ws_secret is None:
+        log.warning(
+            "VOICEOPS_WS_SECRET is not set: the Retell socket accepts anyone who finds it. "
+            "Set a secret and put it in the agent's WebSocket URL (see README)."
+        )
+    if settings.retell_api_key is None:
+        log.warning("VOICEOPS_RETELL_API_KEY is not set: webhooks will be refused (503).")
+    application = create_app(settings, profile=agent_profile)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=max(16 * 1024 * 1024, 2 * settings.max_frame_bytes),
+        ws_ping_interval=None,
+        log_config=None,
+        timeout_graceful_shutdown=15,
+        proxy_headers=settings.trust_forwarded_for,
+    )
+
+
+@app.command()
+def call(
+    url: Annotated[
+        str, typer.Option(help="The server's LLM WebSocket base URL.")
+    ] = "ws://127.0.0.1:8080/llm-websocket",
+    from_number: Annotated[str, typer.Option(help="The caller's number.")] = "+12125550100",
+    caller_name: Annotated[str | None, typer.Option(help="Caller name (dynamic var).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Caller IANA zone (metadata).")] = None,
+) -> None:
+    """Talk to a running server from the terminal, playing Retell's side of a phone call.
+
+    Type what the caller says; an empty line is silence (a reminder); Ctrl-D hangs up.
+    """
+    from voiceops.evals.terminal import run_terminal_call
+
+    raise typer.Exit(
+        asyncio.run(
+            run_terminal_call(
+                url, from_number=from_number, caller_name=caller_name, timezone=timezone
+            )
+        )
+    )
+
+
+def _add_db() -> None:
+    from voiceops.cli_db import db_app
+
+    app.add_typer(db_app, name="db", help="Migrations and retention.")
+
+
+_add_db()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,214 @@
+"""The ASGI application factory and its lifespan.
+
+The lifespan owns every shared resource: the database, the event writer, the state
+persister, the webhook processor, the LLM HTTP client and the brains. Routes reach them
+through ``app.state.runtime``. Tests inject fakes through :func:`create_app`'s parameters
+(a profile, an LLM client, a clock, a random source), never by monkeypatching.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import openai
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from voiceops import __version__
+from voiceops.agent.events import Brain
+from voiceops.agent.profile import AgentProfile, load_profile
+from voiceops.agent.state import CallState
+from voiceops.agent.turn import TurnDeps, TurnRunner
+from voiceops.calls import LiveCalls, StatePersister
+from voiceops.config import Settings
+from voiceops.flow.brain import FlowBrain
+from voiceops.llm.brain import LLMBrain
+from voiceops.llm.client import make_client
+from voiceops.metrics import Metrics
+from voiceops.retell.messages import CallObject
+from voiceops.store.db import Database
+from voiceops.store.migrate import upgrade
+from voiceops.store.repo import CallRepo, ProfileRepo, SqlBookingRepo, StateStore
+from voiceops.store.writer import EventWriter
+from voiceops.web.webhook import webhook_routes
+from voiceops.web.ws import RetellEndpoint
+
+log = logging.getLogger("voiceops.app")
+
+
+@dataclass(slots=True)
+class Runtime:
+    """What the lifespan built; reachable from routes as ``request.app.state.runtime``."""
+
+    settings: Settings
+    profile: AgentProfile
+    metrics: Metrics
+    db: Database
+    writer: EventWriter
+    persister: StatePersister
+    live: LiveCalls
+    endpoint: RetellEndpoint
+    brain: Brain
+    started_at: float
+
+
+def create_app(
+    settings: Settings,
+    *,
+    profile: AgentProfile | None = None,
+    llm_client: openai.AsyncOpenAI | None = None,
+    now: Callable[[], datetime] | None = None,
+    rng: random.Random | None = None,
+) -> Starlette:
+    """Build the app. Nothing is opened until the lifespan starts."""
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        active_profile = profile or load_profile(settings.profile_path)
+        if settings.migrate_on_start:
+            await upgrade(settings.database_url)
+        db = await Database.open(settings.database_url)
+        stack = contextlib.AsyncExitStack()
+        try:
+            stack.push_async_callback(db.close)
+            version = await ProfileRepo(db).save(active_profile)
+            active_profile = active_profile.model_copy(update={"version": version})
+
+            writer = EventWriter(
+                db,
+                queue_size=settings.event_queue_size,
+                batch_size=settings.event_batch_size,
+                flush_interval_ms=settings.event_flush_interval_ms,
+                journal_path=settings.journal_path,
+                metrics=metrics,
+            )
+            await writer.start()
+            stack.push_async_callback(writer.stop)
+
+            persister = StatePersister(StateStore(db))
+            await persister.start()
+            stack.push_async_callback(persister.stop)
+
+            routes, processor = webhook_routes(
+                db=db, settings=settings, metrics=metrics, profile=active_profile
+            )
+            await processor.start()
+            stack.push_async_callback(processor.stop)
+            app.router.routes.extend(routes)
+
+            flow = FlowBrain()
+            brain: Brain = flow
+            fallback: Brain | None = None
+            if settings.effective_brain == "llm":
+                client = llm_client or make_client(settings)
+                if llm_client is None:
+                    stack.push_async_callback(client.close)
+                brain = LLMBrain(
+                    client,
+                    model=settings.llm_model or active_profile.llm.model,
+                    temperature=active_profile.llm.temperature,
+                    max_tokens=active_profile.llm.max_tokens,
+                    first_token_timeout_s=settings.llm_first_token_timeout_s,
+                    turn_timeout_s=settings.llm_turn_timeout_s,
+                    max_tool_rounds=settings.llm_max_tool_rounds,
+                    metrics=metrics,
+                )
+                fallback = flow
+
+            deps = TurnDeps(
+                brain=brain,
+                fallback=fallback,
+                profile=active_profile,
+                settings=settings,
+                repo=SqlBookingRepo(db),
+                events=writer,
+                metrics=metrics,
+                rng=rng or random.Random(),
+            )
+            if now is not None:
+                deps.now = now
+            calls = CallRepo(db)
+
+            def on_details(call_id: str, call: CallObject, state: CallState) -> None:
+                zone = state.caller_zone
+                persister.submit(
+                    f"call record {call_id}",
+                    lambda: calls.upsert_from_details(
+                        call, caller_zone=zone, profile_version=state.profile_version
+                    ),
+                )
+
+            live = LiveCalls()
+            endpoint = RetellEndpoint(
+                settings=settings,
+                profile=active_profile,
+                runner=TurnRunner(deps),
+                live=live,
+                persister=persister,
+                events=writer,
+                metrics=metrics,
+                on_call_details=on_details,
+            )
+            app.state.runtime = Runtime(
+                settings=settings,
+                profile=active_profile,
+                metrics=metrics,
+                db=db,
+                writer=writer,
+                persister=persister,
+                live=live,
+                endpoint=endpoint,
+                brain=brain,
+                started_at=time.time(),
+            )
+            log.info(
+                "voiceops %s ready: brain=%s profile=%s v%d db=%s",
+                __version__,
+                brain.name,
+                active_profile.business_name,
+                active_profile.version,
+                db.dialect,
+            )
+            yield
+        finally:
+            await stack.aclose()
+
+    async def llm_socket(websocket: WebSocket) -> None:
+        runtime: Runtime = websocket.app.state.runtime
+        await runtime.endpoint(websocket)
+
+    async def healthz(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "brain": runtime.brain.name,
+                "profile_version": runtime.profile.version,
+                "live_calls": len(runtime.live),
+                "events": runtime.writer.stats(),
+                "pending_state_writes": runtime.persister.pending,
+                "uptime_s": round(time.time() - runtime.started_at, 1),
+            }
+        )
+
+    async def metrics_route(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    routes: list[BaseRoute] = [
+        WebSocketRoute("/llm-websocket/{call_id}", llm_socket),
+        WebSocketRoute("/llm-websocket/{secret}/{call_id}", llm_socket),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics_route),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,114 @@
+"""Shared fixtures: a real voiceops server on a real socket, in the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from voiceops.agent.profile import AgentProfile, load_profile
+from voiceops.config import DEFAULT_PROFILE, Settings
+from voiceops.web.app import Runtime, create_app
+
+# Tuesday 1 December 2026, 14:00 UTC = 09:00 in New York: the demo salon is open.
+FIXED_NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class RunningServer:
+    app: Starlette
+    port: int
+    settings: Settings
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/llm-websocket"
+
+    @property
+    def http_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def url(self, call_id: str) -> str:
+        return f"{self.ws_base}/{call_id}"
+
+
+@contextlib.asynccontextmanager
+async def run_server(
+    settings: Settings,
+    *,
+    profile: AgentProfile | None = None,
+    llm_client: openai.AsyncOpenAI | None = None,
+    now: Callable[[], datetime] | None = None,
+    seed: int = 7,
+) -> AsyncIterator[RunningServer]:
+    """Start the real app under uvicorn on 127.0.0.1:<free port> and stop it afterwards."""
+    app = create_app(
+        settings, profile=profile, llm_client=llm_client, now=now, rng=random.Random(seed)
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        ws="websockets-sansio",
+        lifespan="on",
+        log_config=None,
+        ws_ping_interval=None,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(500):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        if task.done():
+            task.result()
+        assert server.started, "server did not start"
+        yield RunningServer(app, port, settings)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+        sock.close()
+
+
+@pytest.fixture
+def profile() -> AgentProfile:
+    return load_profile(DEFAULT_PROFILE)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'voiceops.db'}",
+            "journal_path": tmp_path / "journal.jsonl",
+            "brain": "flow",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+def fixed_now() -> datetime:
+    return FIXED_NOW

@@ -1,0 +1,227 @@
+"""The Retell custom-LLM protocol end to end: a fake Retell peer over a real WebSocket
+against the real server, driven by the fake OpenAI-compatible server over a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import openai
+import pytest
+import websockets
+
+from tests.conftest import RunningServer, fixed_now, run_server
+from tests.fakes.fake_llm import FakeLLM, Script
+from voiceops.agent.profile import AgentProfile
+from voiceops.config import Settings
+from voiceops.evals.peer import RetellPeer
+from voiceops.retell.messages import ResponseOut
+
+CALL: dict[str, Any] = {
+    "call_id": "call_e2e",
+    "call_type": "phone_call",
+    "direction": "inbound",
+    "from_number": "+12125550100",
+    "to_number": "+12125550142",
+    "retell_llm_dynamic_variables": {"caller_name": "Dana"},
+}
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    async with FakeLLM() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def server(
+    llm: FakeLLM, make_settings: Callable[..., Settings], profile: AgentProfile
+) -> AsyncIterator[RunningServer]:
+    settings = make_settings(
+        brain="llm", llm_base_url=llm.base_url, llm_api_key="test-key", fallback_deadline_ms=2500
+    )
+    client = openai.AsyncOpenAI(base_url=llm.base_url, api_key="test-key", max_retries=0)
+    async with run_server(settings, profile=profile, llm_client=client, now=fixed_now) as srv:
+        yield srv
+    await client.close()
+
+
+def completes(peer: RetellPeer, rid: int) -> int:
+    return sum(
+        1
+        for _, f in peer.frames
+        if isinstance(f, ResponseOut) and f.response_id == rid and f.content_complete
+    )
+
+
+async def test_config_first_then_greeting_by_name(server: RunningServer) -> None:
+    async with RetellPeer(server.url("call_greet"), call=CALL) as peer:
+        begin = await peer.wait_begin()
+        first = peer.frames[0][1]
+        assert first.response_type == "config"
+        assert "Dana" in begin.text
+        assert completes(peer, 0) == 1
+
+
+async def test_streamed_reply_is_clean_and_closed_once(server: RunningServer, llm: FakeLLM) -> None:
+    llm.enqueue(Script.say("**Sure!** 😀 We're open until 5pm. Anything else? 👍"))
+    async with RetellPeer(server.url("call_clean"), call=CALL) as peer:
+        await peer.wait_begin()
+        reply = await peer.turn("When do you close today?")
+        assert reply.complete
+        assert "*" not in reply.text and "😀" not in reply.text and "👍" not in reply.text
+        assert "Sure!" in reply.text
+        assert completes(peer, 1) == 1
+        assert len(reply.chunks) > 1, "the reply must stream, not arrive in one frame"
+        req = (await llm.wait_requests(1))[0]
+        assert req.messages[-1] == {"role": "user", "content": "When do you close today?"}
+
+
+async def test_newer_response_id_cancels_upstream_and_sends_no_stale_frame(
+    server: RunningServer, llm: FakeLLM
+) -> None:
+    llm.enqueue(
+        Script.say("This is a long answer that streams slowly word by word.", token_ms=150),
+        Script.say("Tuesday works."),
+    )
+    async with RetellPeer(server.url("call_supersede"), call=CALL) as peer:
+        await peer.wait_begin()
+        first = await peer.user_says("I want to book")
+        while not peer.replies[first].chunks:
+            await asyncio.sleep(0.01)
+        second = await peer.user_says("I want to book for Tuesday")
+        reply = await peer.wait(second)
+        assert reply.text == "Tuesday works."
+        old = (await llm.wait_requests(2))[0]
+        await old.wait_finished(2)
+        assert old.closed_by_client, "the superseded LLM stream must be closed by the client"
+        await asyncio.sleep(0.3)  # give a buggy server time to leak late frames
+        assert peer.stale == []
+        assert completes(peer, first) == 0
+        assert completes(peer, second) == 1
+
+
+async def test_pings_are_answered_while_a_turn_waits_for_its_first_token(
+    server: RunningServer, llm: FakeLLM
+) -> None:
+    llm.enqueue(Script.say("Finally here.", first_token_ms=1500))
+    async with RetellPeer(server.url("call_ping"), call=CALL) as peer:
+        await peer.wait_begin()
+        rid = await peer.user_says("Hello?")
+        await llm.wait_requests(1)
+        stamps = [await peer.ping(1000 + i) for i in range(3)]
+        for _ in range(100):
+            if all(s in peer.pongs for s in stamps):
+                break
+            await asyncio.sleep(0.01)
+        assert all(s in peer.pongs for s in stamps)
+        # Every pong arrived while the turn was still waiting for its first token.
+        reply = peer.replies[rid]
+        assert not reply.complete
+        await peer.wait(rid)
+        first_chunk_at = min(t for t, c in zip(reply.chunk_times, reply.chunks, strict=True) if c)
+        assert max(peer.pongs[s] for s in stamps) < first_chunk_at
+
+
+async def test_bad_input_is_counted_and_the_call_goes_on(
+    server: RunningServer, llm: FakeLLM
+) -> None:
+    async with RetellPeer(server.url("call_bad"), call=CALL) as peer:
+        await peer.wait_begin()
+        await peer.send("this is not json")
+        await peer.send_raw_bytes(b"\x00\x01binary")
+        await peer.send(json.dumps({"interaction_type": "mystery", "x": 1}))
+        await peer.send(
+            json.dumps(
+                {"interaction_type": "response_required", "response_id": "7", "transcript": []}
+            )
+        )
+        too_big = {
+            "interaction_type": "update_only",
+            "transcript": [{"role": "user", "content": "x" * 2_000_000}],
+        }
+        await peer.send(json.dumps(too_big))
+        reply = await peer.turn("Are you still there?")
+        assert reply.complete and reply.text
+    metrics = server.runtime.metrics.render().decode()
+    for kind in ("malformed", "binary", "unknown_interaction_type", "too_large"):
+        assert f'voiceops_bad_frames_total{{kind="{kind}"}}' in metrics
+
+
+async def test_empty_transcript_request_is_answered(server: RunningServer, llm: FakeLLM) -> None:
+    llm.enqueue(Script.say("Hi, how can I help?"))
+    async with RetellPeer(server.url("call_empty"), call=CALL) as peer:
+        await peer.wait_begin()
+        rid = await peer.request()
+        reply = await peer.wait(rid)
+        assert reply.text == "Hi, how can I help?"
+
+
+async def test_end_call_tool_hangs_up_with_its_goodbye(server: RunningServer, llm: FakeLLM) -> None:
+    llm.enqueue(Script.call("end_call", {"message": "Thanks for calling, bye!"}))
+    async with RetellPeer(server.url("call_end"), call=CALL) as peer:
+        await peer.wait_begin()
+        reply = await peer.turn("That's all, bye.")
+        assert reply.end_call
+        assert reply.text == "Thanks for calling, bye!"
+        assert [t.name for t in reply.tool_calls] == ["end_call"]
+        assert len(reply.tool_results) == 1
+
+
+async def test_tool_call_keeps_the_response_open_and_uses_the_result(
+    server: RunningServer, llm: FakeLLM
+) -> None:
+    llm.enqueue(
+        Script.call("get_service_info", {"service": "haircut"}),
+        Script.say("A haircut is 45 dollars."),
+    )
+    async with RetellPeer(server.url("call_tool"), call=CALL) as peer:
+        await peer.wait_begin()
+        reply = await peer.turn("How much is a haircut?")
+        assert reply.text.endswith("A haircut is 45 dollars.")
+        assert reply.tool_calls[0].name == "get_service_info"
+        assert reply.tool_results[0].successful is True
+        second = (await llm.wait_requests(2))[1]
+        tool_msgs = [m for m in second.messages if m["role"] == "tool"]
+        assert tool_msgs and "45" in tool_msgs[0]["content"]
+
+
+async def test_reconnect_resumes_without_a_second_greeting(server: RunningServer) -> None:
+    async with RetellPeer(server.url("call_resume"), call=CALL) as peer:
+        begin = await peer.wait_begin()
+        assert begin.text
+        await peer.turn("Hi there")
+        await peer.abort()
+    async with RetellPeer(server.url("call_resume"), call=CALL) as again:
+        begin = await again.wait_begin()
+        assert begin.text == ""
+        again.latest_id = 1
+        again.transcript = list(peer.transcript)
+        reply = await again.turn("Are you there?")
+        assert reply.complete
+
+
+async def test_secret_and_allowlist(
+    make_settings: Callable[..., Settings], profile: AgentProfile
+) -> None:
+    settings = make_settings(ws_secret="s3cret-value")
+    async with run_server(settings, profile=profile, now=fixed_now) as srv:
+        for url in (srv.url("call_a"), srv.url("call_a") + "?secret=wrong"):
+            async with websockets.connect(url) as ws:
+                with pytest.raises(websockets.ConnectionClosed) as info:
+                    await ws.recv()
+                assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+        for url in (
+            srv.url("call_a") + "?secret=s3cret-value",
+            f"{srv.ws_base}/s3cret-value/call_b",
+        ):
+            async with RetellPeer(url, call=CALL) as peer:
+                assert (await peer.wait_begin()).text
+    blocked = make_settings(ws_allow_ips=["100.20.5.228/32"])
+    async with run_server(blocked, profile=profile, now=fixed_now) as srv:
+        async with websockets.connect(srv.url("call_c")) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as info:
+                await ws.recv()
+            assert info.value.rcvd is not None and info.value.rcvd.code == 1008
