@@ -18,7 +18,13 @@ tests (``async with FakeLLM() as llm: llm.base_url``) and as a process for the b
 
     python -m tests.fakes.fake_llm --port 8099 --first-token-ms 300 --token-ms 15 --text "Hi."
 
-The process also answers ``GET /_stats`` with its counters as JSON.
+The process also answers ``GET /_stats`` with its counters as JSON. With ``--text`` given
+several times it cycles through the texts by the number of caller messages in the request
+(so consecutive replies of one conversation differ). With ``--bench-tags`` it reads two
+markers from the last caller message, ``#bench:<tag>`` (keep this request's timings, served
+and forgotten by ``GET /_timings``) and ``#ft:<ms>`` (this request's first-token delay): that
+is how the benchmark joins its client-side times with the upstream's and measures filler
+timing in the same run.
 """
 
 from __future__ import annotations
@@ -160,6 +166,8 @@ class RecordedRequest:
 
 @dataclass(slots=True)
 class Stats:
+    connections: int = 0
+    """TCP connections accepted (keep-alive makes this smaller than ``requests``)."""
     requests: int = 0
     active: int = 0
     completed: int = 0
@@ -168,6 +176,7 @@ class Stats:
 
     def as_dict(self) -> dict[str, int]:
         return {
+            "connections": self.connections,
             "requests": self.requests,
             "active": self.active,
             "completed": self.completed,
@@ -200,6 +209,10 @@ class FakeLLM:
         self.requests: list[RecordedRequest] = []
         """Every request, in arrival order (empty when ``record`` is false)."""
         self.stats = Stats()
+        self.on_finish: Callable[[RecordedRequest], None] | None = None
+        """Called with every request once the server is done with it (recorded or not)."""
+        self.reports: dict[str, Callable[[], dict[str, Any]]] = {}
+        """Extra ``GET`` paths, each answered with the JSON object its callable returns."""
         self._host = host
         self._port = port
         self._record = record
@@ -274,6 +287,7 @@ class FakeLLM:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.stats.connections += 1
         buffer = bytearray()
         try:
             while True:
@@ -306,6 +320,9 @@ class FakeLLM:
         """Answer one request; returns whether the connection may serve another."""
         if head.method == "GET" and head.path == "/_stats":
             await _send_json(writer, 200, self.stats.as_dict())
+            return True
+        if head.method == "GET" and head.path in self.reports:
+            await _send_json(writer, 200, self.reports[head.path]())
             return True
         if head.method == "GET" and head.path == "/v1/models":
             await _send_json(writer, 200, {"object": "list", "data": [_MODEL_ENTRY]})
@@ -411,6 +428,8 @@ class FakeLLM:
             self.stats.completed += 1
         self.stats.active -= 1
         record._done.set()
+        if self.on_finish is not None:
+            self.on_finish(record)
 
 
 class _Streamer:
@@ -713,22 +732,109 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--token-ms", type=float, default=15.0)
     parser.add_argument(
         "--text",
-        default="Sure, I can help with that. What day works best for you?",
-        help="what every response says, streamed word by word",
+        action="append",
+        help=(
+            "what a response says, streamed word by word; give it several times to cycle "
+            "through the texts by the number of caller messages in the request"
+        ),
     )
     parser.add_argument(
         "--record", action="store_true", help="keep every request in memory (off by default)"
     )
+    parser.add_argument(
+        "--bench-tags",
+        action="store_true",
+        help=(
+            "honour '#ft:<ms>' and '#bench:<tag>' in the last caller message "
+            "(per-request first-token delay; timings of tagged requests at GET /_timings)"
+        ),
+    )
     return parser.parse_args(argv)
 
 
+DEFAULT_TEXT = "Sure, I can help with that. What day works best for you?"
+_TAG = re.compile(r"#bench:(\S+)")
+_FIRST_TOKEN = re.compile(r"#ft:(\d{1,6})\b")
+
+
+def _last_user_text(request: RecordedRequest) -> str:
+    for message in reversed(request.messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+class BenchResponder:
+    """The process's responder: cycles the texts and, with ``tags``, honours the markers.
+
+    A caller message merged from several utterances may carry several markers; the last
+    one wins, as it belongs to the newest utterance.
+    """
+
+    def __init__(
+        self, texts: Sequence[str], *, first_token_ms: float, token_ms: float, tags: bool
+    ) -> None:
+        if not texts:
+            raise ValueError("at least one text is needed")
+        self._pieces = [tuple(_WORD.findall(text)) for text in texts]
+        self._first_token_ms = first_token_ms
+        self._token_ms = token_ms
+        self._tags = tags
+        self._timings: list[dict[str, Any]] = []
+
+    def __call__(self, request: RecordedRequest) -> Script:
+        users = sum(1 for m in request.messages if isinstance(m, dict) and m.get("role") == "user")
+        first_token_ms = self._first_token_ms
+        if self._tags:
+            delays = _FIRST_TOKEN.findall(_last_user_text(request))
+            if delays:
+                first_token_ms = float(delays[-1])
+        return Script(
+            text=self._pieces[users % len(self._pieces)],
+            first_token_ms=first_token_ms,
+            token_ms=self._token_ms,
+        )
+
+    def on_finish(self, record: RecordedRequest) -> None:
+        """Keep the timings of a tagged request (``time.monotonic()`` seconds)."""
+        if not self._tags:
+            return
+        tags = _TAG.findall(_last_user_text(record))
+        if not tags:
+            return
+        self._timings.append(
+            {
+                "tag": tags[-1],
+                "first_token_ms": record.script.first_token_ms if record.script else None,
+                "received_at": record.received_at,
+                "first_token_at": record.first_token_at,
+                "finished_at": record.finished_at,
+                "completed": record.completed,
+                "closed_by_client": record.closed_by_client,
+                "client_closed_at": record.client_closed_at,
+            }
+        )
+
+    def drain_timings(self) -> dict[str, Any]:
+        """The timings kept since the last call, then forgets them."""
+        timings, self._timings = self._timings, []
+        return {"timings": timings}
+
+
 async def _serve(args: argparse.Namespace) -> None:
-    script = Script.say(args.text, first_token_ms=args.first_token_ms, token_ms=args.token_ms)
+    texts = args.text or [DEFAULT_TEXT]
+    responder = BenchResponder(
+        texts, first_token_ms=args.first_token_ms, token_ms=args.token_ms, tags=args.bench_tags
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with FakeLLM(script, host=args.host, port=args.port, record=args.record) as llm:
+    async with FakeLLM(host=args.host, port=args.port, record=args.record) as llm:
+        llm.responder = responder
+        llm.on_finish = responder.on_finish
+        llm.reports["/_timings"] = responder.drain_timings
         # One parseable line so a parent process can learn the port.
         print(f"fake-llm listening on {llm.base_url}", flush=True)
         await stop.wait()
