@@ -15,7 +15,7 @@ from voiceops.agent.profile import AgentProfile
 from voiceops.errors import StorageError
 from voiceops.store.events import ListSink
 from voiceops.tools.memory import InMemoryBookingRepo
-from voiceops.tools.ports import Booking, CallbackRequest
+from voiceops.tools.ports import Booking, BookingRepo, CallbackRequest
 from voiceops.tools.toolbox import Toolbox
 
 NEW_YORK = "America/New_York"
@@ -122,21 +122,19 @@ class BrokenRepo(InMemoryBookingRepo):
         raise StorageError("connection refused")
 
 
-def make_toolbox(
+def build_toolbox(
+    repo: BookingRepo,
     *,
     now_utc: datetime = TUE_0900_NY,
     caller_zone: str = NEW_YORK,
     profile: AgentProfile | None = None,
-    repo: InMemoryBookingRepo | None = None,
     caller_phone: str | None = CALLER_UK,
     call_id: str = "call-1",
     current: list[bool] | None = None,
-    sink: ListSink | None = None,
-) -> tuple[Toolbox, InMemoryBookingRepo, ListSink]:
-    """A toolbox over a real in-memory repository; ``current[0]`` drives ``is_current``."""
+) -> tuple[Toolbox, ListSink]:
+    """A toolbox over ``repo``; ``current[0]`` drives ``is_current``."""
     profile = profile or make_profile()
-    repo = repo if repo is not None else InMemoryBookingRepo()
-    sink = sink if sink is not None else ListSink()
+    sink = ListSink()
     flag = current if current is not None else [True]
     toolbox = Toolbox(
         call_id=call_id,
@@ -147,5 +145,29 @@ def make_toolbox(
         caller_phone=caller_phone,
         is_current=lambda: flag[0],
         events=sink,
+    )
+    return toolbox, sink
+
+
+def make_toolbox(
+    *,
+    repo: InMemoryBookingRepo | None = None,
+    now_utc: datetime = TUE_0900_NY,
+    caller_zone: str = NEW_YORK,
+    profile: AgentProfile | None = None,
+    caller_phone: str | None = CALLER_UK,
+    call_id: str = "call-1",
+    current: list[bool] | None = None,
+) -> tuple[Toolbox, InMemoryBookingRepo, ListSink]:
+    """A toolbox over a real in-memory repository (a fresh one unless given)."""
+    repo = repo if repo is not None else InMemoryBookingRepo()
+    toolbox, sink = build_toolbox(
+        repo,
+        now_utc=now_utc,
+        caller_zone=caller_zone,
+        profile=profile,
+        caller_phone=caller_phone,
+        call_id=call_id,
+        current=current,
     )
     return toolbox, repo, sink

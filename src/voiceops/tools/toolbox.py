@@ -28,10 +28,11 @@ import hashlib
 import json
 import logging
 import re
-import time as monotonic
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from time import perf_counter
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import phonenumbers
@@ -383,20 +384,13 @@ def _validation_message(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+@dataclass(slots=True)
 class _Result:
     """What one tool handler decided (internal)."""
 
-    __slots__ = ("action", "data", "successful")
-
-    def __init__(
-        self,
-        data: dict[str, Any],
-        successful: bool = True,
-        action: Transfer | EndCall | None = None,
-    ) -> None:
-        self.data = data
-        self.successful = successful
-        self.action = action
+    data: dict[str, Any]
+    successful: bool = True
+    action: Transfer | EndCall | None = None
 
 
 def _invalid(error: str, **extra: Any) -> _Result:
@@ -461,11 +455,13 @@ class Toolbox:
 
     async def run(self, name: str, arguments: str) -> ToolOutcome:
         """Validate ``arguments`` (JSON text) and run tool ``name``; never raises for bad input."""
-        started = monotonic.perf_counter()
+        started = perf_counter()
         parsed: dict[str, Any] | None = None
         handler = self._handlers.get(name)
         if handler is None:
-            result = _invalid(f"unknown tool {name!r}; available tools: {', '.join(TOOL_NAMES)}")
+            result = _invalid(
+                f"unknown tool {name[:80]!r}; available tools: {', '.join(TOOL_NAMES)}"
+            )
         else:
             model, run = handler
             parsed, problem = self._parse(arguments)
@@ -478,7 +474,7 @@ class Toolbox:
                     result = _invalid(_validation_message(exc))
                 else:
                     result = await self._guarded(name, run, args)
-        duration_ms = round((monotonic.perf_counter() - started) * 1000, 3)
+        duration_ms = round((perf_counter() - started) * 1000, 3)
         self._emit(
             "tool_run",
             {
