@@ -89,7 +89,9 @@ async def test_newer_response_id_cancels_upstream_and_sends_no_stale_frame(
     async with RetellPeer(server.url("call_supersede"), call=CALL) as peer:
         await peer.wait_begin()
         first = await peer.user_says("I want to book")
-        while not peer.replies[first].chunks:
+        for _ in range(300):
+            if peer.replies[first].chunks:
+                break
             await asyncio.sleep(0.01)
         second = await peer.user_says("I want to book for Tuesday")
         reply = await peer.wait(second)
