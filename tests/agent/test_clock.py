@@ -67,6 +67,13 @@ def test_dynamic_variables_when_metadata_has_none() -> None:
         ["Europe/London"],
         {"zone": "Europe/London"},
         "Europe/London" * 10,
+        "America",
+        "zone.tab",
+        "tzdata.zi",
+        "posix/Europe/London",
+        "right/UTC",
+        "/usr/share/zoneinfo/Europe/London",
+        "Europe/London\x00",
     ],
 )
 def test_invalid_zone_values_fall_through(garbage: object) -> None:

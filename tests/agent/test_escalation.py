@@ -293,3 +293,10 @@ def test_callback_lines() -> None:
     assert "name" in line and "number" in line
     assert "call you back" in callback_line(profile, evening, "no_number")
     assert "call you back" in callback_line(profile, evening, "anything")
+
+
+def test_short_loop_setting_keeps_the_full_frustration_window() -> None:
+    rules = EscalationRules(loop_turns=2)
+    transcript = convo(ASK_DAY, "this is ridiculous", "Sorry.", "ok", "Right, which day?", "no no")
+    trigger = detect_escalation(transcript, rules)
+    assert trigger is not None and trigger.trigger == "frustration"

@@ -7,12 +7,13 @@ caller's phone number (``phonenumbers``), else the business zone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import NumberParseException
@@ -51,14 +52,23 @@ _MAX_ZONE_LEN = 64
 """Longer than any IANA name; anything longer is garbage and is not even looked up."""
 
 
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
+"""The shape of IANA names (``UTC``, ``Europe/London``, ``America/Argentina/Buenos_Aires``);
+it also keeps paths (``..``, absolute) and data files (``zone.tab``) away from ``ZoneInfo``."""
 _NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
 """Files a system zone directory may hold that name no place (``localtime`` is the host's)."""
+_NOT_IANA_DIRS = ("posix/", "right/")
 
 
-@lru_cache(maxsize=1)
-def _iana_zones() -> frozenset[str]:
-    # Only real IANA names count: ``ZoneInfo`` would open any file under the zone path.
-    return frozenset(available_timezones()) - _NOT_IANA
+@lru_cache(maxsize=512)
+def _zone_by_name(name: str) -> ZoneInfo | None:
+    # Cached, misses included: a bad value in call metadata comes back on every turn.
+    if name in _NOT_IANA or name.startswith(_NOT_IANA_DIRS):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 def _zone_named(value: object) -> ZoneInfo | None:
@@ -66,12 +76,9 @@ def _zone_named(value: object) -> ZoneInfo | None:
     if not isinstance(value, str):
         return None
     name = value.strip()
-    if not name or len(name) > _MAX_ZONE_LEN or name not in _iana_zones():
+    if len(name) > _MAX_ZONE_LEN or not _ZONE_NAME.fullmatch(name):
         return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    return _zone_by_name(name)
 
 
 def _zone_from_mapping(mapping: Mapping[str, Any] | None) -> ZoneInfo | None:
@@ -102,6 +109,13 @@ def zone_for_number(number: str | None, business_zone: ZoneInfo) -> ZoneInfo | N
     """
     if not number or len(number) > 32:
         return None
+    return _zone_for_number(number, business_zone)
+
+
+@lru_cache(maxsize=4096)
+def _zone_for_number(number: str, business_zone: ZoneInfo) -> ZoneInfo | None:
+    # Cached: parsing and the prefix lookup cost hundreds of microseconds, and a call asks
+    # again on every turn.
     try:
         parsed = phonenumbers.parse(number, None)
     except NumberParseException:

@@ -57,6 +57,7 @@ _NOT_A_REQUEST_BEFORE = re.compile(r"\b(?:(?:my|our|his|her|their)\s+|for\s+)$",
 """"my manager told me", "booking for someone else": the phrase names a person, not a wish."""
 _WORDS = re.compile(r"[a-z0-9']+")
 _LETTERS = re.compile(r"[A-Za-z]")
+_LOWER_WORD = re.compile(r"[a-z]{3}")
 _SENTENCES = re.compile(r"[^.!?]*\?")
 
 _NEGATION_REPEAT_POINTS = 1
@@ -65,6 +66,8 @@ _PROFANITY_POINTS = 2
 _SHOUT_POINTS = 1
 _SHOUT_MIN_LETTERS = 8
 _FRUSTRATION_WINDOW = 3
+_CACHE_SIZE = 4096
+"""Per-utterance results cached by text: transcripts grow by a line or two per turn."""
 _LOOP_SIMILARITY = 0.8
 """Word-set Jaccard at or above which two agent utterances count as the same line."""
 
@@ -96,6 +99,8 @@ def _matchers(trigger: tuple[str, ...], frustration: tuple[str, ...]) -> _Matche
 
 
 def _clean(text: str) -> str:
+    if "(" not in text:  # the common case skips the regex
+        return text.strip()
     return _UNINTELLIGIBLE.sub(" ", text).strip()
 
 
@@ -112,6 +117,9 @@ def _phrase_hit(pattern: re.Pattern[str] | None, text: str) -> str | None:
 
 
 def _shouting(text: str) -> bool:
+    # Ordinary speech has a lowercase word early on: reject it without counting letters.
+    if _LOWER_WORD.search(text) is not None:
+        return False
     letters = _LETTERS.findall(text)
     if len(letters) < _SHOUT_MIN_LETTERS:
         return False
@@ -119,30 +127,59 @@ def _shouting(text: str) -> bool:
     return upper * 10 >= len(letters) * 9
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _utterance_score(text: str, frustration: re.Pattern[str] | None) -> tuple[int, tuple[str, ...]]:
+    """Frustration points of one caller utterance, and what scored them.
+
+    Cached: the last three utterances are rescored on every turn, two of them unchanged."""
+    score = 0
+    why: list[str] = []
+    for run in _NEGATION_RUN.finditer(text):
+        repeats = len(_NEGATION_WORD.findall(run.group(0))) - 1
+        score += repeats * _NEGATION_REPEAT_POINTS
+        why.append("repeated no")
+    if frustration is not None:
+        for hit in frustration.finditer(text):
+            score += _PHRASE_POINTS
+            why.append(hit.group(0).lower())
+    profanities = len(_PROFANITY.findall(text))
+    if profanities:
+        score += profanities * _PROFANITY_POINTS
+        why.append("profanity")
+    if _shouting(text):
+        score += _SHOUT_POINTS
+        why.append("shouting")
+    return score, tuple(why)
+
+
+def _matchers_for(rules: EscalationRules) -> _Matchers:
+    # Profiles are frozen and long-lived: remember the compiled patterns per rules object.
+    cached = _RULES_CACHE.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    matchers = _matchers(tuple(rules.trigger_phrases), tuple(rules.frustration_phrases))
+    if len(_RULES_CACHE) >= 64:
+        _RULES_CACHE.clear()
+    _RULES_CACHE[id(rules)] = (rules, matchers)
+    return matchers
+
+
+_RULES_CACHE: dict[int, tuple[EscalationRules, _Matchers]] = {}
+
+
 def frustration_score(texts: Sequence[str], rules: EscalationRules) -> tuple[int, list[str]]:
     """Score caller utterances for frustration; returns the score and what contributed."""
-    matchers = _matchers(tuple(rules.trigger_phrases), tuple(rules.frustration_phrases))
+    matchers = _matchers_for(rules)
     score = 0
     why: list[str] = []
     for text in texts:
-        for run in _NEGATION_RUN.finditer(text):
-            repeats = len(_NEGATION_WORD.findall(run.group(0))) - 1
-            score += repeats * _NEGATION_REPEAT_POINTS
-            why.append("repeated no")
-        if matchers.frustration is not None:
-            for hit in matchers.frustration.finditer(text):
-                score += _PHRASE_POINTS
-                why.append(hit.group(0).lower())
-        profanities = len(_PROFANITY.findall(text))
-        if profanities:
-            score += profanities * _PROFANITY_POINTS
-            why.append("profanity")
-        if _shouting(text):
-            score += _SHOUT_POINTS
-            why.append("shouting")
+        points, reasons = _utterance_score(text, matchers.frustration)
+        score += points
+        why.extend(reasons)
     return score, why
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _normalise(text: str) -> frozenset[str]:
     return frozenset(_WORDS.findall(text.lower()))
 
@@ -153,6 +190,7 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) >= _LOOP_SIMILARITY * len(a | b)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _last_question(text: str) -> frozenset[str]:
     questions = _SENTENCES.findall(text)
     return _normalise(questions[-1]) if questions else frozenset()
@@ -182,8 +220,10 @@ def detect_escalation(
     user_texts: list[str] = []
     agent_texts: list[str] = []
     answered = False
+    loop_turns = rules.loop_turns
     for utterance in reversed(transcript):
-        if utterance.role == "user":
+        role = utterance.role
+        if role == "user":
             text = _clean(utterance.content)
             if newest_user is None:
                 newest_user = text
@@ -191,16 +231,16 @@ def detect_escalation(
                 answered = True
                 if len(user_texts) < _FRUSTRATION_WINDOW:
                     user_texts.append(text)
-        elif utterance.role == "agent" and answered:
+        elif role == "agent" and answered:
             # Only lines the caller answered: repeated reminders to a silent line are not a loop.
             answered = False
-            if len(agent_texts) < rules.loop_turns:
+            if len(agent_texts) < loop_turns:
                 agent_texts.append(utterance.content)
-        if len(user_texts) >= _FRUSTRATION_WINDOW and len(agent_texts) >= rules.loop_turns:
+        if len(agent_texts) >= loop_turns and len(user_texts) >= _FRUSTRATION_WINDOW:
             break
     if not user_texts:
         return None
-    matchers = _matchers(tuple(rules.trigger_phrases), tuple(rules.frustration_phrases))
+    matchers = _matchers_for(rules)
     score, why = frustration_score(user_texts, rules)
     frustrated = score >= rules.frustration_threshold
     default: Priority = rules.default_priority
