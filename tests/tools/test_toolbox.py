@@ -819,3 +819,22 @@ async def test_run_never_raises(name: str, payload: str) -> None:
     assert sink.events[-1].event_type == "tool_run"
     if not outcome.successful:
         assert outcome.data["status"] in {"invalid", "not_found", "slot_taken", "unknown_service"}
+
+
+async def test_opening_hours_when_closed_say_when_they_reopen() -> None:
+    saturday_evening = datetime(2026, 12, 5, 22, tzinfo=UTC)  # 17:00 Saturday in New York
+    toolbox, _, _ = make_toolbox(now_utc=saturday_evening, caller_zone=LOS_ANGELES)
+    week = data(await run(toolbox, "get_opening_hours"))
+    assert week["open_now"] is False
+    assert week["spoken"].endswith(
+        "We're closed right now. We open again on Monday, December 7th at 6 AM your time,"
+        " that's 9 AM here in New York."
+    )
+
+
+async def test_dates_past_the_horizon_say_so() -> None:
+    toolbox, _, _ = make_toolbox()
+    result = data(await run(toolbox, "check_availability", service="haircut", date="2027-06-01"))
+    assert result["status"] == "ok"
+    assert "bookings open only 60 days ahead" in result["note"]
+    assert result["slots"]  # the latest bookable times instead

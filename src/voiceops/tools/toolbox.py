@@ -50,6 +50,7 @@ from voiceops.tools.booking import (
     check_instant,
     find_slots,
     is_open_at,
+    next_opening,
     slot_view,
     spoken_hours_on,
     spoken_hours_week,
@@ -724,6 +725,9 @@ class Toolbox:
         gap = f"nothing is free on {day.isoformat()}"
         if args.days > 1:
             gap = f"nothing is free from {day.isoformat()} for {args.days} days"
+        horizon = self._profile.booking.horizon_days
+        if window_start >= self._now + timedelta(days=horizon):
+            gap = f"bookings open only {horizon} days ahead"
         if nearest:
             gap += "; these are the nearest free times"
         return reply(nearest, requested_free, f"{note}; {gap}" if note else gap)
@@ -978,12 +982,16 @@ class Toolbox:
             if self._clock.zones_differ
             else ""
         )
+        reopens = None if open_now else next_opening(profile, self._now)
         if args.date:
             # The caller names a calendar day; the business keeps the hours of that same day.
             spoken = spoken_hours_on(profile, parse_date(args.date)) + zone_note
+        elif open_now:
+            spoken = spoken_hours_week(profile) + zone_note + " We're open right now."
         else:
-            now_part = " We're open right now." if open_now else " We're closed right now."
-            spoken = spoken_hours_week(profile) + zone_note + now_part
+            spoken = spoken_hours_week(profile) + zone_note + " We're closed right now."
+            if reopens is not None:
+                spoken += f" We open again on {spoken_datetime(reopens, self._clock)}."
         today_business = self._clock.now_business.date()
         closed = sorted(d.isoformat() for d in profile.closed_dates if d >= today_business)
         return _Result(
