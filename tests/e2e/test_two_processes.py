@@ -56,12 +56,14 @@ def spawn(url: str, port: int, tmp: Path, name: str) -> subprocess.Popen[bytes]:
         VOICEOPS_LOG_LEVEL="warning",
     )
     voiceops = Path(sys.executable).parent / "voiceops"
-    return subprocess.Popen(
-        [str(voiceops), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / f"{name}.log", "wb"),  # noqa: SIM115
-    )
+    with open(tmp / f"{name}.log", "wb") as log:
+        # The child keeps its own copy of the descriptor.
+        return subprocess.Popen(
+            [str(voiceops), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 @pytest.fixture
