@@ -310,12 +310,11 @@ class Dialogue:
         if when.earliest and not slots.earliest:
             slots.earliest, slots.day, slots.days = True, None, 1
             slots.clear_time()
-            state.attempts.pop("day", None)
             changed = True
         if when.day is not None and (when.day, when.days) != (slots.day, slots.days):
+            # Attempts at the day are cleared only once the tools accept it.
             slots.day, slots.days, slots.earliest = when.day, when.days, False
             slots.clear_time()
-            state.attempts.pop("day", None)
             changed = True
         if when.at is not None and when.at != slots.at:
             slots.at, slots.part = when.at, when.part
@@ -362,9 +361,11 @@ class Dialogue:
             return info + self._find(u)
         if info:
             return info
-        if u.has_slot_value and u.service is not None:
+        if u.service is not None and u.question:
+            # "Do you do colour?": what it is and costs, then an offer to book it.
             return self._service_info(u.service, follow_up=True)
-        if u.when.has_date or u.when.at is not None:
+        if u.service is not None or u.when.has_date or u.when.at is not None:
+            # "A haircut, please" or "tomorrow at 3": the caller wants to come in.
             self._begin_booking()
             self._apply(u)
             return self._advance()
@@ -462,14 +463,21 @@ class Dialogue:
         if task not in ("book", "reschedule"):
             return self._ask("anything_else")
         if task == "book" and slots.service is None:
-            return self._ask("service")
+            return self._ask_missing("service")
         if slots.day is None and not slots.earliest:
-            return self._ask("day")
+            return self._ask_missing("day")
         if slots.start is None:
             return [self._availability()]
         if task == "book" and not slots.name:
-            return self._ask("name")
+            return self._ask_missing("name")
         return self._ask("confirm")
+
+    def _ask_missing(self, awaiting: Awaiting, *, other: bool = False) -> list[Step]:
+        """Ask for a slot, or offer a person once it has failed too often."""
+        if self.state.attempts.get(awaiting, 0) >= MAX_FAILED_ATTEMPTS:
+            self.state.awaiting = awaiting
+            return self._offer_human()
+        return self._ask(awaiting, other=other)
 
     def _task_service(self) -> str:
         state = self.state
@@ -513,6 +521,7 @@ class Dialogue:
             return []
         if status != "ok":
             return self._tool_refused("availability", data, ask="day")
+        state.attempts.pop("day", None)
         offers = self._offers_from(data.get("slots"))
         requested = slots.day
         if requested is not None and slots.at is not None:
@@ -552,10 +561,8 @@ class Dialogue:
         if ask == "day":
             self.state.slots.day = None
             self.state.slots.clear_time()
-            head: list[Step] = [Say("Sorry, I can't book that day.")]
-            if self._bump("day") >= MAX_FAILED_ATTEMPTS:
-                return head + self._offer_human()
-            return head + self._ask("day", other=True)
+            self._bump("day")
+            return [Say("Sorry, I can't book that day."), *self._ask_missing("day", other=True)]
         return [Say("Sorry, I couldn't complete that."), *self._offer_human()]
 
     def _present(self, offers: list[Offer], head: str | None) -> list[Step]:

@@ -84,6 +84,10 @@ _HUMAN = re.compile(
     r"|reception|the owner|the team)|receptionist|front desk|somebody real|someone real)\b"
 )
 _NEGATED = re.compile(r"\b(?:not|don'?t|do not|doesn'?t|no need to|never)\b[\w\s']{0,24}$")
+_QUESTION_START = re.compile(
+    r"^(?:(?:hi|hello|hey|so|and|um|uh|oh)\s+)*(?:do|does|can|could|is|are|what|how|which|when"
+    r"|where|who|why|would|will)\b"
+)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
 _FAREWELL = re.compile(
@@ -149,6 +153,10 @@ _NAME_THIS_IS = re.compile(
     r"\b(?i:this is) (?P<rest>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"
     r"(?=\s*(?:[,.!?]|$|(?i:\s+(?:calling|here|speaking))\b))"
 )
+_NAME_FOR = re.compile(
+    r"\b(?i:for|under) (?P<rest>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)\s*[.!?]?\s*$"
+)
+"""A capitalised name closing the sentence: "a colour on Saturday for Jo"."""
 _NAME_INTRO = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|hi|hello|so|well|and)[\s,]+)*"
     r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
@@ -166,7 +174,8 @@ _NAME_STOP = frozenset(
     okay on one or please reschedule right saturday see so sorry speaking sunday sure thank
     thanks that the then there think this thursday time to today tomorrow tuesday uh um
     wait want was wednesday week well what when where which who why will with would yeah
-    yes yep you your
+    yes yep you your january february march april may june july august september october
+    november december me him her them us everyone everybody someone somebody
     """.split()
 )
 _NAME_MAX_WORDS = 3
@@ -300,6 +309,8 @@ class Understanding:
     pick: int | None = None
     """A choice from a list the agent read out: 0-based, ``-1`` for the last."""
     faq: str | None = None
+    question: bool = False
+    """Asked as a question ("do you do colour?") rather than said ("a colour, please")."""
 
     @property
     def has_slot_value(self) -> bool:
@@ -345,7 +356,7 @@ def _pick(text: str) -> int | None:
 
 
 def _name(raw: str, lexicon: Lexicon, expect: Expectation | None) -> str | None:
-    explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw)
+    explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw) or _NAME_FOR.search(raw)
     if explicit:
         return _name_from(explicit.group("rest"), lexicon.stop)
     if expect != "name":
@@ -444,4 +455,5 @@ def understand(
         caller_number=phone is None and bool(_CALLER_NUMBER.search(text)),
         pick=_pick(text),
         faq=faq,
+        question="?" in spoken or bool(_QUESTION_START.search(text)),
     )

@@ -1,0 +1,205 @@
+"""The dialogue policy without I/O: steps out, fabricated tool outcomes in.
+
+These cover what the real tool box rarely does on demand: a database that is away, a turn
+superseded mid-way, malformed results, a transfer action.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.flow.support import FRONT_DESK, TUE_0900_NY, demo_profile
+from voiceops.agent.clock import CallerClock
+from voiceops.agent.events import EndCall, Transfer
+from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step, join_or
+from voiceops.flow.state import FlowState, Slots
+from voiceops.tools.ports import ToolOutcome
+
+PROFILE = demo_profile()
+CLOCK = CallerClock(
+    zone=ZoneInfo("America/New_York"),
+    source="metadata",
+    now_utc=TUE_0900_NY,
+    business_zone=PROFILE.zone,
+)
+
+
+def outcome(data: dict[str, Any], *, successful: bool = True, action: Any = None) -> ToolOutcome:
+    return ToolOutcome(content=json.dumps(data), successful=successful, action=action, data=data)
+
+
+@dataclass
+class Played:
+    said: list[str] = field(default_factory=list)
+    tools: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    finish: Transfer | EndCall | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.said)
+
+
+def play(steps: list[Step], outcomes: dict[str, ToolOutcome]) -> Played:
+    """Run steps the way the brain does, answering each tool from ``outcomes``."""
+    played = Played()
+    queue: deque[Step] = deque(steps)
+    while queue:
+        step = queue.popleft()
+        if isinstance(step, Say):
+            played.said.append(step.text)
+        elif isinstance(step, Call):
+            played.tools.append((step.name, step.arguments))
+            queue.extendleft(reversed(step.then(outcomes[step.name])))
+        elif isinstance(step, Finish):
+            played.finish = step.action
+            break
+    return played
+
+
+def booking_state(**slots: Any) -> FlowState:
+    state = FlowState(task="book", awaiting="confirm")
+    state.slots = Slots(
+        service="haircut",
+        day=date(2026, 12, 4),
+        at=time(11, 0),
+        name="Sam",
+        start=datetime(2026, 12, 4, 11, 0),
+        spoken="Friday, December 4th at 11 AM",
+        **slots,
+    )
+    return state
+
+
+def dialogue(state: FlowState, **kwargs: Any) -> Dialogue:
+    return Dialogue(PROFILE, CLOCK, state, caller_phone="+12125550188", **kwargs)
+
+
+def test_a_booking_system_that_is_away_gets_an_apology_and_a_person() -> None:
+    state = FlowState()
+    played = play(
+        dialogue(state).respond("a haircut on Friday at 11"),
+        {"check_availability": outcome({"status": "unavailable"}, successful=False)},
+    )
+    assert played.text == (
+        "Sorry, our booking system isn't answering right now. I'm sorry, I'm having trouble"
+        " with this. Would you like someone from the team to help you?"
+    )
+    assert state.awaiting == "human_offer"
+    assert state.resume is None
+
+
+def test_a_refused_day_is_asked_again_then_a_person_is_offered() -> None:
+    state = FlowState()
+    refused = {"check_availability": outcome({"status": "invalid", "error": "too far ahead"})}
+    first = play(dialogue(state).respond("a haircut on March 3rd"), refused)
+    assert first.text == "Sorry, I can't book that day. Which other day would suit you?"
+    assert state.slots.day is None
+    second = play(dialogue(state).respond("March 4th then"), refused)
+    assert second.said[-1] == "Would you like someone from the team to help you?"
+    assert state.resume == "day"
+
+
+def test_a_superseded_booking_says_nothing_more() -> None:
+    state = booking_state()
+    played = play(
+        dialogue(state).respond("yes"),
+        {"book_appointment": outcome({"status": "superseded"}, successful=False)},
+    )
+    assert played.said == []
+    assert [name for name, _ in played.tools] == ["book_appointment"]
+
+
+def test_malformed_slots_are_never_read_out() -> None:
+    state = FlowState()
+    data = {
+        "status": "ok",
+        "requested_free": None,
+        "slots": [{"spoken": "no start"}, "junk", {"start_local": "not a date", "spoken": "x"}],
+    }
+    played = play(
+        dialogue(state).respond("a haircut tomorrow"),
+        {"check_availability": outcome(data)},
+    )
+    assert played.text == (
+        "I'm sorry, I don't have anything free around then. Which other day would suit you?"
+    )
+
+
+def test_an_escalate_transfer_ends_the_turn_with_it() -> None:
+    transfer = Transfer(FRONT_DESK, "Connecting you with the front desk now.", "caller asked")
+    state = FlowState()
+    played = play(
+        dialogue(state).respond("can I talk to someone at the front desk"),
+        {"escalate": outcome({"status": "transferring"}, action=transfer)},
+    )
+    assert played.finish == transfer
+    assert played.said == []
+
+
+def test_end_call_without_an_action_still_ends_with_the_goodbye() -> None:
+    played = play(
+        dialogue(FlowState()).respond("bye"),
+        {"end_call": outcome({"status": "invalid"}, successful=False)},
+    )
+    assert played.finish == EndCall("Thanks for calling Maple Street Hair. Have a great day!")
+
+
+def test_a_callback_refused_for_its_number_asks_for_another() -> None:
+    state = FlowState()
+    first = play(
+        dialogue(state).respond("get me a human"),
+        {"escalate": outcome({"status": "callback_required", "why": "after_hours"})},
+    )
+    assert state.awaiting == "callback_name"
+    assert first.said[0].startswith("Our team is away right now")
+    refused = outcome(
+        {"status": "invalid", "error": "no number to call back; ask for the best number"},
+        successful=False,
+    )
+    played = play(
+        dialogue(state).respond("Dana, my number is 212 555 0199, about a refund"),
+        {"request_callback": refused},
+    )
+    assert played.text == "Sorry, I couldn't use that number. What's the best number to reach you?"
+    assert state.dump()["awaiting"] == "callback_phone"
+
+
+@pytest.mark.parametrize(
+    ("line", "awaiting"),
+    [
+        ("Sure! What day would you like to come in?", "day"),
+        ("2 PM is free. What name should I put it under?", "name"),
+        ("Great. Which service would you like?", "service"),
+        ("I have 10 AM or 2 PM. Which one would suit you?", "time"),
+        ("A haircut on Friday at 2 PM for Sam. Shall I book it?", "confirm"),
+        ("You're booked. Is there anything else?", "anything_else"),
+        ("Our salon is lovely.", None),
+    ],
+)
+def test_what_another_brain_was_asking(line: str, awaiting: str | None) -> None:
+    assert Dialogue.infer_awaiting(line) == awaiting
+
+
+def test_state_round_trips_through_json_and_drops_what_it_cannot_read() -> None:
+    state = booking_state()
+    state.attempts["day"] = 1
+    stored = json.loads(json.dumps(state.dump()))
+    assert stored["slots"]["start"] == "2026-12-04T11:00:00"
+    assert FlowState.load(stored) == state
+    assert FlowState.load({}) == FlowState()
+    assert FlowState.load({"version": 99, "task": "book"}) == FlowState()
+    assert FlowState.load({"slots": {"day": "tomorrow"}}) == FlowState()
+
+
+def test_join_or() -> None:
+    assert join_or([]) == ""
+    assert join_or(["10 AM"]) == "10 AM"
+    assert join_or(["10 AM", "noon"]) == "10 AM or noon"
+    assert join_or(["9 AM", "10 AM", "noon"]) == "9 AM, 10 AM or noon"
