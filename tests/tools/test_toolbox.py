@@ -838,3 +838,16 @@ async def test_dates_past_the_horizon_say_so() -> None:
     assert result["status"] == "ok"
     assert "bookings open only 60 days ahead" in result["note"]
     assert result["slots"]  # the latest bookable times instead
+
+
+async def test_booking_again_after_cancelling_books_anew() -> None:
+    toolbox, repo, _ = make_toolbox()
+    arguments = {"service": "haircut", "start": "2026-12-02T10:00", "customer_name": "Ann"}
+    first = data(await run(toolbox, "book_appointment", **arguments))["booking"]
+    await run(toolbox, "cancel_appointment", booking_id=first["booking_id"])
+    second = await run(toolbox, "book_appointment", **arguments)
+    assert data(second)["status"] == "confirmed"
+    assert data(second)["booking"]["booking_id"] != first["booking_id"]
+    again = await run(toolbox, "book_appointment", **arguments)
+    assert data(again)["booking"]["booking_id"] == data(second)["booking"]["booking_id"]
+    assert [b.status for b in repo.bookings] == ["cancelled", "confirmed"]

@@ -93,6 +93,8 @@ TOOL_NAMES = (
 MAX_ARGUMENT_CHARS = 8_000
 """Arguments longer than this are refused unread (no tool needs more than a few hundred)."""
 MAX_FIND_RESULTS = 5
+_MAX_REBOOKINGS = 5
+"""Book, cancel, book the same slot again...: how many rounds one call may go."""
 _PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -624,13 +626,14 @@ class Toolbox:
         return [slot_view(s, self._clock) for s in slots]
 
     async def _slot_conflict(
-        self, slot: Slot, *, key: str, exclude: str | None = None
+        self, slot: Slot, *, same: Callable[[Booking], bool], exclude: str | None = None
     ) -> tuple[Booking | None, bool]:
-        """(our own stored booking for ``key``, whether another booking overlaps ``slot``)."""
+        """(the confirmed booking that already is this request, whether any other booking
+        overlaps ``slot``); ``exclude`` names a booking to ignore (the one being moved)."""
         overlapping = await self._repo.bookings_between(slot.start_utc, slot.end_utc)
-        mine = next((b for b in overlapping if b.idempotency_key == key), None)
+        mine = next((b for b in overlapping if same(b)), None)
         others = any(
-            b.idempotency_key != key and b.booking_id != exclude and b.status == "confirmed"
+            b is not mine and b.booking_id != exclude and b.status == "confirmed"
             for b in overlapping
         )
         return mine, others
@@ -747,66 +750,88 @@ class Toolbox:
             return _invalid(
                 refused.message, alternatives=await self._alternatives(service, instant)
             )
-        key = idempotency_key(
-            self._call_id,
-            "book_appointment",
-            {
-                "service": service.name,
-                "start": iso_utc(instant),
-                "customer_name": args.customer_name,
-                "customer_phone": phone,
-            },
-        )
+        request = {
+            "service": service.name,
+            "start": iso_utc(instant),
+            "customer_name": args.customer_name,
+            "customer_phone": phone,
+        }
+        key = idempotency_key(self._call_id, "book_appointment", request)
         slot = Slot(instant, instant + timedelta(minutes=service.duration_min))
-        mine, taken = await self._slot_conflict(slot, key=key)
+
+        def same(b: Booking) -> bool:
+            # The request itself, made earlier in this call (perhaps under an older key).
+            return b.idempotency_key == key or (
+                b.call_id == self._call_id
+                and b.service == service.name
+                and b.start_utc == instant
+                and b.customer_name.strip().casefold() == args.customer_name.casefold()
+                and b.customer_phone == phone
+            )
+
+        mine, taken = await self._slot_conflict(slot, same=same)
         if mine is not None:
             return _Result(
                 {"status": "confirmed", "booking": self._booking_view(mine), "alternatives": []}
             )
         if taken:
-            return _Result(
-                {
-                    "status": "slot_taken",
-                    "error": "that time was just taken; offer the alternatives",
-                    "alternatives": await self._alternatives(service, instant),
-                },
-                successful=False,
-            )
+            return await self._slot_taken(service, instant)
         if not self._is_current():
             return _Result(dict(_SUPERSEDED), successful=False)
-        booking = await self._repo.create_booking(
+        booking = await self._create_booking(service, slot, args.customer_name, phone, key)
+        for _ in range(_MAX_REBOOKINGS):
+            if booking.status == "confirmed":
+                break
+            # This call booked the very same thing before and has cancelled it since: book
+            # anew under a key naming the cancelled booking, so retries stay idempotent.
+            key = idempotency_key(
+                self._call_id, "book_appointment", {**request, "after": booking.booking_id}
+            )
+            booking = await self._create_booking(service, slot, args.customer_name, phone, key)
+        if booking.status != "confirmed":
+            return _invalid("this booking was made and cancelled too often in one call")
+        if await self._lost_race(booking):
+            await self._repo.update_booking(
+                dataclasses.replace(booking, status="cancelled", notes="lost a race for the slot"),
+                idempotency_key=f"{key}:race",
+            )
+            return await self._slot_taken(service, instant)
+        self._emit("booking", self._booking_event("created", booking))
+        return _Result(
+            {"status": "confirmed", "booking": self._booking_view(booking), "alternatives": []}
+        )
+
+    async def _create_booking(
+        self, service: Service, slot: Slot, name: str, phone: str | None, key: str
+    ) -> Booking:
+        return await self._repo.create_booking(
             Booking(
                 booking_id=_short_id("B", key),
                 call_id=self._call_id,
                 service=service.name,
-                customer_name=args.customer_name,
+                customer_name=name,
                 customer_phone=phone,
-                start_utc=instant,
+                start_utc=slot.start_utc,
                 end_utc=slot.end_utc,
                 caller_zone=self._clock.zone.key,
-                local_start=iso_local(instant, self._clock.zone),
+                local_start=iso_local(slot.start_utc, self._clock.zone),
                 status="confirmed",
                 idempotency_key=key,
                 created_at=datetime.now(UTC),
                 price=str(service.price),
             )
         )
-        if await self._lost_race(booking):
-            await self._repo.update_booking(
-                dataclasses.replace(booking, status="cancelled", notes="lost a race for the slot"),
-                idempotency_key=f"{key}:race",
-            )
-            return _Result(
-                {
-                    "status": "slot_taken",
-                    "error": "that time was just taken; offer the alternatives",
-                    "alternatives": await self._alternatives(service, instant),
-                },
-                successful=False,
-            )
-        self._emit("booking", self._booking_event("created", booking))
+
+    async def _slot_taken(
+        self, service: Service, instant: datetime, exclude: str | None = None
+    ) -> _Result:
         return _Result(
-            {"status": "confirmed", "booking": self._booking_view(booking), "alternatives": []}
+            {
+                "status": "slot_taken",
+                "error": "that time is taken; offer the alternatives",
+                "alternatives": await self._alternatives(service, instant, exclude),
+            },
+            successful=False,
         )
 
     def _booking_event(self, action: str, booking: Booking, **extra: Any) -> dict[str, Any]:
@@ -886,16 +911,9 @@ class Toolbox:
             {"booking_id": booking.booking_id, "new_start": iso_utc(instant)},
         )
         slot = Slot(instant, instant + timedelta(minutes=service.duration_min))
-        _, taken = await self._slot_conflict(slot, key=key, exclude=booking.booking_id)
+        _, taken = await self._slot_conflict(slot, same=lambda b: False, exclude=booking.booking_id)
         if taken:
-            return _Result(
-                {
-                    "status": "slot_taken",
-                    "error": "that time is taken; offer the alternatives",
-                    "alternatives": await self._alternatives(service, instant, booking.booking_id),
-                },
-                successful=False,
-            )
+            return await self._slot_taken(service, instant, booking.booking_id)
         if not self._is_current():
             return _Result(dict(_SUPERSEDED), successful=False)
         moved = await self._repo.update_booking(
