@@ -34,6 +34,8 @@ class StateStore(Protocol):
 class Closable(Protocol):
     async def close_superseded(self) -> None: ...
 
+    async def interrupt(self, content: str, *, end_call: bool = False) -> bool: ...
+
 
 class LiveCalls:
     """Open connections and recently seen call states, by call id."""

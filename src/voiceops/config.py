@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     call_resume_window_s: float = 600.0
     """A reconnect for a call seen this recently resumes its state instead of greeting again."""
 
+    admin_token: SecretStr | None = None
+    """Bearer token for operator endpoints (``POST /calls/{call_id}/interrupt``); unset
+    disables them."""
+
     # --- storage ------------------------------------------------------------------------
     database_url: str = Field(
         default="sqlite+aiosqlite:///./voiceops.db",

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx
 import openai
 import pytest
 import websockets
@@ -227,3 +228,34 @@ async def test_secret_and_allowlist(
             with pytest.raises(websockets.ConnectionClosed) as info:
                 await ws.recv()
             assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+
+
+async def test_operator_interrupt_speaks_at_once(
+    make_settings: Callable[..., Settings], profile: AgentProfile
+) -> None:
+    settings = make_settings(admin_token="op-token")
+    async with run_server(settings, profile=profile, now=fixed_now) as srv:
+        async with (
+            RetellPeer(srv.url("call_op"), call=CALL) as peer,
+            httpx.AsyncClient(base_url=srv.http_base) as http,
+        ):
+            await peer.wait_begin()
+            url = "/calls/call_op/interrupt"
+            body = {"text": "**Sorry** to cut in, we close early today 🙏"}
+            assert (await http.post(url, json=body)).status_code == 401
+            bad = await http.post(url, json=body, headers={"authorization": "Bearer nope"})
+            assert bad.status_code == 401
+            auth = {"authorization": "Bearer op-token"}
+            assert (
+                await http.post("/calls/other/interrupt", json=body, headers=auth)
+            ).status_code == 404
+            assert (await http.post(url, content=b"{", headers=auth)).status_code == 400
+            ok = await http.post(url, json=body, headers=auth)
+            assert ok.status_code == 200
+            for _ in range(100):
+                if peer.interrupts:
+                    break
+                await asyncio.sleep(0.01)
+            (frame,) = peer.interrupts
+            assert frame.content == "Sorry to cut in, we close early today"
+            assert frame.content_complete and frame.no_interruption_allowed

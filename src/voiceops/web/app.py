@@ -9,6 +9,8 @@ through ``app.state.runtime``. Tests inject fakes through :func:`create_app`'s p
 from __future__ import annotations
 
 import contextlib
+import hmac
+import json
 import logging
 import random
 import time
@@ -205,10 +207,38 @@ def create_app(
     async def metrics_route(request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    async def interrupt(request: Request) -> Response:
+        """Operator speech: ``{"text": "...", "end_call": false}`` spoken at once on a
+        call live on this instance, as an ``agent_interrupt``."""
+        runtime: Runtime = request.app.state.runtime
+        token = settings.admin_token
+        given = request.headers.get("authorization", "")
+        if token is None:
+            return JSONResponse({"error": "operator endpoints are disabled"}, status_code=404)
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        body = await request.body()
+        if len(body) > 16_384:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            payload = json.loads(body)
+            content = str(payload["text"]).strip()
+            end_call = bool(payload.get("end_call", False))
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'expected {"text": "..."}'}, status_code=400)
+        if not content:
+            return JSONResponse({"error": "text is empty"}, status_code=400)
+        conn = runtime.live.connections.get(request.path_params["call_id"])
+        if conn is None or not await conn.interrupt(content, end_call=end_call):
+            return JSONResponse({"error": "call is not live on this instance"}, status_code=404)
+        return JSONResponse({"status": "spoken"})
+
     routes: list[BaseRoute] = [
         WebSocketRoute("/llm-websocket/{call_id}", llm_socket),
         WebSocketRoute("/llm-websocket/{secret}/{call_id}", llm_socket),
         Route("/healthz", healthz),
         Route("/metrics", metrics_route),
+        Route("/calls/{call_id}/interrupt", interrupt, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -43,6 +43,7 @@ from voiceops.retell.session import (
     Send,
     StartTurn,
 )
+from voiceops.speech import clean
 from voiceops.store.events import CallEvent, EventSink
 
 log = logging.getLogger("voiceops.ws")
@@ -95,6 +96,15 @@ class Connection:
             pass
         except Exception:
             self.log.exception("superseded turn failed while stopping")
+
+    async def interrupt(self, content: str, *, end_call: bool = False) -> bool:
+        """Speak ``content`` now, cutting in (protocol 4.4). The running turn is cancelled:
+        Retell drops any response in flight when an interrupt arrives."""
+        if self._closed or self.session.phase is not Phase.OPEN:
+            return False
+        await self.cancel_turn()
+        await self.send(self.session.interrupt_frames(clean(content), end_call=end_call))
+        return True
 
     async def close_superseded(self) -> None:
         """Retell re-dialled this call: the new socket owns it now."""
