@@ -851,3 +851,24 @@ async def test_booking_again_after_cancelling_books_anew() -> None:
     again = await run(toolbox, "book_appointment", **arguments)
     assert data(again)["booking"]["booking_id"] == data(second)["booking"]["booking_id"]
     assert [b.status for b in repo.bookings] == ["cancelled", "confirmed"]
+
+
+async def test_moving_a_booking_back_and_forth_really_moves_it() -> None:
+    toolbox, repo, _ = make_toolbox()
+    booking = data(
+        await run(
+            toolbox,
+            "book_appointment",
+            service="haircut",
+            start="2026-12-02T10:00",
+            customer_name="Ann",
+        )
+    )["booking"]
+    for start in ("2026-12-02T11:00", "2026-12-02T10:00", "2026-12-02T11:00"):
+        moved = data(
+            await run(
+                toolbox, "reschedule_appointment", booking_id=booking["booking_id"], new_start=start
+            )
+        )
+        assert moved["booking"]["start_local"] == f"{start}:00-05:00"
+        assert repo.bookings[0].local_start == f"{start}:00-05:00"

@@ -94,7 +94,8 @@ MAX_ARGUMENT_CHARS = 8_000
 """Arguments longer than this are refused unread (no tool needs more than a few hundred)."""
 MAX_FIND_RESULTS = 5
 _MAX_REBOOKINGS = 5
-"""Book, cancel, book the same slot again...: how many rounds one call may go."""
+"""Book, cancel, book the same slot again (or move a booking back and forth): how many
+rounds of the same request one call may go."""
 _PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -905,27 +906,31 @@ class Toolbox:
                 refused.message,
                 alternatives=await self._alternatives(service, instant, booking.booking_id),
             )
-        key = idempotency_key(
-            self._call_id,
-            "reschedule_appointment",
-            {"booking_id": booking.booking_id, "new_start": iso_utc(instant)},
-        )
         slot = Slot(instant, instant + timedelta(minutes=service.duration_min))
         _, taken = await self._slot_conflict(slot, same=lambda b: False, exclude=booking.booking_id)
         if taken:
             return await self._slot_taken(service, instant, booking.booking_id)
         if not self._is_current():
             return _Result(dict(_SUPERSEDED), successful=False)
-        moved = await self._repo.update_booking(
-            dataclasses.replace(
-                booking,
-                start_utc=instant,
-                end_utc=slot.end_utc,
-                caller_zone=self._clock.zone.key,
-                local_start=iso_local(instant, self._clock.zone),
-            ),
-            idempotency_key=key,
+        change = dataclasses.replace(
+            booking,
+            start_utc=instant,
+            end_utc=slot.end_utc,
+            caller_zone=self._clock.zone.key,
+            local_start=iso_local(instant, self._clock.zone),
         )
+        request = {"booking_id": booking.booking_id, "new_start": iso_utc(instant)}
+        moved = booking
+        for attempt in range(_MAX_REBOOKINGS):
+            # A key seen before returns the row unchanged: when this call moved the booking
+            # here, away and back again, the next round's key makes the move happen.
+            round_request = request if attempt == 0 else {**request, "round": attempt}
+            key = idempotency_key(self._call_id, "reschedule_appointment", round_request)
+            moved = await self._repo.update_booking(change, idempotency_key=key)
+            if moved.start_utc == instant:
+                break
+        else:
+            return _invalid("this booking was moved back and forth too often in one call")
         self._emit(
             "booking",
             self._booking_event(
