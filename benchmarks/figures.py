@@ -1,0 +1,155 @@
+"""From raw samples to the figures the benchmark reports. Pure functions, no I/O.
+
+Definitions (all times ``time.monotonic()``, one clock for every process on Linux):
+
+* **server overhead per turn** = (first speakable chunk received by the caller - request
+  sent) - (first token sent by the fake LLM - request received by the fake LLM). What is
+  left is the server's own share on both sides of the LLM plus loopback transport; the fake
+  LLM's own lateness under load is not charged to the server. ``overhead_nominal_ms``
+  subtracts the configured first-token delay instead, and so also contains the fake's lag.
+  Slow turns (made to trigger the filler) are left out; everything else counts, including a
+  reply that is later interrupted and the request that interrupts it. Its two parts are
+  reported too: ``overhead_before_llm_ms`` (request sent to request received by the fake
+  LLM) and ``overhead_after_llm_ms`` (first token sent to first chunk received).
+* **filler timing** = first speakable chunk of a slow turn - request sent - filler deadline.
+* **superseded stream**: the LLM stream of an interrupted reply, when it was still running
+  at the moment the caller sent the newer request. The share the fake LLM saw closed by
+  the client must be 100 %.
+* **keepalive missed**: a ``ping_pong`` with no reply within 5 s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+OVERHEAD_KINDS = frozenset({"normal", "barge", "followup"})
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) by linear interpolation between closest ranks;
+    ``None`` for no values."""
+    if not 0 <= q <= 100:
+        raise ValueError("q must be within 0..100")
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary(values: Sequence[float], qs: Iterable[int] = (50, 95, 99)) -> dict[str, float | None]:
+    """``n``, the given percentiles and ``max``, rounded to 0.01."""
+    out: dict[str, float | None] = {"n": len(values)}
+    for q in qs:
+        out[f"p{q}"] = _round(percentile(values, q))
+    out["max"] = _round(max(values)) if values else None
+    return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    first_token_ms: float
+    filler_deadline_ms: float
+
+
+def client_figures(
+    load: Mapping[str, Any],
+    timings: Sequence[Mapping[str, Any]],
+    thresholds: Thresholds,
+) -> dict[str, Any]:
+    """The figures measured from outside the server, for one level.
+
+    ``load`` is the load generator's output, ``timings`` the fake LLM's ``/_timings``.
+    """
+    by_tag = {str(t["tag"]): t for t in timings}
+    window = load["window"]
+    turns: list[Mapping[str, Any]] = load["turns"]
+    overhead: list[float] = []
+    pre_llm: list[float] = []
+    post_llm: list[float] = []
+    nominal: list[float] = []
+    first_chunk: list[float] = []
+    filler: list[float] = []
+    early = unjoined = timeouts = no_reply = 0
+    superseded = closed = finished_first = before_llm = 0
+    for turn in turns:
+        if turn["timed_out"]:
+            timeouts += 1
+        if not turn["got_frames"]:
+            no_reply += 1
+        timing = by_tag.get(str(turn["tag"]))
+        first_at = turn["first_at"]
+        if turn["kind"] == "slow":
+            if first_at is not None:
+                filler.append((first_at - turn["sent_at"]) * 1000 - thresholds.filler_deadline_ms)
+        elif turn["kind"] in OVERHEAD_KINDS and first_at is not None:
+            e2e = (first_at - turn["sent_at"]) * 1000
+            first_chunk.append(e2e)
+            nominal.append(e2e - thresholds.first_token_ms)
+            if timing is None or timing["first_token_at"] is None:
+                unjoined += 1
+            else:
+                upstream = (timing["first_token_at"] - timing["received_at"]) * 1000
+                overhead.append(e2e - upstream)
+                pre_llm.append((timing["received_at"] - turn["sent_at"]) * 1000)
+                post_llm.append((first_at - timing["first_token_at"]) * 1000)
+                if first_at < timing["first_token_at"]:
+                    early += 1  # something (a filler) was spoken before the LLM's first token
+        cut_at = turn["superseded_at"]
+        if turn["kind"] == "barge" and cut_at is not None:
+            if timing is None:
+                before_llm += 1
+            elif timing["completed"] and timing["finished_at"] <= cut_at:
+                finished_first += 1
+            else:
+                superseded += 1
+                closed += bool(timing["closed_by_client"])
+    in_window = [t for t in turns if window["start"] <= t["sent_at"] <= window["end"]]
+    pings = load["pings"]
+    frames = load["frames"]
+    return {
+        "turns": len(turns),
+        "turns_in_window": len(in_window),
+        "turn_timeouts": timeouts,
+        "turns_without_reply": no_reply,
+        "overhead_ms": summary(overhead),
+        "overhead_before_llm_ms": summary(pre_llm),
+        "overhead_after_llm_ms": summary(post_llm),
+        "overhead_nominal_ms": summary(nominal),
+        "first_chunk_ms": summary(first_chunk),
+        "first_chunk_before_llm_token": early,
+        "unjoined_turns": unjoined,
+        "ping_ms": summary(pings["latencies_ms"]),
+        "keepalives_missed": pings["missed"],
+        "stale_frames": frames["stale"],
+        "in_flight_frames": frames["in_flight"],
+        "bad_frames": frames["bad"],
+        "superseded_streams": superseded,
+        "superseded_closed": closed,
+        "superseded_closed_share": round(closed / superseded, 4) if superseded else None,
+        "superseded_finished_before_barge_in": finished_first,
+        "superseded_before_llm_request": before_llm,
+        "filler_vs_deadline_ms": summary(filler),
+        "loadgen_lag_ms": summary(load["loop_lag_ms"]),
+        "call_outcomes": load["calls"],
+        "loadgen_errors": load["errors"],
+    }
+
+
+def expected_turn_ids(load: Mapping[str, Any]) -> set[str]:
+    """The turn rows the database must hold: one per request the server answered at all
+    (``{call_id}:{response_id}:turn``, the turn runner's deterministic event id)."""
+    return {f"{t['call_id']}:{t['response_id']}:turn" for t in load["turns"] if t["got_frames"]}
+
+
+def per_unit(delta: float, count: int) -> float | None:
+    return delta / count if count > 0 else None
