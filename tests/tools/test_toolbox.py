@@ -63,7 +63,7 @@ def test_specs_are_strict_openai_function_tools() -> None:
     json.dumps(specs)  # serialisable as is
 
 
-def test_specs_offer_the_catalogue_and_are_copies() -> None:
+def test_specs_offer_each_profiles_catalogue() -> None:
     toolbox, _, _ = make_toolbox()
     specs = toolbox.specs()
     book = next(s for s in specs if s["function"]["name"] == "book_appointment")
@@ -72,8 +72,13 @@ def test_specs_offer_the_catalogue_and_are_copies() -> None:
         "colour",
         "consultation",
     ]
-    specs[0]["function"]["name"] = "mutated"
-    assert toolbox.specs()[0]["function"]["name"] == "check_availability"
+    specs.pop()
+    assert len(toolbox.specs()) == 10
+    other, _, _ = make_toolbox(
+        profile=make_profile(services=[{"name": "massage", "duration_min": 60, "price": "80"}])
+    )
+    book = next(s for s in other.specs() if s["function"]["name"] == "book_appointment")
+    assert book["function"]["parameters"]["properties"]["service"]["enum"] == ["massage"]
 
 
 # -- check_availability ---------------------------------------------------------------------

@@ -22,7 +22,6 @@ same JSON. Contracts every tool keeps:
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import hashlib
 import json
@@ -454,8 +453,12 @@ class Toolbox:
     # -- ToolBox protocol ------------------------------------------------------------------
 
     def specs(self) -> list[dict[str, Any]]:
-        """OpenAI ``tools`` entries, strict JSON schemas; a fresh copy on every call."""
-        return copy.deepcopy(_specs_for(self._profile))
+        """OpenAI ``tools`` entries with strict JSON schemas.
+
+        Built once per profile: the list is new on every call, the entries are shared
+        and must be treated as read-only (this runs on every turn; a deep copy would cost
+        more than the rest of the toolbox set-up)."""
+        return list(_specs_for(self._profile))
 
     async def run(self, name: str, arguments: str) -> ToolOutcome:
         """Validate ``arguments`` (JSON text) and run tool ``name``; never raises for bad input."""
