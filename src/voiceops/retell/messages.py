@@ -263,18 +263,8 @@ Outbound = (
     | MetadataOut
 )
 
-_OUTBOUND = TypeAdapter(
-    Annotated[
-        ConfigOut
-        | PingPongOut
-        | ResponseOut
-        | AgentInterruptOut
-        | UpdateAgentOut
-        | ToolCallInvocationOut
-        | ToolCallResultOut
-        | MetadataOut,
-        Field(discriminator="response_type"),
-    ]
+_OUTBOUND: TypeAdapter[Outbound] = TypeAdapter(
+    Annotated[Outbound, Field(discriminator="response_type")]
 )
 
 
