@@ -877,3 +877,20 @@ async def test_moving_a_booking_back_and_forth_really_moves_it() -> None:
         )
         assert moved["booking"]["start_local"] == f"{start}:00-05:00"
         assert repo.bookings[0].local_start == f"{start}:00-05:00"
+
+
+async def test_booking_ids_spelled_back_loosely_are_found() -> None:
+    toolbox, _, _ = make_toolbox()
+    booking = data(
+        await run(
+            toolbox,
+            "book_appointment",
+            service="haircut",
+            start="2026-12-02T10:00",
+            customer_name="Ann",
+        )
+    )["booking"]
+    spelled = booking["booking_id"].lower().replace("-", " ")
+    cancelled = await run(toolbox, "cancel_appointment", booking_id=f" {spelled[:5]} {spelled[5:]}")
+    assert data(cancelled)["status"] == "cancelled"
+    assert data(cancelled)["booking"]["booking_id"] == booking["booking_id"]

@@ -97,6 +97,7 @@ _MAX_REBOOKINGS = 5
 rounds of the same request one call may go."""
 _PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BOOKING_ID = re.compile(r"B([A-Z2-7]{8})")
 
 Priority = Literal["low", "medium", "high"]
 
@@ -349,6 +350,13 @@ def idempotency_key(call_id: str, tool: str, arguments: Mapping[str, Any]) -> st
 
     body = json.dumps(norm(arguments), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{call_id}\x1f{tool}\x1f{body}".encode()).hexdigest()
+
+
+def _canonical_id(value: str) -> str:
+    """``b-zwa3 sila`` -> ``B-ZWA3SILA``: a booking id as a caller spells it back, when it
+    has the shape :func:`_short_id` gives; anything else is looked up as it is."""
+    match = _BOOKING_ID.fullmatch(re.sub(r"[\s-]", "", value).upper())
+    return f"B-{match.group(1)}" if match else value
 
 
 def _short_id(prefix: str, key: str) -> str:
@@ -876,7 +884,7 @@ class Toolbox:
         return _Result({"status": "ok", "bookings": views})
 
     async def _reschedule(self, args: RescheduleArgs) -> _Result:
-        booking = await self._repo.get_booking(args.booking_id)
+        booking = await self._repo.get_booking(_canonical_id(args.booking_id))
         if booking is None:
             return _Result(
                 {
@@ -945,7 +953,7 @@ class Toolbox:
         )
 
     async def _cancel(self, args: CancelArgs) -> _Result:
-        booking = await self._repo.get_booking(args.booking_id)
+        booking = await self._repo.get_booking(_canonical_id(args.booking_id))
         if booking is None:
             return _Result(
                 {
