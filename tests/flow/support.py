@@ -30,7 +30,7 @@ from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.agent.state import CallState
 from voiceops.config import DEFAULT_PROFILE
 from voiceops.flow.brain import FlowBrain
-from voiceops.retell.messages import CallObject, Utterance
+from voiceops.retell.messages import CallObject, TranscriptEntry, Utterance
 from voiceops.store.events import ListSink
 from voiceops.tools.memory import InMemoryBookingRepo
 from voiceops.tools.toolbox import Toolbox
@@ -95,6 +95,8 @@ class Conversation:
     repo: InMemoryBookingRepo = field(default_factory=InMemoryBookingRepo)
     call_id: str = "call-flow"
     transcript: list[Utterance] = field(default_factory=list)
+    woven: list[TranscriptEntry] | None = None
+    """``transcript_with_tool_calls``, when a test needs another brain's tool calls."""
     sink: ListSink = field(default_factory=ListSink)
     stored_flow: str = "{}"
     """``CallState.flow`` as persisted JSON between turns, as the store keeps it."""
@@ -161,7 +163,7 @@ class Conversation:
             response_id=self.response_id,
             kind=kind,
             transcript=list(self.transcript),
-            transcript_with_tool_calls=None,
+            transcript_with_tool_calls=list(self.woven) if self.woven is not None else None,
             call=self.call_object(),
             profile=self.profile,
             clock=clock,

@@ -24,7 +24,7 @@ from voiceops.agent.events import (
     ToolStarted,
     Transfer,
 )
-from voiceops.retell.messages import Utterance
+from voiceops.retell.messages import TranscriptEntry, Utterance
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -498,6 +498,33 @@ async def test_fallback_with_empty_state_continues_the_llm_conversation() -> Non
     [booking] = call.repo.bookings
     assert (booking.service, booking.customer_name) == ("colour", "Priya Patel")
     assert booking.start_utc == utc(2026, 12, 3, 19)
+
+
+async def test_fallback_does_not_redo_what_the_llm_already_booked() -> None:
+    lines = [
+        ("agent", "Thanks for calling Maple Street Hair. How can I help?"),
+        ("user", "Can I book a haircut on Friday at 11 for Sam?"),
+        ("agent", "Friday at 11 AM is free. Shall I book it?"),
+        ("user", "yes"),
+        ("agent", "You're booked for Friday at 11 AM. Anything else?"),
+    ]
+    woven = [TranscriptEntry(role=role, content=text) for role, text in lines]
+    woven[4:4] = [
+        TranscriptEntry(
+            role="tool_call_invocation", tool_call_id="c1", name="book_appointment", arguments="{}"
+        ),
+        TranscriptEntry(
+            role="tool_call_result", tool_call_id="c1", content='{"status":"confirmed"}'
+        ),
+    ]
+    call = Conversation(greeted=True, woven=woven)
+    call.transcript = [Utterance(role=role, content=text) for role, text in lines]
+    turn = await call.say("is there parking?", fallback_reason="http_5xx")
+    assert turn.tools == []
+    assert turn.text == (
+        "There's free street parking on Maple Street, and a public lot behind the bakery."
+        " Is there anything else I can help with?"
+    )
 
 
 async def test_the_state_survives_a_reconnect_to_another_process() -> None:

@@ -35,12 +35,15 @@ from voiceops.flow.state import FlowState
 from voiceops.flow.when import warm_up
 
 if TYPE_CHECKING:
-    from voiceops.retell.messages import Utterance
+    from voiceops.retell.messages import TranscriptEntry, Utterance
 
 log = logging.getLogger("voiceops.flow")
 
 MAX_REPLAYED_UTTERANCES = 8
 """At most this many unseen caller utterances are replayed into the slots."""
+_SIDE_EFFECTS = frozenset(
+    {"book_appointment", "reschedule_appointment", "cancel_appointment", "request_callback"}
+)
 
 
 class FlowBrain:
@@ -59,7 +62,7 @@ class FlowBrain:
         logger = logging.LoggerAdapter(
             log, {"call_id": ctx.call_id, "response_id": ctx.response_id}
         )
-        state = FlowState.load(ctx.state.flow)
+        state = FlowState.load(ctx.state.flow, logger)
         dialogue = Dialogue(
             ctx.profile,
             ctx.clock,
@@ -67,6 +70,7 @@ class FlowBrain:
             caller_name=caller_name_from(ctx.call),
             caller_phone=_caller_phone(ctx),
             escalation=ctx.escalation if ctx.kind == "response" else None,
+            logger=logger,
         )
         if ctx.fallback_reason is not None:
             logger.info("answering as fallback (%s)", ctx.fallback_reason)
@@ -121,19 +125,55 @@ def _plan(ctx: TurnContext, state: FlowState, dialogue: Dialogue) -> list[Step]:
     if state.user_turns > len(users):
         # The transcript is shorter than what we have seen: not the call we remember.
         state.user_turns = len(users) - 1
-    unseen = users[state.user_turns :]
-    state.user_turns = len(users)
-    if not unseen:
+    seen, state.user_turns = state.user_turns, len(users)
+    if seen == len(users):
         return dialogue.nudge()
-    replay = unseen[:-1][-MAX_REPLAYED_UTTERANCES:]
-    for index in replay:
+    newest = users[-1]
+    replay = range(max(seen, len(users) - 1 - MAX_REPLAYED_UTTERANCES), len(users) - 1)
+    settled = _settled_after(ctx.transcript_with_tool_calls) if replay else frozenset()
+    for position in replay:
+        index = users[position]
         dialogue.absorb(transcript[index].content, _agent_line_before(transcript, index))
-    newest = unseen[-1]
+        if position in settled:
+            dialogue.settle()
     asked = _agent_line_before(transcript, newest) if replay else None
     if asked is not None:
         # Another brain asked the last question: read the reply as an answer to it.
         state.awaiting = Dialogue.infer_awaiting(asked)
     return dialogue.respond(transcript[newest].content)
+
+
+def _settled_after(woven: Sequence[TranscriptEntry] | None) -> frozenset[int]:
+    """Caller utterances (numbered among the caller's lines) after which another brain
+    completed a side effect: a booking, move, cancellation or callback request that the
+    replay must not offer to make again. Read from the woven transcript's tool results."""
+    if not woven:
+        return frozenset()
+    done: set[int] = set()
+    user_lines = -1
+    invoked: dict[str, str] = {}
+    for entry in woven:
+        if entry.role == "user":
+            user_lines += 1
+        elif entry.role == "tool_call_invocation" and entry.tool_call_id and entry.name:
+            invoked[entry.tool_call_id] = entry.name
+        elif entry.role == "tool_call_result" and entry.tool_call_id in invoked:
+            if invoked[entry.tool_call_id] in _SIDE_EFFECTS and _status(entry.content) in (
+                "confirmed",
+                "cancelled",
+                "recorded",
+            ):
+                done.add(user_lines)
+    return frozenset(done)
+
+
+def _status(content: str | None) -> str | None:
+    try:
+        parsed = json.loads(content or "")
+    except json.JSONDecodeError:
+        return None
+    status = parsed.get("status") if isinstance(parsed, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def _agent_line_before(transcript: Sequence[Utterance], index: int) -> str | None:

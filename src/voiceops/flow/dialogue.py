@@ -161,6 +161,7 @@ class Dialogue:
         caller_name: str | None = None,
         caller_phone: str | None = None,
         escalation: EscalationTrigger | None = None,
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = log,
     ) -> None:
         self.profile = profile
         self.clock = clock
@@ -168,6 +169,7 @@ class Dialogue:
         self.caller_name = caller_name
         self.caller_phone = caller_phone
         self.escalation = escalation
+        self._log = logger
         self.today = clock.now_local.date()
         self._handlers: dict[Awaiting, Callable[[Understanding], list[Step] | None]] = {
             "offer": self._on_offer,
@@ -219,6 +221,12 @@ class Dialogue:
             self._apply(u)
         elif u.name is not None:
             self.state.slots.name = u.name
+
+    def settle(self) -> None:
+        """Another brain completed the task (a booking, move, cancellation or callback)."""
+        self.state.finish_task()
+        self.state.callback = None
+        self.state.awaiting = "anything_else"
 
     def respond(self, text: str) -> list[Step]:
         """Answer the caller's newest utterance."""
@@ -552,7 +560,8 @@ class Dialogue:
     ) -> list[Step]:
         """A tool said no (bad day, system away): apologise, then re-ask or offer a person."""
         status = data.get("status")
-        log.info("%s refused: %s (%s)", what, status, data.get("error", "no detail"))
+        # Status only: tool errors may quote what the caller said, phone numbers included.
+        self._log.info("flow: %s refused with status %s", what, status)
         if status in ("unavailable", "error"):
             return [
                 Say("Sorry, our booking system isn't answering right now."),
@@ -1056,7 +1065,7 @@ class Dialogue:
                 Say(f"{thanks} Someone from the team will call you back."),
                 *self._ask("anything_else"),
             ]
-        log.info("callback refused: %s", data.get("error", status))
+        self._log.info("flow: callback refused with status %s", status)
         error = str(data.get("error", "")).lower()
         if draft is not None and ("phone" in error or "number" in error):
             draft.phone, draft.use_caller_number, draft.caller_number_declined = None, False, True

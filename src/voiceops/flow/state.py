@@ -121,21 +121,25 @@ class FlowState(_Model):
     greeted: bool = False
 
     @classmethod
-    def load(cls, raw: Mapping[str, Any]) -> FlowState:
+    def load(
+        cls,
+        raw: Mapping[str, Any],
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = log,
+    ) -> FlowState:
         """The state stored in ``CallState.flow``; a fresh one when empty or unreadable."""
         if not raw:
             return cls()
         try:
             state = cls.model_validate(raw)
         except ValidationError as exc:
-            log.warning(
+            logger.warning(
                 "dropping unreadable flow state (%d errors, first at %s)",
                 exc.error_count(),
                 ".".join(str(p) for p in exc.errors()[0]["loc"]),
             )
             return cls()
         if state.version != STATE_VERSION:
-            log.warning("dropping flow state of version %s", state.version)
+            logger.warning("dropping flow state of version %s", state.version)
             return cls()
         return state
 
