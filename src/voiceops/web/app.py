@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from voiceops import __version__
+from voiceops.agent.clock import zone_for_number
 from voiceops.agent.events import Brain
 from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.agent.state import CallState
@@ -77,6 +78,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         active_profile = profile or load_profile(settings.profile_path)
+        # phonenumbers loads its zone data lazily (tens of ms): pay it now, not in a turn.
+        zone_for_number("+12125550100", active_profile.zone)
         if settings.migrate_on_start:
             await upgrade(settings.database_url)
         db = await Database.open(settings.database_url)
