@@ -12,20 +12,26 @@ Definitions (all times ``time.monotonic()``, one clock for every process on Linu
   reported too: ``overhead_before_llm_ms`` (request sent to request received by the fake
   LLM) and ``overhead_after_llm_ms`` (first token sent to first chunk received).
 * **filler timing** = first speakable chunk of a slow turn - request sent - filler deadline.
-* **superseded stream**: the LLM stream of an interrupted reply, when it was still running
-  at the moment the caller sent the newer request. The share the fake LLM saw closed by
-  the client must be 100 %.
+* **superseded stream**: the LLM stream of an interrupted reply that was still running when
+  the server took up the newer request. The server cancels the old turn before it starts
+  the new one, so a stream that completed before the caller barged in, or before the
+  superseding request reached the fake LLM, was not superseded: it is counted apart
+  (``superseded_finished_first``; many of them mean the server lags behind its callers).
+  Of the superseded streams, the share the fake LLM saw closed by the client must be 100 %.
 * **keepalive missed**: a ``ping_pong`` with no reply within 5 s.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 OVERHEAD_KINDS = frozenset({"normal", "barge", "followup"})
+_LINE_NUMBER = re.compile(r":\d+\)$")
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -106,13 +112,20 @@ def client_figures(
                     early += 1  # something (a filler) was spoken before the LLM's first token
         cut_at = turn["superseded_at"]
         if turn["kind"] == "barge" and cut_at is not None:
+            # The interrupting request is the next response id of the same call.
+            follow = by_tag.get(f"{str(turn['tag']).rpartition('r')[0]}r{turn['response_id'] + 1}")
             if timing is None:
                 before_llm += 1
-            elif timing["completed"] and timing["finished_at"] <= cut_at:
+            elif timing["closed_by_client"]:
+                superseded += 1
+                closed += 1
+            elif timing["completed"] and (
+                timing["finished_at"] <= cut_at
+                or (follow is not None and timing["finished_at"] <= follow["received_at"])
+            ):
                 finished_first += 1
             else:
                 superseded += 1
-                closed += bool(timing["closed_by_client"])
     in_window = [t for t in turns if window["start"] <= t["sent_at"] <= window["end"]]
     pings = load["pings"]
     frames = load["frames"]
@@ -136,7 +149,7 @@ def client_figures(
         "superseded_streams": superseded,
         "superseded_closed": closed,
         "superseded_closed_share": round(closed / superseded, 4) if superseded else None,
-        "superseded_finished_before_barge_in": finished_first,
+        "superseded_finished_first": finished_first,
         "superseded_before_llm_request": before_llm,
         "filler_vs_deadline_ms": summary(filler),
         "loadgen_lag_ms": summary(load["loop_lag_ms"]),
@@ -153,3 +166,34 @@ def expected_turn_ids(load: Mapping[str, Any]) -> set[str]:
 
 def per_unit(delta: float, count: int) -> float | None:
     return delta / count if count > 0 else None
+
+
+def profile_summary(collapsed: Iterable[str], top: int = 15) -> dict[str, Any]:
+    """The heaviest functions of a py-spy ``raw`` (collapsed stacks) profile.
+
+    Each line is ``frame;frame;...;leaf count``. Frames are merged per function (line
+    numbers dropped). ``self`` is where the samples were taken, ``inclusive`` what was on
+    the stack; both as shares of all samples.
+    """
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in collapsed:
+        stack, _, count_text = line.rstrip().rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [_LINE_NUMBER.sub(")", frame) for frame in stack.split(";")]
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+
+    def shares(counter: Counter[str]) -> list[tuple[str, float]]:
+        return [(frame, round(n / total, 4)) for frame, n in counter.most_common(top)]
+
+    return {
+        "samples": total,
+        "self": shares(own) if total else [],
+        "inclusive": shares(inclusive) if total else [],
+    }

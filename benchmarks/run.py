@@ -34,7 +34,13 @@ from typing import Any
 import httpx
 
 from benchmarks.benchdb import BenchDatabase, bench_database
-from benchmarks.figures import Thresholds, client_figures, expected_turn_ids, per_unit
+from benchmarks.figures import (
+    Thresholds,
+    client_figures,
+    expected_turn_ids,
+    per_unit,
+    profile_summary,
+)
 from benchmarks.procs import PYTHON, REPO, Child, ChildFailed, free_port, wait_http
 from benchmarks.report import check_targets, markdown_table, verdict_lines
 from voiceops.config import Settings
@@ -82,6 +88,8 @@ class Options:
     pg_url: str = DEFAULT_PG
     seed: int = 1
     keep_workdir: bool = False
+    profile: bool = False
+    """Record the server with py-spy over each window (kept in the work directory)."""
     command: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -211,6 +219,7 @@ class _Level:
     queue_peak: int = 0
     start: _Snapshot | None = None
     end: _Snapshot | None = None
+    profile_path: Path | None = None
 
     async def healthz(self) -> dict[str, Any]:
         response = await self.http.get(f"{self.server_base}/healthz")
@@ -301,8 +310,41 @@ def _loadgen_argv(opts: Options, calls: int, url: str, prefix: str, out: Path) -
     ]
 
 
-async def _run_loadgen(level: _Level, argv: list[str], workdir: Path, timeout_s: float) -> None:
+def _py_spy() -> str:
+    found = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+    if not Path(found).exists():
+        raise ChildFailed("--profile needs py-spy: .venv/bin/pip install py-spy")
+    return found
+
+
+async def _start_profiler(level: _Level, seconds: float, workdir: Path) -> Child:
+    assert level.profile_path is not None
+    argv = [
+        _py_spy(),
+        "record",
+        "--pid",
+        str(level.server.pid),
+        "--duration",
+        str(max(1, round(seconds))),
+        "--rate",
+        "100",
+        "--gil",  # only samples holding the GIL: the interpreter's CPU, not idle threads
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--output",
+        str(level.profile_path),
+    ]
+    return await Child.start(
+        f"py-spy-{level.db.kind}-{level.calls}", argv, env=_clean_env(), log_dir=workdir
+    )
+
+
+async def _run_loadgen(
+    level: _Level, argv: list[str], workdir: Path, window_s: float, timeout_s: float
+) -> None:
     """Start the load generator and take the snapshots when it opens and closes its window."""
+    profiler: Child | None = None
     loadgen = await Child.start(
         f"loadgen-{level.db.kind}-{level.calls}",
         argv,
@@ -319,6 +361,8 @@ async def _run_loadgen(level: _Level, argv: list[str], workdir: Path, timeout_s:
                 if line.startswith("WINDOW_START"):
                     level.start = await level.snapshot(loadgen)
                     watcher = asyncio.create_task(level.watch(), name="watch-server")
+                    if level.profile_path is not None:
+                        profiler = await _start_profiler(level, window_s, workdir)
                 elif line.startswith("WINDOW_END"):
                     level.end = await level.snapshot(loadgen)
                     if watcher is not None:
@@ -331,6 +375,9 @@ async def _run_loadgen(level: _Level, argv: list[str], workdir: Path, timeout_s:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
         await loadgen.stop(signal.SIGTERM, 5)
+        if profiler is not None:
+            # py-spy ends by itself after the window; SIGINT makes it write what it has.
+            await profiler.stop(signal.SIGINT, 30)
 
 
 async def _measure_level(
@@ -352,7 +399,9 @@ async def _measure_level(
     argv = _loadgen_argv(opts, calls, url, prefix, out)
     ramp = float(argv[argv.index("--ramp") + 1])
     say(f"  {db.kind}: {calls} calls for {opts.duration_s:.0f}s (ramp {ramp:.1f}s)")
-    await _run_loadgen(level, argv, workdir, ramp + opts.duration_s + 120)
+    if opts.profile:
+        level.profile_path = workdir / f"profile-{db.kind}-{calls}.txt"
+    await _run_loadgen(level, argv, workdir, opts.duration_s, ramp + opts.duration_s + 120)
     load = json.loads(out.read_text())
     outcomes = load["calls"]
     if outcomes["connected"] == 0:
@@ -419,6 +468,9 @@ async def _measure_level(
             "rss_kib_per_call": round((level.rss_peak - level.rss_idle) / 1024 / calls, 1),
         }
     )
+    if level.profile_path is not None and level.profile_path.exists():
+        with level.profile_path.open() as collapsed:
+            row["server_profile"] = profile_summary(collapsed)
     return row
 
 
@@ -552,6 +604,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="bench-results/<time>.json")
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and raw samples")
+    parser.add_argument("--profile", action="store_true", help="py-spy the server over each window")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     opts = Options(
@@ -569,7 +622,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
         warmup_s=args.warmup_s,
         pg_url=args.pg_url,
         seed=args.seed,
-        keep_workdir=args.keep_workdir,
+        keep_workdir=args.keep_workdir or args.profile,
+        profile=args.profile,
         command=("scripts/bench", *(argv if argv is not None else sys.argv[1:])),
     )
     out = args.out or REPO / "bench-results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -10,6 +10,7 @@ from benchmarks.figures import (
     client_figures,
     expected_turn_ids,
     percentile,
+    profile_summary,
     summary,
 )
 from benchmarks.report import check_targets, markdown_table, verdict_lines
@@ -125,6 +126,9 @@ def test_superseded_streams_share_closed_by_the_client() -> None:
         # This stream had already finished when the caller barged in: not a superseded one.
         _turn("c1r5", "barge", 9.0, 9.31, superseded_at=9.9),
         _turn("c1r6", "followup", 9.9, 10.2),
+        # Nor this one: it finished before the server sent the interrupting request upstream.
+        _turn("c1r7", "barge", 12.0, 12.31, superseded_at=12.4),
+        _turn("c1r8", "followup", 12.4, 12.9),
     ]
     timings = [
         _timing("c1r1", 0.001, 0.30, completed=False, closed_by_client=True, finished_at=0.46),
@@ -133,13 +137,15 @@ def test_superseded_streams_share_closed_by_the_client() -> None:
         _timing("c1r4", 5.451, 5.75),
         _timing("c1r5", 9.001, 9.30, finished_at=9.8),
         _timing("c1r6", 9.901, 10.19),
+        _timing("c1r7", 12.001, 12.30, finished_at=12.5),
+        _timing("c1r8", 12.6, 12.89),
     ]
     figures = client_figures(_load(turns), timings, THRESHOLDS)
     assert figures["superseded_streams"] == 2
     assert figures["superseded_closed"] == 1
     assert figures["superseded_closed_share"] == 0.5
-    assert figures["superseded_finished_before_barge_in"] == 1
-    assert figures["overhead_ms"]["n"] == 6
+    assert figures["superseded_finished_first"] == 2
+    assert figures["overhead_ms"]["n"] == 8
 
 
 def test_expected_turn_ids_skip_requests_that_got_no_frame() -> None:
@@ -198,3 +204,17 @@ def test_markdown_table_has_one_line_per_row_and_dashes_for_no_sample() -> None:
     assert "| postgres | 1 | 10 | 2.0 / 5.0 / 9.0 |" in lines[2]
     assert "100 % of 3" in lines[2]
     assert "- of 0" in lines[3]
+
+
+def test_profile_summary_merges_lines_of_one_function() -> None:
+    collapsed = [
+        "main (app.py:1);handle (ws.py:10);parse (msg.py:5) 6",
+        "main (app.py:1);handle (ws.py:12);send (ws.py:40) 3",
+        "main (app.py:1);handle (ws.py:10);parse (msg.py:7) 1",
+        "not a profile line",
+    ]
+    summary_ = profile_summary(collapsed, top=2)
+    assert summary_["samples"] == 10
+    assert summary_["self"] == [("parse (msg.py)", 0.7), ("send (ws.py)", 0.3)]
+    assert summary_["inclusive"][0] in {("main (app.py)", 1.0), ("handle (ws.py)", 1.0)}
+    assert profile_summary([]) == {"samples": 0, "self": [], "inclusive": []}
