@@ -1,0 +1,85 @@
+"""Properties of the streaming filter over generated model text and random chunkings."""
+
+from __future__ import annotations
+
+import re
+
+import emoji
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.speech.strategies import chunkings, model_text
+from voiceops.speech import SpeechFilter, clean
+
+PROPERTY = settings(max_examples=400, deadline=None)
+SUPPORTING = settings(max_examples=150, deadline=None)
+
+MARKDOWN_MARKERS = re.compile(r"[*`#|\[\]{}<>~^\\]|(?<![^\W_])_|_(?![^\W_])")
+
+
+def stream(chunks: list[str]) -> tuple[str, list[str]]:
+    speech = SpeechFilter()
+    emitted = [speech.feed(chunk) for chunk in chunks]
+    return "".join(emitted) + speech.flush(), emitted
+
+
+@PROPERTY
+@given(st.data(), model_text)
+def test_any_chunking_gives_the_unsplit_output(data: st.DataObject, text: str) -> None:
+    expected = clean(text)
+    chunks = data.draw(chunkings(text))
+    assert stream(chunks)[0] == expected
+    assert stream(list(text))[0] == expected
+
+
+@PROPERTY
+@given(model_text)
+def test_output_is_clean_speech(text: str) -> None:
+    spoken = clean(text)
+    assert emoji.emoji_count(spoken) == 0
+    assert MARKDOWN_MARKERS.search(spoken) is None, spoken
+    assert "  " not in spoken
+    assert spoken == spoken.strip()
+    assert not re.search(r"[\n\r\t\u200d\ufe0f\u20e3]", spoken)
+
+
+plain_words = st.lists(
+    st.tuples(
+        st.text(
+            alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'", min_size=1, max_size=9
+        ).filter(lambda w: w[0] != "'"),
+        st.sampled_from(["", "", "", ",", ".", "!", "?"]),
+    ),
+    min_size=1,
+    max_size=20,
+).map(lambda pairs: " ".join(word + mark for word, mark in pairs))
+
+
+@SUPPORTING
+@given(st.data(), plain_words)
+def test_a_plain_sentence_is_out_as_soon_as_its_words_end(
+    data: st.DataObject, sentence: str
+) -> None:
+    # Ending in a space, every word is complete: nothing is held, not even the last word
+    # (the brief asks for everything before it; plain words need no look-ahead at all).
+    text = sentence + " "
+    _, emitted = stream(data.draw(chunkings(text)))
+    assert "".join(emitted) == clean(sentence)
+
+
+@SUPPORTING
+@given(st.data(), model_text)
+def test_a_paragraph_break_and_a_word_release_everything_before_them(
+    data: st.DataObject, text: str
+) -> None:
+    released = text + "\n\nok "
+    _, emitted = stream(data.draw(chunkings(released)))
+    assert "".join(emitted) == clean(released)
+
+
+@SUPPORTING
+@given(model_text, model_text)
+def test_flush_leaves_the_filter_ready_for_the_next_response(first: str, second: str) -> None:
+    speech = SpeechFilter()
+    assert speech.feed(first) + speech.flush() == clean(first)
+    assert speech.feed(second) + speech.flush() == clean(second)
