@@ -322,6 +322,29 @@ async def test_a_service_asked_about_gets_its_facts_and_an_offer_to_book() -> No
     assert yes.arguments("check_availability")["service"] == "blow dry"
 
 
+async def test_a_follow_up_question_asks_the_same_thing_again() -> None:
+    call = Conversation()
+    await call.say("what are your opening hours?")
+    sunday = await call.say("what about Sunday?")
+    assert sunday.arguments("get_opening_hours") == {"date": "2026-12-06"}
+    assert (
+        sunday.text
+        == "We're closed on Sunday, December 6th. Is there anything else I can help with?"
+    )
+    await call.say("how much is a haircut?")
+    colour = await call.say("and a colour?")
+    assert colour.arguments("get_service_info") == {"service": "colour"}
+
+
+async def test_never_mind_drops_the_task_under_way() -> None:
+    call = Conversation()
+    await call.say("I want a haircut on Friday")
+    dropped = await call.say("actually, forget it")
+    assert dropped.text == "No problem. Is there anything else I can help with?"
+    assert call.flow["task"] is None
+    assert isinstance((await call.say("no")).action, EndCall)
+
+
 async def test_answers_faq_and_then_goes_back_to_the_booking() -> None:
     call = Conversation()
     await call.say("I'd like a haircut")

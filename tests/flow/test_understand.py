@@ -159,6 +159,20 @@ def test_unintelligible_audio_alone_and_with_words() -> None:
     assert mixed.when.at == time(15, 0)
 
 
+def test_dismissals_and_follow_ups() -> None:
+    assert read("oh never mind").dismiss
+    assert read("forget about it").dismiss
+    assert read("what about Sunday?").follow_up
+    assert read("and a colour?").follow_up
+    assert not read("I'd like a colour and a haircut").follow_up
+
+
+def test_questions_and_statements() -> None:
+    assert read("do you do colour").question
+    assert read("a colour?").question
+    assert not read("a colour please").question
+
+
 def test_off_topic_is_empty() -> None:
     assert read("what's the weather like in Paris").is_empty
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -241,6 +241,13 @@ class Dialogue:
             return self._goodbye()
         if "human" in u.intents and state.task != "callback":
             return self._escalate("caller asked for a person", "medium")
+        if u.dismiss and not u.has_slot_value and not u.intents:
+            state.finish_task()
+            state.callback = None
+            return [Say("No problem."), *self._ask("anything_else")]
+        if u.follow_up and state.task is None and state.last_topic and not u.intents:
+            # "What about Sunday?" after the hours: the same question for another day.
+            u = replace(u, intents=frozenset({state.last_topic}))
         handler = self._handlers.get(state.awaiting) if state.awaiting else None
         if handler is not None:
             steps = handler(u)
@@ -364,6 +371,9 @@ class Dialogue:
             changed, remarks = self._apply(u)
             if began or changed or info or remarks:
                 return info + remarks + self._advance()
+            if (u.affirm or u.intents & {"thanks", "greeting"}) and not u.deny:
+                # "Okay", "great, thanks": nothing wrong, nothing new; the question stands.
+                return [Say(self._question(state.awaiting))]
             return self._not_understood(self._off_topic())
         if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
             return info + self._find(u)
@@ -427,6 +437,10 @@ class Dialogue:
             offer_booking = offer_booking or ""
         if not steps or not follow_up:
             return steps
+        if "hours" in u.intents:
+            state.last_topic = "hours"
+        elif u.intents & {"price", "duration"}:
+            state.last_topic = "price"
         if offer_booking is not None and state.task is None:
             state.slots.service = offer_booking or None
             return [*steps, *self._ask("book_offer")]
@@ -434,15 +448,19 @@ class Dialogue:
 
     def _service_info(self, service: str, *, follow_up: bool) -> list[Step]:
         def said(outcome: ToolOutcome) -> list[Step]:
-            services = _data(outcome).get("services") or []
-            if _data(outcome).get("status") == "ok" and services:
-                return [Say(str(services[0].get("spoken", "")).rstrip(".") + ".")]
+            data = _data(outcome)
+            services = data.get("services")
+            first = services[0] if isinstance(services, list) and services else None
+            spoken = first.get("spoken") if isinstance(first, Mapping) else None
+            if data.get("status") == "ok" and isinstance(spoken, str) and spoken:
+                return [Say(spoken.rstrip(".") + ".")]
             return [Say("Sorry, I can't look that up right now.")]
 
         steps: list[Step] = [Call("get_service_info", {"service": service}, then=said)]
         if follow_up:
             if self.state.task is None:
                 self.state.slots.service = service
+                self.state.last_topic = "price"
                 steps.extend(self._ask("book_offer"))
             else:
                 steps.extend(self._advance())
@@ -653,7 +671,8 @@ class Dialogue:
         if status == "superseded":
             return []
         if status == "confirmed":
-            booking = data.get("booking") or {}
+            booking = data.get("booking")
+            booking = booking if isinstance(booking, Mapping) else {}
             service = str(booking.get("service") or self._task_service())
             spoken = str(booking.get("spoken") or state.slots.spoken or "")
             if state.task == "reschedule":

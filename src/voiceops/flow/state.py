@@ -119,6 +119,8 @@ class FlowState(_Model):
     reminders: int = 0
     """Reminders spoken since the caller last said something."""
     greeted: bool = False
+    last_topic: Literal["price", "hours"] | None = None
+    """The question last answered outside a task, for follow-ups ("what about Sunday?")."""
 
     @classmethod
     def load(
@@ -157,3 +159,4 @@ class FlowState(_Model):
         self.target = None
         self.attempts = {}
         self.resume = None
+        self.last_topic = None

@@ -84,6 +84,13 @@ _HUMAN = re.compile(
     r"|reception|the owner|the team)|receptionist|front desk|somebody real|someone real)\b"
 )
 _NEGATED = re.compile(r"\b(?:not|don'?t|do not|doesn'?t|no need to|never)\b[\w\s']{0,24}$")
+_DISMISS = re.compile(
+    r"\b(?:never ?mind|forget (?:it|about it|that)|don't worry about it|doesn't matter"
+    r"|scratch that|i'll call (?:back|again) later)\b"
+)
+_FOLLOW_UP = re.compile(
+    r"^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b|^and\s+(?:on\s+)?\w+$"
+)
 _QUESTION_START = re.compile(
     r"^(?:(?:hi|hello|hey|so|and|um|uh|oh)\s+)*(?:do|does|can|could|is|are|what|how|which|when"
     r"|where|who|why|would|will)\b"
@@ -311,6 +318,10 @@ class Understanding:
     faq: str | None = None
     question: bool = False
     """Asked as a question ("do you do colour?") rather than said ("a colour, please")."""
+    dismiss: bool = False
+    """"Never mind", "forget it": drop what is under way."""
+    follow_up: bool = False
+    """"What about Sunday?", "and a colour?": the previous question again, for something else."""
 
     @property
     def has_slot_value(self) -> bool:
@@ -330,6 +341,7 @@ class Understanding:
             or self.caller_number
             or self.pick is not None
             or self.faq
+            or self.dismiss
         )
 
 
@@ -456,4 +468,6 @@ def understand(
         pick=_pick(text),
         faq=faq,
         question="?" in spoken or bool(_QUESTION_START.search(text)),
+        dismiss=bool(_DISMISS.search(text)),
+        follow_up=bool(_FOLLOW_UP.search(text)),
     )
