@@ -3,7 +3,9 @@
 ``db_url`` is an empty database of each dialect (for migration tests); ``db`` is a
 migrated, empty one. On PostgreSQL, ``db`` reuses one migrated database per test session
 (per xdist worker) and empties its tables before each test: creating and migrating a
-database costs a second or two, emptying a few tables a few milliseconds.
+database costs a second or two, emptying a few tables a few milliseconds. ``direct`` and
+``proxied`` are that PostgreSQL database reached directly and through a :class:`TcpProxy`
+that a test can cut to make the database go away.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.pgutil import SharedPgDatabase, empty_tables, fresh_pg_database
+from tests.store.tcpproxy import TcpProxy
 from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
 from voiceops.store.tables import metadata
@@ -65,3 +69,32 @@ async def db(
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def direct(migrated_pg: SharedPgDatabase) -> AsyncIterator[Database]:
+    """The migrated, emptied session PostgreSQL database, connected directly."""
+    url = await migrated_pg.url()
+    await empty_tables(url, [table.name for table in reversed(metadata.sorted_tables)])
+    database = await Database.open(url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def proxied(direct: Database) -> AsyncIterator[tuple[Database, TcpProxy]]:
+    """The same database reached through a :class:`TcpProxy` the test can cut."""
+    url = direct.engine.url
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    through = make_url(url.render_as_string(hide_password=False)).set(
+        host="127.0.0.1", port=proxy.port
+    )
+    database = await Database.open(through.render_as_string(hide_password=False))
+    try:
+        yield database, proxy
+    finally:
+        await database.close()
+        await proxy.close()

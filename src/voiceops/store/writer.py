@@ -291,13 +291,22 @@ class EventWriter:
         while True:
             try:
                 await self._write_isolating(batch)
-            except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            except Exception as exc:
+                # SQLAlchemy errors, OSError and TimeoutError are the usual face of a
+                # database that went away, but drivers raise their own types during
+                # connection set-up too. Anything else than refused content is treated
+                # as an outage: retried and, meanwhile, journaled. Never dropped.
                 self._errors += 1
                 if self._metrics is not None:
                     self._metrics.event_write_errors.inc()
                 if not self._db_down:
                     self._db_down = True
-                    log.warning("call event writes failing (%s); retrying", type(exc).__name__)
+                    known = isinstance(exc, SQLAlchemyError | OSError | TimeoutError)
+                    log.warning(
+                        "call event writes failing (%s); retrying",
+                        type(exc).__name__,
+                        exc_info=None if known else exc,
+                    )
                 if self._stopping.is_set():
                     return False
                 # Overflow keeps arriving in the journal while we wait: make it durable.
