@@ -25,6 +25,8 @@ def read(
     [
         ("Hi, I'd like to book a haircut", {"book", "greeting"}),
         ("do you have any openings on Friday", {"book"}),
+        ("is there an opening tomorrow", {"book"}),
+        ("what are your opening hours", {"hours"}),
         ("I need to cancel my appointment", {"cancel"}),
         ("can I reschedule?", {"reschedule"}),
         ("could you move my booking to Saturday", {"reschedule"}),

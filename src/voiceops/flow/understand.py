@@ -63,8 +63,8 @@ _LOOKUP = re.compile(
 )
 _BOOK = re.compile(
     r"\b(?:book(?:ing)?|appointment|schedule|reserve|reservation|come in|come by"
-    r"|availab\w*|openings?|are you free|anything free|something free|free (?:slot|time|spot)s?"
-    r"|slots?|squeeze me in|fit me in)\b"
+    r"|availab\w*|openings|(?:an|any) opening|are you free|anything free|something free"
+    r"|free (?:slot|time|spot)s?|slots?|squeeze me in|fit me in)\b"
 )
 _WANT = re.compile(
     r"\b(?:get (?:a|an|my)|(?:i'd|i would|i want|i wanna|i need|like|need) (?:a|an|to get|my))\b"
@@ -73,7 +73,8 @@ _WANT = re.compile(
 _PRICE = re.compile(r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap)\b")
 _DURATION = re.compile(r"\b(?:how long|duration|how many minutes|take long|takes long|length of)\b")
 _HOURS = re.compile(
-    r"\b(?:open|opening|clos(?:e|es|ed|ing)|(?:business|your|the) hours|what time do you)\b"
+    r"\b(?:open|opening (?:hours|times)|clos(?:e|es|ed|ing)|(?:business|your|the) hours"
+    r"|what time do you)\b"
 )
 _SERVICES = re.compile(
     r"\b(?:what (?:services|treatments)|what do you (?:do|offer|have)|what can i (?:get|book)"
@@ -89,7 +90,8 @@ _DISMISS = re.compile(
     r"|scratch that|i'll call (?:back|again) later)\b"
 )
 _FOLLOW_UP = re.compile(
-    r"^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b|^and\s+(?:on\s+)?\w+$"
+    r"^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
+    r"|^and\s+(?:on\s+|for\s+)?(?:(?:a|an|the)\s+)?\w+(?:\s+\w+)?$"
 )
 _QUESTION_START = re.compile(
     r"^(?:(?:hi|hello|hey|so|and|um|uh|oh)\s+)*(?:do|does|can|could|is|are|what|how|which|when"
