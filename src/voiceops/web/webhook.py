@@ -104,9 +104,10 @@ class WebhookProcessor:
         self._rescan = True
 
     async def start(self) -> None:
-        """Start the worker; it first re-processes deliveries a previous run left."""
+        """Queue the deliveries a previous run left unprocessed and start the worker."""
         if self._task is not None:
             raise RuntimeError("webhook processor already started")
+        await self._enqueue_pending()
         self._task = asyncio.create_task(self._run(), name="voiceops-webhook-processor")
 
     async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
@@ -132,14 +133,16 @@ class WebhookProcessor:
         await self._queue.join()
 
     async def _run(self) -> None:
+        next_rescan = time.monotonic() + self._rescan_interval_s
         while True:
-            if self._rescan:
+            if self._rescan or time.monotonic() >= next_rescan:
+                # Failed deliveries wait for this periodic scan: that spacing is their backoff.
                 await self._enqueue_pending()
+                next_rescan = time.monotonic() + self._rescan_interval_s
             try:
-                async with asyncio.timeout(self._rescan_interval_s):
+                async with asyncio.timeout(max(0.0, next_rescan - time.monotonic())):
                     delivery_id = await self._queue.get()
             except TimeoutError:
-                self._rescan = True
                 continue
             try:
                 await self._process(delivery_id)
@@ -159,7 +162,7 @@ class WebhookProcessor:
     async def _process(self, delivery_id: int) -> None:
         try:
             delivery = await self._deliveries.get(delivery_id)
-            if delivery is None or delivery.processed:
+            if delivery is None or delivery.processed or delivery.attempts >= self._max_attempts:
                 return
             payload = parse_payload(delivery.raw_body)
             current = await self._deliveries.complete(delivery, self._applier(payload, delivery))
@@ -193,7 +196,6 @@ class WebhookProcessor:
         return apply
 
     async def _failed(self, delivery_id: int, exc: Exception) -> None:
-        self._rescan = True
         try:
             attempts = await self._deliveries.fail(delivery_id, f"{type(exc).__name__}: {exc}")
         except StorageError as again:
