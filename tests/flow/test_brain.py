@@ -600,3 +600,20 @@ async def test_tool_events_pair_up_with_flow_ids_in_order() -> None:
     chunks = [e.text for e in turn.events if isinstance(e, TextChunk)]
     assert all(chunk.startswith(" ") for chunk in chunks[1:])
     assert not chunks[0].startswith(" ")
+
+
+async def test_the_day_of_the_booking_and_the_new_day_in_one_sentence() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-03T10:00", name="Sam", phone=CALLER)
+    await call.book_directly("2026-12-04T10:00", service="colour", name="Sam", phone=CALLER)
+    turn = await call.say("I need to move my Friday appointment to Saturday")
+    assert turn.text.startswith("I see your colour on Friday, December 4th at 10 AM. ")
+    assert turn.arguments("check_availability")["date"] == "2026-12-05"
+
+
+async def test_naming_the_bookings_own_day_asks_where_to_move_it() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-03T10:00", name="Sam", phone=CALLER)
+    turn = await call.say("can I reschedule my Thursday appointment?")
+    assert turn.tools == ["find_booking"]
+    assert turn.text.endswith("What day would you like to move it to?")

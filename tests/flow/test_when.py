@@ -98,6 +98,12 @@ def test_the_last_date_named_wins_and_a_turned_down_day_is_reported() -> None:
     assert parse_when("I can't do Thursday", TUESDAY).rejected_day == date(2026, 12, 3)
 
 
+def test_every_day_named_is_kept_in_order() -> None:
+    when = parse_when("move my Friday one to Saturday, not Sunday", TUESDAY)
+    assert when.mentioned == (date(2026, 12, 4), date(2026, 12, 5))
+    assert when.day == date(2026, 12, 5)
+
+
 def test_a_correction_that_starts_with_no_is_not_a_refusal() -> None:
     when = parse_when("no, Thursday", TUESDAY)
     assert when.day == date(2026, 12, 3)

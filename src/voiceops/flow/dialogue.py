@@ -758,13 +758,15 @@ class Dialogue:
             return None
         if u.pick is not None and -len(refs) <= u.pick < len(refs):
             return refs[u.pick]
-        if u.when.day is not None:
-            on_day = [r for r in refs if r.start.date() == u.when.day]
+        for named in u.when.mentioned:
+            on_day = [r for r in refs if r.start.date() == named]
             if len(on_day) == 1:
-                # The date named the booking, not a new time for it.
-                self.state.slots.day = None
-                self.state.slots.at = None
-                self.state.slots.clear_time()
+                slots = self.state.slots
+                if slots.day == named:
+                    # That date named the booking ("my Friday one"), not a new day for it.
+                    slots.day = None
+                    slots.at = None
+                    slots.clear_time()
                 return on_day[0]
         if u.service is not None:
             same = [r for r in refs if r.service == u.service]
@@ -784,7 +786,12 @@ class Dialogue:
             ]
         if state.task == "cancel":
             return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._ask("confirm_cancel")]
-        state.slots.service = ref.service
+        slots = state.slots
+        slots.service = ref.service
+        if slots.day == ref.start.date() and slots.at in (None, ref.start.time()):
+            # "Move my Thursday appointment": Thursday is where it is, not where it goes.
+            slots.day, slots.at = None, None
+            slots.clear_time()
         return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._advance()]
 
     def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:

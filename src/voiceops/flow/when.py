@@ -241,6 +241,8 @@ class When:
     ordinal: int | None = None
     """Set when ``day`` came only from a bare ordinal ("the second"), which in some
     contexts means a choice from a list rather than a day of the month."""
+    mentioned: tuple[date, ...] = ()
+    """Every day named and not turned down, in order ("my Friday one to Saturday")."""
 
     @property
     def has_date(self) -> bool:
@@ -528,6 +530,7 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     earliest = past = evening = False
     ordinal: int | None = None
     rejected_day: date | None = None
+    mentioned: list[date] = []
     blanked = list(clean)
     for match in _DATE.finditer(clean):
         hit = _resolve_date(match, today)
@@ -545,6 +548,7 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
             continue
         if hit.day is None:
             continue
+        mentioned.append(hit.day)
         day, days, ordinal, past = hit.day, hit.days, hit.ordinal, False
         evening = evening or hit.evening
     rest = "".join(blanked)
@@ -581,4 +585,5 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
         rejected_day=rejected_day,
         rejected_time=rejected_time,
         ordinal=ordinal,
+        mentioned=tuple(mentioned),
     )
