@@ -8,7 +8,11 @@ waits for the begin message, sends ``ping_pong`` every 2 s (when the config aske
 keepalives), and for each caller turn sends a burst of ``update_only`` frames (the
 speech-recognition partials), then a ``response_required`` carrying the full transcript
 (and ``transcript_with_tool_calls`` when the config asked for it), and an ``update_only``
-with ``turntaking: agent_turn`` when the reply starts. Think time separates turns.
+with ``turntaking: agent_turn`` when the reply starts. Then the caller *listens*: Retell
+speaks the reply at ``speech_s_per_word`` and sends ``update_only`` frames with the agent's
+words as they are spoken; only after that, and a think time, does the caller speak again.
+So a call makes a turn every ten seconds or so, as real calls do, and a level's load per
+call is realistic rather than a flood of back-to-back requests.
 
 Two kinds of turn are special. A *barge-in* waits for the reply's first speakable chunk,
 then the caller speaks again and a newer ``response_required`` supersedes the running reply.
@@ -24,10 +28,11 @@ new id, or the pong to a ping sent after the request; one socket keeps its frame
 a frame for an older id proves the server spoke for a superseded turn: a *stale* frame. A
 ping sent right behind every superseding request makes that proof come early.
 
-The process prints ``WINDOW_START <t>`` and ``WINDOW_END <t>`` (``time.monotonic()``, one
-clock for every process on Linux) so the parent samples the server over exactly the
-measurement window, and writes its raw samples as JSON to ``--out``. Every wait is bounded
-and the whole run has a hard deadline.
+The measurement window lasts ``duration_s``, and longer (up to ``max_window_s``) until
+``min_turns`` turns were answered, so that few calls still give a usable sample. The
+process prints ``WINDOW_START <t>`` and ``WINDOW_END <t>`` (``time.monotonic()``, one clock
+for every process on Linux) so the parent samples the server over exactly that window, and
+writes its raw samples as JSON to ``--out``. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -86,8 +91,13 @@ class LoadSpec:
     calls: int
     duration_s: float
     ramp_s: float
-    think_min_s: float = 1.5
-    think_max_s: float = 3.5
+    think_min_s: float = 0.5
+    think_max_s: float = 1.5
+    speech_s_per_word: float = 0.3
+    """How long Retell takes to speak one word of the reply (about 200 words a minute)."""
+    min_turns: int = 12
+    max_window_s: float = 0.0
+    """Longest window while waiting for ``min_turns``; 0 means four times the duration."""
     barge_in_share: float = 0.2
     slow_share: float = 0.15
     slow_first_token_ms: int = 1000
@@ -107,11 +117,17 @@ class LoadSpec:
             raise ValueError("slow and barge-in shares add up to more than 1")
         if not 0 < self.think_min_s <= self.think_max_s:
             raise ValueError("think time must satisfy 0 < min <= max")
+        if self.speech_s_per_word < 0 or self.min_turns < 0 or self.max_window_s < 0:
+            raise ValueError("speech rate, minimum turns and window cap must not be negative")
         if not self.url.startswith(("ws://127.0.0.1:", "ws://localhost:")):
             raise ValueError("the load generator only talks to 127.0.0.1")
 
     def call_id(self, index: int) -> str:
         return f"{self.call_prefix}-c{index:04d}"
+
+    @property
+    def window_cap_s(self) -> float:
+        return max(self.duration_s, self.max_window_s or 4 * self.duration_s)
 
 
 @dataclass(slots=True)
@@ -161,6 +177,26 @@ class Window:
     start: float = 0.0
     end: float = 0.0
     opened: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    min_turns: int = 0
+    answered: int = 0
+    enough: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def count_answer(self, reply: Reply) -> None:
+        """A reply completed; the window may close once ``min_turns`` have."""
+        if reply.complete_at is not None and reply.sent_at >= self.start:
+            self.answered += 1
+            if self.answered >= self.min_turns:
+                self.enough.set()
+
+    async def sleep(self, delay_s: float) -> None:
+        """Sleep ``delay_s``, or less if the window closes meanwhile."""
+        if delay_s > 0 and not self.closed.is_set():
+            try:
+                async with asyncio.timeout(delay_s):
+                    await self.closed.wait()
+            except TimeoutError:
+                pass
 
 
 @dataclass(slots=True)
@@ -251,9 +287,9 @@ class CallPlayer:
     async def _converse(self, window: Window) -> None:
         spec, rng = self.spec, self.rng
         # Callers do not all speak at the same instant.
-        await _sleep_until_before(rng.uniform(0, spec.think_max_s), window.end)
+        await window.sleep(rng.uniform(0, spec.think_max_s))
         slow_left = spec.max_slow_per_call
-        while not self.closed and time.monotonic() < window.end:
+        while not self.closed and not window.closed.is_set():
             roll = rng.random()
             if roll < spec.slow_share:
                 kind = "slow" if slow_left > 0 else "normal"
@@ -262,10 +298,10 @@ class CallPlayer:
                 kind = "barge"
             else:
                 kind = "normal"
-            await self._turn(kind)
-            await _sleep_until_before(rng.uniform(spec.think_min_s, spec.think_max_s), window.end)
+            await self._turn(kind, window)
+            await window.sleep(rng.uniform(spec.think_min_s, spec.think_max_s))
 
-    async def _turn(self, kind: str) -> None:
+    async def _turn(self, kind: str, window: Window) -> None:
         line = USER_LINES[(self.index + self.turn_no) % len(USER_LINES)]
         self.turn_no += 1
         await self._speak_partials(line, 2)
@@ -282,7 +318,29 @@ class CallPlayer:
         if await self._wait(reply, reply.first):
             await self._update("agent_turn")
         await self._wait(reply, reply.done)
+        window.count_answer(reply)
+        await self._listen(reply, window)
         self._agent_said(reply)
+
+    async def _listen(self, reply: Reply, window: Window) -> None:
+        """The reply is being spoken: Retell reports the words said so far every ~1.5 s."""
+        words = reply.text.split()
+        per_word = self.spec.speech_s_per_word
+        if not words or per_word <= 0:
+            return
+        step = max(1, round(1.5 / per_word))
+        for said in range(step, len(words), step):
+            await window.sleep(step * per_word)
+            if self.closed or window.closed.is_set():
+                return
+            line = self._utterance("agent", " ".join(words[:said]), advance=False)
+            await self._send(
+                {
+                    "interaction_type": "update_only",
+                    **self._transcripts([*self.transcript, line]),
+                }
+            )
+        await window.sleep((len(words) % step or step) * per_word)
 
     async def _hang_up(self) -> None:
         if self._pinger is not None:
@@ -538,11 +596,6 @@ class CallPlayer:
         }
 
 
-async def _sleep_until_before(delay_s: float, deadline: float) -> None:
-    """Sleep ``delay_s``, but not past ``deadline`` (no turn starts after the window)."""
-    await asyncio.sleep(max(0.0, min(delay_s, deadline - time.monotonic())))
-
-
 class LagMonitor:
     """How late this process's event loop wakes up: a loaded generator inflates every
     latency it measures, so its own lag is reported beside them."""
@@ -561,7 +614,7 @@ class LagMonitor:
 
 async def run_load(spec: LoadSpec, announce: Callable[[str], None]) -> dict[str, Any]:
     """Play ``spec`` against the server; returns the raw samples (JSON-ready)."""
-    window = Window()
+    window = Window(min_turns=spec.min_turns)
     players = [
         CallPlayer(i, spec, random.Random(spec.seed * 1_000_003 + i)) for i in range(spec.calls)
     ]
@@ -577,16 +630,22 @@ async def run_load(spec: LoadSpec, announce: Callable[[str], None]) -> dict[str,
                 await asyncio.gather(*(p.ready.wait() for p in players))
         except TimeoutError:
             pass  # the calls that are not ready count as connect failures below
-        # With no call up there is nothing to measure: close the window at once.
-        duration = spec.duration_s if any(p.ws is not None for p in players) else 0.0
         window.start = time.monotonic()
-        window.end = window.start + duration
         lag.recording = True
         window.opened.set()
         announce(f"WINDOW_START {window.start:.6f}")
-        await asyncio.sleep(duration)
+        # With no call up there is nothing to measure: close the window at once.
+        if any(p.ws is not None for p in players):
+            await asyncio.sleep(spec.duration_s)
+            try:
+                async with asyncio.timeout(spec.window_cap_s - spec.duration_s):
+                    await window.enough.wait()
+            except TimeoutError:
+                pass  # report what there is; the sample count is in the figures
+        window.end = time.monotonic()
+        window.closed.set()
         lag.recording = False
-        announce(f"WINDOW_END {time.monotonic():.6f}")
+        announce(f"WINDOW_END {window.end:.6f}")
         grace = spec.reply_timeout_s + KEEPALIVE_MISSED_S + 10
         _, pending = await asyncio.wait(tasks, timeout=grace)
         for task in pending:
@@ -674,8 +733,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, required=True)
     parser.add_argument("--duration", type=float, required=True, help="window length, seconds")
     parser.add_argument("--ramp", type=float, default=1.0, help="seconds to open all calls")
-    parser.add_argument("--think-min", type=float, default=1.5)
-    parser.add_argument("--think-max", type=float, default=3.5)
+    parser.add_argument("--think-min", type=float, default=0.5)
+    parser.add_argument("--think-max", type=float, default=1.5)
+    parser.add_argument("--speech-ms-per-word", type=float, default=300.0)
+    parser.add_argument("--min-turns", type=int, default=12)
+    parser.add_argument("--max-window", type=float, default=0.0, help="0: 4 x duration")
     parser.add_argument("--barge-in-share", type=float, default=0.2)
     parser.add_argument("--slow-share", type=float, default=0.15)
     parser.add_argument("--slow-first-token-ms", type=int, default=1000)
@@ -700,6 +762,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         ramp_s=args.ramp,
         think_min_s=args.think_min,
         think_max_s=args.think_max,
+        speech_s_per_word=args.speech_ms_per_word / 1000,
+        min_turns=args.min_turns,
+        max_window_s=args.max_window,
         barge_in_share=args.barge_in_share,
         slow_share=args.slow_share,
         slow_first_token_ms=args.slow_first_token_ms,

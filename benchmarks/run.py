@@ -69,7 +69,7 @@ Say = Callable[[str], None]
 @dataclass(frozen=True, slots=True)
 class Options:
     levels: tuple[int, ...] = DEFAULT_LEVELS
-    duration_s: float = 20.0
+    duration_s: float = 30.0
     db: str = "both"
     first_token_ms: float = 300.0
     token_ms: float = 15.0
@@ -77,8 +77,11 @@ class Options:
     slow_share: float = 0.15
     slow_first_token_ms: int | None = None
     """Default: the filler deadline plus 400 ms (under the fallback deadline)."""
-    think_min_s: float = 1.5
-    think_max_s: float = 3.5
+    think_min_s: float = 0.5
+    think_max_s: float = 1.5
+    speech_ms_per_word: float = 300.0
+    min_turns: int = 12
+    """A level's window outlasts the duration (up to four times) until this many replies."""
     ramp_s: float | None = None
     """Default: one second per hundred calls, at least one."""
     warmup_s: float = 5.0
@@ -295,6 +298,10 @@ def _loadgen_argv(opts: Options, calls: int, url: str, prefix: str, out: Path) -
         str(opts.think_min_s),
         "--think-max",
         str(opts.think_max_s),
+        "--speech-ms-per-word",
+        str(opts.speech_ms_per_word),
+        "--min-turns",
+        str(opts.min_turns),
         "--barge-in-share",
         str(opts.barge_in_share),
         "--slow-share",
@@ -482,7 +489,16 @@ async def _warm_up(opts: Options, server_base: str, run_id: str, kind: str, work
     if opts.warmup_s <= 0:
         return
     url = server_base.replace("http://", "ws://") + "/llm-websocket"
-    warm = replace(opts, duration_s=opts.warmup_s, ramp_s=0.5)
+    # Back-to-back turns: the point is to exercise every code path once, not to load.
+    warm = replace(
+        opts,
+        duration_s=opts.warmup_s,
+        ramp_s=0.5,
+        min_turns=0,
+        speech_ms_per_word=0.0,
+        think_min_s=0.2,
+        think_max_s=0.5,
+    )
     out = workdir / f"load-{kind}-warmup.json"
     argv = _loadgen_argv(warm, 2, url, f"w{run_id}-{kind[0]}", out)
     loadgen = await Child.start(f"loadgen-{kind}-warmup", argv, env=_clean_env(), log_dir=workdir)
@@ -589,15 +605,19 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
         ),
     )
     parser.add_argument("--levels", type=_levels, default=DEFAULT_LEVELS, help="e.g. 1,50,200")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per level")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per level")
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--first-token-ms", type=float, default=300.0)
     parser.add_argument("--token-ms", type=float, default=15.0)
     parser.add_argument("--barge-in-share", type=float, default=0.2)
     parser.add_argument("--slow-share", type=float, default=0.15, help="turns timing the filler")
     parser.add_argument("--slow-first-token-ms", type=int, default=None)
-    parser.add_argument("--think-min-s", type=float, default=1.5)
-    parser.add_argument("--think-max-s", type=float, default=3.5)
+    parser.add_argument("--think-min-s", type=float, default=0.5)
+    parser.add_argument("--think-max-s", type=float, default=1.5)
+    parser.add_argument(
+        "--speech-ms-per-word", type=float, default=300.0, help="how fast replies are spoken"
+    )
+    parser.add_argument("--min-turns", type=int, default=12, help="per level, see --duration")
     parser.add_argument("--ramp-s", type=float, default=None, help="default: calls/100, min 1")
     parser.add_argument("--warmup-s", type=float, default=5.0, help="unmeasured, 2 calls")
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="admin DSN of a local PostgreSQL")
@@ -618,6 +638,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
         slow_first_token_ms=args.slow_first_token_ms,
         think_min_s=args.think_min_s,
         think_max_s=args.think_max_s,
+        speech_ms_per_word=args.speech_ms_per_word,
+        min_turns=args.min_turns,
         ramp_s=args.ramp_s,
         warmup_s=args.warmup_s,
         pg_url=args.pg_url,

@@ -44,6 +44,8 @@ def test_two_calls_on_sqlite_produce_every_figure(
         "--ramp-s=0.2",
         "--think-min-s=0.3",
         "--think-max-s=0.8",
+        "--speech-ms-per-word=10",
+        "--min-turns=0",
         "--barge-in-share=0.3",
         "--slow-share=0.3",
         f"--out={out}",
