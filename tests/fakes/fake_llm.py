@@ -209,6 +209,8 @@ class FakeLLM:
         self.requests: list[RecordedRequest] = []
         """Every request, in arrival order (empty when ``record`` is false)."""
         self.stats = Stats()
+        self.errors: list[Exception] = []
+        """Unexpected exceptions inside the server; :meth:`close` raises the first."""
         self.on_finish: Callable[[RecordedRequest], None] | None = None
         """Called with every request once the server is done with it (recorded or not)."""
         self.reports: dict[str, Callable[[], dict[str, Any]]] = {}
@@ -218,7 +220,7 @@ class FakeLLM:
         self._record = record
         self._queue: deque[Script] = deque()
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._arrived: asyncio.Condition | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -233,13 +235,16 @@ class FakeLLM:
         if self._server is None:
             return
         self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        for task in list(self._connections):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Abort the sockets rather than cancel the handlers: each handler then sees its
+        # connection end and returns normally, exactly as when a client hangs up.
+        for writer in list(self._connections.values()):
+            writer.transport.abort()
+        if self._connections:
+            await asyncio.wait(list(self._connections))
         await self._server.wait_closed()
         self._server = None
+        if self.errors:
+            raise RuntimeError("FakeLLM failed internally") from self.errors[0]
 
     async def __aenter__(self) -> FakeLLM:
         await self.start()
@@ -286,7 +291,7 @@ class FakeLLM:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections.add(task)
+        self._connections[task] = writer
         self.stats.connections += 1
         buffer = bytearray()
         try:
@@ -303,10 +308,14 @@ class FakeLLM:
                     return
         except (ConnectionError, _ClientGone):
             return
+        except Exception as exc:
+            # A bug in the fake itself: keep it, and make close() fail loudly with it.
+            self.errors.append(exc)
+            raise
         finally:
-            self._connections.discard(task)
+            self._connections.pop(task, None)
             writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
     async def _dispatch(
@@ -398,25 +407,19 @@ class FakeLLM:
                     watcher = asyncio.create_task(reader.read(_MAX_HEAD))
                     continue
                 record.client_closed_at = time.monotonic()
-                responder.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionError, _ClientGone):
-                    await responder
+                await _reap(responder)
                 break
         except (ConnectionError, _ClientGone):
             if record.client_closed_at is None:
                 record.client_closed_at = time.monotonic()
         finally:
-            if not responder.done():
-                responder.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionError, _ClientGone):
-                    await responder
-            if not watcher.done():
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
-            elif not watcher.cancelled() and watcher.exception() is None and watcher.result():
-                buffer.extend(watcher.result())
-            self._finish(record)
+            try:
+                await _reap(responder)
+                await _reap(watcher)
+                if not watcher.cancelled() and watcher.exception() is None:
+                    buffer.extend(watcher.result())  # bytes that arrived as the response ended
+            finally:
+                self._finish(record)
         return keep_open
 
     def _finish(self, record: RecordedRequest) -> None:
@@ -595,6 +598,15 @@ class _Streamer:
             raise _ClientGone
         self.writer.write(data)
         await self.writer.drain()
+
+
+async def _reap(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` if it still runs and wait for its end, without swallowing a
+    cancellation of the caller. Its outcome is dropped: the response is over either way."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()
 
 
 # --- HTTP/1.1 plumbing ------------------------------------------------------------------------

@@ -9,7 +9,8 @@ Rules:
 
 * ``agent`` is ``assistant``; every other speaking role (``user``, ``transfer_target``,
   ``injected``...) is ``user``. ``(unintelligible audio)`` is passed as is (the prompt says
-  what it means). Empty utterances are skipped; consecutive lines of the same speaker merge.
+  what it means). Empty utterances are skipped; consecutive lines of the same speaker (same Retell
+  role) merge.
 * ``tool_call_invocation`` entries become an assistant message with ``tool_calls`` (attached
   to the assistant line spoken just before, if any); consecutive invocations form one message.
   Each is followed by its ``tool_call_result`` as a ``tool`` message, wherever the result
@@ -73,11 +74,12 @@ def woven_messages(entries: Sequence[TranscriptEntry]) -> list[Message]:
                     }
                 )
             continue
-        if role == "tool_call_result":
-            # Placed right after its invocation; its own position does not matter.
-            continue
+        # Anything else closes a run of invocations: consecutive invocations were one
+        # parallel request, a result or a line in between means the next call came later.
         builder.tool_calls(group, results)
         group = []
+        if role == "tool_call_result":
+            continue  # already placed right after its invocation
         if role == "dtmf":
             if entry.digit:
                 builder.note(f"[The caller pressed {entry.digit} on the keypad.]")
@@ -115,29 +117,31 @@ class _Builder:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
-        self._mergeable = False
+        self._speaker: str | None = None
+        """Retell role of the last message while it is plain text that may grow."""
 
     def text(self, speaker: str, content: str) -> None:
         text = content.strip()
         if not text:
             return
-        role = "assistant" if speaker == "agent" else "user"
         last = self.messages[-1] if self.messages else None
-        if self._mergeable and last is not None and last["role"] == role:
+        if last is not None and speaker == self._speaker:
             last["content"] = f"{last['content']} {text}"
             return
-        self.messages.append({"role": role, "content": text})
-        self._mergeable = True
+        self.messages.append(
+            {"role": "assistant" if speaker == "agent" else "user", "content": text}
+        )
+        self._speaker = speaker
 
     def note(self, text: str) -> None:
         self.messages.append({"role": "user", "content": text})
-        self._mergeable = False
+        self._speaker = None
 
     def tool_calls(self, calls: list[Message], results: dict[str, str]) -> None:
         if not calls:
             return
         last = self.messages[-1] if self.messages else None
-        if self._mergeable and last is not None and last["role"] == "assistant":
+        if last is not None and self._speaker == "agent":
             # The holding line spoken before the tool call belongs to the same message.
             last["tool_calls"] = calls
         else:
@@ -150,4 +154,4 @@ class _Builder:
                     "content": results.get(call["id"], _MISSING_RESULT),
                 }
             )
-        self._mergeable = False
+        self._speaker = None

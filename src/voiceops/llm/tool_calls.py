@@ -70,7 +70,9 @@ class ToolCallAssembler:
         out: list[ToolCall] = []
         for position, key in enumerate(sorted(self._partials)):
             partial = self._partials[key]
-            arguments = "".join(partial.arguments).strip() or "{}"
+            arguments = "".join(partial.arguments)
+            if not arguments.strip():
+                arguments = "{}"  # a call without arguments; the API wants a JSON object
             call_id = partial.id or f"{self._id_prefix}_{position}"
             out.append(ToolCall(call_id, partial.name, arguments))
         return out
