@@ -197,6 +197,25 @@ _TIME = re.compile(
     re.VERBOSE,
 )
 
+# Cheap gates: the two big patterns above only run on text that has a word they could
+# start with, which most replies ("Sam Smith", "yes please") do not.
+_DATE_WORDS = frozenset(
+    {
+        *_WEEKDAYS,
+        *_WEEKDAY_ALIASES,
+        *_MONTHS,
+        *_MONTH_ABBREVIATIONS,
+        *_ORDINAL_UNITS,
+        *_ORDINAL_TENS,
+        *("today", "tonight", "tomorrow", "yesterday", "day", "days", "week", "weeks"),
+        *("weekend", "month", "months", "asap", "earliest", "soonest", "available"),
+        *("whenever", "anytime", "any"),
+    }
+)
+_TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime"})
+_ORDINAL_TOKEN = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b")
+_DIGIT = re.compile(r"\d")
+
 _PART = re.compile(r"\b(?P<part>morning|afternoon|evening|tonight|night|first thing)\b")
 _REJECT_BEFORE = re.compile(
     r"\b(?:not|except|can'?t do|cannot do|can'?t make|cannot make)\s+(?:on\s+|at\s+)?$"
@@ -532,7 +551,11 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     rejected_day: date | None = None
     mentioned: list[date] = []
     blanked = list(clean)
-    for match in _DATE.finditer(clean):
+    words = frozenset(clean.split())
+    date_matches = (
+        _DATE.finditer(clean) if words & _DATE_WORDS or _ORDINAL_TOKEN.search(clean) else iter(())
+    )
+    for match in date_matches:
         hit = _resolve_date(match, today)
         if hit is None:
             continue
@@ -565,7 +588,8 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
 
     at: time | None = None
     rejected_time: time | None = None
-    for match in _TIME.finditer(rest):
+    time_matches = _TIME.finditer(rest) if words & _TIME_WORDS or _DIGIT.search(rest) else iter(())
+    for match in time_matches:
         value = _resolve_time(match, part, expect_time)
         if value is None:
             continue
