@@ -617,3 +617,13 @@ async def test_naming_the_bookings_own_day_asks_where_to_move_it() -> None:
     turn = await call.say("can I reschedule my Thursday appointment?")
     assert turn.tools == ["find_booking"]
     assert turn.text.endswith("What day would you like to move it to?")
+
+
+async def test_a_longer_no_is_not_a_goodbye() -> None:
+    call = Conversation()
+    await call.say("what time do you open on Friday?")
+    more = await call.say("no, I have another question")
+    assert more.action is None
+    assert more.text == "Sure, go ahead."
+    answer = await call.say("is there parking?")
+    assert answer.text.startswith("There's free street parking")

@@ -47,6 +47,7 @@ MAX_FAILED_ATTEMPTS = 2
 _SERVICES_LISTED = 4
 """Up to this many services are named when asking which one; more would be a list."""
 _TOPIC_MAX = 200
+_SHORT_NO_WORDS = 3
 
 _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
 _EXPECT: dict[Awaiting, Expectation] = {
@@ -387,6 +388,9 @@ class Dialogue:
             self._begin_booking()
             self._apply(u)
             return self._advance()
+        if "ask" in u.intents:
+            state.awaiting = None
+            return [Say("Sure, go ahead.")]
         if "thanks" in u.intents:
             return [Say("You're welcome."), *self._ask("anything_else")]
         if "greeting" in u.intents or (u.affirm and state.awaiting in _IDLE):
@@ -398,7 +402,7 @@ class Dialogue:
                     else "Sure, what can I help you with?"
                 )
             ]
-        if u.deny and state.awaiting in _IDLE:
+        if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
             return self._goodbye()
         return self._not_understood(self._off_topic())
 
@@ -928,7 +932,9 @@ class Dialogue:
         return None
 
     def _on_anything_else(self, u: Understanding) -> list[Step] | None:
-        if u.deny and not u.intents and not u.has_slot_value and not u.faq:
+        # A short "no" closes the call; "no, one more question" does not.
+        short = len(u.text.split()) <= _SHORT_NO_WORDS
+        if u.deny and short and not u.intents and not u.has_slot_value and not u.faq:
             return self._goodbye()
         return None
 

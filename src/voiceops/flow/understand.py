@@ -39,6 +39,7 @@ Intent = Literal[
     "human",
     "thanks",
     "greeting",
+    "ask",
 ]
 Expectation = Literal["time", "name", "phone", "pick", "free_text"]
 """What kind of short answer the agent's last question invites."""
@@ -93,6 +94,11 @@ _FOLLOW_UP = re.compile(
     r"^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
     r"|^and\s+(?:on\s+|for\s+)?(?:(?:a|an|the)\s+)?\w+(?:\s+\w+)?$"
 )
+_ASK = re.compile(
+    r"\b(?:(?:another|one more|a quick|a) question|something else|one more thing"
+    r"|ask (?:you )?(?:something|a question))\b"
+)
+"""The caller has more to ask, without asking it yet."""
 _QUESTION_START = re.compile(
     r"^(?:(?:hi|hello|hey|so|and|um|uh|oh)\s+)*(?:do|does|can|could|is|are|what|how|which|when"
     r"|where|who|why|would|will)\b"
@@ -443,6 +449,8 @@ def understand(
         intents.add("thanks")
     if _GREETING.search(text):
         intents.add("greeting")
+    if _ASK.search(text):
+        intents.add("ask")
 
     faq = None
     if lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}:
