@@ -7,6 +7,7 @@ import json
 import sys
 
 import openai
+import pytest
 
 from tests.fakes.fake_llm import FakeLLM, Script, ToolCallScript
 
@@ -68,6 +69,7 @@ async def test_responder_chooses_scripts_after_the_queue(
     assert await ask("two") == "echo two"
 
 
+@pytest.mark.slow
 async def test_hundreds_of_concurrent_streams(fake_llm: FakeLLM) -> None:
     fake_llm.default = Script.say("Sure, what day works for you?", first_token_ms=50, token_ms=5)
     client = openai.AsyncOpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0)
@@ -84,6 +86,7 @@ async def test_hundreds_of_concurrent_streams(fake_llm: FakeLLM) -> None:
     assert fake_llm.stats.active == 0
 
 
+@pytest.mark.slow
 async def test_standalone_process_serves_and_reports_stats() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,

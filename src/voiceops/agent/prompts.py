@@ -70,14 +70,10 @@ It is {{ "open" if open_now else "closed" }} right now.
 {% if closed_dates %}- Also closed on {{ closed_dates }}.
 {% endif %}
 - Services:
-{% for service in services %}
-  - {{ service.name }}: takes {{ service.duration }}, costs {{ service.price }}.\
-{% if service.description %} {{ service.description }}{% endif %}
-
-{% endfor %}
-{% for entry in faq %}
-- {% if entry.topic %}If asked about {{ entry.topic }}: {% endif %}{{ entry.answer }}
-{% endfor %}
+{{ services_text }}
+{% if faq_text %}
+{{ faq_text }}
+{% endif %}
 
 Using the tools:
 - Tool arguments are in the caller's local time: dates as YYYY-MM-DD, times as 24-hour HH:MM, \
@@ -221,6 +217,20 @@ def _render(template: Template, field: str, variables: Mapping[str, Any]) -> str
 
 
 def _profile_facts(profile: AgentProfile) -> dict[str, Any]:
+    services = [
+        {
+            "name": service.name,
+            "duration": spoken_duration(service.duration_min),
+            "duration_min": service.duration_min,
+            "price": spoken_price(service.price),
+            "description": _sentence(service.description),
+        }
+        for service in profile.services
+    ]
+    faq = [
+        {"topic": entry.keywords[0] if entry.keywords else "", "answer": entry.answer}
+        for entry in profile.faq
+    ]
     return {
         "business_name": profile.business_name,
         "agent_name": profile.agent_name,
@@ -228,20 +238,19 @@ def _profile_facts(profile: AgentProfile) -> dict[str, Any]:
         "business_phone": profile.business_phone or "",
         "business_zone": profile.business_zone,
         "opening_hours": spoken_opening_hours(profile.opening_hours),
-        "services": [
-            {
-                "name": service.name,
-                "duration": spoken_duration(service.duration_min),
-                "duration_min": service.duration_min,
-                "price": spoken_price(service.price),
-                "description": _sentence(service.description),
-            }
-            for service in profile.services
-        ],
-        "faq": [
-            {"topic": entry.keywords[0] if entry.keywords else "", "answer": entry.answer}
-            for entry in profile.faq
-        ],
+        "services": services,
+        # Pre-rendered lines: the default prompt uses these, so the per-turn render does not
+        # walk the catalogue through the sandbox's attribute checks.
+        "services_text": "\n".join(
+            f"  - {s['name']}: takes {s['duration']}, costs {s['price']}."
+            + (f" {s['description']}" if s["description"] else "")
+            for s in services
+        ),
+        "faq": faq,
+        "faq_text": "\n".join(
+            "- " + (f"If asked about {e['topic']}: " if e["topic"] else "") + e["answer"]
+            for e in faq
+        ),
         "trigger_phrases": ", ".join(f'"{p}"' for p in profile.escalation.trigger_phrases),
         "max_offers": profile.booking.max_offers,
     }
@@ -270,8 +279,9 @@ def render_system_prompt(ctx: TurnContext) -> str:
     rendered with the business facts, the caller-local clock and this turn's notes.
 
     Variables: ``business_name``, ``agent_name``, ``address``, ``business_phone``,
-    ``services`` (``name``, ``duration``, ``duration_min``, ``price``, ``description``),
-    ``opening_hours``, ``closed_dates``, ``open_now``, ``faq`` (``topic``, ``answer``),
+    ``services`` (``name``, ``duration``, ``duration_min``, ``price``, ``description``) and
+    ``services_text`` (one spoken line each), ``opening_hours``, ``closed_dates``,
+    ``open_now``, ``faq`` (``topic``, ``answer``) and ``faq_text``,
     ``trigger_phrases``, ``max_offers``, ``caller_date``, ``caller_date_iso``,
     ``caller_weekday``, ``caller_time``, ``caller_time_24``, ``caller_zone``,
     ``upcoming_days``, ``business_zone``, ``business_time``, ``business_weekday``,
