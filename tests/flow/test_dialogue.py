@@ -10,16 +10,18 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.flow.support import FRONT_DESK, TUE_0900_NY, demo_profile
 from voiceops.agent.clock import CallerClock
 from voiceops.agent.events import EndCall, Transfer
 from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step, join_or
-from voiceops.flow.state import FlowState, Slots
+from voiceops.flow.state import Awaiting, CallbackDraft, FlowState, Slots, Task
 from voiceops.tools.ports import ToolOutcome
 
 PROFILE = demo_profile()
@@ -203,3 +205,30 @@ def test_join_or() -> None:
     assert join_or(["10 AM"]) == "10 AM"
     assert join_or(["10 AM", "noon"]) == "10 AM or noon"
     assert join_or(["9 AM", "10 AM", "noon"]) == "9 AM, 10 AM or noon"
+
+
+ANY_OUTCOME = outcome({"status": "ok", "slots": [], "bookings": [], "services": []})
+AWAITING = [None, *get_args(Awaiting)]
+
+
+class _AnyTool(dict[str, ToolOutcome]):
+    def __missing__(self, key: str) -> ToolOutcome:
+        return ANY_OUTCOME
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=60) | st.sampled_from(["yes", "no", "the second one", "3", "Sam", "bye"]),
+    st.sampled_from(AWAITING),
+    st.sampled_from([None, "book", "reschedule", "cancel", "lookup", "callback"]),
+)
+def test_any_reply_in_any_state_gets_words_or_an_action(
+    text: str, awaiting: Awaiting | None, task: Task | None
+) -> None:
+    state = FlowState(task=task, awaiting=awaiting)
+    if task == "callback":
+        state.callback = CallbackDraft(reason="caller asked for a person")
+    played = play(dialogue(state).respond(text), _AnyTool())
+    assert played.said or played.finish is not None
+    assert all(line.strip() and "None" not in line for line in played.said)
+    json.dumps(state.dump())

@@ -374,6 +374,8 @@ class Dialogue:
                 return info + remarks + self._advance()
             if (u.affirm or u.intents & {"thanks", "greeting"}) and not u.deny:
                 # "Okay", "great, thanks": nothing wrong, nothing new; the question stands.
+                if state.awaiting is None:
+                    return self._advance()
                 return [Say(self._question(state.awaiting))]
             return self._not_understood(self._off_topic())
         if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
@@ -1165,9 +1167,15 @@ class Dialogue:
             case "name":
                 return "What name should I put the booking under?"
             case "offer":
+                if not state.offers:
+                    return self._question("day", other=other)
                 closing = "Would that work?" if len(state.offers) == 1 else "Which would suit you?"
                 return f"{self._offers_sentence(state.offers)} {closing}"
             case "confirm":
+                if slots.start is None or slots.spoken is None:
+                    # Picked up from another brain's read-back: the tools have not agreed
+                    # to a time yet, so check before reading anything back.
+                    return "Shall I go ahead and check that for you?"
                 return self._confirm_sentence()
             case "change":
                 return "What would you like to change, the day, the time or the name?"
