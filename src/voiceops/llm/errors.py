@@ -45,6 +45,9 @@ def from_provider(exc: Exception, *, streaming: bool) -> LLMError:
             return LLMError("http_429", "rate limited by the provider")
         if status >= 500:
             return LLMError("http_5xx", f"provider error, HTTP {status}")
+        if status in (401, 403):
+            # Never echo the provider's text here: it may quote part of the key.
+            return LLMError("http_4xx", f"request refused, HTTP {status} (check the API key)")
         return LLMError("http_4xx", f"request refused, HTTP {status}: {_short(exc.message)}")
     if isinstance(exc, openai.APIError):
         # An error object inside an otherwise healthy stream: the provider failed mid-answer.
