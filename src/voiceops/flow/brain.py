@@ -88,7 +88,7 @@ class FlowBrain:
                     return
                 calls += 1
                 call_id = f"flow_{ctx.response_id}_{calls}"
-                arguments = json.dumps(step.arguments, separators=(",", ":"))
+                arguments = json.dumps(step.arguments, separators=(",", ":"), ensure_ascii=False)
                 yield ToolStarted(call_id, step.name, arguments)
                 outcome = await ctx.tools.run(step.name, arguments)
                 yield ToolFinished(call_id, step.name, outcome.content, outcome.successful)

@@ -164,12 +164,14 @@ _NAME_EXPLICIT = re.compile(
     r"|it's under|put it under|book it under|booked under)\s+(?P<rest>.+)",
     re.IGNORECASE,
 )
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+"
+"""A capitalised Latin word, as speech-to-text writes names."""
 _NAME_THIS_IS = re.compile(
-    r"\b(?i:this is) (?P<rest>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)"
+    rf"\b(?i:this is) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)"
     r"(?=\s*(?:[,.!?]|$|(?i:\s+(?:calling|here|speaking))\b))"
 )
 _NAME_FOR = re.compile(
-    r"\b(?i:for|under) (?P<rest>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?)\s*[.!?]?\s*$"
+    rf"\b(?i:for|under) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)\s*[.!?]?\s*$"
 )
 """A capitalised name closing the sentence: "a colour on Saturday for Jo"."""
 _NAME_INTRO = re.compile(
@@ -178,7 +180,8 @@ _NAME_INTRO = re.compile(
     r"[\s,]*(?P<rest>.*)$",
     re.IGNORECASE,
 )
-_NAME_WORD = re.compile(r"^[A-Za-z][A-Za-z'\-]{0,30}$")
+_NAME_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\-]){0,30}$")
+"""Letters of any script, inner apostrophes and hyphens: "José", "O'Brien", "Anne-Marie"."""
 _NAME_STOP = frozenset(
     """
     a about actually after afternoon again all also am an and any anything appointment are
