@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -532,6 +532,80 @@ def _rejected(text: str, start: int, end: int) -> bool:
     return bool(_REJECT_BEFORE.search(text[:start]) or _REJECT_AFTER.match(text[end:]))
 
 
+@dataclass(slots=True)
+class _Dates:
+    """What the date phrases of one utterance said, gathered left to right."""
+
+    day: date | None = None
+    days: int = 1
+    earliest: bool = False
+    past: bool = False
+    evening: bool = False
+    ordinal: int | None = None
+    rejected: date | None = None
+    mentioned: list[date] = field(default_factory=list)
+
+
+def _scan_dates(clean: str, words: frozenset[str], today: date) -> tuple[_Dates, str]:
+    """The dates in ``clean``, and ``clean`` with their spans blanked out for the clock
+    scan (so "in two weeks" is not also "at two")."""
+    found = _Dates()
+    if not (words & _DATE_WORDS or _ORDINAL_TOKEN.search(clean)):
+        return found, clean
+    blanked = list(clean)
+    for match in _DATE.finditer(clean):
+        hit = _resolve_date(match, today)
+        if hit is None:
+            continue
+        blanked[match.start() : match.end()] = " " * (match.end() - match.start())
+        if hit.day is not None and _rejected(clean, match.start(), match.end()):
+            found.rejected = hit.day
+        elif hit.earliest:
+            found.earliest = True
+        elif hit.past or (hit.day is not None and hit.day < today):
+            found.past = True
+        elif hit.day is not None:
+            found.mentioned.append(hit.day)
+            found.day, found.days, found.ordinal = hit.day, hit.days, hit.ordinal
+            found.past = False
+            found.evening = found.evening or hit.evening
+    return found, "".join(blanked)
+
+
+def _scan_part(rest: str, evening: bool) -> DayPart | None:
+    part: DayPart | None = "evening" if evening else None
+    for match in _PART.finditer(rest):
+        word = match.group("part")
+        if word == "first thing":
+            part = "morning"
+        elif word in ("tonight", "night", "evening"):
+            part = "evening"
+        elif word == "morning":
+            part = "morning"
+        else:
+            part = "afternoon"
+    return part
+
+
+def _scan_times(
+    rest: str, words: frozenset[str], part: DayPart | None, expect_time: bool
+) -> tuple[time | None, time | None]:
+    """(the clock time named last, a clock time turned down) in ``rest``."""
+    at: time | None = None
+    rejected: time | None = None
+    if not (words & _TIME_WORDS or _DIGIT.search(rest)):
+        return at, rejected
+    for match in _TIME.finditer(rest):
+        value = _resolve_time(match, part, expect_time)
+        if value is None:
+            continue
+        if _rejected(rest, match.start(), match.end()):
+            rejected = value
+        else:
+            at = value
+    return at, rejected
+
+
 def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     """Read the date, time and part of day in ``text``, relative to caller-local ``today``.
 
@@ -543,71 +617,23 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     clean = normalise(text)
     if not clean:
         return When()
-
-    day: date | None = None
-    days = 1
-    earliest = past = evening = False
-    ordinal: int | None = None
-    rejected_day: date | None = None
-    mentioned: list[date] = []
-    blanked = list(clean)
     words = frozenset(clean.split())
-    date_matches = (
-        _DATE.finditer(clean) if words & _DATE_WORDS or _ORDINAL_TOKEN.search(clean) else iter(())
-    )
-    for match in date_matches:
-        hit = _resolve_date(match, today)
-        if hit is None:
-            continue
-        blanked[match.start() : match.end()] = " " * (match.end() - match.start())
-        if hit.day is not None and _rejected(clean, match.start(), match.end()):
-            rejected_day = hit.day
-            continue
-        if hit.earliest:
-            earliest = True
-            continue
-        if hit.past or (hit.day is not None and hit.day < today):
-            past = True
-            continue
-        if hit.day is None:
-            continue
-        mentioned.append(hit.day)
-        day, days, ordinal, past = hit.day, hit.days, hit.ordinal, False
-        evening = evening or hit.evening
-    rest = "".join(blanked)
-
-    part: DayPart | None = "evening" if evening else None
-    for match in _PART.finditer(rest):
-        word = match.group("part")
-        if word == "first thing":
-            part = "morning"
-        elif word in ("tonight", "night"):
-            part = "evening"
-        else:
-            part = word  # type: ignore[assignment]
-
-    at: time | None = None
-    rejected_time: time | None = None
-    time_matches = _TIME.finditer(rest) if words & _TIME_WORDS or _DIGIT.search(rest) else iter(())
-    for match in time_matches:
-        value = _resolve_time(match, part, expect_time)
-        if value is None:
-            continue
-        if _rejected(rest, match.start(), match.end()):
-            rejected_time = value
-            continue
-        at = value
-    if day is not None and ordinal is not None and (at is not None or part is not None):
+    dates, rest = _scan_dates(clean, words, today)
+    part = _scan_part(rest, dates.evening)
+    at, rejected_time = _scan_times(rest, words, part, expect_time)
+    ordinal = dates.ordinal
+    if dates.day is not None and (at is not None or part is not None):
+        # "The 3rd at 2": with a time beside it a bare ordinal is a date, not a choice.
         ordinal = None
     return When(
-        day=day,
-        days=days,
+        day=dates.day,
+        days=dates.days,
         at=at,
         part=part if at is None else part_of(at),
-        earliest=earliest and day is None,
-        past=past and day is None,
-        rejected_day=rejected_day,
+        earliest=dates.earliest and dates.day is None,
+        past=dates.past and dates.day is None,
+        rejected_day=dates.rejected,
         rejected_time=rejected_time,
         ordinal=ordinal,
-        mentioned=tuple(mentioned),
+        mentioned=tuple(dates.mentioned),
     )
