@@ -11,7 +11,7 @@
     ├── BrainError               a brain could not produce a reply
     │   ├── LLMError             provider failure; ``kind`` says which (timeout, http_5xx, ...)
     │   └── BrainStalled         nothing speakable before the hard deadline
-    ├── ToolError                bad tool arguments or a refused side effect (goes back to the model)
+    ├── ToolError                bad tool arguments or a refused side effect (told to the model)
     ├── WebhookError
     │   ├── SignatureError       missing, malformed, stale or wrong ``x-retell-signature``
     │   └── PayloadError         body not JSON / not a webhook
