@@ -53,14 +53,10 @@ def make_client(settings: Settings) -> openai.AsyncOpenAI:
         ),
     )
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else NO_KEY
-    client = openai.AsyncOpenAI(
+    return openai.AsyncOpenAI(
         api_key=api_key,
         base_url=settings.llm_base_url,
         timeout=timeout,
         max_retries=0,
         http_client=http_client,
     )
-    # The SDK imports its resource modules lazily; pay for that at start-up rather than
-    # during the first caller's first turn.
-    _ = client.chat.completions
-    return client

@@ -4,16 +4,18 @@ OpenAI streams each call as a first fragment carrying ``index``, ``id``, ``type`
 function ``name``, then fragments carrying only ``index`` and a piece of ``arguments``.
 Several calls in one response are told apart by ``index``. Some compatible servers deviate:
 they omit ``index`` (then a fragment with a new ``id`` starts a call and anything else
-continues the latest one), resend the ``id`` on every fragment, or send the whole call at
-once. All of these assemble to the same result. Arguments are kept verbatim, even when they
-are not valid JSON: the tool box reports that back to the model.
+continues the latest one), resend the ``id`` on every fragment, send the whole call at
+once, or send the arguments as an object. All of these assemble to the same result.
+Arguments are otherwise kept verbatim, even when they are not valid JSON: the tool box
+reports that back to the model. Fragments are plain decoded JSON (see ``brain.py`` for why
+the stream is not turned into SDK models), so every field is read defensively.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-
-from openai.types.chat.chat_completion_chunk import ChoiceDeltaToolCall
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,21 +51,30 @@ class ToolCallAssembler:
     def __bool__(self) -> bool:
         return bool(self._partials)
 
-    def add(self, fragments: list[ChoiceDeltaToolCall]) -> None:
+    def add(self, fragments: list[Any]) -> None:
+        """Take one ``delta.tool_calls`` list as decoded from JSON (fields may be missing)."""
         for fragment in fragments:
-            key = self._key(fragment)
+            if not isinstance(fragment, dict):
+                continue
+            call_id = _text(fragment.get("id"))
+            key = self._key(fragment.get("index"), call_id)
             partial = self._partials.setdefault(key, _Partial())
             self._latest = key
-            if fragment.id and not partial.id:
-                partial.id = fragment.id
-            function = fragment.function
-            if function is None:
+            if call_id and not partial.id:
+                partial.id = call_id
+            function = fragment.get("function")
+            if not isinstance(function, dict):
                 continue
-            if function.name and not partial.name:
+            name = _text(function.get("name"))
+            if name and not partial.name:
                 # Some servers resend the name on every fragment: keep the first.
-                partial.name = function.name
-            if function.arguments:
-                partial.arguments.append(function.arguments)
+                partial.name = name
+            arguments = function.get("arguments")
+            if isinstance(arguments, str) and arguments:
+                partial.arguments.append(arguments)
+            elif isinstance(arguments, dict):
+                # A server that sends the arguments already decoded: re-encode them.
+                partial.arguments.append(json.dumps(arguments))
 
     def calls(self) -> list[ToolCall]:
         """The assembled calls in index order; a missing id is made up, stable per turn."""
@@ -77,14 +88,15 @@ class ToolCallAssembler:
             out.append(ToolCall(call_id, partial.name, arguments))
         return out
 
-    def _key(self, fragment: ChoiceDeltaToolCall) -> int:
-        # Declared as int by the SDK, but chunks are not validated and some servers omit it.
-        index: int | None = getattr(fragment, "index", None)
-        if index is not None:
+    def _key(self, index: object, call_id: str) -> int:
+        if isinstance(index, int):
             return index
-        if fragment.id and self._latest is not None:
-            if self._partials[self._latest].id not in ("", fragment.id):
-                return max(self._partials) + 1
-        if self._latest is not None:
-            return self._latest
-        return 0
+        if self._latest is None:
+            return 0
+        if call_id and self._partials[self._latest].id not in ("", call_id):
+            return max(self._partials) + 1
+        return self._latest
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
