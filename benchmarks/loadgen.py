@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import sys
@@ -615,6 +616,8 @@ class LagMonitor:
 async def run_load(spec: LoadSpec, announce: Callable[[str], None]) -> dict[str, Any]:
     """Play ``spec`` against the server; returns the raw samples (JSON-ready)."""
     window = Window(min_turns=spec.min_turns)
+    if spec.min_turns <= 0:
+        window.enough.set()
     players = [
         CallPlayer(i, spec, random.Random(spec.seed * 1_000_003 + i)) for i in range(spec.calls)
     ]
@@ -742,7 +745,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow-share", type=float, default=0.15)
     parser.add_argument("--slow-first-token-ms", type=int, default=1000)
     parser.add_argument("--max-slow-per-call", type=int, default=3)
-    parser.add_argument("--call-prefix", default="bench")
+    parser.add_argument(
+        "--call-prefix",
+        default=None,
+        help="call ids are <prefix>-c<n>; default: unique per run, so no call resumes",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="where to write the JSON")
     return parser.parse_args(argv)
@@ -769,7 +776,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         slow_share=args.slow_share,
         slow_first_token_ms=args.slow_first_token_ms,
         max_slow_per_call=args.max_slow_per_call,
-        call_prefix=args.call_prefix,
+        call_prefix=args.call_prefix or f"bench{int(time.time())}x{os.getpid()}",
         seed=args.seed,
     )
     try:
