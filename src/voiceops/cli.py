@@ -53,6 +53,7 @@ def serve(
     import uvicorn
 
     from voiceops.agent.profile import load_profile
+    from voiceops.agent.prompts import check_profile_templates
     from voiceops.web.app import create_app
 
     settings = _settings(host=host, port=port, profile_path=profile, brain=brain)
@@ -61,6 +62,7 @@ def serve(
     setup_logging(settings.log_level)
     try:
         agent_profile = load_profile(settings.profile_path)
+        check_profile_templates(agent_profile)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

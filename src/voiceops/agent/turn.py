@@ -295,8 +295,6 @@ class TurnRunner:
             reason = exc.kind if isinstance(exc, LLMError) else type(exc).__name__
             if isinstance(exc, BrainStalled):
                 reason = "stalled"
-            if isinstance(exc, LLMError):
-                deps.metrics.llm_errors.labels(kind=exc.kind).inc()
             return deps.fallback.name, await self._fall_back(link, ctx, out, reason)
         if primary is deps.brain:
             state.llm_failures = 0

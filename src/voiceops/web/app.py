@@ -29,6 +29,7 @@ from voiceops import __version__
 from voiceops.agent.clock import zone_for_number
 from voiceops.agent.events import Brain
 from voiceops.agent.profile import AgentProfile, load_profile
+from voiceops.agent.prompts import check_profile_templates
 from voiceops.agent.state import CallState
 from voiceops.agent.turn import TurnDeps, TurnRunner
 from voiceops.calls import LiveCalls, StatePersister
@@ -78,6 +79,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         active_profile = profile or load_profile(settings.profile_path)
+        check_profile_templates(active_profile)
         # phonenumbers loads its zone data lazily (tens of ms): pay it now, not in a turn.
         zone_for_number("+12125550100", active_profile.zone)
         if settings.migrate_on_start:
