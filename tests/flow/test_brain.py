@@ -201,6 +201,21 @@ async def test_tomorrow_is_the_callers_tomorrow() -> None:
 # -- existing bookings ------------------------------------------------------------------------
 
 
+async def test_reschedule_may_overlap_the_booking_being_moved() -> None:
+    call = Conversation()
+    # A 90-minute colour from 10 AM; moving it half an hour later overlaps itself only.
+    await call.book_directly("2026-12-03T10:00", service="colour", name="Sam", phone=CALLER)
+    await call.say("I need to move my appointment")
+    asked = await call.say("Thursday at 10:30")
+    assert "isn't available" not in asked.text
+    assert asked.text.endswith(
+        "Just to confirm, move your colour to Thursday, December 3rd at 10:30 AM?"
+    )
+    done = await call.say("yes")
+    assert done.tools == ["reschedule_appointment"]
+    assert "10:30 AM" in done.text
+
+
 async def test_reschedules_the_callers_booking() -> None:
     call = Conversation()
     await call.book_directly("2026-12-03T10:00", name="Sam", phone=CALLER)
@@ -211,11 +226,13 @@ async def test_reschedules_the_callers_booking() -> None:
         " What day would you like to move it to?"
     )
     asked = await call.say("Saturday at 11")
+    moving = found.result("find_booking")["bookings"][0]["booking_id"]  # type: ignore[index]
     assert asked.arguments("check_availability") == {
         "service": "haircut",
         "date": "2026-12-05",
         "days": 1,
         "time": "11:00",
+        "exclude_booking_id": moving,
     }
     assert asked.text.endswith(
         "Just to confirm, move your haircut to Saturday, December 5th at 11 AM?"

@@ -113,6 +113,28 @@ async def test_requested_time_free_comes_first() -> None:
     assert "note" not in result
 
 
+async def test_the_booking_being_moved_does_not_block_its_own_new_time() -> None:
+    toolbox, _, _ = make_toolbox()
+    booked = data(
+        await run(
+            toolbox,
+            "book_appointment",
+            service="colour",
+            start="2026-12-02T14:00",
+            customer_name="Sam",
+        )
+    )
+    booking_id = booked["booking"]["booking_id"]
+    later = {"service": "colour", "date": "2026-12-02", "time": "14:30"}
+    assert data(await run(toolbox, "check_availability", **later))["requested_free"] is False
+    moving = data(await run(toolbox, "check_availability", exclude_booking_id=booking_id, **later))
+    assert moving["requested_free"] is True
+    assert moving["slots"][0]["start_local"] == "2026-12-02T14:30:00-05:00"
+    spelled = booking_id.lower().replace("-", " ")
+    again = data(await run(toolbox, "check_availability", exclude_booking_id=spelled, **later))
+    assert again["requested_free"] is True
+
+
 async def test_london_caller_late_evening_is_checked_in_new_york_time() -> None:
     # 23:30 in London on Wednesday 2 December is 18:30 in New York: Wednesday runs to 20:00.
     toolbox, _, _ = make_toolbox(caller_zone=LONDON)

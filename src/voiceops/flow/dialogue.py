@@ -520,6 +520,9 @@ class Dialogue:
     def _availability(self) -> Call:
         slots = self.state.slots
         args: dict[str, Any] = {"service": self._task_service()}
+        if self.state.task == "reschedule" and self.state.target is not None:
+            # Moving a booking: its current time is not "taken" by someone else.
+            args["exclude_booking_id"] = self.state.target.booking_id
         if slots.day is not None:
             args["date"] = slots.day.isoformat()
             args["days"] = slots.days

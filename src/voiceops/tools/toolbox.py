@@ -136,6 +136,8 @@ class CheckAvailabilityArgs(_Args):
     date: str | None = None
     time: str | None = None
     days: int = Field(default=1, ge=1, le=14)
+    exclude_booking_id: Annotated[str, Field(max_length=40)] | None = None
+    """The booking being moved: its own time does not count as taken."""
 
     _d = field_validator("date")(_date_ok)
     _t = field_validator("time")(_time_ok)
@@ -252,6 +254,11 @@ def _build_specs(profile: AgentProfile) -> list[dict[str, Any]]:
                     "type": "integer",
                     "description": "How many days to search from the date, 1 to 14. Usually 1.",
                 },
+                "exclude_booking_id": _s(
+                    "When rescheduling: the booking_id being moved, so its current time"
+                    " does not count as taken. Otherwise null.",
+                    nullable=True,
+                ),
             },
         ),
         _fn(
@@ -696,9 +703,14 @@ class Toolbox:
             return refuse(
                 f"{args.date} is in the past; today is {today.isoformat()} for the caller"
             )
+        exclude = _canonical_id(args.exclude_booking_id) if args.exclude_booking_id else None
         if day is None:
             if at is None:
-                return reply(await find_slots(self._profile, service, self._repo, self._now))
+                return reply(
+                    await find_slots(
+                        self._profile, service, self._repo, self._now, exclude_booking_id=exclude
+                    )
+                )
             # Only a time: its next occurrence on the caller's clock.
             passed = datetime.combine(today, at) <= self._clock.now_local.replace(tzinfo=None)
             day = today + timedelta(days=1) if passed else today
@@ -720,7 +732,9 @@ class Toolbox:
                 requested_free, note = False, refused.message
             else:
                 end = target + timedelta(minutes=service.duration_min)
-                requested_free = not await self._repo.bookings_between(target, end)
+                requested_free = not any(
+                    b.booking_id != exclude for b in await self._repo.bookings_between(target, end)
+                )
                 note = None if requested_free else "the requested time is already booked"
         slots = await find_slots(
             self._profile,
@@ -730,12 +744,18 @@ class Toolbox:
             window_start=window_start,
             window_end=window_end,
             target=target,
+            exclude_booking_id=exclude,
         )
         if slots:
             return reply(slots, requested_free, note)
         # Nothing in the window: offer the nearest free times around it instead.
         nearest = await find_slots(
-            self._profile, service, self._repo, self._now, target=target or window_start
+            self._profile,
+            service,
+            self._repo,
+            self._now,
+            target=target or window_start,
+            exclude_booking_id=exclude,
         )
         gap = f"nothing is free on {day.isoformat()}"
         if args.days > 1:
