@@ -13,9 +13,11 @@ Definitions (all times ``time.monotonic()``, one clock for every process on Linu
   LLM) and ``overhead_after_llm_ms`` (first token sent to first chunk received).
 * **filler timing** = first speakable chunk of a slow turn - request sent - filler deadline.
 * **superseded stream**: the LLM stream of an interrupted reply that was still running when
-  the server took up the newer request. The server cancels the old turn before it starts
-  the new one, so a stream that completed before the caller barged in, or before the
-  superseding request reached the fake LLM, was not superseded: it is counted apart
+  the server took up the newer request. When that was is known from the caller's side: the
+  first frame the server sent after reading the newer request (its pong to the ping sent
+  right behind the request, or a frame for the new id) arrives at ``barrier_at`` of the
+  interrupting turn; the server has cancelled the old turn by then. A stream that had
+  completed before that was not superseded and is counted apart
   (``superseded_finished_first``; many of them mean the server lags behind its callers).
   Of the superseded streams, the share the fake LLM saw closed by the client must be 100 %.
 * **keepalive missed**: a ``ping_pong`` with no reply within 5 s.
@@ -77,6 +79,7 @@ def client_figures(
     ``load`` is the load generator's output, ``timings`` the fake LLM's ``/_timings``.
     """
     by_tag = {str(t["tag"]): t for t in timings}
+    by_key = {(t["call_id"], t["response_id"]): t for t in load["turns"]}
     window = load["window"]
     turns: list[Mapping[str, Any]] = load["turns"]
     overhead: list[float] = []
@@ -110,19 +113,16 @@ def client_figures(
                 post_llm.append((first_at - timing["first_token_at"]) * 1000)
                 if first_at < timing["first_token_at"]:
                     early += 1  # something (a filler) was spoken before the LLM's first token
-        cut_at = turn["superseded_at"]
-        if turn["kind"] == "barge" and cut_at is not None:
+        if turn["kind"] == "barge" and turn["superseded_at"] is not None:
             # The interrupting request is the next response id of the same call.
-            follow = by_tag.get(f"{str(turn['tag']).rpartition('r')[0]}r{turn['response_id'] + 1}")
+            follow = by_key.get((turn["call_id"], turn["response_id"] + 1))
+            taken_up = follow["barrier_at"] if follow is not None else None
             if timing is None:
                 before_llm += 1
             elif timing["closed_by_client"]:
                 superseded += 1
                 closed += 1
-            elif timing["completed"] and (
-                timing["finished_at"] <= cut_at
-                or (follow is not None and timing["finished_at"] <= follow["received_at"])
-            ):
+            elif timing["completed"] and (taken_up is None or timing["finished_at"] <= taken_up):
                 finished_first += 1
             else:
                 superseded += 1

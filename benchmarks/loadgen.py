@@ -166,6 +166,7 @@ class Reply:
             "first_at": self.first_at,
             "complete_at": self.complete_at,
             "superseded_at": self.superseded_at,
+            "barrier_at": self.barrier_at,
             "timed_out": self.timed_out,
             "got_frames": self.barrier_at is not None,
         }

@@ -347,9 +347,7 @@ async def _start_profiler(level: _Level, seconds: float, workdir: Path) -> Child
     )
 
 
-async def _run_loadgen(
-    level: _Level, argv: list[str], workdir: Path, window_s: float, timeout_s: float
-) -> None:
+async def _run_loadgen(level: _Level, argv: list[str], workdir: Path, timeout_s: float) -> None:
     """Start the load generator and take the snapshots when it opens and closes its window."""
     profiler: Child | None = None
     loadgen = await Child.start(
@@ -369,11 +367,14 @@ async def _run_loadgen(
                     level.start = await level.snapshot(loadgen)
                     watcher = asyncio.create_task(level.watch(), name="watch-server")
                     if level.profile_path is not None:
-                        profiler = await _start_profiler(level, window_s, workdir)
+                        profiler = await _start_profiler(level, timeout_s, workdir)
                 elif line.startswith("WINDOW_END"):
                     level.end = await level.snapshot(loadgen)
                     if watcher is not None:
                         watcher.cancel()
+                    if profiler is not None:
+                        # SIGINT makes py-spy write what it sampled over the window.
+                        await profiler.stop(signal.SIGINT, 30)
             code = await loadgen.proc.wait()
         if code != 0 or level.start is None or level.end is None:
             raise ChildFailed(f"load generator failed ({code}):\n{loadgen.tail()}")
@@ -383,7 +384,6 @@ async def _run_loadgen(
             await asyncio.gather(watcher, return_exceptions=True)
         await loadgen.stop(signal.SIGTERM, 5)
         if profiler is not None:
-            # py-spy ends by itself after the window; SIGINT makes it write what it has.
             await profiler.stop(signal.SIGINT, 30)
 
 
@@ -408,7 +408,8 @@ async def _measure_level(
     say(f"  {db.kind}: {calls} calls for {opts.duration_s:.0f}s (ramp {ramp:.1f}s)")
     if opts.profile:
         level.profile_path = workdir / f"profile-{db.kind}-{calls}.txt"
-    await _run_loadgen(level, argv, workdir, opts.duration_s, ramp + opts.duration_s + 120)
+    # The window may run to four times the duration while it waits for --min-turns.
+    await _run_loadgen(level, argv, workdir, ramp + 4 * opts.duration_s + 120)
     load = json.loads(out.read_text())
     outcomes = load["calls"]
     if outcomes["connected"] == 0:

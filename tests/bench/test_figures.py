@@ -45,6 +45,7 @@ def _turn(tag: str, kind: str, sent: float, first: float | None, **extra: Any) -
         "first_at": first,
         "complete_at": None if first is None else first + 0.5,
         "superseded_at": None,
+        "barrier_at": None if first is None else sent + 0.005,
         "timed_out": False,
         "got_frames": first is not None,
     }
@@ -126,9 +127,9 @@ def test_superseded_streams_share_closed_by_the_client() -> None:
         # This stream had already finished when the caller barged in: not a superseded one.
         _turn("c1r5", "barge", 9.0, 9.31, superseded_at=9.9),
         _turn("c1r6", "followup", 9.9, 10.2),
-        # Nor this one: it finished before the server sent the interrupting request upstream.
+        # Nor this one: it finished before the server had read the interrupting request.
         _turn("c1r7", "barge", 12.0, 12.31, superseded_at=12.4),
-        _turn("c1r8", "followup", 12.4, 12.9),
+        _turn("c1r8", "followup", 12.4, 12.9, barrier_at=12.6),
     ]
     timings = [
         _timing("c1r1", 0.001, 0.30, completed=False, closed_by_client=True, finished_at=0.46),
@@ -138,7 +139,7 @@ def test_superseded_streams_share_closed_by_the_client() -> None:
         _timing("c1r5", 9.001, 9.30, finished_at=9.8),
         _timing("c1r6", 9.901, 10.19),
         _timing("c1r7", 12.001, 12.30, finished_at=12.5),
-        _timing("c1r8", 12.6, 12.89),
+        _timing("c1r8", 12.61, 12.89),
     ]
     figures = client_figures(_load(turns), timings, THRESHOLDS)
     assert figures["superseded_streams"] == 2
