@@ -372,8 +372,8 @@ class CallPlayer:
         now = time.monotonic()
         for ping in self.pending_pings.values():
             if not ping.probe:
-                answered_late = now - ping.sent_at >= KEEPALIVE_MISSED_S
-                self.ping_samples.append((ping.sent_at, None if answered_late else -1.0))
+                overdue = now - ping.sent_at >= KEEPALIVE_MISSED_S
+                self.ping_samples.append((ping.sent_at, None if overdue else -1.0))
         self.pending_pings.clear()
 
     # --- sending --------------------------------------------------------------------------
