@@ -111,6 +111,20 @@ async def test_manager_request_transfers_even_if_the_model_never_calls_the_tool(
         assert again.transfer_number == server.runtime.profile.transfer.default
     rows = await events_of(server, "call_manager", "escalation")
     assert rows
+    calls = server.runtime.db
+    for _ in range(100):
+        async with calls.engine.connect() as conn:
+            record = (
+                await conn.execute(
+                    text("SELECT outcome, transfer_destination FROM calls WHERE call_id = :c"),
+                    {"c": "call_manager"},
+                )
+            ).first()
+        if record is not None and record[0] is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert record is not None
+    assert tuple(record) == ("transferred", server.runtime.profile.transfer.default)
 
 
 async def test_repeated_booking_request_books_once(server: RunningServer, llm: FakeLLM) -> None:

@@ -59,6 +59,11 @@ from voiceops.tools.toolbox import Toolbox
 
 log = logging.getLogger("voiceops.turn")
 
+_CALL_OUTCOMES = {
+    "transfer": "transferred",
+    "transfer_reasserted": "transferred",
+    "end_call": "ended_by_agent",
+}
 APOLOGY = "Sorry, I didn't quite catch that. Could you say it again?"
 MAX_LOGGED_CONTENT = 2000
 
@@ -82,6 +87,8 @@ class TurnDeps:
     repo: BookingRepo
     events: EventSink
     metrics: Metrics
+    on_outcome: Callable[[str, str, str | None], None] | None = None
+    """Called with (call id, outcome, transfer number) when a turn transfers or hangs up."""
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     monotonic: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
@@ -599,6 +606,13 @@ class TurnRunner:
         if callable(pop):
             usage = pop(link.call_id, rid)
         content = out.text_spoken
+        if deps.on_outcome is not None and outcome in _CALL_OUTCOMES:
+            pending = link.state.pending_transfer
+            deps.on_outcome(
+                link.call_id,
+                _CALL_OUTCOMES[outcome],
+                pending.number if pending is not None and outcome != "end_call" else None,
+            )
         deps.events.emit(
             CallEvent(
                 link.call_id,

@@ -146,6 +146,14 @@ def create_app(
                 deps.now = now
             calls = CallRepo(db)
 
+            def on_outcome(call_id: str, outcome: str, number: str | None) -> None:
+                persister.submit(
+                    f"call outcome {call_id}",
+                    lambda: calls.set_outcome(call_id, outcome, transfer_destination=number),
+                )
+
+            deps.on_outcome = on_outcome
+
             def on_details(call_id: str, call: CallObject, state: CallState) -> None:
                 zone = state.caller_zone
                 persister.submit(
