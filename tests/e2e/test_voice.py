@@ -109,6 +109,13 @@ async def test_manager_request_transfers_even_if_the_model_never_calls_the_tool(
         # asks again; the transfer must be re-asserted.
         again = await peer.turn("Right.")
         assert again.transfer_number == server.runtime.profile.transfer.default
+        third = await peer.turn("Hello?")
+        assert third.transfer_number == server.runtime.profile.transfer.default
+        # Three tries and still no transfer: stop looping, the brain takes over (callback).
+        fourth = await peer.turn("Hello? Is anyone there?")
+        assert fourth.transfer_number is None and fourth.text
+        llm_request = llm.requests[-1]
+        assert "nobody can take a transfer right now" in llm_request.messages[0]["content"]
     rows = await events_of(server, "call_manager", "escalation")
     assert rows
     calls = server.runtime.db

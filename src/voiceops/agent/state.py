@@ -19,6 +19,8 @@ class PendingTransfer(BaseModel):
     priority: str = "medium"
     trigger: str = "model"
     response_id: int = 0
+    attempts: int = 1
+    """How many times the transfer line has been sent."""
 
 
 class CallState(BaseModel):

@@ -59,6 +59,8 @@ from voiceops.tools.toolbox import Toolbox
 
 log = logging.getLogger("voiceops.turn")
 
+MAX_TRANSFER_ATTEMPTS = 3
+"""How many times a dropped transfer is re-asserted before the agent takes a callback."""
 _CALL_OUTCOMES = {
     "transfer": "transferred",
     "transfer_reasserted": "transferred",
@@ -259,20 +261,33 @@ class TurnRunner:
         clock = resolve_caller_clock(call, deps.profile, deps.now())
         state.caller_zone = clock.zone.key
 
-        if state.pending_transfer is not None:
-            # A new request before the call ended means the caller barged in over the
-            # transfer line and Retell dropped the transfer: say it again and re-issue it.
-            pending = state.pending_transfer
-            await self._transfer(out, state, pending.number, pending.message)
-            self._escalation_event(
-                link, out.response_id, pending.reason, pending.trigger, "reasserted"
-            )
-            return "rules", "transfer_reasserted"
-
         trigger: EscalationTrigger | None = None
-        if kind == "response":
+        abandoned = False
+        if state.pending_transfer is not None:
+            pending = state.pending_transfer
+            if pending.attempts < MAX_TRANSFER_ATTEMPTS:
+                # A new request before the call ended means the caller barged in over the
+                # transfer line and Retell dropped the transfer: say it again, re-issue it.
+                pending.attempts += 1
+                await self._transfer(out, state, pending.number, pending.message)
+                self._escalation_event(
+                    link, out.response_id, pending.reason, pending.trigger, "reasserted"
+                )
+                return "rules", "transfer_reasserted"
+            # The transfer keeps not happening (a number Retell cannot dial, a caller who
+            # keeps talking over it): stop looping and let the brain take a callback.
+            state.pending_transfer = None
+            abandoned = True
+            trigger = EscalationTrigger(
+                reason=pending.reason, trigger="model", priority="high", detail="transfer failed"
+            )
+            self._escalation_event(
+                link, out.response_id, pending.reason, pending.trigger, "transfer_abandoned"
+            )
+
+        if kind == "response" and trigger is None:
             trigger = detect_escalation(request.transcript, deps.profile.escalation)
-        if trigger is not None:
+        if trigger is not None and not abandoned:
             plan = plan_transfer(
                 deps.profile, clock, trigger.reason, trigger.priority, trigger.trigger
             )
