@@ -259,3 +259,21 @@ async def test_operator_interrupt_speaks_at_once(
             (frame,) = peer.interrupts
             assert frame.content == "Sorry to cut in, we close early today"
             assert frame.content_complete and frame.no_interruption_allowed
+
+
+async def test_request_open_when_the_socket_died_is_answered_after_reconnect(
+    server: RunningServer, llm: FakeLLM
+) -> None:
+    llm.enqueue(Script.say("This reply never finishes.", first_token_ms=3000))
+    async with RetellPeer(server.url("call_redial"), call=CALL) as peer:
+        await peer.wait_begin()
+        await peer.user_says("Can I book a haircut?")
+        await llm.wait_requests(1)
+        await peer.abort()
+    llm.enqueue(Script.say("Sure, what day?"))
+    async with RetellPeer(server.url("call_redial"), call=CALL) as again:
+        assert (await again.wait_begin()).text == ""
+        again.transcript = list(peer.transcript)
+        again.latest_id = 0  # Retell re-sends the open request with its old id, 1
+        reply = await again.wait(await again.request())
+        assert reply.text == "Sure, what day?"

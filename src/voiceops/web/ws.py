@@ -187,7 +187,9 @@ class RetellEndpoint:
             call_id,
             greeting=greeting,
             resumed=resumed,
-            last_response_id=state.last_response_id if resumed else 0,
+            # Retell may re-send the request that was open when the old socket died; accept
+            # that id again (an answer to an id Retell already closed is dropped harmlessly).
+            last_response_id=state.last_response_id - 1 if resumed else 0,
         )
         conn = Connection(websocket, call_id, session, state)
         previous = self.live.attach(call_id, conn)
