@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 
-from benchmarks.benchdb import BenchDatabase, bench_database
+from benchmarks.benchdb import BenchDatabase, bench_database, check_loopback
 from benchmarks.figures import (
     Thresholds,
     client_figures,
@@ -68,6 +69,8 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True, slots=True)
 class Options:
+    """What to run; the command-line flags of the same names set these."""
+
     levels: tuple[int, ...] = DEFAULT_LEVELS
     duration_s: float = 30.0
     db: str = "both"
@@ -548,6 +551,8 @@ async def _run_db(
 
 async def run_benchmark(opts: Options, say: Say) -> dict[str, Any]:
     """Run every database kind and level of ``opts``; returns the JSON document."""
+    if "postgres" in opts.db_kinds:
+        check_loopback(opts.pg_url)
     machine = machine_info()
     run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="voiceops-bench-"))
@@ -690,8 +695,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts, out, check = parse_args(argv)
     try:
         document = asyncio.run(_main_async(opts))
-    except ChildFailed as exc:
+    except (ChildFailed, ValueError) as exc:
         _say(f"benchmark failed: {exc}")
+        return 1
+    except (OSError, SQLAlchemyError) as exc:
+        _say(f"benchmark failed: is PostgreSQL up at {opts.pg_url}? ({exc})")
         return 1
     except (KeyboardInterrupt, asyncio.CancelledError):
         _say("benchmark interrupted; children stopped")
