@@ -124,3 +124,22 @@ def test_extra_fields_are_ignored() -> None:
         '{"interaction_type":"ping_pong","timestamp":5,"stray":true}', max_bytes=1000
     )
     assert parsed == m.PingPongIn(interaction_type="ping_pong", timestamp=5)
+
+
+def test_word_timings_are_skipped_not_materialised() -> None:
+    words = [{"word": "hi", "start": 0.1, "end": 0.2}]
+    raw = json.dumps(
+        {
+            "interaction_type": "response_required",
+            "response_id": 1,
+            "transcript": [{"role": "user", "content": "hi", "words": words}],
+            "transcript_with_tool_calls": [
+                {"role": "user", "content": "hi", "words": words, "x": 1}
+            ],
+        }
+    )
+    parsed = m.parse_inbound(raw, max_bytes=10_000)
+    assert isinstance(parsed, m.ResponseRequired)
+    assert parsed.transcript == [m.Utterance(role="user", content="hi")]
+    assert parsed.transcript_with_tool_calls is not None
+    assert parsed.transcript_with_tool_calls[0].model_extra in (None, {})

@@ -178,8 +178,6 @@ class CallSession:
             return [Send(PingPongOut(timestamp=message.timestamp).to_json(), "ping_pong")]
         if isinstance(message, UpdateOnly):
             self.transcript = message.transcript
-            if message.transcript_with_tool_calls is not None:
-                self.transcript_with_tool_calls = message.transcript_with_tool_calls
             return []
         if isinstance(message, ResponseRequired | ReminderRequired):
             return self._turn_request(message)
