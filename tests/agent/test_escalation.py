@@ -225,6 +225,18 @@ def test_reminders_to_a_silent_line_are_not_a_loop() -> None:
     assert detect_escalation(transcript, RULES) is None
 
 
+def test_a_repeated_courtesy_question_after_different_answers_is_not_a_loop() -> None:
+    transcript = convo(
+        "A haircut is 45 dollars. Is there anything else I can help with?",
+        "where do I park?",
+        "There's street parking on Maple Street. Is there anything else I can help with?",
+        "do you take cards?",
+        "We take cards and cash. Is there anything else I can help with?",
+        "what time do you close?",
+    )
+    assert detect_escalation(transcript, EscalationRules()) is None
+
+
 def test_different_agent_lines_are_not_a_loop() -> None:
     transcript = convo(
         "What day?", "Friday", "What time on Friday?", "ten", "And your name?", "Ann"

@@ -59,6 +59,9 @@ _WORDS = re.compile(r"[a-z0-9']+")
 _LETTERS = re.compile(r"[A-Za-z]")
 _LOWER_WORD = re.compile(r"[a-z]{3}")
 _SENTENCES = re.compile(r"[^.!?]*\?")
+# Courtesy questions an agent rightly repeats after every answer ("Is there anything else I
+# can help with?") show progress, not a loop.
+_CLOSER = re.compile(r"\b(?:anything|something) else\b|\bstill there\b|\bhelp you with\b")
 
 _NEGATION_REPEAT_POINTS = 1
 _PHRASE_POINTS = 2
@@ -201,6 +204,9 @@ def _looping(agent_texts: Sequence[str]) -> bool:
     first = _normalise(agent_texts[0])
     if all(_similar(first, _normalise(t)) for t in agent_texts[1:]):
         return bool(first)
+    questions = _SENTENCES.findall(agent_texts[0])
+    if not questions or _CLOSER.search(questions[-1].lower()):
+        return False
     question = _last_question(agent_texts[0])
     return bool(question) and all(_similar(question, _last_question(t)) for t in agent_texts[1:])
 
