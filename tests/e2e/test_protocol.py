@@ -277,3 +277,20 @@ async def test_request_open_when_the_socket_died_is_answered_after_reconnect(
         again.latest_id = 0  # Retell re-sends the open request with its old id, 1
         reply = await again.wait(await again.request())
         assert reply.text == "Sure, what day?"
+
+
+async def test_first_words_go_at_once_then_whole_sentences(
+    server: RunningServer, llm: FakeLLM
+) -> None:
+    llm.enqueue(Script.say("Hello there. We open at nine and close at five. See you soon."))
+    async with RetellPeer(server.url("call_coalesce"), call=CALL) as peer:
+        await peer.wait_begin()
+        reply = await peer.turn("When are you open?")
+        spoken = [c for c in reply.chunks if c]
+        assert spoken[0].strip() == "Hello", "the first word is not held back"
+        # Then one frame per sentence, not one per token.
+        assert [c.strip() for c in spoken[1:]] == [
+            "there.",
+            "We open at nine and close at five.",
+            "See you soon.",
+        ]

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -113,6 +114,8 @@ class _Speaker:
     filler_spoken: bool = False
     last_spoke_at: float = 0.0
     closed: bool = False
+    pending: str = ""
+    """Clean text held to be sent with the rest of its sentence (after the first chunk)."""
 
     @property
     def current(self) -> bool:
@@ -141,11 +144,32 @@ class _Speaker:
         return True
 
     async def text(self, raw: str) -> None:
+        """Clean ``raw`` and send it. The first speakable text goes out at once; after that
+        text is coalesced into whole sentences (Retell voices a sentence once it is
+        complete), which cuts frames per reply several-fold without delaying any speech."""
         cleaned = self.filter.feed(raw)
-        if cleaned:
-            if is_speakable(cleaned):
-                self.brain_spoke = True
+        if not cleaned:
+            return
+        if not self.brain_spoke:
+            self.brain_spoke = is_speakable(cleaned)
             await self._send(cleaned, complete=False)
+            return
+        pending = self.pending + cleaned
+        end = _last_sentence_end(pending)
+        if end == 0 and (
+            len(pending) >= COALESCE_MAX_CHARS
+            or self.monotonic() - self.last_spoke_at >= COALESCE_MAX_WAIT_S
+        ):
+            end = len(pending)
+        self.pending = pending[end:]
+        if end:
+            await self._send(pending[:end], complete=False)
+
+    async def flush_pending(self) -> None:
+        """Send held text now (before a tool runs, say)."""
+        if self.pending:
+            pending, self.pending = self.pending, ""
+            await self._send(pending, complete=False)
 
     async def filler(self, line: str) -> bool:
         sent = await self._send(line + " ", complete=False)
@@ -162,7 +186,8 @@ class _Speaker:
     ) -> None:
         """Close the response. A closing line with an action is its own short frame, so
         ``transfer_number`` sits on the first chunk of that line (protocol section 6)."""
-        tail = self.filter.flush()
+        tail = self.pending + self.filter.flush()
+        self.pending = ""
         line = clean(closing) if closing else ""
         if end_call or transfer_number:
             if tail:
@@ -181,6 +206,19 @@ class _Speaker:
     @property
     def text_spoken(self) -> str:
         return "".join(self.spoken)
+
+
+COALESCE_MAX_CHARS = 160
+COALESCE_MAX_WAIT_S = 0.25
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
+
+
+def _last_sentence_end(text: str) -> int:
+    """Index just past the last sentence end (punctuation and its spaces) in ``text``, or 0."""
+    end = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+    return end
 
 
 def _join(a: str, b: str) -> str:
@@ -437,6 +475,7 @@ class TurnRunner:
                 if isinstance(event, TextChunk):
                     await out.text(event.text)
                 elif isinstance(event, ToolStarted):
+                    await out.flush_pending()
                     tool_started_at = deps.monotonic()
                     frame = link.session.tool_invocation_frame(
                         out.response_id, event.tool_call_id, event.name, event.arguments
