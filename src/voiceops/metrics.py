@@ -21,6 +21,31 @@ class Metrics:
             registry=r,
             buckets=_FAST,
         )
+        self.turn_overhead = Histogram(
+            "voiceops_turn_overhead_seconds",
+            "The server's own share of a turn: time to the first speakable chunk minus the"
+            " wait for the LLM's first token.",
+            registry=r,
+            buckets=(
+                0.0005,
+                0.001,
+                0.002,
+                0.003,
+                0.004,
+                0.005,
+                0.0075,
+                0.01,
+                0.015,
+                0.02,
+                0.03,
+                0.05,
+                0.075,
+                0.1,
+                0.25,
+                0.5,
+                1.0,
+            ),
+        )
         self.llm_first_token = Histogram(
             "voiceops_llm_first_token_seconds",
             "LLM request sent to first streamed token.",

@@ -4,6 +4,7 @@ rule-based escalation and re-asserted transfers, idempotent bookings, LLM fallba
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -88,6 +89,11 @@ async def test_fast_reply_gets_no_filler(server: RunningServer, llm: FakeLLM) ->
         await peer.wait_begin()
         reply = await peer.turn("When do you open?")
         assert reply.text == "We open at nine."
+    (turn,) = await events_of(server, "call_nofiller", "turn_completed")
+    payload = turn["payload"] if isinstance(turn["payload"], dict) else json.loads(turn["payload"])
+    # The LLM's wait is measured and kept apart from the server's own share.
+    assert payload["llm_wait_ms"] >= 50
+    assert payload["overhead_ms"] is not None and payload["overhead_ms"] >= 0
 
 
 async def test_manager_request_transfers_even_if_the_model_never_calls_the_tool(

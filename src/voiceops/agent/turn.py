@@ -659,6 +659,20 @@ class TurnRunner:
         pop = getattr(deps.brain, "pop_usage", None)
         if callable(pop):
             usage = pop(link.call_id, rid)
+        overhead_ms: float | None = None
+        pop_wait = getattr(deps.brain, "pop_first_token_wait", None)
+        wait = pop_wait(link.call_id, rid) if callable(pop_wait) else None
+        if (
+            out.first_chunk_at is not None
+            and not out.filler_spoken
+            and brain == deps.brain.name
+            and (wait is not None or not callable(pop_wait))
+        ):
+            # The server's own share of the turn: time to the first speakable chunk minus
+            # the wait for the LLM's first token (an offline brain has no such wait).
+            overhead = max(0.0, out.first_chunk_at - out.started - (wait or 0.0))
+            overhead_ms = round(overhead * 1000, 2)
+            deps.metrics.turn_overhead.observe(overhead)
         content = out.text_spoken
         if deps.on_outcome is not None and outcome in _CALL_OUTCOMES:
             pending = link.state.pending_transfer
@@ -685,6 +699,8 @@ class TurnRunner:
                 payload={
                     "kind": kind,
                     "brain": brain,
+                    "overhead_ms": overhead_ms,
+                    "llm_wait_ms": round(wait * 1000, 2) if wait is not None else None,
                     "outcome": outcome,
                     "chunks": out.chunks,
                     "filler": out.filler_spoken,

@@ -111,11 +111,17 @@ class LLMBrain:
         self._metrics = metrics
         self._include_usage = include_usage
         self._usage: OrderedDict[tuple[str, int], Usage] = OrderedDict()
+        self._waits: OrderedDict[tuple[str, int], float] = OrderedDict()
 
     def pop_usage(self, call_id: str, response_id: int) -> Usage | None:
         """The tokens spent on that turn, once; ``None`` when unknown (no usage chunk, or the
         turn was cancelled before the provider reported it)."""
         return self._usage.pop((call_id, response_id), None)
+
+    def pop_first_token_wait(self, call_id: str, response_id: int) -> float | None:
+        """Seconds the turn's first request spent waiting for its first token (from the
+        moment it was handed to the SDK), once; ``None`` when no token came."""
+        return self._waits.pop((call_id, response_id), None)
 
     async def stream(self, ctx: TurnContext) -> AsyncGenerator[AgentEvent, None]:
         """Yield the events of one turn; raises :class:`LLMError` on provider failure."""
@@ -222,8 +228,11 @@ class LLMBrain:
                     content = None
                 if not first_seen and (content or fragments or finish_reason):
                     first_seen = True
+                    waited = loop.time() - started
                     if self._metrics is not None:
-                        self._metrics.llm_first_token.observe(loop.time() - started)
+                        self._metrics.llm_first_token.observe(waited)
+                    if round_no == 0:
+                        self._keep(self._waits, (ctx.call_id, ctx.response_id), waited)
                 if isinstance(fragments, list):
                     assembler.add(fragments)
                 if finish_reason:
@@ -305,9 +314,13 @@ class LLMBrain:
             raise LLMError("turn_timeout", f"tool {call.name} ran past the turn budget") from None
 
     def _keep_usage(self, call_id: str, response_id: int, usage: Usage) -> None:
-        self._usage[(call_id, response_id)] = usage
-        while len(self._usage) > USAGE_KEPT:
-            self._usage.popitem(last=False)
+        self._keep(self._usage, (call_id, response_id), usage)
+
+    @staticmethod
+    def _keep(store: OrderedDict[tuple[str, int], Any], key: tuple[str, int], value: Any) -> None:
+        store[key] = value
+        while len(store) > USAGE_KEPT:
+            store.popitem(last=False)
 
 
 def _first_choice(chunk: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
