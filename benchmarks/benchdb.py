@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,6 +29,9 @@ _COUNT_SQL = text(
 _TURN_IDS_SQL = text(
     "SELECT event_id FROM call_events WHERE call_id LIKE :p "
     "AND event_type IN ('turn_completed', 'turn_superseded')"
+)
+_OVERHEAD_SQL = text(
+    "SELECT payload FROM call_events WHERE call_id LIKE :p AND event_type = 'turn_completed'"
 )
 
 
@@ -53,6 +57,17 @@ class BenchDatabase:
         """Rows in ``call_events`` by event type, for calls whose id starts with the prefix."""
         rows = await self._rows(_COUNT_SQL, call_prefix)
         return {str(kind): int(str(count)) for kind, count in rows}
+
+    async def server_overheads(self, call_prefix: str) -> list[float]:
+        """The server's own measure of each turn's share (``overhead_ms`` of its
+        ``turn_completed`` events: first speakable chunk sent minus request received,
+        minus the wait for the LLM's first token), where it recorded one."""
+        values: list[float] = []
+        for (payload,) in await self._rows(_OVERHEAD_SQL, call_prefix):
+            data = json.loads(payload) if isinstance(payload, str) else payload
+            if isinstance(data, dict) and isinstance(data.get("overhead_ms"), int | float):
+                values.append(float(data["overhead_ms"]))
+        return values
 
     async def turn_event_ids(self, call_prefix: str) -> set[str]:
         """``event_id`` of every turn row of those calls."""

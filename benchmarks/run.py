@@ -41,6 +41,7 @@ from benchmarks.figures import (
     expected_turn_ids,
     per_unit,
     profile_summary,
+    summary,
 )
 from benchmarks.procs import PYTHON, REPO, Child, ChildFailed, free_port, wait_http
 from benchmarks.report import check_targets, markdown_table, verdict_lines
@@ -429,6 +430,7 @@ async def _measure_level(
     after = after_health["events"]
     counts = await db.event_counts(prefix)
     stored_turns = await db.turn_event_ids(prefix)
+    server_overhead = summary(await db.server_overheads(prefix))
 
     deadline_ms, _ = _server_defaults()
     row: dict[str, Any] = {"db": db.kind, "calls": calls}
@@ -454,6 +456,7 @@ async def _measure_level(
             "events_per_s": round((end.events_written - start.events_written) / wall, 1),
             "event_rows": rows,
             "event_rows_by_type": counts,
+            "server_overhead_ms": server_overhead,
             "writer_delta": delta,
             "events_lost_writer_view": writer_lost,
             "turn_rows_missing": len(missing_turns),
