@@ -101,7 +101,7 @@ def test_unknown_interaction_type_is_explicit() -> None:
         '{"interaction_type":"response_required","response_id":"5","transcript":[]}',
         '{"interaction_type":"response_required","transcript":[]}',
         '{"interaction_type":"ping_pong","timestamp":"soon"}',
-        '{"interaction_type":"update_only","transcript":[{"role":"user"}]}',
+        '{"transcript":[{"role":"user"}],"interaction_type":"update_only"}',
     ],
 )
 def test_malformed_frames_raise_a_clear_error(raw: str) -> None:
@@ -143,3 +143,24 @@ def test_word_timings_are_skipped_not_materialised() -> None:
     assert parsed.transcript == [m.Utterance(role="user", content="hi")]
     assert parsed.transcript_with_tool_calls is not None
     assert parsed.transcript_with_tool_calls[0].model_extra in (None, {})
+
+
+def test_update_only_is_parsed_only_when_read() -> None:
+    fast = m.parse_inbound(
+        '{"interaction_type":"update_only","transcript":[{"role":"user",'
+        '"content":"hi"}],"turntaking":"user_turn"}',
+        max_bytes=1000,
+    )
+    assert isinstance(fast, m.UpdateOnly)
+    assert fast.transcript == [m.Utterance(role="user", content="hi")]
+    assert fast.turntaking == "user_turn"
+    # Another key order takes the full path and gives the same value.
+    slow = m.parse_inbound('{"transcript":[],"interaction_type":"update_only"}', max_bytes=1000)
+    assert isinstance(slow, m.UpdateOnly) and slow.transcript == []
+    # A broken snapshot is reported when (if) it is read, never silently accepted.
+    broken = m.parse_inbound(
+        '{"interaction_type":"update_only","transcript":[{"role":1}', max_bytes=1000
+    )
+    assert isinstance(broken, m.UpdateOnly)
+    with pytest.raises(MalformedFrame):
+        _ = broken.transcript

@@ -142,7 +142,8 @@ def test_update_only_never_cancels_a_turn() -> None:
     )
     assert actions == []
     assert s.is_current(1)
-    assert s.transcript[0].content == "hi and"
+    assert s.last_update is not None
+    assert s.last_update.transcript[0].content == "hi and"
 
 
 def test_reminder_shares_the_id_counter() -> None:

@@ -96,13 +96,48 @@ class CallDetails(_Inbound):
     call: CallObject
 
 
-class UpdateOnly(_Inbound):
-    """A transcript snapshot (3.3). Its ``transcript_with_tool_calls`` copy is skipped
-    unparsed: only turn requests need the woven transcript, and they carry their own."""
+class UpdateOnlyFrame(_Inbound):
+    """The full shape of an ``update_only`` frame (3.3). Its ``transcript_with_tool_calls``
+    copy is skipped unparsed: only turn requests need the woven transcript."""
 
     interaction_type: Literal["update_only"]
     transcript: list[Utterance]
     turntaking: Literal["agent_turn", "user_turn"] | None = None
+
+
+class UpdateOnly:
+    """A transcript snapshot (3.3), parsed only if someone reads it.
+
+    ``update_only`` frames are the most frequent and the largest Retell sends (the whole
+    transcript, twice, with word timings, several times per caller sentence), and nothing
+    in a turn depends on them: turn requests carry their own transcript. So a frame that
+    starts as an ``update_only`` is not parsed on arrival; :attr:`frame` parses it on first
+    access and raises :class:`MalformedFrame` then if it is not valid.
+    """
+
+    __slots__ = ("_frame", "_raw")
+    interaction_type: Literal["update_only"] = "update_only"
+
+    def __init__(self, raw: str | bytes, frame: UpdateOnlyFrame | None = None) -> None:
+        self._raw = raw
+        self._frame = frame
+
+    @property
+    def frame(self) -> UpdateOnlyFrame:
+        if self._frame is None:
+            try:
+                self._frame = UpdateOnlyFrame.model_validate_json(self._raw)
+            except ValidationError as exc:
+                raise _malformed(exc) from None
+        return self._frame
+
+    @property
+    def transcript(self) -> list[Utterance]:
+        return self.frame.transcript
+
+    @property
+    def turntaking(self) -> Literal["agent_turn", "user_turn"] | None:
+        return self.frame.turntaking
 
 
 class ResponseRequired(_Inbound):
@@ -128,7 +163,7 @@ class UnknownInbound(BaseModel):
 
 
 Known = Annotated[
-    PingPongIn | CallDetails | UpdateOnly | ResponseRequired | ReminderRequired,
+    PingPongIn | CallDetails | UpdateOnlyFrame | ResponseRequired | ReminderRequired,
     Field(discriminator="interaction_type"),
 ]
 Inbound = (
@@ -140,6 +175,8 @@ TurnRequest = ResponseRequired | ReminderRequired
 # (a callable one would first build the whole frame as Python objects).
 _KNOWN: TypeAdapter[Known] = TypeAdapter(Known)
 _UNKNOWN_TAG = frozenset({"union_tag_invalid", "union_tag_not_found"})
+_UPDATE_HEAD = '{"interaction_type":"update_only"'
+_UPDATE_HEAD_BYTES = _UPDATE_HEAD.encode()
 
 
 def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
@@ -147,14 +184,20 @@ def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
 
     Raises :class:`FrameTooLarge` over ``max_bytes`` and :class:`MalformedFrame` for
     anything that is not a JSON object of a known shape. A JSON object whose
-    ``interaction_type`` is missing or unknown becomes :class:`UnknownInbound`. The message
-    of a ``MalformedFrame`` is short and never contains the frame itself.
+    ``interaction_type`` is missing or unknown becomes :class:`UnknownInbound`. A frame that
+    opens with ``{"interaction_type":"update_only"`` becomes a lazily parsed
+    :class:`UpdateOnly`. The message of a ``MalformedFrame`` is short and never contains the
+    frame itself.
     """
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
     if size > max_bytes:
         raise FrameTooLarge(f"frame of {size} bytes exceeds the {max_bytes}-byte bound")
+    head = data[: len(_UPDATE_HEAD)]
+    if head == _UPDATE_HEAD or head == _UPDATE_HEAD_BYTES:
+        # The first key of the object names the frame; nothing else needs reading now.
+        return UpdateOnly(data)
     try:
-        return _KNOWN.validate_json(data)
+        parsed = _KNOWN.validate_json(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         if first.get("type") in _UNKNOWN_TAG and not first.get("loc"):
@@ -162,8 +205,16 @@ def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
                 return UnknownInbound.model_validate_json(data)
             except ValidationError:
                 pass
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise MalformedFrame(f"{first.get('type')} at {where or 'frame'}: {first['msg']}") from None
+        raise _malformed(exc) from None
+    if isinstance(parsed, UpdateOnlyFrame):
+        return UpdateOnly(data, parsed)
+    return parsed
+
+
+def _malformed(exc: ValidationError) -> MalformedFrame:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return MalformedFrame(f"{first.get('type')} at {where or 'frame'}: {first['msg']}")
 
 
 # --------------------------------------------------------------------------------------

@@ -121,6 +121,8 @@ class CallSession:
         self.call: CallObject | None = None
         self.transcript: list[Utterance] = []
         self.transcript_with_tool_calls: list[TranscriptEntry] | None = None
+        self.last_update: UpdateOnly | None = None
+        """The newest ``update_only`` snapshot (parsed on access)."""
         self.latest_response_id = max(last_response_id, BEGIN_RESPONSE_ID)
         self.open_response_id: int | None = None
         self.begin_content: str | None = None
@@ -177,7 +179,8 @@ class CallSession:
         if isinstance(message, PingPongIn):
             return [Send(PingPongOut(timestamp=message.timestamp).to_json(), "ping_pong")]
         if isinstance(message, UpdateOnly):
-            self.transcript = message.transcript
+            # Kept unparsed (see UpdateOnly); turns use their own request's transcript.
+            self.last_update = message
             return []
         if isinstance(message, ResponseRequired | ReminderRequired):
             return self._turn_request(message)
