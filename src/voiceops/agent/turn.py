@@ -116,12 +116,19 @@ class _Speaker:
     closed: bool = False
     pending: str = ""
     """Clean text held to be sent with the rest of its sentence (after the first chunk)."""
+    before_next: asyncio.Task[None] | None = None
+    """A filler being sent: later frames wait for it, so it is always heard first."""
 
     @property
     def current(self) -> bool:
         return self.link.session.is_current(self.response_id)
 
     async def _send(self, content: str, *, complete: bool, **flags: bool | str | None) -> bool:
+        waiting = self.before_next
+        if waiting is not None and waiting is not asyncio.current_task():
+            self.before_next = None
+            if not waiting.done():
+                await asyncio.wait((waiting,))
         frame = self.link.session.response_frame(
             self.response_id,
             content,
@@ -172,9 +179,7 @@ class _Speaker:
             await self._send(pending, complete=False)
 
     async def filler(self, line: str) -> bool:
-        sent = await self._send(line + " ", complete=False)
-        self.filler_spoken = self.filler_spoken or sent
-        return sent
+        return await self._send(line + " ", complete=False)
 
     async def finish(
         self,
@@ -225,6 +230,78 @@ def _join(a: str, b: str) -> str:
     if a and b and not a.endswith(" "):
         return f"{a} {b}"
     return a + b
+
+
+class _FillerTimer:
+    """The holding-line timer of one brain run: a loop timer, not a waiting task.
+
+    Armed at the filler deadline after the turn started (if nothing speakable was sent by
+    then) and again when a tool starts (if nothing is said within the deadline while it
+    runs). When it fires it picks a line and speaks it from a small owned task; the
+    speaker sends that line before any later brain text, so the order never inverts.
+    """
+
+    def __init__(self, runner: TurnRunner, ctx: TurnContext, out: _Speaker, after_s: float):
+        self._runner = runner
+        self._ctx = ctx
+        self._out = out
+        self._after = after_s
+        self._handle: asyncio.TimerHandle | None = None
+        self._tool_started: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def _arm(self, at_monotonic: float) -> None:
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, at_monotonic - self._runner.deps.monotonic())
+        self._handle = loop.call_later(delay, self._fire)
+
+    def arm_first(self) -> None:
+        if not self._out.brain_spoke and not self._out.filler_spoken:
+            self._arm(self._out.started + self._after)
+
+    def tool_started(self) -> None:
+        self._tool_started = self._runner.deps.monotonic()
+        if self._handle is None and not self._out.filler_spoken:
+            self._arm(self._tool_started + self._after)
+
+    def tool_finished(self) -> float | None:
+        started, self._tool_started = self._tool_started, None
+        if self._handle is not None and self._out.brain_spoke:
+            self._handle.cancel()
+            self._handle = None
+        return started
+
+    def _fire(self) -> None:
+        self._handle = None
+        out = self._out
+        tool_waiting = self._tool_started is not None and out.last_spoke_at <= self._tool_started
+        if out.filler_spoken or (out.brain_spoke and not tool_waiting) or not out.current:
+            return
+        if out.brain_spoke and self._tool_started is not None:
+            due = self._tool_started + self._after
+            if self._runner.deps.monotonic() < due:
+                self._arm(due)  # the reply began; wait the full deadline into the tool
+                return
+        out.filler_spoken = True  # one per turn, whatever happens next
+        state = self._ctx.state
+        fillers = self._runner.fillers
+        if not fillers.may_speak(state, spoken_this_turn=False, current=True):
+            return
+        line = fillers.pick(state)
+        self._task = asyncio.get_running_loop().create_task(
+            self._runner._speak_filler(self._ctx, out, line)
+        )
+        out.before_next = self._task
+
+    async def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class TurnRunner:
@@ -439,144 +516,79 @@ class TurnRunner:
     ) -> str:
         """Feed ``brain``'s events to the caller with the filler and fallback timers armed.
 
-        Raises :class:`BrainStalled` when ``hard_deadline_s`` passes with nothing speakable
-        from this brain. Returns a short outcome label.
+        The brain is awaited directly (one loop hop per event); the filler is a loop timer
+        and the hard deadline a timeout around the iteration, so neither costs anything
+        until it fires. Raises :class:`BrainStalled` when ``hard_deadline_s`` passes with
+        nothing speakable from this brain. Returns a short outcome label.
         """
         deps = self.deps
-        filler_after = deps.settings.filler_deadline_ms / 1000
+        loop = asyncio.get_running_loop()
         events: AsyncIterator[AgentEvent] = brain.stream(ctx)
-        pending: asyncio.Future[AgentEvent] | None = None
-        tool_started_at: float | None = None
-        spoke_before = out.brain_spoke
+        fillers = _FillerTimer(self, ctx, out, deps.settings.filler_deadline_ms / 1000)
+        fillers.arm_first()
+        stall_in = None
+        if hard_deadline_s is not None and not out.brain_spoke:
+            stall_in = out.started + hard_deadline_s - deps.monotonic()
+        guard = asyncio.timeout_at(loop.time() + stall_in if stall_in is not None else None)
         try:
-            while True:
-                timeout = self._next_timer(
-                    out, tool_started_at, filler_after, hard_deadline_s, spoke_before
-                )
-                if timeout is None and pending is None:
-                    try:
-                        event = await events.__anext__()
-                    except StopAsyncIteration:
-                        break
-                else:
-                    if pending is None:
-                        pending = asyncio.ensure_future(_next(events))
-                    done, _ = await asyncio.wait((pending,), timeout=timeout)
-                    if not done:
-                        await self._on_timer(
-                            ctx, out, tool_started_at, filler_after, hard_deadline_s, spoke_before
+            async with guard:
+                async for event in events:
+                    if isinstance(event, TextChunk):
+                        await out.text(event.text)
+                        if out.brain_spoke and guard.when() is not None:
+                            guard.reschedule(None)
+                    elif isinstance(event, ToolStarted):
+                        await out.flush_pending()
+                        fillers.tool_started()
+                        frame = link.session.tool_invocation_frame(
+                            out.response_id, event.tool_call_id, event.name, event.arguments
                         )
-                        continue
-                    task, pending = pending, None
-                    try:
-                        event = task.result()
-                    except StopAsyncIteration:
-                        break
-                if isinstance(event, TextChunk):
-                    await out.text(event.text)
-                elif isinstance(event, ToolStarted):
-                    await out.flush_pending()
-                    tool_started_at = deps.monotonic()
-                    frame = link.session.tool_invocation_frame(
-                        out.response_id, event.tool_call_id, event.name, event.arguments
-                    )
-                    if frame is not None:
-                        await link.send(frame)
-                elif isinstance(event, ToolFinished):
-                    if tool_started_at is not None:
-                        deps.metrics.tool_seconds.labels(tool=event.name).observe(
-                            deps.monotonic() - tool_started_at
+                        if frame is not None:
+                            await link.send(frame)
+                    elif isinstance(event, ToolFinished):
+                        started = fillers.tool_finished()
+                        if started is not None:
+                            deps.metrics.tool_seconds.labels(tool=event.name).observe(
+                                deps.monotonic() - started
+                            )
+                        frame = link.session.tool_result_frame(
+                            out.response_id, event.tool_call_id, event.content, event.successful
                         )
-                    tool_started_at = None
-                    frame = link.session.tool_result_frame(
-                        out.response_id, event.tool_call_id, event.content, event.successful
-                    )
-                    if frame is not None:
-                        await link.send(frame)
-                elif isinstance(event, Transfer):
-                    await self._apply_transfer(link, out, event)
-                    return "transfer"
-                elif isinstance(event, EndCall):
-                    link.state.ended = True
-                    await out.finish(event.message, end_call=True)
-                    return "end_call"
+                        if frame is not None:
+                            await link.send(frame)
+                    elif isinstance(event, Transfer):
+                        await self._apply_transfer(link, out, event)
+                        return "transfer"
+                    elif isinstance(event, EndCall):
+                        link.state.ended = True
+                        await out.finish(event.message, end_call=True)
+                        return "end_call"
+        except TimeoutError:
+            if not guard.expired():
+                raise
+            raise BrainStalled(f"nothing speakable after {hard_deadline_s:.2f}s") from None
         finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await pending
+            await fillers.stop()
             await _aclose(events)
         if not out.brain_spoke and not out.filler_spoken and hard_deadline_s is not None:
             # The LLM ended without a single speakable word: that is a failure too.
             raise LLMError("empty", "the model produced nothing speakable")
         return "completed"
 
-    def _next_timer(
-        self,
-        out: _Speaker,
-        tool_started_at: float | None,
-        filler_after: float,
-        hard_deadline_s: float | None,
-        spoke_before: bool,
-    ) -> float | None:
-        """Seconds until the next armed timer, or ``None`` when none is armed."""
-        now = self.deps.monotonic()
-        due: list[float] = []
-        if not out.filler_spoken:
-            if not out.brain_spoke:
-                due.append(out.started + filler_after)
-            elif tool_started_at is not None and out.last_spoke_at <= tool_started_at:
-                due.append(tool_started_at + filler_after)
-        if hard_deadline_s is not None and not out.brain_spoke and not spoke_before:
-            due.append(out.started + hard_deadline_s)
-        if not due:
-            return None
-        return max(0.0, min(due) - now)
-
-    async def _on_timer(
-        self,
-        ctx: TurnContext,
-        out: _Speaker,
-        tool_started_at: float | None,
-        filler_after: float,
-        hard_deadline_s: float | None,
-        spoke_before: bool,
-    ) -> None:
-        now = self.deps.monotonic()
-        if (
-            hard_deadline_s is not None
-            and not out.brain_spoke
-            and not spoke_before
-            and now >= out.started + hard_deadline_s
-        ):
-            raise BrainStalled(f"nothing speakable after {hard_deadline_s:.2f}s")
-        tool_due = (
-            tool_started_at is not None
-            and out.last_spoke_at <= tool_started_at
-            and now >= tool_started_at + filler_after
-        )
-        first_due = not out.brain_spoke and now >= out.started + filler_after
-        if out.filler_spoken or not (tool_due or first_due):
-            return
-        state = ctx.state
-        if self.fillers.may_speak(state, spoken_this_turn=False, current=out.current):
-            line = self.fillers.pick(state)
-            if await out.filler(line):
-                self.deps.metrics.fillers.inc()
-                self.deps.events.emit(
-                    CallEvent(
-                        ctx.call_id,
-                        "filler",
-                        turn_index=state.turns,
-                        response_id=out.response_id,
-                        role="agent",
-                        content=line,
-                        latency_ms=int((now - out.started) * 1000),
-                    )
+    async def _speak_filler(self, ctx: TurnContext, out: _Speaker, line: str) -> None:
+        if await out.filler(line):
+            self.deps.metrics.fillers.inc()
+            self.deps.events.emit(
+                CallEvent(
+                    ctx.call_id,
+                    "filler",
+                    turn_index=ctx.state.turns,
+                    response_id=out.response_id,
+                    role="agent",
+                    content=line,
+                    latency_ms=int((self.deps.monotonic() - out.started) * 1000),
                 )
-        else:
-            # Capped: stop arming the timer for this turn.
-            out.filler_spoken = True
+            )
 
     # --- transfer -----------------------------------------------------------------------
 
@@ -709,10 +721,6 @@ class TurnRunner:
                 event_id=f"{link.call_id}:{rid}:turn",
             )
         )
-
-
-async def _next(events: AsyncIterator[AgentEvent]) -> AgentEvent:
-    return await events.__anext__()
 
 
 async def _aclose(events: AsyncIterator[AgentEvent]) -> None:
