@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.tools.support import LONDON, LOS_ANGELES, NEW_YORK, clock_for
+from voiceops.speech.words import ordinal
 from voiceops.tools.timefmt import (
     NonexistentLocalTime,
     iso_local,
     iso_utc,
     localize,
-    ordinal,
     parse_date,
     parse_start,
     parse_time,

@@ -33,7 +33,8 @@ from voiceops.agent.prompts import render_greeting
 from voiceops.flow.state import Awaiting, BookingRef, CallbackDraft, FlowState, Offer, Priority
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import PART_PIVOT, part_of
-from voiceops.tools.timefmt import ordinal, spoken_clock, spoken_date, weekday_name
+from voiceops.speech.words import ordinal
+from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.agent.clock import CallerClock

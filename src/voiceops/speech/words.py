@@ -32,7 +32,7 @@ from voiceops.speech.emojis import strip_emoji
 # The business is in New York: a number written without a country code is a US number.
 PHONE_REGION: Final = "US"
 
-_MONTHS: Final = (
+MONTHS: Final = (
     "January",
     "February",
     "March",
@@ -226,7 +226,7 @@ def _spoken_date(year: int, month: int, day: int) -> str | None:
         date(year, month, day)
     except ValueError:
         return None
-    return f"{_MONTHS[month - 1]} {ordinal(day)}, {year}"
+    return f"{MONTHS[month - 1]} {ordinal(day)}, {year}"
 
 
 def _iso_date(match: re.Match[str]) -> str:

@@ -20,6 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from voiceops.speech.words import MONTHS, ordinal
+
 if TYPE_CHECKING:
     from voiceops.agent.clock import CallerClock
 
@@ -28,20 +30,6 @@ _TIME = re.compile(r"^(\d{2}):(\d{2})$")
 _START = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$")
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _CENT = Decimal("0.01")
 
 
@@ -120,22 +108,13 @@ def iso_local(instant: datetime, zone: ZoneInfo) -> str:
 # spoken forms
 
 
-def ordinal(n: int) -> str:
-    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``22nd``."""
-    if 10 <= n % 100 <= 20:
-        suffix = "th"
-    else:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def weekday_name(day: date) -> str:
     return _WEEKDAY_NAMES[day.weekday()]
 
 
 def spoken_date(day: date) -> str:
     """``Tuesday, December 1st``."""
-    return f"{weekday_name(day)}, {_MONTH_NAMES[day.month - 1]} {ordinal(day.day)}"
+    return f"{weekday_name(day)}, {MONTHS[day.month - 1]} {ordinal(day.day)}"
 
 
 def spoken_clock(value: time) -> str:
