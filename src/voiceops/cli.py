@@ -82,13 +82,10 @@ def serve(
     if settings.retell_api_key is None:
         log.warning("VOICEOPS_RETELL_API_KEY is not set: webhooks will be refused (503).")
     application = create_app(settings, profile=agent_profile)
-    # Everything imported so far lives for the whole process: move it out of the
-    # collector's sight, and collect the young generation less often. Frames and turns
-    # allocate many short-lived objects; full collections over a large heap were
-    # measurable pauses of the event loop under load.
+    # Everything imported so far lives for the whole process: keep it out of the cyclic
+    # collector's full passes, which otherwise traverse it again and again under load.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 20, 50)
     uvicorn.run(
         application,
         host=settings.host,
