@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from voiceops.agent.state import CallState
+from voiceops.errors import StorageError
 
 log = logging.getLogger("voiceops.calls")
 
@@ -116,7 +117,7 @@ class StatePersister:
             return None
         try:
             return await asyncio.wait_for(self._store.load(call_id), timeout_s)
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, StorageError) as exc:
             log.warning(
                 "cannot load call state (%s); starting fresh",
                 type(exc).__name__,
