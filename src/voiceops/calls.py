@@ -32,7 +32,9 @@ class StateStore(Protocol):
     async def save(self, state: CallState) -> None: ...
 
 
-class Closable(Protocol):
+class LiveConnection(Protocol):
+    """What the registry needs of an open call socket (``web/ws.py``'s ``Connection``)."""
+
     async def close_superseded(self) -> None: ...
 
     async def interrupt(self, content: str, *, end_call: bool = False) -> bool: ...
@@ -42,17 +44,17 @@ class LiveCalls:
     """Open connections and recently seen call states, by call id."""
 
     def __init__(self, *, recent_limit: int = 5000) -> None:
-        self.connections: dict[str, Closable] = {}
+        self.connections: dict[str, LiveConnection] = {}
         self._recent: collections.OrderedDict[str, CallState] = collections.OrderedDict()
         self._recent_limit = recent_limit
 
-    def attach(self, call_id: str, conn: Closable) -> Closable | None:
+    def attach(self, call_id: str, conn: LiveConnection) -> LiveConnection | None:
         """Register ``conn``; returns the connection it replaces, if any."""
         previous = self.connections.get(call_id)
         self.connections[call_id] = conn
         return previous
 
-    def detach(self, call_id: str, conn: Closable, state: CallState) -> None:
+    def detach(self, call_id: str, conn: LiveConnection, state: CallState) -> None:
         if self.connections.get(call_id) is conn:
             del self.connections[call_id]
         self._recent[call_id] = state

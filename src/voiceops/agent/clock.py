@@ -91,7 +91,7 @@ def _zone_from_mapping(mapping: Mapping[str, Any] | None) -> ZoneInfo | None:
     return None
 
 
-def _caller_number(call: CallObject) -> str | None:
+def caller_number(call: CallObject) -> str | None:
     """The caller's side of the call: ``to_number`` when we dialled out, else ``from_number``."""
     if (call.direction or "").lower() == "outbound":
         return call.to_number
@@ -159,7 +159,7 @@ def resolve_caller_clock(
     zone = _zone_from_mapping(call.retell_llm_dynamic_variables)
     if zone is not None:
         return clock(zone, "dynamic_variables")
-    number = _caller_number(call)
+    number = caller_number(call)
     zone = zone_for_number(number if isinstance(number, str) else None, business)
     if zone is not None:
         return clock(zone, "phone_number")

@@ -21,14 +21,11 @@ class FillerPicker:
         self._max = max_per_call
         self._rng = rng
 
-    def may_speak(self, state: CallState, *, spoken_this_turn: bool, current: bool) -> bool:
-        """Whether a filler may be spoken now for this turn."""
-        return (
-            current
-            and not spoken_this_turn
-            and bool(self._lines)
-            and state.filler_count < self._max
-        )
+    def may_speak(self, state: CallState) -> bool:
+        """Whether the call may hear another filler (lines exist, cap not reached). The
+        per-turn rules (one per turn, not once the reply began, not for a superseded turn)
+        are the turn runner's timer's."""
+        return bool(self._lines) and state.filler_count < self._max
 
     def pick(self, state: CallState) -> str:
         """Choose a line different from the last one and record it in ``state``."""

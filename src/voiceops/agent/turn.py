@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from voiceops.agent.clock import CallerClock, resolve_caller_clock
+from voiceops.agent.clock import CallerClock, caller_number, resolve_caller_clock
 from voiceops.agent.escalation import detect_escalation, plan_transfer
 from voiceops.agent.events import (
     AgentEvent,
@@ -285,7 +285,7 @@ class _FillerTimer:
         out.filler_spoken = True  # one per turn, whatever happens next
         state = self._ctx.state
         fillers = self._runner.fillers
-        if not fillers.may_speak(state, spoken_this_turn=False, current=True):
+        if not fillers.may_speak(state):
             return
         line = fillers.pick(state)
         self._task = asyncio.get_running_loop().create_task(
@@ -476,16 +476,13 @@ class TurnRunner:
         def is_current() -> bool:
             return session.is_current(rid)
 
-        caller_phone = None
-        if call is not None:
-            caller_phone = call.to_number if call.direction == "outbound" else call.from_number
         tools = Toolbox(
             call_id=link.call_id,
             response_id=rid,
             profile=deps.profile,
             clock=clock,
             repo=deps.repo,
-            caller_phone=caller_phone,
+            caller_phone=caller_number(call) if call is not None else None,
             is_current=is_current,
             events=deps.events,
         )

@@ -38,10 +38,8 @@ from voiceops.retell.messages import (
     ResponseRequired,
     ToolCallInvocationOut,
     ToolCallResultOut,
-    TranscriptEntry,
     UnknownInbound,
     UpdateOnly,
-    Utterance,
 )
 
 BEGIN_RESPONSE_ID = 0
@@ -119,8 +117,6 @@ class CallSession:
         self.phase = Phase.NEW
         self.resumed = resumed
         self.call: CallObject | None = None
-        self.transcript: list[Utterance] = []
-        self.transcript_with_tool_calls: list[TranscriptEntry] | None = None
         self.last_update: UpdateOnly | None = None
         """The newest ``update_only`` snapshot (parsed on access)."""
         self.latest_response_id = max(last_response_id, BEGIN_RESPONSE_ID)
@@ -203,9 +199,6 @@ class CallSession:
         if self.phase is Phase.AWAITING_DETAILS:
             # The caller spoke before call_details came: the begin message cannot wait.
             actions.append(self._begin())
-        self.transcript = request.transcript
-        if request.transcript_with_tool_calls is not None:
-            self.transcript_with_tool_calls = request.transcript_with_tool_calls
         if self.open_response_id is not None:
             actions.append(CancelTurn(self.open_response_id, superseded_by=rid))
         self.latest_response_id = rid
