@@ -3,6 +3,7 @@ peer against the real server (no LLM configured), checked against the database."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -100,6 +101,20 @@ async def test_caller_in_another_time_zone_hears_both_times(server: RunningServe
     (row,) = await bookings(server, "flow_london")
     assert row["caller_zone"] == "Europe/London"
     assert row["local_start"].startswith("2026-12-02T14:00")
+    record = await server.runtime.db.engine.connect()
+    try:
+        for _ in range(100):
+            zone = (
+                await record.execute(
+                    text("SELECT caller_zone FROM calls WHERE call_id = 'flow_london'")
+                )
+            ).scalar_one_or_none()
+            if zone is not None:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await record.close()
+    assert zone == "Europe/London", "the call record carries the caller's zone"
 
 
 async def test_silence_noise_and_off_topic(server: RunningServer) -> None:

@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from voiceops import __version__
-from voiceops.agent.clock import zone_for_number
+from voiceops.agent.clock import resolve_caller_clock, zone_for_number
 from voiceops.agent.events import Brain
 from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.agent.prompts import check_profile_templates
@@ -155,7 +155,9 @@ def create_app(
             deps.on_outcome = on_outcome
 
             def on_details(call_id: str, call: CallObject, state: CallState) -> None:
-                zone = state.caller_zone
+                # The caller's zone is known from the details alone; record it with the call.
+                zone = resolve_caller_clock(call, active_profile, deps.now()).zone.key
+                state.caller_zone = zone
                 persister.submit(
                     f"call record {call_id}",
                     lambda: calls.upsert_from_details(
