@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
-from voiceops.agent.state import CallState
+from voiceops.agent.state import CallState, StateSnapshot
 from voiceops.calls import StatePersister
 from voiceops.errors import StorageError
 
@@ -21,10 +22,11 @@ class AwayStore:
             raise StorageError("database unavailable")
         return self.saved.get(call_id)
 
-    async def save(self, state: CallState) -> None:
+    async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
         if self.away:
             raise StorageError("database unavailable")
-        self.saved[state.call_id] = state
+        for snapshot in snapshots:
+            self.saved[snapshot.call_id] = snapshot.restore()
 
 
 async def test_a_database_that_is_away_starts_the_call_fresh_and_loses_no_state() -> None:
@@ -47,3 +49,32 @@ async def test_a_database_that_is_away_starts_the_call_fresh_and_loses_no_state(
         assert persister.pending == 0
     finally:
         await persister.stop()
+
+
+async def test_an_unsaved_snapshot_loads_as_an_independent_state() -> None:
+    store = AwayStore()
+    persister = StatePersister(store)  # not started: the snapshot stays unsaved
+    state = CallState(call_id="c1", turns=2, flow={"slots": {"service": "Haircut"}})
+    persister.mark(state)
+    state.flow["slots"]["service"] = "Colour"  # the live state moves on
+
+    first = await persister.load("c1")
+    assert first is not None and first.flow == {"slots": {"service": "Haircut"}}
+    assert first.updated_at_ms == state.updated_at_ms > 0
+    first.turns = 99
+    first.flow["slots"]["service"] = "Beard trim"
+    second = await persister.load("c1")
+    assert second is not None and second is not first
+    assert (second.turns, second.flow) == (2, {"slots": {"service": "Haircut"}})
+
+
+class Opaque:
+    def __str__(self) -> str:
+        return "opaque"
+
+
+async def test_a_value_json_does_not_know_is_kept_as_its_string_form() -> None:
+    persister = StatePersister(AwayStore())
+    persister.mark(CallState(call_id="c1", call={"metadata": {"crm": Opaque()}}))
+    loaded = await persister.load("c1")
+    assert loaded is not None and loaded.call == {"metadata": {"crm": "opaque"}}

@@ -5,9 +5,10 @@ closes the older socket) and keeps recent call states so a reconnect to the same
 resumes without touching the database.
 
 :class:`StatePersister` saves call states and call records in the background: a turn only
-marks its call's state dirty (a dict assignment); one worker writes the newest snapshot per
-call, retrying with backoff while the database is away. Snapshots are taken at mark time, so
-later mutations of the live state never race the writer.
+marks its call's state dirty (a JSON snapshot by pydantic-core and a dict assignment); one
+worker writes the newest snapshot of every dirty call, up to ``batch_size`` calls per
+transaction, retrying with backoff while the database is away. Snapshots are taken at mark
+time, so later mutations of the live state never race the writer.
 """
 
 from __future__ import annotations
@@ -15,21 +16,27 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from voiceops.agent.state import CallState
+from voiceops.agent.state import CallState, StateSnapshot
 from voiceops.errors import StorageError
 
 log = logging.getLogger("voiceops.calls")
 
 
 class StateStore(Protocol):
+    """Where call states are kept (``store.repo.StateStore``)."""
+
     async def load(self, call_id: str) -> CallState | None: ...
 
-    async def save(self, state: CallState) -> None: ...
+    async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
+        """Write all of ``snapshots`` in one transaction, or none (and raise); a snapshot
+        older than the stored state of its call is ignored."""
+        ...
 
 
 class LiveConnection(Protocol):
@@ -71,21 +78,35 @@ class LiveCalls:
 
 Job = Callable[[], Awaitable[None]]
 MAX_JOB_ATTEMPTS = 20
+STATE_BATCH_SIZE = 200
+"""Call states per transaction: one round of a busy server in one write, while a backlog
+after an outage still goes out in transactions that hold their row locks briefly."""
 
 
 class StatePersister:
-    """Background writer for call states (latest wins) and call-record jobs (in order)."""
+    """Background writer for call states (latest wins) and call-record jobs (in order).
+
+    Each round first runs the waiting jobs, one at a time in order, then writes the dirty
+    states in batches of at most ``batch_size``, each batch in one transaction. A failed
+    job or batch keeps everything queued and the round is retried after a backoff
+    (``retry_initial_s`` doubling up to ``retry_max_s``); a job is given up (and logged)
+    after :data:`MAX_JOB_ATTEMPTS`, a state never.
+    """
 
     def __init__(
         self,
         store: StateStore | None,
         *,
         max_jobs: int = 10_000,
+        batch_size: int = STATE_BATCH_SIZE,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 5.0,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self._store = store
-        self._dirty: dict[str, CallState] = {}
+        self._dirty: dict[str, StateSnapshot] = {}
+        self._batch_size = batch_size
         self._jobs: collections.deque[tuple[str, Job]] = collections.deque(maxlen=max_jobs)
         self._job_attempts = 0
         self._wake = asyncio.Event()
@@ -95,11 +116,12 @@ class StatePersister:
         self._stopping = False
 
     def mark(self, state: CallState) -> None:
-        """Schedule a save of ``state`` as it is now. Never blocks."""
+        """Schedule a save of ``state`` as it is now (stamping its ``updated_at_ms``); it
+        replaces any unsaved snapshot of the same call. Never blocks."""
         if self._store is None:
             return
         state.updated_at_ms = int(time.time() * 1000)
-        self._dirty[state.call_id] = state.model_copy(deep=True)
+        self._dirty[state.call_id] = state.snapshot()
         self._wake.set()
 
     def submit(self, label: str, job: Job) -> None:
@@ -112,9 +134,11 @@ class StatePersister:
         self._wake.set()
 
     async def load(self, call_id: str, timeout_s: float = 1.0) -> CallState | None:
-        """The saved state of ``call_id`` (unsaved snapshot first), or ``None``."""
-        if call_id in self._dirty:
-            return self._dirty[call_id].model_copy(deep=True)
+        """The saved state of ``call_id`` (unsaved snapshot first), or ``None``. Always a
+        new object: changing it changes no snapshot."""
+        snapshot = self._dirty.get(call_id)
+        if snapshot is not None:
+            return snapshot.restore()
         if self._store is None:
             return None
         try:
@@ -187,9 +211,9 @@ class StatePersister:
             self._jobs.popleft()
             self._job_attempts = 0
         while self._dirty and self._store is not None:
-            call_id = next(iter(self._dirty))
-            state = self._dirty[call_id]
-            await self._store.save(state)
-            # Only forget it if no newer snapshot arrived while saving.
-            if self._dirty.get(call_id) is state:
-                del self._dirty[call_id]
+            batch = list(itertools.islice(self._dirty.values(), self._batch_size))
+            await self._store.save_many(batch)
+            for snapshot in batch:
+                # Only forget it if no newer snapshot arrived while saving.
+                if self._dirty.get(snapshot.call_id) is snapshot:
+                    del self._dirty[snapshot.call_id]

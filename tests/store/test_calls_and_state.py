@@ -1,18 +1,25 @@
-"""Call records, per-call state and profile versions on both dialects."""
+"""Call records, per-call state (and its persister) and profile versions on both dialects."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from tests.store.tcpproxy import TcpProxy
 from voiceops.agent.profile import load_profile
-from voiceops.agent.state import CallState, PendingTransfer
+from voiceops.agent.state import CallState, PendingTransfer, StateSnapshot
+from voiceops.calls import StatePersister
 from voiceops.config import DEFAULT_PROFILE
+from voiceops.errors import StorageError
 from voiceops.retell.messages import CallObject
 from voiceops.store.db import Database
 from voiceops.store.repo import CallRepo, ProfileRepo, StateStore
+from voiceops.store.tables import call_states
 
 CALL: dict[str, Any] = {
     "call_id": "call_8d1f0c3b9a7e4d2f6a5b",
@@ -178,3 +185,166 @@ async def test_profile_versions_by_content(db: Database) -> None:
     older = await profiles.get(first)
     assert older is not None and older.agent_name == demo.agent_name
     assert await profiles.save(demo) == first
+
+
+# --------------------------------------------------------------------------------------
+# the state persister on a real database
+
+
+def snap(call_id: str, turns: int, updated_at_ms: int) -> StateSnapshot:
+    return CallState(call_id=call_id, turns=turns, updated_at_ms=updated_at_ms).snapshot()
+
+
+async def stored_turns(db: Database) -> dict[str, int]:
+    """Every stored state's ``turns``, read inside the JSON column by SQL."""
+    stmt = select(call_states.c.call_id, call_states.c.state["turns"].as_integer())
+    async with db.transaction("read states") as conn:
+        return {call_id: turns for call_id, turns in (await conn.execute(stmt)).all()}
+
+
+class Recording:
+    """The real :class:`StateStore`, noting every batch it is asked to write."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.batches: list[list[StateSnapshot]] = []
+
+    async def load(self, call_id: str) -> CallState | None:
+        return await self.store.load(call_id)
+
+    async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
+        self.batches.append(list(snapshots))
+        await self.store.save_many(snapshots)
+
+    def sizes(self) -> list[int]:
+        return [len(batch) for batch in self.batches]
+
+
+async def test_a_batch_never_moves_a_state_back(db: Database) -> None:
+    store = StateStore(db)
+    await store.save_many([snap("a", 3, 2000), snap("b", 1, 1000)])
+    await store.save_many(
+        [
+            snap("a", 1, 1000),  # older than the stored a: ignored
+            snap("b", 2, 2000),  # newer than the stored b: written
+            snap("c", 5, 5000),  # the same call twice in one batch: the newer wins,
+            snap("c", 4, 4000),  # whatever the order
+            snap("d", 6, 6000),
+        ]
+    )
+    assert await stored_turns(db) == {"a": 3, "b": 2, "c": 5, "d": 6}
+    loaded = await store.load("d")
+    assert loaded == CallState(call_id="d", turns=6, updated_at_ms=6000)
+
+
+async def test_a_burst_of_marks_is_written_as_one_batch(db: Database) -> None:
+    store = Recording(StateStore(db))
+    persister = StatePersister(store)
+    await persister.start()
+    for n in range(150):  # no await in between: the worker sees the whole burst at once
+        persister.mark(CallState(call_id=f"call_{n:03d}", turns=n))
+    await persister.stop()
+    assert store.sizes() == [150]
+    assert await stored_turns(db) == {f"call_{n:03d}": n for n in range(150)}
+
+
+async def test_a_backlog_goes_out_in_bounded_batches(db: Database) -> None:
+    store = Recording(StateStore(db))
+    persister = StatePersister(store, batch_size=200)
+    await persister.start()
+    for n in range(450):
+        persister.mark(CallState(call_id=f"call_{n:03d}", turns=n))
+    await persister.stop()
+    assert store.sizes() == [200, 200, 50]
+    assert len(await stored_turns(db)) == 450 and persister.pending == 0
+
+
+class Gated(Recording):
+    """Holds every write until the test opens the gate (to mark while a batch is saving)."""
+
+    def __init__(self, store: StateStore) -> None:
+        super().__init__(store)
+        self.writing = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
+        self.writing.set()
+        await self.gate.wait()
+        await super().save_many(snapshots)
+
+
+async def test_the_newest_snapshot_wins(db: Database) -> None:
+    store = Gated(StateStore(db))
+    persister = StatePersister(store)
+    await persister.start()
+    state = CallState(call_id="c1", turns=1)
+    persister.mark(state)
+    state.turns = 2
+    persister.mark(state)  # replaces the unsaved snapshot
+    await asyncio.wait_for(store.writing.wait(), 5)
+    state.turns = 3
+    persister.mark(state)  # arrives while turn 2 is being saved: must not be forgotten
+    store.gate.set()
+    await persister.stop()
+    assert [[s.restore().turns for s in batch] for batch in store.batches] == [[2], [3]]
+    assert await stored_turns(db) == {"c1": 3} and persister.pending == 0
+
+
+class FailingFirst(Recording):
+    """An injected fault: the first ``failures`` writes fail as if the database were away."""
+
+    def __init__(self, store: StateStore, failures: int) -> None:
+        super().__init__(store)
+        self.failures = failures
+
+    async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            self.batches.append(list(snapshots))
+            raise StorageError("save call states failed: ConnectionRefusedError")
+        await super().save_many(snapshots)
+
+
+async def test_a_failed_batch_is_retried_whole(db: Database) -> None:
+    store = FailingFirst(StateStore(db), failures=2)
+    persister = StatePersister(store, retry_initial_s=0.01, retry_max_s=0.02)
+    await persister.start()
+    for n in range(120):
+        persister.mark(CallState(call_id=f"call_{n:03d}", turns=n))
+    await persister.stop()
+    assert store.sizes() == [120, 120, 120]
+    assert await stored_turns(db) == {f"call_{n:03d}": n for n in range(120)}
+
+
+@pytest.mark.postgres
+async def test_postgresql_away_during_a_batch_loses_nothing(
+    direct: Database, proxied: tuple[Database, TcpProxy]
+) -> None:
+    through, proxy = proxied
+    outage = asyncio.Event()
+
+    class CutDuringWrite(Recording):
+        async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
+            if not outage.is_set():  # the database goes away as the first batch goes out
+                outage.set()
+                proxy.down()
+            await super().save_many(snapshots)
+
+    store = CutDuringWrite(StateStore(through))
+    await StateStore(through).load("warm")  # a pooled connection for the cut to break
+    persister = StatePersister(store, retry_initial_s=0.02, retry_max_s=0.1)
+    await persister.start()
+    states = [CallState(call_id=f"call_{n:03d}", turns=n) for n in range(300)]
+    for state in states:
+        persister.mark(state)
+    await asyncio.wait_for(outage.wait(), 5)
+    await asyncio.sleep(0.3)  # several retries against a database that is away
+    assert persister.pending == 300 and await stored_turns(direct) == {}
+    for state in states[:10]:  # calls go on during the outage
+        state.turns += 1000
+        persister.mark(state)
+    proxy.up()
+    await persister.stop()
+    assert len(store.batches) > 2 and proxy.refused > 0
+    expected = {f"call_{n:03d}": n + (1000 if n < 10 else 0) for n in range(300)}
+    assert await stored_turns(direct) == expected and persister.pending == 0

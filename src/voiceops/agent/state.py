@@ -7,7 +7,7 @@ transfer. Everything in it is JSON-serialisable.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,6 +50,32 @@ class CallState(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json()
 
+    def snapshot(self) -> StateSnapshot:
+        """This state as it is now, frozen: later changes to ``self`` do not reach it.
+
+        Serialised by pydantic-core in one pass (no Python deep copy). A value JSON does not
+        know (only ``call`` and ``flow`` can hold one) is kept as its string form, as the
+        database does with event payloads, so a snapshot never fails.
+        """
+        return StateSnapshot(self.call_id, self.updated_at_ms, self.model_dump_json(fallback=str))
+
     @classmethod
     def from_json(cls, data: str | bytes) -> CallState:
         return cls.model_validate_json(data)
+
+
+class StateSnapshot(NamedTuple):
+    """A :class:`CallState` frozen as JSON text, as it is queued for saving and stored.
+
+    A tuple of strings and an int: immutable, and dropped from the cyclic garbage
+    collector's tracking after its first pass, however many of them are waiting.
+    """
+
+    call_id: str
+    updated_at_ms: int
+    json: str
+    """``CallState.model_dump_json()`` of the state at snapshot time."""
+
+    def restore(self) -> CallState:
+        """A new, independent :class:`CallState` equal to the one snapshotted."""
+        return CallState.from_json(self.json)

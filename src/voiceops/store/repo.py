@@ -4,7 +4,8 @@
   requests, idempotent on their keys).
 * :class:`CallRepo` keeps one row per call, filled from ``call_details`` on the socket and
   from Retell's webhooks, in whatever order they arrive.
-* :class:`StateStore` persists per-call state so a re-dialled call can resume anywhere.
+* :class:`StateStore` persists per-call state so a re-dialled call can resume anywhere,
+  many calls per statement, and never moves a call's row back to an older state.
 * :class:`ProfileRepo` versions agent profiles by content.
 * :class:`WebhookDeliveryRepo` keeps every webhook delivery (raw body included) and
   whether it was processed, so a retry is recognised and a crash loses nothing.
@@ -18,18 +19,33 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Column, Integer, String, and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.agent.profile import AgentProfile
-from voiceops.agent.state import CallState
+from voiceops.agent.state import CallState, StateSnapshot
 from voiceops.errors import StorageError
 from voiceops.retell.messages import CallObject
 from voiceops.store.db import Database
@@ -508,10 +524,16 @@ class CallRepo:
 
 
 class StateStore:
-    """Persisted :class:`CallState`, one row per call (crash-safe, cross-process resume)."""
+    """Persisted :class:`CallState`, one row per call (crash-safe, cross-process resume).
+
+    A row only ever moves forward: a write carrying an older ``updated_at_ms`` than the
+    stored one is ignored, so a slow process (or a retried batch) cannot overwrite the state
+    a newer write left.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._upsert = self._upsert_statement()
 
     async def load(self, call_id: str) -> CallState | None:
         stmt = select(call_states.c.state).where(call_states.c.call_id == call_id)
@@ -520,16 +542,47 @@ class StateStore:
         return None if state is None else CallState.model_validate(state)
 
     async def save(self, state: CallState) -> None:
-        """Upsert. A save carrying an older ``updated_at_ms`` than the stored one is
-        ignored, so a slow process cannot overwrite the state a newer one wrote."""
+        """Upsert ``state`` as it is now (see :meth:`save_many`)."""
+        await self.save_many([state.snapshot()])
+
+    async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
+        """Upsert every snapshot in one transaction and one statement (an executemany);
+        all are written or, on :class:`StorageError`, none.
+
+        Per call, the snapshot with the newest ``updated_at_ms`` (stored or given) wins. The
+        caller bounds the batch: it is one transaction, holding its row locks until it
+        commits.
+        """
+        if not snapshots:
+            return
+        now = _now()
+        # Rows in call-id order, so two processes writing overlapping batches lock them in
+        # the same order and cannot deadlock.
+        params = [
+            {
+                "s_call_id": snap.call_id,
+                "s_json": snap.json,
+                "s_ms": snap.updated_at_ms,
+                "s_at": now,
+            }
+            for snap in sorted(snapshots, key=lambda snap: snap.call_id)
+        ]
+        async with self._db.transaction(f"save {len(params)} call states") as conn:
+            await conn.execute(self._upsert, params)
+
+    def _upsert_statement(self) -> postgresql.Insert | sqlite.Insert:
+        # The snapshot is already JSON text: bind it as text so it is not encoded a second
+        # time. PostgreSQL parses it into JSONB on its side; SQLite stores JSON as text.
+        text_json = bindparam("s_json", type_=Text())
+        state = text_json.cast(JSONB()) if self._db.dialect == "postgresql" else text_json
         stmt = self._db.insert(call_states).values(
-            call_id=state.call_id,
-            state=state.model_dump(mode="json"),
-            updated_at_ms=state.updated_at_ms,
-            updated_at=_now(),
+            call_id=bindparam("s_call_id", type_=call_states.c.call_id.type),
+            state=state,
+            updated_at_ms=bindparam("s_ms", type_=call_states.c.updated_at_ms.type),
+            updated_at=bindparam("s_at", type_=call_states.c.updated_at.type),
         )
         new = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=["call_id"],
             set_={
                 "state": new.state,
@@ -538,8 +591,6 @@ class StateStore:
             },
             where=call_states.c.updated_at_ms <= new.updated_at_ms,
         )
-        async with self._db.transaction("save call state") as conn:
-            await conn.execute(stmt)
 
 
 # --------------------------------------------------------------------------------------
