@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "info"
+    loop_warn_ms: int = Field(default=100, ge=1)
+    """A loop stall or collector pause this long is logged as a warning."""
 
     # --- brain --------------------------------------------------------------------------
     brain: Literal["auto", "llm", "flow"] = "auto"

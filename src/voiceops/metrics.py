@@ -108,5 +108,19 @@ class Metrics:
             "voiceops_event_write_errors", "Failed batch writes (retried).", registry=r
         )
 
+        self.loop_lag = Histogram(
+            "voiceops_event_loop_lag_seconds",
+            "How late a loop timer due every 100 ms ran: what every call waited at that moment.",
+            registry=r,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+        self.gc_pause = Histogram(
+            "voiceops_gc_pause_seconds",
+            "Pauses of the cyclic garbage collector, by generation.",
+            ["generation"],
+            registry=r,
+            buckets=(0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5),
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

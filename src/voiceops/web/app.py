@@ -37,6 +37,7 @@ from voiceops.config import Settings
 from voiceops.flow.brain import FlowBrain
 from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
+from voiceops.loopwatch import LoopWatch
 from voiceops.metrics import Metrics
 from voiceops.retell.messages import CallObject
 from voiceops.store.db import Database
@@ -63,6 +64,7 @@ class Runtime:
     endpoint: RetellEndpoint
     brain: Brain
     started_at: float
+    loop: LoopWatch
 
 
 def create_app(
@@ -86,7 +88,10 @@ def create_app(
             await upgrade(settings.database_url)
         db = await Database.open(settings.database_url)
         stack = contextlib.AsyncExitStack()
+        watch = LoopWatch(metrics, warn_s=settings.loop_warn_ms / 1000)
         try:
+            watch.start()
+            stack.callback(watch.stop)
             stack.push_async_callback(db.close)
             version = await ProfileRepo(db).save(active_profile)
             active_profile = active_profile.model_copy(update={"version": version})
@@ -187,6 +192,7 @@ def create_app(
                 endpoint=endpoint,
                 brain=brain,
                 started_at=time.time(),
+                loop=watch,
             )
             log.info(
                 "voiceops %s ready: brain=%s profile=%s v%d db=%s",
@@ -215,6 +221,7 @@ def create_app(
                 "live_calls": len(runtime.live),
                 "events": runtime.writer.stats(),
                 "pending_state_writes": runtime.persister.pending,
+                "loop": runtime.loop.stats(),
                 "uptime_s": round(time.time() - runtime.started_at, 1),
             }
         )

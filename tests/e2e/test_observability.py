@@ -1,0 +1,40 @@
+"""/healthz and /metrics of a real server after a real call: the figures operators watch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from tests.conftest import fixed_now, run_server
+from voiceops.agent.profile import AgentProfile
+from voiceops.config import Settings
+from voiceops.evals.peer import RetellPeer
+
+
+async def test_health_and_metrics_after_a_call(
+    make_settings: Callable[..., Settings], profile: AgentProfile
+) -> None:
+    async with run_server(make_settings(brain="flow"), profile=profile, now=fixed_now) as srv:
+        async with RetellPeer(srv.url("observed"), call={"call_id": "observed"}) as peer:
+            await peer.wait_begin()
+            await peer.turn("How much is a haircut?")
+        async with httpx.AsyncClient(base_url=srv.http_base, timeout=5) as http:
+            health = (await http.get("/healthz")).json()
+            metrics = (await http.get("/metrics")).text
+    assert health["status"] == "ok" and health["brain"] == "flow"
+    loop = health["loop"]
+    assert loop["max_lag_ms"] >= 0 and len(loop["gc_collections"]) == 3
+    for name in (
+        "voiceops_event_loop_lag_seconds_count",
+        "voiceops_turn_overhead_seconds_count",
+        "voiceops_turn_first_chunk_seconds_count",
+        'voiceops_turns_total{kind="response"}',
+    ):
+        assert name in metrics, name
+    lag_count = next(
+        line
+        for line in metrics.splitlines()
+        if line.startswith("voiceops_event_loop_lag_seconds_count")
+    )
+    assert float(lag_count.split()[-1]) >= 1, "the loop was sampled while the call ran"
