@@ -164,3 +164,28 @@ def test_update_only_is_parsed_only_when_read() -> None:
     assert isinstance(broken, m.UpdateOnly)
     with pytest.raises(MalformedFrame):
         _ = broken.transcript
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '{"interaction_type":"update_only"',
+        '{"interaction_type": "update_only"',
+        ' {\n  "interaction_type" : "update_only"',
+    ],
+)
+def test_update_only_head_is_recognised_in_any_spacing(head: str) -> None:
+    # The rest is broken on purpose: only a frame left unparsed comes back without an error.
+    deferred = m.parse_inbound(head + ', "transcript": [{"role": 1}', max_bytes=1000)
+    assert isinstance(deferred, m.UpdateOnly)
+    with pytest.raises(MalformedFrame):
+        _ = deferred.transcript
+
+
+def test_a_turn_request_is_never_mistaken_for_a_snapshot() -> None:
+    parsed = m.parse_inbound(
+        '{"interaction_type": "response_required", "response_id": 3, "transcript": '
+        '[{"role": "user", "content": "\\"interaction_type\\": \\"update_only\\""}]}',
+        max_bytes=1000,
+    )
+    assert isinstance(parsed, m.ResponseRequired) and parsed.response_id == 3

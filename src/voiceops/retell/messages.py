@@ -11,6 +11,7 @@ and omit absent optional fields instead of sending ``null`` (section 4.3 rule 1)
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -175,8 +176,10 @@ TurnRequest = ResponseRequired | ReminderRequired
 # (a callable one would first build the whole frame as Python objects).
 _KNOWN: TypeAdapter[Known] = TypeAdapter(Known)
 _UNKNOWN_TAG = frozenset({"union_tag_invalid", "union_tag_not_found"})
-_UPDATE_HEAD = '{"interaction_type":"update_only"'
-_UPDATE_HEAD_BYTES = _UPDATE_HEAD.encode()
+# An object whose first member is ``"interaction_type": "update_only"``, in any JSON
+# spacing. Only the head is scanned; a frame naming its type later is parsed in full.
+_UPDATE_HEAD = re.compile(r'\s*\{\s*"interaction_type"\s*:\s*"update_only"')
+_UPDATE_HEAD_BYTES = re.compile(_UPDATE_HEAD.pattern.encode())
 
 
 def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
@@ -185,15 +188,15 @@ def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
     Raises :class:`FrameTooLarge` over ``max_bytes`` and :class:`MalformedFrame` for
     anything that is not a JSON object of a known shape. A JSON object whose
     ``interaction_type`` is missing or unknown becomes :class:`UnknownInbound`. A frame that
-    opens with ``{"interaction_type":"update_only"`` becomes a lazily parsed
-    :class:`UpdateOnly`. The message of a ``MalformedFrame`` is short and never contains the
+    opens with ``{"interaction_type":"update_only"`` (any whitespace) becomes a lazily
+    parsed :class:`UpdateOnly`. The message of a ``MalformedFrame`` is short and never contains the
     frame itself.
     """
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
     if size > max_bytes:
         raise FrameTooLarge(f"frame of {size} bytes exceeds the {max_bytes}-byte bound")
-    head = data[: len(_UPDATE_HEAD)]
-    if head == _UPDATE_HEAD or head == _UPDATE_HEAD_BYTES:
+    head = _UPDATE_HEAD.match(data) if isinstance(data, str) else _UPDATE_HEAD_BYTES.match(data)
+    if head is not None:
         # The first key of the object names the frame; nothing else needs reading now.
         return UpdateOnly(data)
     try:
