@@ -7,8 +7,10 @@ Definitions (all times ``time.monotonic()``, one clock for every process on Linu
   left is the server's own share on both sides of the LLM plus loopback transport; the fake
   LLM's own lateness under load is not charged to the server. ``overhead_nominal_ms``
   subtracts the configured first-token delay instead, and so also contains the fake's lag.
-  Slow turns (made to trigger the filler) are left out; everything else counts, including a
-  reply that is later interrupted and the request that interrupts it. Its two parts are
+  Slow turns (made to trigger the filler) are left out; everything else sent within the
+  window counts, including a reply that is later interrupted and the request that
+  interrupts it. Turns before the window (calls getting under way) count only for the
+  correctness figures (timeouts, stale frames, stored events). Its two parts are
   reported too: ``overhead_before_llm_ms`` (request sent to request received by the fake
   LLM) and ``overhead_after_llm_ms`` (first token sent to first chunk received).
 * **filler timing** = first speakable chunk of a slow turn - request sent - filler deadline.
@@ -95,6 +97,8 @@ def client_figures(
             timeouts += 1
         if not turn["got_frames"]:
             no_reply += 1
+        if not window["start"] <= turn["sent_at"] <= window["end"]:
+            continue  # before the steady state (or after): correctness only, no latency
         timing = by_tag.get(str(turn["tag"]))
         first_at = turn["first_at"]
         if turn["kind"] == "slow":

@@ -28,6 +28,14 @@ new id, or the pong to a ping sent after the request; one socket keeps its frame
 a frame for an older id proves the server spoke for a superseded turn: a *stale* frame. A
 ping sent right behind every superseding request makes that proof come early.
 
+Callers are independent, as on a real phone line: each call's first turn comes a random
+share of ``stagger_s`` after its greeting (about one turn cycle, a reply spoken at the given
+rate plus think time), so at any moment the calls are at different points of their
+conversations. The window opens only once every call is under way (``stagger_s`` after the
+last call is ready), so it measures the steady state of N concurrent calls and not the ramp.
+With a small ``stagger_s`` every caller speaks within the same moment, a thundering herd
+that no population of independent callers produces; ``--stagger 1.5`` reproduces it.
+
 The measurement window lasts ``duration_s``, and longer (up to ``max_window_s``) until
 ``min_turns`` turns were answered, so that few calls still give a usable sample. The
 process prints ``WINDOW_START <t>`` and ``WINDOW_END <t>`` (``time.monotonic()``, one clock
@@ -92,6 +100,8 @@ class LoadSpec:
     calls: int
     duration_s: float
     ramp_s: float
+    stagger_s: float = 10.0
+    """Each call's first turn comes after a random share of this (see the module docstring)."""
     think_min_s: float = 0.5
     think_max_s: float = 1.5
     speech_s_per_word: float = 0.3
@@ -110,8 +120,8 @@ class LoadSpec:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        if self.calls < 1 or self.duration_s <= 0 or self.ramp_s < 0:
-            raise ValueError("calls must be >= 1, duration > 0 and ramp >= 0")
+        if self.calls < 1 or self.duration_s <= 0 or self.ramp_s < 0 or self.stagger_s < 0:
+            raise ValueError("calls must be >= 1, duration > 0, ramp and stagger >= 0")
         if self.slow_share < 0 or self.barge_in_share < 0:
             raise ValueError("shares must not be negative")
         if self.slow_share + self.barge_in_share > 1:
@@ -186,7 +196,7 @@ class Window:
 
     def count_answer(self, reply: Reply) -> None:
         """A reply completed; the window may close once ``min_turns`` have."""
-        if reply.complete_at is not None and reply.sent_at >= self.start:
+        if self.opened.is_set() and reply.complete_at is not None and reply.sent_at >= self.start:
             self.answered += 1
             if self.answered >= self.min_turns:
                 self.enough.set()
@@ -217,7 +227,8 @@ class CallPlayer:
         self.rng = rng
         self.ws: ClientConnection | None = None
         self.ready = asyncio.Event()
-        self.transcript: list[dict[str, Any]] = []
+        self.transcript: list[str] = []
+        """The call's transcript lines, each already encoded as compact JSON (see _frame)."""
         self.woven = False
         self.latest_id = 0
         self.begin = Reply(0, "", "begin", time.monotonic())
@@ -262,7 +273,6 @@ class CallPlayer:
                 self.begin_timeout = True
             self._agent_said(self.begin)
             self.ready.set()
-            await window.opened.wait()
             if not self.closed:
                 await self._converse(window)
         finally:
@@ -288,8 +298,8 @@ class CallPlayer:
 
     async def _converse(self, window: Window) -> None:
         spec, rng = self.spec, self.rng
-        # Callers do not all speak at the same instant.
-        await window.sleep(rng.uniform(0, spec.think_max_s))
+        # Independent callers are at different points of their calls (module docstring).
+        await window.sleep(rng.uniform(0, max(spec.stagger_s, spec.think_max_s)))
         slow_left = spec.max_slow_per_call
         while not self.closed and not window.closed.is_set():
             roll = rng.random()
@@ -336,12 +346,7 @@ class CallPlayer:
             if self.closed or window.closed.is_set():
                 return
             line = self._utterance("agent", " ".join(words[:said]), advance=False)
-            await self._send(
-                {
-                    "interaction_type": "update_only",
-                    **self._transcripts([*self.transcript, line]),
-                }
-            )
+            await self._send(self._frame('"interaction_type":"update_only"', line))
         await window.sleep((len(words) % step or step) * per_word)
 
     async def _hang_up(self) -> None:
@@ -378,17 +383,17 @@ class CallPlayer:
 
     # --- sending --------------------------------------------------------------------------
 
-    async def _send(self, frame: dict[str, Any]) -> None:
+    async def _send(self, frame: str) -> None:
         if self.ws is None or self.closed:
             return
         try:
-            await self.ws.send(json.dumps(frame))
+            await self.ws.send(frame)
         except ConnectionClosed:
             self.closed = True
 
-    def _utterance(self, role: str, text: str, *, advance: bool = True) -> dict[str, Any]:
-        """A transcript line with per-word timings, as Retell sends it. Partials do not
-        move the call's audio clock; the final line does."""
+    def _utterance(self, role: str, text: str, *, advance: bool = True) -> str:
+        """A transcript line with per-word timings, as Retell sends it, encoded once as
+        compact JSON. Partials do not move the call's audio clock; the final line does."""
         at = self.audio_s
         words = []
         for word in text.split():
@@ -396,14 +401,21 @@ class CallPlayer:
             at += 0.32
         if advance:
             self.audio_s = at
-        return {"role": role, "content": text, "words": words}
+        return _compact({"role": role, "content": text, "words": words})
 
-    def _transcripts(self, transcript: list[dict[str, Any]]) -> dict[str, Any]:
-        frame: dict[str, Any] = {"transcript": transcript}
+    def _frame(self, head: str, extra: str | None = None) -> str:
+        """A frame as Retell's serialiser writes it: compact JSON, ``interaction_type``
+        first, the whole transcript (and its woven copy) every time. ``head`` is the
+        frame's leading members; ``extra`` a line not yet final (a partial). Lines are
+        encoded once when made, so a frame costs a join, not a re-encoding of the call
+        (which made JSON encoding most of the generator's CPU at hundreds of calls)."""
+        lines = self.transcript if extra is None else [*self.transcript, extra]
+        body = ",".join(lines)
+        frame = f'{{{head},"transcript":[{body}]'
         if self.woven:
             # No tool calls are reported in this load, so the woven form equals the plain one.
-            frame["transcript_with_tool_calls"] = transcript
-        return frame
+            frame += f',"transcript_with_tool_calls":[{body}]'
+        return frame + "}"
 
     async def _speak_partials(self, line: str, partials: int, gap_s: float = PARTIAL_GAP_S) -> None:
         words = line.split()
@@ -412,23 +424,16 @@ class CallPlayer:
                 return
             cut = max(1, len(words) * step // (partials + 1))
             said = self._utterance("user", " ".join(words[:cut]), advance=False)
-            frame: dict[str, Any] = {
-                "interaction_type": "update_only",
-                **self._transcripts([*self.transcript, said]),
-            }
+            head = '"interaction_type":"update_only"'
             if step == 1:
-                frame["turntaking"] = "user_turn"
-            await self._send(frame)
+                head += ',"turntaking":"user_turn"'
+            await self._send(self._frame(head, said))
             if gap_s:
                 await asyncio.sleep(gap_s)
 
     async def _update(self, turntaking: str) -> None:
         await self._send(
-            {
-                "interaction_type": "update_only",
-                "turntaking": turntaking,
-                **self._transcripts(self.transcript),
-            }
+            self._frame(f'"interaction_type":"update_only","turntaking":{_compact(turntaking)}')
         )
 
     async def _request(self, line: str, kind: str, superseding: Reply | None = None) -> Reply:
@@ -438,13 +443,7 @@ class CallPlayer:
         if kind == "slow":
             content += f" #ft:{self.spec.slow_first_token_ms}"
         self.transcript.append(self._utterance("user", content))
-        payload = json.dumps(
-            {
-                "interaction_type": "response_required",
-                "response_id": rid,
-                **self._transcripts(self.transcript),
-            }
-        )
+        payload = self._frame(f'"interaction_type":"response_required","response_id":{rid}')
         reply = Reply(rid, tag, kind, time.monotonic())
         self.replies[rid] = reply
         self.turns.append(reply)
@@ -469,7 +468,7 @@ class CallPlayer:
             self.probes += 1
         else:
             self.last_ping_at = now
-        await self._send({"interaction_type": "ping_pong", "timestamp": ts})
+        await self._send(f'{{"interaction_type":"ping_pong","timestamp":{ts}}}')
 
     async def _keepalive(self) -> None:
         await asyncio.sleep(self.rng.uniform(0, self.spec.ping_interval_s))
@@ -539,7 +538,9 @@ class CallPlayer:
             if config.get("auto_reconnect") is True and self._pinger is None:
                 self._pinger = asyncio.create_task(self._keepalive(), name=f"ping-{self.call_id}")
             if config.get("call_details") is True:
-                await self._send({"interaction_type": "call_details", "call": self._call_object()})
+                await self._send(
+                    _compact({"interaction_type": "call_details", "call": self._call_object()})
+                )
         else:
             self.other[str(kind)] += 1
 
@@ -598,6 +599,11 @@ class CallPlayer:
         }
 
 
+def _compact(value: Any) -> str:
+    """JSON as Retell's Node.js serialiser writes it: no spaces, non-ASCII as is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 class LagMonitor:
     """How late this process's event loop wakes up: a loaded generator inflates every
     latency it measures, so its own lag is reported beside them."""
@@ -634,6 +640,8 @@ async def run_load(spec: LoadSpec, announce: Callable[[str], None]) -> dict[str,
                 await asyncio.gather(*(p.ready.wait() for p in players))
         except TimeoutError:
             pass  # the calls that are not ready count as connect failures below
+        # Every call has begun to talk by now: the steady state of N concurrent calls.
+        await asyncio.sleep(spec.stagger_s)
         window.start = time.monotonic()
         lag.recording = True
         window.opened.set()
@@ -737,6 +745,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, required=True)
     parser.add_argument("--duration", type=float, required=True, help="window length, seconds")
     parser.add_argument("--ramp", type=float, default=1.0, help="seconds to open all calls")
+    parser.add_argument(
+        "--stagger", type=float, default=10.0, help="first turns spread over this, seconds"
+    )
     parser.add_argument("--think-min", type=float, default=0.5)
     parser.add_argument("--think-max", type=float, default=1.5)
     parser.add_argument("--speech-ms-per-word", type=float, default=300.0)
@@ -768,6 +779,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         calls=args.calls,
         duration_s=args.duration,
         ramp_s=args.ramp,
+        stagger_s=args.stagger,
         think_min_s=args.think_min,
         think_max_s=args.think_max,
         speech_s_per_word=args.speech_ms_per_word / 1000,

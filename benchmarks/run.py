@@ -88,6 +88,9 @@ class Options:
     """A level's window outlasts the duration (up to four times) until this many replies."""
     ramp_s: float | None = None
     """Default: one second per hundred calls, at least one."""
+    stagger_s: float = 10.0
+    """Callers' first turns are spread over this (about one turn cycle), and the window
+    opens after it: independent calls, measured in their steady state."""
     warmup_s: float = 5.0
     """Two calls this long before the first level, not measured: the first requests of a
     process pay for connection set-up and lazy initialisation, which no caller of a
@@ -298,6 +301,8 @@ def _loadgen_argv(opts: Options, calls: int, url: str, prefix: str, out: Path) -
         str(opts.duration_s),
         "--ramp",
         str(ramp),
+        "--stagger",
+        str(opts.stagger_s),
         "--think-min",
         str(opts.think_min_s),
         "--think-max",
@@ -409,11 +414,14 @@ async def _measure_level(
     url = level.server_base.replace("http://", "ws://") + "/llm-websocket"
     argv = _loadgen_argv(opts, calls, url, prefix, out)
     ramp = float(argv[argv.index("--ramp") + 1])
-    say(f"  {db.kind}: {calls} calls for {opts.duration_s:.0f}s (ramp {ramp:.1f}s)")
+    say(
+        f"  {db.kind}: {calls} calls for {opts.duration_s:.0f}s "
+        f"(ramp {ramp:.1f}s, stagger {opts.stagger_s:.1f}s)"
+    )
     if opts.profile:
         level.profile_path = workdir / f"profile-{db.kind}-{calls}.txt"
     # The window may run to four times the duration while it waits for --min-turns.
-    await _run_loadgen(level, argv, workdir, ramp + 4 * opts.duration_s + 120)
+    await _run_loadgen(level, argv, workdir, ramp + opts.stagger_s + 4 * opts.duration_s + 120)
     load = json.loads(out.read_text())
     outcomes = load["calls"]
     if outcomes["connected"] == 0:
@@ -501,6 +509,7 @@ async def _warm_up(opts: Options, server_base: str, run_id: str, kind: str, work
         opts,
         duration_s=opts.warmup_s,
         ramp_s=0.5,
+        stagger_s=0.5,
         min_turns=0,
         speech_ms_per_word=0.0,
         think_min_s=0.2,
@@ -628,6 +637,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
     )
     parser.add_argument("--min-turns", type=int, default=12, help="per level, see --duration")
     parser.add_argument("--ramp-s", type=float, default=None, help="default: calls/100, min 1")
+    parser.add_argument(
+        "--stagger-s", type=float, default=10.0, help="first turns spread over this, then measure"
+    )
     parser.add_argument("--warmup-s", type=float, default=5.0, help="unmeasured, 2 calls")
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="admin DSN of a local PostgreSQL")
     parser.add_argument("--seed", type=int, default=1)
@@ -650,6 +662,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
         speech_ms_per_word=args.speech_ms_per_word,
         min_turns=args.min_turns,
         ramp_s=args.ramp_s,
+        stagger_s=args.stagger_s,
         warmup_s=args.warmup_s,
         pg_url=args.pg_url,
         seed=args.seed,

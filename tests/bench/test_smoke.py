@@ -42,6 +42,7 @@ def test_two_calls_on_sqlite_produce_every_figure(
         "--db=sqlite",
         "--warmup-s=0",
         "--ramp-s=0.2",
+        "--stagger-s=0.5",
         "--think-min-s=0.3",
         "--think-max-s=0.8",
         "--speech-ms-per-word=10",
