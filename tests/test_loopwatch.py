@@ -6,10 +6,11 @@ import asyncio
 import gc
 import logging
 import time
+import weakref
 
 import pytest
 
-from voiceops.loopwatch import LoopWatch
+from voiceops.loopwatch import NEVER, FullCollections, LoopWatch
 from voiceops.metrics import Metrics
 
 
@@ -72,3 +73,47 @@ async def test_stop_detaches_everything() -> None:
 def test_interval_must_be_positive() -> None:
     with pytest.raises(ValueError):
         LoopWatch(Metrics(), interval_s=0)
+
+
+async def test_full_collections_run_on_schedule_and_not_by_count() -> None:
+    before = gc.get_threshold()
+    collections = FullCollections(0.05)
+    collections.start()
+    try:
+        assert gc.get_threshold() == (before[0], before[1], NEVER)
+        with pytest.raises(RuntimeError):
+            collections.start()
+        await asyncio.sleep(0.3)
+        assert collections.passes >= 2
+    finally:
+        collections.stop()
+    assert gc.get_threshold() == before
+    passes = collections.passes
+    await asyncio.sleep(0.15)
+    assert collections.passes == passes, "no pass after stop"
+
+
+async def test_a_scheduled_pass_frees_cycles_young_passes_cannot() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    node = Node()
+    ref = weakref.ref(node)
+    gc.collect(1)
+    gc.collect(1)  # the live cycle is in the oldest generation now
+    collections = FullCollections(0.1)
+    collections.start()
+    try:
+        del node
+        gc.collect(1)
+        assert ref() is not None, "young passes do not reach the oldest generation"
+        await asyncio.sleep(0.3)
+        assert ref() is None, "the scheduled full pass freed it"
+    finally:
+        collections.stop()
+
+
+def test_full_collection_interval_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        FullCollections(0)

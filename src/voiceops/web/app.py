@@ -37,7 +37,7 @@ from voiceops.config import Settings
 from voiceops.flow.brain import FlowBrain
 from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
-from voiceops.loopwatch import LoopWatch
+from voiceops.loopwatch import FullCollections, LoopWatch
 from voiceops.metrics import Metrics
 from voiceops.retell.messages import CallObject
 from voiceops.store.db import Database
@@ -92,6 +92,10 @@ def create_app(
         try:
             watch.start()
             stack.callback(watch.stop)
+            if settings.gc_full_interval_s > 0:
+                collections = FullCollections(settings.gc_full_interval_s)
+                collections.start()
+                stack.callback(collections.stop)
             stack.push_async_callback(db.close)
             version = await ProfileRepo(db).save(active_profile)
             active_profile = active_profile.model_copy(update={"version": version})
