@@ -18,25 +18,30 @@ Cancellation is a product guarantee: when the consuming task is cancelled or the
 is closed (a superseded turn), the ``finally`` around every request closes the HTTP response
 at once, so the provider sees the client go away and stops generating.
 
-The SDK does the HTTP, authentication, SSE decoding, error statuses and stream lifecycle, but
-the request goes through its generic ``post`` with a plain JSON body and the chunks come back
-as plain dicts. The typed ``chat.completions.create`` path spends most of its time walking
+The SDK does the HTTP, authentication, error statuses and stream lifecycle, but the request
+goes through its generic ``post`` with a JSON body encoded here and the chunks come back as
+plain dicts. The typed ``chat.completions.create`` path spends most of its time walking
 type annotations: with the ten booking tools and a dozen messages, measured on this code,
 about 6.5 ms of CPU to transform each request and 0.23 ms to build each chunk model, roughly
 17 ms per turn against 5 ms this way. At hundreds of concurrent calls that is the difference
-between a core and a third of one.
+between a core and a third of one. Two more savings, each measured under load: the tool
+schemas (most of a request's bytes, the same on every turn) are encoded once per profile,
+and :class:`_ChunkStream` reads the event stream with a byte-level SSE reader instead of
+the SDK's line-by-line one (a third of the CPU of streaming a reply).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx2
 import openai
 
 from voiceops.agent.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
@@ -55,7 +60,86 @@ USAGE_KEPT = 4096
 
 
 class _ChunkStream(openai.AsyncStream[object]):
-    """An SDK stream whose items are the decoded JSON chunks, untouched."""
+    """An SDK stream whose items are the decoded JSON chunks, untouched.
+
+    It keeps the SDK's contract for a chat-completions stream (``data:`` events decoded as
+    JSON, ``[DONE]`` ends it and the rest of the body is drained so the connection is
+    reused, an ``error`` object inside the stream raises :class:`openai.APIError`,
+    transport failures raise :class:`openai.APITimeoutError` or
+    :class:`openai.APIConnectionError`, the response is closed whatever happens) but
+    splits events on raw bytes: one ``bytes.split`` per network read instead of a Python
+    loop over every character of every line.
+    """
+
+    async def __stream__(self) -> AsyncIterator[object]:
+        response = self.response
+        body = _guarded(response)
+        events = _sse_data(body)
+        try:
+            async for data in events:
+                if data.startswith(b"[DONE]"):
+                    await events.aclose()
+                    if response.http_version == "HTTP/1.1":
+                        async for _ in body:  # drain: the connection is then reused
+                            pass
+                    return
+                chunk = json.loads(data)
+                if isinstance(chunk, dict) and chunk.get("error"):
+                    error = chunk["error"]
+                    message = error.get("message") if isinstance(error, dict) else None
+                    raise openai.APIError(
+                        message=message
+                        if isinstance(message, str) and message
+                        else "An error occurred during streaming",
+                        request=response.request,
+                        body=error,
+                    )
+                yield chunk
+        finally:
+            await events.aclose()
+            await body.aclose()
+            await response.aclose()
+
+
+async def _guarded(response: httpx2.Response) -> AsyncGenerator[bytes, None]:
+    """The response body, with transport failures raised as the SDK's own errors."""
+    try:
+        async for data in response.aiter_bytes():
+            yield data
+    except httpx2.TimeoutException as exc:
+        raise openai.APITimeoutError(request=response.request) from exc
+    except httpx2.TransportError as exc:
+        raise openai.APIConnectionError(request=response.request) from exc
+
+
+async def _sse_data(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    """The ``data`` of each server-sent event in ``body`` (WHATWG SSE framing: lines end in
+    LF, CRLF or CR; an empty line ends an event; several ``data`` lines join with LF;
+    comments, ``event``, ``id`` and ``retry`` fields carry nothing a completion needs)."""
+    pending = b""
+    lines: list[bytes] = []
+    async for piece in body:
+        pending += piece
+        if b"\r" in pending:
+            # A CR at the very end may be the first half of a CRLF: keep it for later.
+            held = pending.endswith(b"\r")
+            pending = pending[:-1] if held else pending
+            pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            pending += b"\r" if held else b""
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            if not line:
+                if lines:
+                    yield b"\n".join(lines)
+                    lines = []
+            elif line.startswith(b"data:"):
+                value = line[5:]
+                lines.append(value[1:] if value.startswith(b" ") else value)
+    if pending.startswith(b"data:"):
+        value = pending[5:]
+        lines.append(value[1:] if value.startswith(b" ") else value)
+    if lines:
+        yield b"\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +194,7 @@ class LLMBrain:
         self.max_tool_rounds = max_tool_rounds
         self._metrics = metrics
         self._include_usage = include_usage
+        self._tools_json = _ToolsJson()
         self._usage: OrderedDict[tuple[str, int], Usage] = OrderedDict()
         self._waits: OrderedDict[tuple[str, int], float] = OrderedDict()
 
@@ -133,7 +218,7 @@ class LLMBrain:
                 ctx.transcript, ctx.transcript_with_tool_calls, reminder=ctx.kind == "reminder"
             ),
         ]
-        tools = ctx.tools.specs()
+        tools = self._tools_json.encode(ctx.tools.specs())
         usage: Usage | None = None
         try:
             for round_no in range(self.max_tool_rounds + 1):
@@ -194,7 +279,7 @@ class LLMBrain:
         self,
         ctx: TurnContext,
         messages: list[Message],
-        tools: list[dict[str, Any]],
+        tools: bytes | None,
         final: bool,
         round_no: int,
         turn_deadline: float,
@@ -252,32 +337,37 @@ class LLMBrain:
             # must see the connection go away when a turn is abandoned.
             await stream.close()
 
-    async def _open(
-        self,
-        messages: list[Message],
-        tools: list[dict[str, Any]],
-        final: bool,
-        first_deadline: float,
-        turn_deadline: float,
-    ) -> _ChunkStream:
-        body: dict[str, Any] = {
+    def _body(self, messages: list[Message], tools: bytes | None, final: bool) -> bytes:
+        """The request as JSON bytes: the settings, the conversation encoded now, and the
+        tool schemas spliced in already encoded."""
+        head: dict[str, Any] = {
             "model": self.model,
-            "messages": messages,
             "stream": True,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
         if self._include_usage:
-            body["stream_options"] = {"include_usage": True}
-        if tools:
-            body["tools"] = tools
-            if final:
-                body["tool_choice"] = "none"
+            head["stream_options"] = {"include_usage": True}
+        if tools is not None and final:
+            head["tool_choice"] = "none"
+        body = _dumps(head)[:-1] + b',"messages":' + _dumps(messages)
+        if tools is not None:
+            body += b',"tools":' + tools
+        return body + b"}"
+
+    async def _open(
+        self,
+        messages: list[Message],
+        tools: bytes | None,
+        final: bool,
+        first_deadline: float,
+        turn_deadline: float,
+    ) -> _ChunkStream:
         try:
             async with asyncio.timeout_at(first_deadline):
                 return await self._client.post(
                     "/chat/completions",
-                    body=body,
+                    content=self._body(messages, tools, final),
                     cast_to=object,
                     stream=True,
                     stream_cls=_ChunkStream,
@@ -321,6 +411,39 @@ class LLMBrain:
         store[key] = value
         while len(store) > USAGE_KEPT:
             store.popitem(last=False)
+
+
+def _dumps(value: object) -> bytes:
+    """Compact JSON as the SDK would send it (UTF-8, no NaN)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+class _ToolsJson:
+    """The encoded ``tools`` array of a turn, reused while the tool box hands out the same
+    schema objects (the real one builds them once per profile and shares them)."""
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple[int, ...], tuple[list[dict[str, Any]], bytes]] = (
+            OrderedDict()
+        )
+
+    def encode(self, specs: list[dict[str, Any]]) -> bytes | None:
+        """``None`` for no tools, else the JSON of ``specs``."""
+        if not specs:
+            return None
+        key = tuple(id(spec) for spec in specs)
+        hit = self._cache.get(key)
+        # The kept list holds the schema objects alive, so their ids cannot be reused.
+        if hit is not None and all(a is b for a, b in zip(hit[0], specs, strict=True)):
+            self._cache.move_to_end(key)
+            return hit[1]
+        encoded = _dumps(specs)
+        self._cache[key] = (list(specs), encoded)
+        while len(self._cache) > self.KEPT:
+            self._cache.popitem(last=False)
+        return encoded
 
 
 def _first_choice(chunk: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
