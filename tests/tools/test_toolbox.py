@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -916,3 +918,17 @@ async def test_booking_ids_spelled_back_loosely_are_found() -> None:
     cancelled = await run(toolbox, "cancel_appointment", booking_id=f" {spelled[:5]} {spelled[5:]}")
     assert data(cancelled)["status"] == "cancelled"
     assert data(cancelled)["booking"]["booking_id"] == booking["booking_id"]
+
+
+async def test_a_turns_tool_box_is_freed_without_the_cyclic_collector() -> None:
+    # One tool box per turn at hundreds of turns a second: a reference cycle in it would
+    # leave each one for the collector, whose passes stall every call of the process.
+    toolbox, _, _ = make_toolbox()
+    await toolbox.run("get_opening_hours", "{}")
+    ref = weakref.ref(toolbox)
+    gc.disable()
+    try:
+        del toolbox
+        assert ref() is None
+    finally:
+        gc.enable()

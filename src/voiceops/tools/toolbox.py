@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from time import perf_counter
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import phonenumbers
 from phonenumbers import NumberParseException
@@ -452,18 +452,22 @@ class Toolbox:
         self._is_current = is_current
         self._events = events
         self._log = logging.LoggerAdapter(log, {"call_id": call_id, "response_id": response_id})
-        self._handlers: dict[str, tuple[type[_Args], Callable[[Any], Awaitable[_Result]]]] = {
-            "check_availability": (CheckAvailabilityArgs, self._check_availability),
-            "book_appointment": (BookAppointmentArgs, self._book_appointment),
-            "find_booking": (FindBookingArgs, self._find_booking),
-            "reschedule_appointment": (RescheduleArgs, self._reschedule),
-            "cancel_appointment": (CancelArgs, self._cancel),
-            "get_service_info": (ServiceInfoArgs, self._service_info),
-            "get_opening_hours": (OpeningHoursArgs, self._opening_hours),
-            "request_callback": (RequestCallbackArgs, self._request_callback),
-            "escalate": (EscalateArgs, self._escalate),
-            "end_call": (EndCallArgs, self._end_call),
-        }
+
+    # Tool name -> (arguments model, method name). Looked up per call rather than kept as a
+    # dict of bound methods: those would tie every turn's tool box into a reference cycle
+    # that only the cyclic collector could free.
+    _HANDLERS: ClassVar[dict[str, tuple[type[_Args], str]]] = {
+        "check_availability": (CheckAvailabilityArgs, "_check_availability"),
+        "book_appointment": (BookAppointmentArgs, "_book_appointment"),
+        "find_booking": (FindBookingArgs, "_find_booking"),
+        "reschedule_appointment": (RescheduleArgs, "_reschedule"),
+        "cancel_appointment": (CancelArgs, "_cancel"),
+        "get_service_info": (ServiceInfoArgs, "_service_info"),
+        "get_opening_hours": (OpeningHoursArgs, "_opening_hours"),
+        "request_callback": (RequestCallbackArgs, "_request_callback"),
+        "escalate": (EscalateArgs, "_escalate"),
+        "end_call": (EndCallArgs, "_end_call"),
+    }
 
     # -- ToolBox protocol ------------------------------------------------------------------
 
@@ -479,13 +483,14 @@ class Toolbox:
         """Validate ``arguments`` (JSON text) and run tool ``name``; never raises for bad input."""
         started = perf_counter()
         parsed: dict[str, Any] | None = None
-        handler = self._handlers.get(name)
+        handler = self._HANDLERS.get(name)
         if handler is None:
             result = _invalid(
                 f"unknown tool {name[:80]!r}; available tools: {', '.join(TOOL_NAMES)}"
             )
         else:
-            model, run = handler
+            model, method = handler
+            run: Callable[[Any], Awaitable[_Result]] = getattr(self, method)
             parsed, problem = self._parse(arguments)
             if problem is not None:
                 result = _invalid(problem)
