@@ -86,8 +86,11 @@ after an outage still goes out in transactions that hold their row locks briefly
 class StatePersister:
     """Background writer for call states (latest wins) and call-record jobs (in order).
 
-    Each round first runs the waiting jobs, one at a time in order, then writes the dirty
-    states in batches of at most ``batch_size``, each batch in one transaction. A failed
+    A round starts ``linger_s`` after the first mark or job that found it idle, so the
+    turns of many calls that end close together share a transaction (a state reaches the
+    database that much later; stopping skips the wait). Each round first runs the waiting
+    jobs, one at a time in order, then writes the dirty states in batches of at most
+    ``batch_size``, each batch in one transaction. A failed
     job or batch keeps everything queued and the round is retried after a backoff
     (``retry_initial_s`` doubling up to ``retry_max_s``); a job is given up (and logged)
     after :data:`MAX_JOB_ATTEMPTS`, a state never.
@@ -99,6 +102,7 @@ class StatePersister:
         *,
         max_jobs: int = 10_000,
         batch_size: int = STATE_BATCH_SIZE,
+        linger_s: float = 0.2,
         retry_initial_s: float = 0.2,
         retry_max_s: float = 5.0,
     ) -> None:
@@ -113,7 +117,9 @@ class StatePersister:
         self._task: asyncio.Task[None] | None = None
         self._retry_initial = retry_initial_s
         self._retry_max = retry_max_s
+        self._linger = linger_s
         self._stopping = False
+        self._stopped = asyncio.Event()
 
     def mark(self, state: CallState) -> None:
         """Schedule a save of ``state`` as it is now (stamping its ``updated_at_ms``); it
@@ -157,6 +163,7 @@ class StatePersister:
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Write what is pending (bounded by ``timeout_s``), then stop."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         if self._task is None:
             return
@@ -185,6 +192,7 @@ class StatePersister:
                     return
                 self._wake.clear()
                 await self._wake.wait()
+                await self._linger_unless_stopping()
                 continue
             try:
                 await self._drain()
@@ -197,6 +205,12 @@ class StatePersister:
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_max)
+
+    async def _linger_unless_stopping(self) -> None:
+        if self._linger > 0 and not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._linger):
+                    await self._stopped.wait()
 
     async def _drain(self) -> None:
         while self._jobs:
