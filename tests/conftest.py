@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.config import DEFAULT_PROFILE, Settings
+from voiceops.tracing import Tracer
 from voiceops.web.app import Runtime, create_app
 
 # Tuesday 1 December 2026, 14:00 UTC = 09:00 in New York: the demo salon is open.
@@ -56,10 +57,16 @@ async def run_server(
     llm_client: openai.AsyncOpenAI | None = None,
     now: Callable[[], datetime] | None = None,
     seed: int = 7,
+    tracer: Tracer | None = None,
 ) -> AsyncIterator[RunningServer]:
     """Start the real app under uvicorn on 127.0.0.1:<free port> and stop it afterwards."""
     app = create_app(
-        settings, profile=profile, llm_client=llm_client, now=now, rng=random.Random(seed)
+        settings,
+        profile=profile,
+        llm_client=llm_client,
+        now=now,
+        rng=random.Random(seed),
+        tracer=tracer,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     loop_warn_ms: int = Field(default=100, ge=1)
     """A loop stall or collector pause this long is logged as a warning."""
+    otel_traces: bool = False
+    """Emit OpenTelemetry spans (``voiceops.tracing``); needs ``voiceops[otel]``."""
     gc_full_interval_s: float = Field(default=300.0, ge=0)
     """Run the collector's full pass on this schedule instead of whenever Python decides
     (``loopwatch.FullCollections``); 0 keeps Python's automatic full passes."""

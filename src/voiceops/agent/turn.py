@@ -57,6 +57,7 @@ from voiceops.speech import SpeechFilter, clean, is_speakable
 from voiceops.store.events import CallEvent, EventSink
 from voiceops.tools.ports import BookingRepo
 from voiceops.tools.toolbox import Toolbox
+from voiceops.tracing import OFF, Tracer
 
 log = logging.getLogger("voiceops.turn")
 
@@ -95,6 +96,7 @@ class TurnDeps:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     monotonic: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
+    tracer: Tracer = OFF
 
 
 @dataclass(slots=True)
@@ -329,11 +331,40 @@ class TurnRunner:
         state = link.state
         state.turns += 1
         state.last_response_id = rid
-        turn_index = state.turns
         deps.metrics.turns.labels(kind=kind).inc()
         out = _Speaker(link, rid, received_at, deps.monotonic, deps.metrics)
+        with deps.tracer.current(
+            "voiceops.turn", call_id=link.call_id, response_id=rid, turn__kind=kind
+        ) as span:
+            try:
+                brain_name, outcome, overhead_ms = await self._run(link, request, kind, out)
+            except asyncio.CancelledError:
+                span.set(turn__outcome="superseded")
+                raise
+            first_ms = out.first_chunk_at - out.started if out.first_chunk_at else None
+            span.set(
+                brain=brain_name,
+                turn__outcome=outcome,
+                turn__overhead_ms=overhead_ms,
+                turn__first_chunk_ms=round(first_ms * 1000, 2) if first_ms else None,
+            )
+            if outcome == "error":
+                span.fail("turn_error")
+
+    async def _run(
+        self,
+        link: CallLink,
+        request: ResponseRequired | ReminderRequired,
+        kind: str,
+        out: _Speaker,
+    ) -> tuple[str, str, float | None]:
+        """The turn with its guarantees; returns (brain, outcome, server overhead in ms)."""
+        deps = self.deps
+        rid = request.response_id
+        turn_index = link.state.turns
         outcome = "completed"
         brain_name = ""
+        overhead_ms: float | None = None
         try:
             brain_name, outcome = await self._turn(link, request, kind, out)
         except asyncio.CancelledError:
@@ -359,7 +390,8 @@ class TurnRunner:
             if not out.closed and out.current:
                 # Exactly one closing frame for every live turn (protocol 4.3 rule 3).
                 await out.finish()
-            self._record(link, out, rid, turn_index, kind, brain_name, outcome)
+            overhead_ms = self._record(link, out, rid, turn_index, kind, brain_name, outcome)
+        return brain_name, outcome, overhead_ms
 
     # --- the turn proper ----------------------------------------------------------------
 
@@ -485,6 +517,7 @@ class TurnRunner:
             caller_phone=caller_number(call) if call is not None else None,
             is_current=is_current,
             events=deps.events,
+            tracer=deps.tracer,
         )
         return TurnContext(
             call_id=link.call_id,
@@ -659,7 +692,8 @@ class TurnRunner:
         kind: str,
         brain: str,
         outcome: str,
-    ) -> None:
+    ) -> float | None:
+        """Count and record the turn; returns the server's own overhead in ms, if known."""
         deps = self.deps
         now = deps.monotonic()
         if outcome != "superseded":
@@ -718,6 +752,7 @@ class TurnRunner:
                 event_id=f"{link.call_id}:{rid}:turn",
             )
         )
+        return overhead_ms
 
 
 async def _aclose(events: AsyncIterator[AgentEvent]) -> None:

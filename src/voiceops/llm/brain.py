@@ -52,6 +52,7 @@ from voiceops.llm.messages import Message, conversation
 from voiceops.llm.tool_calls import ToolCall, ToolCallAssembler
 from voiceops.metrics import Metrics
 from voiceops.tools.ports import ToolOutcome
+from voiceops.tracing import OFF, Tracer
 
 log = logging.getLogger("voiceops.llm")
 
@@ -180,6 +181,7 @@ class LLMBrain:
         max_tool_rounds: int,
         metrics: Metrics | None = None,
         include_usage: bool = True,
+        tracer: Tracer = OFF,
     ) -> None:
         """``include_usage`` asks for the usage chunk (``stream_options``); turn it off for
         the rare compatible server that refuses the option."""
@@ -194,6 +196,7 @@ class LLMBrain:
         self.max_tool_rounds = max_tool_rounds
         self._metrics = metrics
         self._include_usage = include_usage
+        self._tracer = tracer
         self._tools_json = _ToolsJson()
         self._usage: OrderedDict[tuple[str, int], Usage] = OrderedDict()
         self._waits: OrderedDict[tuple[str, int], float] = OrderedDict()
@@ -291,7 +294,17 @@ class LLMBrain:
         started = loop.time()
         first_deadline = min(started + self.first_token_timeout_s, turn_deadline)
         assembler = ToolCallAssembler(f"call_{ctx.response_id}_{round_no}")
-        stream = await self._open(messages, tools, final, first_deadline, turn_deadline)
+        # Not made current: this generator yields to its consumer while the span is open.
+        span = self._tracer.start(
+            "voiceops.llm.request", gen_ai__request__model=self.model, llm__round=round_no
+        )
+        try:
+            stream = await self._open(messages, tools, final, first_deadline, turn_deadline)
+        except BaseException as exc:  # failed or cancelled: the span ends either way
+            if isinstance(exc, LLMError):
+                span.fail(exc.kind)
+            span.end()
+            raise
         try:
             first_seen = False
             finish: str | None = None
@@ -314,6 +327,7 @@ class LLMBrain:
                 if not first_seen and (content or fragments or finish_reason):
                     first_seen = True
                     waited = loop.time() - started
+                    span.set(llm__first_token_ms=round(waited * 1000, 2))
                     if self._metrics is not None:
                         self._metrics.llm_first_token.observe(waited)
                     if round_no == 0:
@@ -332,7 +346,11 @@ class LLMBrain:
             result.calls = assembler.calls()
             if not result.text and not result.calls:
                 raise LLMError("empty", f"the model finished ({finish}) without text or tools")
+        except LLMError as exc:
+            span.fail(exc.kind)
+            raise
         finally:
+            span.end()
             # Runs on success, error, cancellation and generator close alike: the provider
             # must see the connection go away when a turn is abandoned.
             await stream.close()

@@ -68,6 +68,7 @@ from voiceops.tools.timefmt import (
     spoken_price,
     zone_place,
 )
+from voiceops.tracing import OFF, Tracer
 
 if TYPE_CHECKING:
     from voiceops.agent.clock import CallerClock
@@ -442,6 +443,7 @@ class Toolbox:
         caller_phone: str | None,
         is_current: Callable[[], bool],
         events: EventSink,
+        tracer: Tracer = OFF,
     ) -> None:
         self._call_id = call_id
         self._response_id = response_id
@@ -451,6 +453,7 @@ class Toolbox:
         self._caller_phone = caller_phone or None
         self._is_current = is_current
         self._events = events
+        self._tracer = tracer
         self._log = logging.LoggerAdapter(log, {"call_id": call_id, "response_id": response_id})
 
     # Tool name -> (arguments model, method name). Looked up per call rather than kept as a
@@ -481,6 +484,14 @@ class Toolbox:
 
     async def run(self, name: str, arguments: str) -> ToolOutcome:
         """Validate ``arguments`` (JSON text) and run tool ``name``; never raises for bad input."""
+        if not self._tracer.enabled:
+            return await self._run(name, arguments)
+        with self._tracer.current("voiceops.tool", tool__name=name[:80]) as span:
+            outcome = await self._run(name, arguments)
+            span.set(tool__successful=outcome.successful)
+            return outcome
+
+    async def _run(self, name: str, arguments: str) -> ToolOutcome:
         started = perf_counter()
         parsed: dict[str, Any] | None = None
         handler = self._HANDLERS.get(name)
