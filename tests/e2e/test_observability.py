@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
+import websockets
+from websockets.asyncio.client import connect
 
 from tests.conftest import fixed_now, run_server
 from voiceops.agent.profile import AgentProfile
@@ -38,3 +41,17 @@ async def test_health_and_metrics_after_a_call(
         if line.startswith("voiceops_event_loop_lag_seconds_count")
     )
     assert float(lag_count.split()[-1]) >= 1, "the loop was sampled while the call ran"
+
+
+async def test_sockets_outside_the_call_paths_still_go_through_starlette(
+    make_settings: Callable[..., Settings], profile: AgentProfile
+) -> None:
+    async with run_server(make_settings(brain="flow"), profile=profile, now=fixed_now) as srv:
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with connect(f"ws://127.0.0.1:{srv.port}/elsewhere"):
+                pass
+        assert refused.value.response.status_code == 403
+        # Both call paths reach the endpoint directly.
+        for url in (srv.url("direct-1"), f"{srv.ws_base}/some-secret/direct-2"):
+            async with RetellPeer(url, call={"call_id": url[-8:]}) as peer:
+                assert (await peer.wait_begin()).text

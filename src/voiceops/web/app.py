@@ -3,7 +3,7 @@
 The lifespan owns every shared resource: the database, the event writer, the state
 persister, the webhook processor, the LLM HTTP client and the brains. Routes reach them
 through ``app.state.runtime``. Tests inject fakes through :func:`create_app`'s parameters
-(a profile, an LLM client, a clock, a random source), never by monkeypatching.
+(a profile, an LLM client, a clock, a random source, a tracer), never by monkeypatching.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import openai
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from voiceops import __version__
@@ -44,6 +46,7 @@ from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
 from voiceops.store.repo import CallRepo, ProfileRepo, SqlBookingRepo, StateStore
 from voiceops.store.writer import EventWriter
+from voiceops.tracing import Tracer, make_tracer
 from voiceops.web.webhook import webhook_routes
 from voiceops.web.ws import RetellEndpoint
 
@@ -74,6 +77,7 @@ def create_app(
     llm_client: openai.AsyncOpenAI | None = None,
     now: Callable[[], datetime] | None = None,
     rng: random.Random | None = None,
+    tracer: Tracer | None = None,
 ) -> Starlette:
     """Build the app. Nothing is opened until the lifespan starts."""
     metrics = Metrics()
@@ -122,6 +126,7 @@ def create_app(
             stack.push_async_callback(processor.stop)
             app.router.routes.extend(routes)
 
+            spans = tracer or make_tracer(settings.otel_traces)
             flow = FlowBrain()
             brain: Brain = flow
             fallback: Brain | None = None
@@ -138,6 +143,7 @@ def create_app(
                     turn_timeout_s=settings.llm_turn_timeout_s,
                     max_tool_rounds=settings.llm_max_tool_rounds,
                     metrics=metrics,
+                    tracer=spans,
                 )
                 fallback = flow
 
@@ -150,6 +156,7 @@ def create_app(
                 events=writer,
                 metrics=metrics,
                 rng=rng or random.Random(),
+                tracer=spans,
             )
             if now is not None:
                 deps.now = now
@@ -260,11 +267,46 @@ def create_app(
             return JSONResponse({"error": "call is not live on this instance"}, status_code=404)
         return JSONResponse({"status": "spoken"})
 
-    routes: list[BaseRoute] = [
+    sockets = [
         WebSocketRoute("/llm-websocket/{call_id}", llm_socket),
         WebSocketRoute("/llm-websocket/{secret}/{call_id}", llm_socket),
+    ]
+    routes: list[BaseRoute] = [
+        *sockets,
         Route("/healthz", healthz),
         Route("/metrics", metrics_route),
         Route("/calls/{call_id}/interrupt", interrupt, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return _VoiceApp(sockets, llm_socket, routes=routes, lifespan=lifespan)
+
+
+class _VoiceApp(Starlette):
+    """Starlette, with Retell's call sockets taken straight to their endpoint.
+
+    A call socket lives for minutes and carries a frame every few hundred milliseconds. The
+    middleware stack does nothing for a WebSocket but wrap its ``send`` twice, which costs
+    CPU on every frame and a dozen coroutine frames per live call for the collector to
+    walk; so a socket whose path matches ``sockets`` goes to ``endpoint`` directly (with
+    the same scope: ``app``, ``path_params``). Everything else goes through Starlette.
+    """
+
+    def __init__(
+        self,
+        sockets: list[WebSocketRoute],
+        endpoint: Callable[[WebSocket], Awaitable[None]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._sockets = sockets
+        self._socket_endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            for route in self._sockets:
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    scope["app"] = self
+                    scope.update(child)
+                    await self._socket_endpoint(WebSocket(scope, receive=receive, send=send))
+                    return
+        await super().__call__(scope, receive, send)
