@@ -348,3 +348,19 @@ async def test_postgresql_away_during_a_batch_loses_nothing(
     assert len(store.batches) > 2 and proxy.refused > 0
     expected = {f"call_{n:03d}": n + (1000 if n < 10 else 0) for n in range(300)}
     assert await stored_turns(direct) == expected and persister.pending == 0
+
+
+async def test_a_state_with_nul_characters_is_saved_on_every_database(db: Database) -> None:
+    # JSONB refuses NUL; one such state must not block every call's state forever.
+    store = StateStore(db)
+    odd = CallState(call_id="nul-call", updated_at_ms=5)
+    odd.flow = {"name": "Da\x00na", "said": "a literal \\u0000 stays", "end": "\\\x00"}
+    plain = CallState(call_id="plain-call", updated_at_ms=5)
+    await store.save_many([odd.snapshot(), plain.snapshot()])
+    loaded = await store.load("nul-call")
+    assert loaded is not None and await store.load("plain-call") is not None
+    assert loaded.flow["said"] == "a literal \\u0000 stays"
+    if db.dialect == "postgresql":
+        assert loaded.flow["name"] == "Da\ufffdna" and loaded.flow["end"] == "\\\ufffd"
+    else:
+        assert loaded.flow == odd.flow

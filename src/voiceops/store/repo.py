@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -558,10 +559,11 @@ class StateStore:
         now = _now()
         # Rows in call-id order, so two processes writing overlapping batches lock them in
         # the same order and cannot deadlock.
+        jsonb = self._db.dialect == "postgresql"
         params = [
             {
                 "s_call_id": snap.call_id,
-                "s_json": snap.json,
+                "s_json": _jsonb_safe(snap.json) if jsonb else snap.json,
                 "s_ms": snap.updated_at_ms,
                 "s_at": now,
             }
@@ -591,6 +593,19 @@ class StateStore:
             },
             where=call_states.c.updated_at_ms <= new.updated_at_ms,
         )
+
+
+# PostgreSQL's JSONB refuses the NUL character (``\u0000``) in a string. A call state carries
+# text from outside (call metadata, what the caller said), and one such state would fail
+# its whole batch on every retry, blocking every call's state: NUL becomes U+FFFD instead.
+# Only a ``\u0000`` escape preceded by an even number of backslashes is a NUL.
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _jsonb_safe(json_text: str) -> str:
+    if "\\u0000" not in json_text:
+        return json_text
+    return _NUL_ESCAPE.sub(r"\1\\ufffd", json_text)
 
 
 # --------------------------------------------------------------------------------------
