@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
+from tests.fakes.fake_llm import FakeLLM
 from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.config import DEFAULT_PROFILE, Settings
 from voiceops.tracing import Tracer
@@ -96,6 +97,23 @@ async def run_server(
         server.should_exit = True
         await asyncio.wait_for(task, 15)
         sock.close()
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeLLM]:
+    """A fake OpenAI-compatible provider on a real socket."""
+    async with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake_llm: FakeLLM) -> AsyncIterator[openai.AsyncOpenAI]:
+    """An SDK client for :func:`fake_llm`."""
+    llm_client = openai.AsyncOpenAI(base_url=fake_llm.base_url, api_key="sk-test", max_retries=0)
+    try:
+        yield llm_client
+    finally:
+        await llm_client.close()
 
 
 @pytest.fixture

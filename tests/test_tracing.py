@@ -3,7 +3,7 @@ through the factories (never the process-wide provider)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import openai
 import pytest
@@ -81,20 +81,6 @@ async def test_a_call_gives_turn_spans_with_tool_spans_inside(
     assert all((t.attributes or {})["voiceops.tool.name"] == "check_availability" for t in tools)
     text = repr([dict(s.attributes or {}) for s in spans])
     assert "Dana" not in text and "haircut tomorrow" not in text, "no transcript on spans"
-
-
-@pytest.fixture
-async def fake_llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM() as server:
-        yield server
-
-
-@pytest.fixture
-async def client(fake_llm: FakeLLM) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(
-        base_url=fake_llm.base_url, api_key="sk-test", max_retries=0
-    ) as llm_client:
-        yield llm_client
 
 
 async def test_llm_requests_are_spans_with_their_first_token_and_failures(
