@@ -174,7 +174,12 @@ class FullCollections:
         self._handle = loop.call_later(self._interval, self._collect, loop)
 
     def _collect(self, loop: asyncio.AbstractEventLoop) -> None:
+        started = time.perf_counter()
         freed = gc.collect()
         self.passes += 1
-        log.debug("scheduled full collection freed %d objects", freed)
+        log.info(
+            "scheduled full collection: %.0f ms, %d objects freed",
+            (time.perf_counter() - started) * 1000,
+            freed,
+        )
         self._schedule(loop)
