@@ -484,8 +484,6 @@ class Toolbox:
 
     async def run(self, name: str, arguments: str) -> ToolOutcome:
         """Validate ``arguments`` (JSON text) and run tool ``name``; never raises for bad input."""
-        if not self._tracer.enabled:
-            return await self._run(name, arguments)
         with self._tracer.current("voiceops.tool", tool__name=name[:80]) as span:
             outcome = await self._run(name, arguments)
             span.set(tool__successful=outcome.successful)
