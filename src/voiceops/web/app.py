@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -277,7 +277,7 @@ def create_app(
         Route("/metrics", metrics_route),
         Route("/calls/{call_id}/interrupt", interrupt, methods=["POST"]),
     ]
-    return _VoiceApp(sockets, llm_socket, routes=routes, lifespan=lifespan)
+    return _VoiceApp(sockets, routes=routes, lifespan=lifespan)
 
 
 class _VoiceApp(Starlette):
@@ -286,19 +286,14 @@ class _VoiceApp(Starlette):
     A call socket lives for minutes and carries a frame every few hundred milliseconds. The
     middleware stack does nothing for a WebSocket but wrap its ``send`` twice, which costs
     CPU on every frame and a dozen coroutine frames per live call for the collector to
-    walk; so a socket whose path matches ``sockets`` goes to ``endpoint`` directly (with
-    the same scope: ``app``, ``path_params``). Everything else goes through Starlette.
+    walk; so a socket whose path matches one of ``sockets`` goes to that route's endpoint
+    directly (with the same scope: ``app``, ``path_params``). Everything else goes through
+    Starlette.
     """
 
-    def __init__(
-        self,
-        sockets: list[WebSocketRoute],
-        endpoint: Callable[[WebSocket], Awaitable[None]],
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, sockets: list[WebSocketRoute], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._sockets = sockets
-        self._socket_endpoint = endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -307,6 +302,6 @@ class _VoiceApp(Starlette):
                 if match is Match.FULL:
                     scope["app"] = self
                     scope.update(child)
-                    await self._socket_endpoint(WebSocket(scope, receive=receive, send=send))
+                    await route.endpoint(WebSocket(scope, receive=receive, send=send))
                     return
         await super().__call__(scope, receive, send)
