@@ -24,10 +24,11 @@ plain dicts. The typed ``chat.completions.create`` path spends most of its time 
 type annotations: with the ten booking tools and a dozen messages, measured on this code,
 about 6.5 ms of CPU to transform each request and 0.23 ms to build each chunk model, roughly
 17 ms per turn against 5 ms this way. At hundreds of concurrent calls that is the difference
-between a core and a third of one. Two more savings, each measured under load: the tool
-schemas (most of a request's bytes, the same on every turn) are encoded once per profile,
-and :class:`_ChunkStream` reads the event stream with a byte-level SSE reader instead of
-the SDK's line-by-line one (a third of the CPU of streaming a reply).
+between a core and a third of one. Two more savings: the tool schemas (most of a request's
+bytes, the same on every turn) are encoded once per profile, and :class:`_ChunkStream`
+reads the event stream with a byte-level SSE reader instead of the SDK's line-by-line one.
+With both, this brain's share of the server's CPU samples at 500 benchmark calls went from
+28 % to 18 %.
 """
 
 from __future__ import annotations
@@ -79,7 +80,6 @@ class _ChunkStream(openai.AsyncStream[object]):
         try:
             async for data in events:
                 if data.startswith(b"[DONE]"):
-                    await events.aclose()
                     if response.http_version == "HTTP/1.1":
                         async for _ in body:  # drain: the connection is then reused
                             pass
