@@ -90,8 +90,8 @@ class StatePersister:
     turns of many calls that end close together share a transaction (a state reaches the
     database that much later; stopping skips the wait). Each round first runs the waiting
     jobs, one at a time in order, then writes the dirty states in batches of at most
-    ``batch_size``, each batch in one transaction. A failed
-    job or batch keeps everything queued and the round is retried after a backoff
+    ``batch_size``, each batch in one transaction. A failed job or batch keeps everything
+    queued and the round is retried after a backoff
     (``retry_initial_s`` doubling up to ``retry_max_s``); a job is given up (and logged)
     after :data:`MAX_JOB_ATTEMPTS`, a state never.
     """

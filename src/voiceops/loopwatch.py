@@ -18,9 +18,9 @@ and two tiny callbacks per collection.
 :class:`FullCollections` is the one guard. A full pass of the collector walks every live
 object, and a process carrying hundreds of calls holds a hundred thousand of them: about
 170 ms measured at 500 calls, during which no keepalive and no first chunk goes out. Python
-starts such a pass on its own whenever enough objects reached the oldest generation, which
-under load is every few seconds, and nearly all of them are live per-call objects that a
-pass cannot free (call state, sockets, tasks; dead ones are freed by reference counting).
+starts such a pass on its own whenever enough objects reached the oldest generation (every
+8 to 18 s in the 500-call benchmark), and nearly all of them are live per-call objects that
+a pass cannot free (call state, sockets, tasks; dead ones are freed by reference counting).
 So the automatic full passes are switched off and one runs every ``interval_s`` instead
 (five minutes by default), which bounds what reference cycles can hold while keeping the
 pause off all but a handful of turns. The young generations are collected as always.
