@@ -14,12 +14,11 @@ from opentelemetry.trace import StatusCode
 
 from tests.conftest import fixed_now, run_server
 from tests.fakes.fake_llm import FakeLLM, Script
-from tests.llm.support import collect, make_ctx
+from tests.llm.support import collect, make_brain, make_ctx
 from voiceops.agent.profile import AgentProfile
 from voiceops.config import Settings
 from voiceops.errors import LLMError
 from voiceops.evals.peer import RetellPeer
-from voiceops.llm.brain import LLMBrain
 from voiceops.tracing import OFF, OtelTracer, _key, make_tracer
 
 
@@ -89,16 +88,7 @@ async def test_llm_requests_are_spans_with_their_first_token_and_failures(
     tracer: OtelTracer,
     exporter: InMemorySpanExporter,
 ) -> None:
-    brain = LLMBrain(
-        client,
-        model="gpt-test",
-        temperature=0.3,
-        max_tokens=50,
-        first_token_timeout_s=5,
-        turn_timeout_s=10,
-        max_tool_rounds=1,
-        tracer=tracer,
-    )
+    brain = make_brain(client, tracer=tracer)
     fake_llm.enqueue(Script.say("Hello there.", first_token_ms=20))
     fake_llm.enqueue(Script.failing("http_500"))
     with tracer.current("voiceops.turn") as _:

@@ -9,13 +9,18 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import openai
+
 from voiceops.agent.clock import CallerClock
-from voiceops.agent.events import AgentEvent, EscalationTrigger, TurnContext
+from voiceops.agent.events import AgentEvent, Brain, EscalationTrigger, TurnContext
 from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.agent.state import CallState
 from voiceops.config import DEFAULT_PROFILE
+from voiceops.llm.brain import LLMBrain
+from voiceops.metrics import Metrics
 from voiceops.retell.messages import CallObject, TranscriptEntry, Utterance
 from voiceops.tools.ports import ToolBox, ToolOutcome
+from voiceops.tracing import OFF, Tracer
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # Tuesday, 09:00 in New York
 SPECS: list[dict[str, Any]] = [
@@ -96,3 +101,29 @@ def make_ctx(
 
 async def collect(events: AsyncIterator[AgentEvent]) -> list[AgentEvent]:
     return [event async for event in events]
+
+
+def make_brain(
+    client: openai.AsyncOpenAI,
+    metrics: Metrics | None = None,
+    *,
+    first_token_timeout_s: float = 5.0,
+    turn_timeout_s: float = 20.0,
+    max_tool_rounds: int = 3,
+    tracer: Tracer = OFF,
+) -> LLMBrain:
+    """The LLM brain the tests use: model ``gpt-test``, temperature 0.3, 120 tokens."""
+    brain = LLMBrain(
+        client,
+        model="gpt-test",
+        temperature=0.3,
+        max_tokens=120,
+        first_token_timeout_s=first_token_timeout_s,
+        turn_timeout_s=turn_timeout_s,
+        max_tool_rounds=max_tool_rounds,
+        metrics=metrics,
+        tracer=tracer,
+    )
+    as_protocol: Brain = brain  # mypy checks that LLMBrain implements the Brain protocol
+    assert as_protocol.name == "llm"
+    return brain

@@ -11,10 +11,9 @@ import openai
 import pytest
 
 from tests.fakes.fake_llm import FakeLLM, Script, ToolCallScript
-from tests.llm.support import RecordingToolBox, collect, make_ctx
+from tests.llm.support import RecordingToolBox, collect, make_brain, make_ctx
 from voiceops.agent.events import (
     AgentEvent,
-    Brain,
     EndCall,
     TextChunk,
     ToolFinished,
@@ -27,29 +26,6 @@ from voiceops.llm.messages import REMINDER_NUDGE
 from voiceops.metrics import Metrics
 from voiceops.retell.messages import TranscriptEntry, Utterance
 from voiceops.tools.ports import ToolOutcome
-
-
-def make_brain(
-    client: openai.AsyncOpenAI,
-    metrics: Metrics | None = None,
-    *,
-    first_token_timeout_s: float = 5.0,
-    turn_timeout_s: float = 20.0,
-    max_tool_rounds: int = 3,
-) -> LLMBrain:
-    brain = LLMBrain(
-        client,
-        model="gpt-test",
-        temperature=0.3,
-        max_tokens=120,
-        first_token_timeout_s=first_token_timeout_s,
-        turn_timeout_s=turn_timeout_s,
-        max_tool_rounds=max_tool_rounds,
-        metrics=metrics,
-    )
-    as_protocol: Brain = brain  # mypy checks that LLMBrain implements the Brain protocol
-    assert as_protocol.name == "llm"
-    return brain
 
 
 def text_of(events: list[AgentEvent]) -> str:
