@@ -23,6 +23,9 @@ Definitions (all times ``time.monotonic()``, one clock for every process on Linu
   (``superseded_finished_first``; many of them mean the server lags behind its callers).
   Of the superseded streams, the share the fake LLM saw closed by the client must be 100 %.
 * **keepalive missed**: a ``ping_pong`` with no reply within 5 s.
+* **loop**: the server's own histograms over the window, from ``/metrics``: how many of its
+  10-a-second loop-lag samples ran 20 ms or more late, and each collector generation's
+  passes, total pause and passes of 10 ms or more (:func:`loop_figures`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
 
 OVERHEAD_KINDS = frozenset({"normal", "barge", "followup"})
 _LINE_NUMBER = re.compile(r":\d+\)$")
@@ -201,3 +206,60 @@ def profile_summary(collapsed: Iterable[str], top: int = 15) -> dict[str, Any]:
         "self": shares(own) if total else [],
         "inclusive": shares(inclusive) if total else [],
     }
+
+
+_LONG_S = {"lag": 0.02, "gc": 0.01}
+"""Per series kind, the bound above which a sample counts as long."""
+_LOOP_PREFIX = {"voiceops_event_loop_lag_seconds": "lag", "voiceops_gc_pause_seconds": "gc"}
+
+
+def loop_counters(exposition: str) -> dict[str, float]:
+    """The loop-lag and collector histograms of a ``/metrics`` page, flattened.
+
+    Keys are ``<series>|count``, ``<series>|sum`` and ``<series>|<le>`` (cumulative bucket
+    counts), where a series is ``lag`` or ``gc0``, ``gc1``, ``gc2``.
+    """
+    flat: dict[str, float] = {}
+    for family in text_string_to_metric_families(exposition):
+        prefix = _LOOP_PREFIX.get(family.name)
+        if prefix is None:
+            continue
+        for sample in family.samples:
+            series = prefix + sample.labels.get("generation", "")
+            if sample.name.endswith("_bucket"):
+                flat[f"{series}|{sample.labels['le']}"] = sample.value
+            elif sample.name.endswith("_count"):
+                flat[f"{series}|count"] = sample.value
+            elif sample.name.endswith("_sum"):
+                flat[f"{series}|sum"] = sample.value
+    return flat
+
+
+def loop_figures(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, Any]:
+    """Per series, what happened between two :func:`loop_counters` readings: samples
+    (``n``), their total in milliseconds, how many were longer than the series' bound
+    (20 ms of loop lag, 10 ms of collector pause), and the upper bound of the bucket that
+    holds the longest (``max_at_most_ms``; ``None`` past the last finite bucket)."""
+    figures: dict[str, Any] = {}
+    for series in sorted({key.split("|")[0] for key in after}):
+
+        def delta(field: str, series: str = series) -> float:
+            key = f"{series}|{field}"
+            return after.get(key, 0.0) - before.get(key, 0.0)
+
+        n = int(delta("count"))
+        bound = _LONG_S[series.rstrip("012")]
+        buckets = sorted(
+            (float(field), delta(field))
+            for field in (key.split("|")[1] for key in after if key.startswith(series + "|"))
+            if field not in ("count", "sum")
+        )
+        within = next((count for le, count in buckets if le >= bound), 0.0)
+        at_most = next((le for le, count in buckets if count >= n), math.inf)
+        figures[series] = {
+            "n": n,
+            "total_ms": _round(1000 * delta("sum")),
+            f"over_{bound * 1000:g}ms": int(n - within),
+            "max_at_most_ms": None if n == 0 or math.isinf(at_most) else _round(1000 * at_most),
+        }
+    return figures

@@ -33,6 +33,15 @@ def _trio(stats: Mapping[str, Any], *keys: str) -> str:
     return " / ".join(_num(stats.get(k)) for k in keys)
 
 
+def _loop_cell(loop: Mapping[str, Any] | None) -> str:
+    """Late loop-lag samples of all taken, and collector passes over 10 ms (any generation)."""
+    if not loop or "lag" not in loop:
+        return DASH
+    lag = loop["lag"]
+    long_gc = sum(v["over_10ms"] for k, v in loop.items() if k.startswith("gc"))
+    return f"{lag['over_20ms']} of {lag['n']} / {long_gc}"
+
+
 COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("DB", lambda r: str(r["db"])),
     ("calls", lambda r: str(r["calls"])),
@@ -57,6 +66,7 @@ COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("events lost", lambda r: str(r["events_lost"])),
     ("CPU ms/turn", lambda r: _num(r["cpu_ms_per_turn"], 2)),
     ("RSS KiB/call", lambda r: _num(r["rss_kib_per_call"], 0)),
+    ("loop lag > 20 ms / GC pauses > 10 ms", lambda r: _loop_cell(r.get("loop"))),
 )
 
 

@@ -39,6 +39,8 @@ from benchmarks.figures import (
     Thresholds,
     client_figures,
     expected_turn_ids,
+    loop_counters,
+    loop_figures,
     per_unit,
     profile_summary,
     summary,
@@ -211,6 +213,8 @@ class _Snapshot:
     loadgen_cpu_s: float
     machine_cpu_s: float
     events_written: int
+    loop: dict[str, float] = field(default_factory=dict)
+    """The server's loop-lag and collector histograms (:func:`loop_counters`)."""
 
 
 @dataclass(slots=True)
@@ -239,6 +243,8 @@ class _Level:
 
     async def snapshot(self, loadgen: Child) -> _Snapshot:
         events = (await self.healthz())["events"]
+        scraped = await self.http.get(f"{self.server_base}/metrics")
+        scraped.raise_for_status()
         server, fake, load = self.server.sample(), self.fake.sample(), loadgen.sample()
         if server is None or fake is None:
             raise ChildFailed(f"server or fake LLM died:\n{self.server.tail()}")
@@ -249,6 +255,7 @@ class _Level:
             loadgen_cpu_s=load.cpu_s if load is not None else 0.0,
             machine_cpu_s=machine_busy_s(),
             events_written=int(events["written"]),
+            loop=loop_counters(scraped.text),
         )
 
     async def watch(self) -> None:
@@ -488,6 +495,7 @@ async def _measure_level(
             "rss_idle_mib": round(level.rss_idle / 2**20, 1),
             "rss_peak_mib": round(level.rss_peak / 2**20, 1),
             "rss_kib_per_call": round((level.rss_peak - level.rss_idle) / 1024 / calls, 1),
+            "loop": loop_figures(start.loop, end.loop),
         }
     )
     if level.profile_path is not None and level.profile_path.exists():

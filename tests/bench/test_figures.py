@@ -9,11 +9,15 @@ from benchmarks.figures import (
     Thresholds,
     client_figures,
     expected_turn_ids,
+    loop_counters,
+    loop_figures,
     percentile,
     profile_summary,
     summary,
 )
 from benchmarks.report import check_targets, markdown_table, verdict_lines
+
+from voiceops.metrics import Metrics
 
 THRESHOLDS = Thresholds(first_token_ms=300, filler_deadline_ms=600)
 
@@ -171,6 +175,11 @@ def _row(db: str, calls: int, **changes: Any) -> dict[str, Any]:
         "events_lost": 0,
         "cpu_ms_per_turn": 1.25,
         "rss_kib_per_call": 60.0,
+        "loop": {
+            "lag": {"n": 300, "over_20ms": 2},
+            "gc0": {"n": 90, "over_10ms": 1},
+            "gc1": {"n": 9, "over_10ms": 1},
+        },
     }
     row.update(changes)
     return row
@@ -208,6 +217,9 @@ def test_markdown_table_has_one_line_per_row_and_dashes_for_no_sample() -> None:
     assert "| postgres | 1 | 10 | 1.0 / 2.0 / 3.0 | 2.0 / 9.0 |" in lines[2]
     assert "100 % of 3" in lines[2]
     assert "- of 0" in lines[3]
+    assert lines[2].endswith("| 2 of 300 / 2 |")
+    no_loop = markdown_table([_row("sqlite", 2, loop={})]).splitlines()[2]
+    assert no_loop.endswith("| - |")
 
 
 def test_profile_summary_merges_lines_of_one_function() -> None:
@@ -222,3 +234,29 @@ def test_profile_summary_merges_lines_of_one_function() -> None:
     assert summary_["self"] == [("parse (msg.py)", 0.7), ("send (ws.py)", 0.3)]
     assert summary_["inclusive"][0] in {("main (app.py)", 1.0), ("handle (ws.py)", 1.0)}
     assert profile_summary([]) == {"samples": 0, "self": [], "inclusive": []}
+
+
+def test_loop_figures_count_only_what_happened_between_two_scrapes() -> None:
+    metrics = Metrics()
+    metrics.loop_lag.observe(0.5)  # before the window: must not count
+    metrics.gc_pause.labels(generation="2").observe(0.2)
+    before = loop_counters(metrics.render().decode())
+    for lag in (0.001, 0.019, 0.03, 0.2):
+        metrics.loop_lag.observe(lag)
+    metrics.gc_pause.labels(generation="0").observe(0.0002)
+    metrics.gc_pause.labels(generation="0").observe(0.015)
+    after = loop_counters(metrics.render().decode())
+
+    figures = loop_figures(before, after)
+    assert figures["lag"] == {"n": 4, "total_ms": 250.0, "over_20ms": 2, "max_at_most_ms": 250.0}
+    assert figures["gc0"] == {"n": 2, "total_ms": 15.2, "over_10ms": 1, "max_at_most_ms": 20.0}
+    assert figures["gc2"] == {"n": 0, "total_ms": 0.0, "over_10ms": 0, "max_at_most_ms": None}
+
+
+def test_loop_figures_past_the_last_bucket_have_no_upper_bound() -> None:
+    metrics = Metrics()
+    before = loop_counters(metrics.render().decode())
+    metrics.loop_lag.observe(3.0)
+    figures = loop_figures(before, loop_counters(metrics.render().decode()))
+    assert figures["lag"]["max_at_most_ms"] is None
+    assert figures["lag"]["over_20ms"] == 1

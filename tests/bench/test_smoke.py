@@ -27,6 +27,7 @@ FIGURES = (
     "events_lost",
     "cpu_ms_per_turn",
     "rss_kib_per_call",
+    "loop",
 )
 
 
@@ -58,6 +59,7 @@ def test_two_calls_on_sqlite_produce_every_figure(
     assert (row["db"], row["calls"]) == ("sqlite", 2)
     for name in FIGURES:
         assert name in row, name
+    assert row["loop"]["lag"]["n"] >= 30  # ten samples a second over a window of 4 s or more
     assert row["turns_in_window"] > 0 and row["overhead_ms"]["n"] > 0
     assert row["ping_ms"]["n"] > 0 and row["keepalives_missed"] == 0
     assert row["stale_frames"] == 0
