@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -142,8 +143,19 @@ def test_update_only_never_cancels_a_turn() -> None:
     )
     assert actions == []
     assert s.is_current(1)
-    assert s.last_update is not None
-    assert s.last_update.transcript[0].content == "hi and"
+
+
+def test_update_only_snapshots_are_not_kept() -> None:
+    # Each holds the whole call so far; keeping the newest would grow with every call.
+    s = CallSession("c1", greeting=None)
+    s.connect()
+    snapshot = frame(
+        interaction_type="update_only",
+        transcript=[{"role": "user", "content": "hello " * 1000}],
+        turntaking="user_turn",
+    )
+    assert s.receive(snapshot) == []
+    assert vars(s) not in gc.get_referrers(snapshot)
 
 
 def test_reminder_shares_the_id_counter() -> None:

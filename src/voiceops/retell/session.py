@@ -117,8 +117,6 @@ class CallSession:
         self.phase = Phase.NEW
         self.resumed = resumed
         self.call: CallObject | None = None
-        self.last_update: UpdateOnly | None = None
-        """The newest ``update_only`` snapshot (parsed on access)."""
         self.latest_response_id = max(last_response_id, BEGIN_RESPONSE_ID)
         self.open_response_id: int | None = None
         self.begin_content: str | None = None
@@ -175,8 +173,9 @@ class CallSession:
         if isinstance(message, PingPongIn):
             return [Send(PingPongOut(timestamp=message.timestamp).to_json(), "ping_pong")]
         if isinstance(message, UpdateOnly):
-            # Kept unparsed (see UpdateOnly); turns use their own request's transcript.
-            self.last_update = message
+            # Neither parsed nor kept: it holds the whole call (twice, with word timings),
+            # so keeping the newest one would cost memory in proportion to each call's
+            # length; turns use their own request's transcript.
             return []
         if isinstance(message, ResponseRequired | ReminderRequired):
             return self._turn_request(message)
