@@ -36,6 +36,10 @@ last call is ready), so it measures the steady state of N concurrent calls and n
 With a small ``stagger_s`` every caller speaks within the same moment, a thundering herd
 that no population of independent callers produces; ``--stagger 1.5`` reproduces it.
 
+Calls can also start as if they had been going on for a while: ``history_turns`` exchanges
+are already in the transcript when a call connects, so every frame carries a long call's
+transcript (Retell sends all of it, twice, in every ``update_only`` and every request).
+
 The measurement window lasts ``duration_s``, and longer (up to ``max_window_s``) until
 ``min_turns`` turns were answered, so that few calls still give a usable sample. The
 process prints ``WINDOW_START <t>`` and ``WINDOW_END <t>`` (``time.monotonic()``, one clock
@@ -72,6 +76,11 @@ USER_LINES = (
     "How long does a blow dry usually take?",
     "Can you tell me your opening hours on Saturday?",
 )
+HISTORY_AGENT_LINE = (
+    "Sure, we have openings on Thursday at ten in the morning and on Friday at two in the "
+    "afternoon. Which of those suits you better?"
+)
+"""The agent's side of the exchanges a call starts with (``history_turns``)."""
 BARGE_LINES = (
     "Sorry, one more thing before that.",
     "Actually, wait, let me check my calendar.",
@@ -116,6 +125,8 @@ class LoadSpec:
     """Below the server's filler cap per call, so every slow turn may get its filler."""
     ping_interval_s: float = 2.0
     reply_timeout_s: float = 15.0
+    history_turns: int = 0
+    """Exchanges (an agent line and a caller line) already in each call's transcript."""
     call_prefix: str = "bench"
     seed: int = 1
 
@@ -128,8 +139,10 @@ class LoadSpec:
             raise ValueError("slow and barge-in shares add up to more than 1")
         if not 0 < self.think_min_s <= self.think_max_s:
             raise ValueError("think time must satisfy 0 < min <= max")
-        if self.speech_s_per_word < 0 or self.min_turns < 0 or self.max_window_s < 0:
-            raise ValueError("speech rate, minimum turns and window cap must not be negative")
+        if min(self.speech_s_per_word, self.min_turns, self.max_window_s, self.history_turns) < 0:
+            raise ValueError(
+                "speech rate, minimum turns, window cap and history must not be negative"
+            )
         if not self.url.startswith(("ws://127.0.0.1:", "ws://localhost:")):
             raise ValueError("the load generator only talks to 127.0.0.1")
 
@@ -236,6 +249,9 @@ class CallPlayer:
         self.turns: list[Reply] = []
         self.audio_s = 0.0
         self.turn_no = 0
+        for turn in range(spec.history_turns):
+            self.transcript.append(self._utterance("agent", HISTORY_AGENT_LINE))
+            self.transcript.append(self._utterance("user", USER_LINES[turn % len(USER_LINES)]))
         # keepalives
         self.pending_pings: dict[int, _Ping] = {}
         self.pings_settled = asyncio.Event()
@@ -758,6 +774,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow-first-token-ms", type=int, default=1000)
     parser.add_argument("--max-slow-per-call", type=int, default=3)
     parser.add_argument(
+        "--history-turns", type=int, default=0, help="exchanges already in each transcript"
+    )
+    parser.add_argument(
         "--call-prefix",
         default=None,
         help="call ids are <prefix>-c<n>; default: unique per run, so no call resumes",
@@ -789,6 +808,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         slow_share=args.slow_share,
         slow_first_token_ms=args.slow_first_token_ms,
         max_slow_per_call=args.max_slow_per_call,
+        history_turns=args.history_turns,
         call_prefix=args.call_prefix or f"bench{int(time.time())}x{os.getpid()}",
         seed=args.seed,
     )

@@ -90,6 +90,9 @@ class Options:
     """A level's window outlasts the duration (up to four times) until this many replies."""
     ramp_s: float | None = None
     """Default: one second per hundred calls, at least one."""
+    history_turns: int = 0
+    """Exchanges already in each call's transcript when it connects: a population of
+    calls that are that far along (one exchange is about ten seconds of a call)."""
     stagger_s: float = 10.0
     """Callers' first turns are spread over this (about one turn cycle), and the window
     opens after it: independent calls, measured in their steady state."""
@@ -324,6 +327,8 @@ def _loadgen_argv(opts: Options, calls: int, url: str, prefix: str, out: Path) -
         str(opts.slow_share),
         "--slow-first-token-ms",
         str(slow_ms),
+        "--history-turns",
+        str(opts.history_turns),
         "--call-prefix",
         prefix,
         "--seed",
@@ -648,6 +653,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
     parser.add_argument(
         "--stagger-s", type=float, default=10.0, help="first turns spread over this, then measure"
     )
+    parser.add_argument(
+        "--history-turns",
+        type=int,
+        default=0,
+        help="exchanges already in each call's transcript (about 10 s of call each)",
+    )
     parser.add_argument("--warmup-s", type=float, default=5.0, help="unmeasured, 2 calls")
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="admin DSN of a local PostgreSQL")
     parser.add_argument("--seed", type=int, default=1)
@@ -671,6 +682,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
         min_turns=args.min_turns,
         ramp_s=args.ramp_s,
         stagger_s=args.stagger_s,
+        history_turns=args.history_turns,
         warmup_s=args.warmup_s,
         pg_url=args.pg_url,
         seed=args.seed,

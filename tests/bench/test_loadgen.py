@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -77,6 +78,7 @@ def test_a_keepalive_reply_is_a_sample_and_an_unknown_pong_is_counted() -> None:
         {"barge_in_share": -0.1},
         {"think_min_s": 3.0, "think_max_s": 2.0},
         {"url": "ws://example.com:80/llm-websocket"},
+        {"history_turns": -1},
     ],
 )
 def test_spec_refuses_nonsense(changes: dict[str, object]) -> None:
@@ -89,3 +91,17 @@ def test_spec_refuses_nonsense(changes: dict[str, object]) -> None:
     values.update(changes)
     with pytest.raises(ValueError):
         LoadSpec(**values)  # type: ignore[arg-type]
+
+
+def test_a_call_with_history_sends_it_in_every_frame_with_word_timings() -> None:
+    spec = LoadSpec(
+        url="ws://127.0.0.1:9/llm-websocket", calls=1, duration_s=1, ramp_s=0, history_turns=3
+    )
+    player = CallPlayer(0, spec, random.Random(1))
+    player.woven = True
+    frame = json.loads(player._frame('"interaction_type":"update_only"'))
+    lines = frame["transcript"]
+    assert [line["role"] for line in lines] == ["agent", "user"] * 3
+    assert frame["transcript_with_tool_calls"] == lines
+    starts = [word["start"] for line in lines for word in line["words"]]
+    assert starts == sorted(starts) and player.audio_s > starts[-1]
