@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from voiceops.errors import FrameTooLarge, MalformedFrame
 from voiceops.retell import messages as m
@@ -189,3 +191,87 @@ def test_a_turn_request_is_never_mistaken_for_a_snapshot() -> None:
         max_bytes=1000,
     )
     assert isinstance(parsed, m.ResponseRequired) and parsed.response_id == 3
+
+
+# --- turn requests with their word timings cut out before parsing -------------------------
+
+_TEXT = st.text(
+    alphabet=st.sampled_from([*'ab ]["\\{},:', "é", "🙂", "\u2028", "\x00"]), max_size=12
+)
+_WORD = st.fixed_dictionaries({"word": _TEXT, "start": st.floats(0, 1e4), "end": st.floats(0, 1e4)})
+_LINE = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(["agent", "user", "transfer_target"]),
+        "content": _TEXT,
+        "words": st.lists(_WORD, max_size=6),
+    }
+)
+_TOOL = st.fixed_dictionaries(
+    {
+        "role": st.just("tool_call_invocation"),
+        "tool_call_id": _TEXT,
+        "name": _TEXT,
+        "arguments": st.just('{"words": [1, 2], "x": "]"}'),
+    }
+)
+
+
+def _full_parse(raw: str) -> m.Inbound:
+    """The parser without the cut: what every frame must come out as."""
+    return m._KNOWN.validate_json(raw)  # type: ignore[return-value]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(_LINE, min_size=1, max_size=12),
+    tools=st.lists(_TOOL, max_size=2),
+    kind=st.sampled_from(["response_required", "reminder_required"]),
+    spaced=st.booleans(),
+    ascii_only=st.booleans(),
+)
+def test_cutting_word_timings_never_changes_a_turn_request(
+    lines: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    kind: str,
+    spaced: bool,
+    ascii_only: bool,
+) -> None:
+    frame = {
+        "interaction_type": kind,
+        "response_id": 7,
+        "transcript": lines,
+        "transcript_with_tool_calls": [*lines, *tools],
+        # Large enough that the cut is tried (a real request is this big from minute one).
+        "padding": "p" * m.STRIP_WORDS_FROM,
+    }
+    separators = (", ", ": ") if spaced else (",", ":")
+    raw = json.dumps(frame, separators=separators, ensure_ascii=ascii_only)
+    assert m.parse_inbound(raw, max_bytes=1 << 20) == _full_parse(raw)
+    assert m.parse_inbound(raw.encode(), max_bytes=1 << 20) == _full_parse(raw)
+
+
+def test_a_bracket_inside_a_word_falls_back_to_the_full_parse() -> None:
+    words = [{"word": "[laughs]", "start": 0.1, "end": 0.2}, {"word": "ok", "start": 1, "end": 2}]
+    line = {"role": "user", "content": "ok", "words": words}
+    raw = json.dumps(
+        {
+            "interaction_type": "response_required",
+            "response_id": 2,
+            "transcript": [line] * 40,
+            "transcript_with_tool_calls": [line] * 40,
+        },
+        separators=(",", ":"),
+    )
+    assert len(raw) > m.STRIP_WORDS_FROM
+    assert m._turn_request_without_words(raw) is None  # the cut left no JSON
+    parsed = m.parse_inbound(raw, max_bytes=1 << 20)
+    assert isinstance(parsed, m.ResponseRequired)
+    assert parsed.transcript == [m.Utterance(role="user", content="ok")] * 40
+
+
+def test_only_turn_requests_are_cut() -> None:
+    call = {"call_id": "c1", "metadata": {"words": ["kept"], "pad": "p" * m.STRIP_WORDS_FROM}}
+    raw = json.dumps({"interaction_type": "call_details", "call": call}, separators=(",", ":"))
+    parsed = m.parse_inbound(raw, max_bytes=1 << 20)
+    assert isinstance(parsed, m.CallDetails)
+    assert parsed.call.metadata is not None and parsed.call.metadata["words"] == ["kept"]
