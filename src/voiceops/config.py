@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     """Optional allowlist of client addresses or CIDR ranges (e.g. Retell's 100.20.5.228)."""
     trust_forwarded_for: bool = False
     """Take the client address from X-Forwarded-For (only behind a trusted proxy)."""
-    max_frame_bytes: int = 1_048_576
+    max_frame_bytes: int = 4_194_304
+    """Larger inbound frames are refused. Retell sends the whole transcript twice, with a
+    timing object per word, in every frame: about 4.7 KB per exchange of two sentences, so
+    an hour-long call (Retell's default longest) with an exchange every ten seconds sends
+    1.7 MB frames. 4 MiB covers two such hours."""
     call_resume_window_s: float = 600.0
     """A reconnect for a call seen this recently resumes its state instead of greeting again."""
 

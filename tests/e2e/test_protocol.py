@@ -143,7 +143,9 @@ async def test_bad_input_is_counted_and_the_call_goes_on(
         )
         too_big = {
             "interaction_type": "update_only",
-            "transcript": [{"role": "user", "content": "x" * 2_000_000}],
+            "transcript": [
+                {"role": "user", "content": "x" * (server.runtime.settings.max_frame_bytes + 1)}
+            ],
         }
         await peer.send(json.dumps(too_big))
         reply = await peer.turn("Are you still there?")

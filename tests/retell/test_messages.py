@@ -121,6 +121,18 @@ def test_frame_size_bound() -> None:
     assert isinstance(m.parse_inbound(big, max_bytes=5000), m.UpdateOnly)
 
 
+def test_frame_size_bound_counts_utf8_bytes_not_characters() -> None:
+    frame = json.dumps(
+        {"interaction_type": "update_only", "transcript": [{"role": "user", "content": "é" * 600}]},
+        ensure_ascii=False,
+    )
+    size = len(frame.encode())
+    assert size > len(frame) + 500
+    with pytest.raises(FrameTooLarge):
+        m.parse_inbound(frame, max_bytes=size - 1)
+    assert isinstance(m.parse_inbound(frame, max_bytes=size), m.UpdateOnly)
+
+
 def test_extra_fields_are_ignored() -> None:
     parsed = m.parse_inbound(
         '{"interaction_type":"ping_pong","timestamp":5,"stray":true}', max_bytes=1000

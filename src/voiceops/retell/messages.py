@@ -192,7 +192,10 @@ def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
     parsed :class:`UpdateOnly`. The message of a ``MalformedFrame`` is short and never contains the
     frame itself.
     """
-    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
+    if isinstance(data, bytes) or data.isascii():  # isascii is a flag read, not a scan
+        size = len(data)
+    else:
+        size = len(data.encode("utf-8"))
     if size > max_bytes:
         raise FrameTooLarge(f"frame of {size} bytes exceeds the {max_bytes}-byte bound")
     head = _UPDATE_HEAD.match(data) if isinstance(data, str) else _UPDATE_HEAD_BYTES.match(data)
