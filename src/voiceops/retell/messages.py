@@ -3,7 +3,9 @@
 Implements sections 3 (Retell -> us, discriminated on ``interaction_type``) and 4 (us ->
 Retell, discriminated on ``response_type``) of ``reference/retell-protocol.md``.
 
-Inbound parsing is one pydantic pass over the raw text. Unknown extra fields are ignored
+Inbound parsing is one pydantic pass over the raw text (for a large turn request, over the
+text with its word timings cut out first; see :func:`_turn_request_without_words`), and an
+``update_only`` frame is not parsed until read. Unknown extra fields are ignored
 (section 2.2); an unknown ``interaction_type`` becomes an explicit :class:`UnknownInbound`
 value, never ``None``. Outbound frames always carry ``response_type``, use strict JSON types
 and omit absent optional fields instead of sending ``null`` (section 4.3 rule 1).
