@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from tests.conftest import RunningServer, fixed_now, run_server
 from tests.fakes.fake_llm import FakeLLM, Script
 from voiceops.agent.profile import AgentProfile
 from voiceops.config import Settings
-from voiceops.evals.peer import RetellPeer
+from voiceops.evals.peer import Reply, RetellPeer
 from voiceops.retell.messages import ResponseOut
 
 CALL: dict[str, Any] = {
@@ -153,6 +154,40 @@ async def test_bad_input_is_counted_and_the_call_goes_on(
     metrics = server.runtime.metrics.render().decode()
     for kind in ("malformed", "binary", "unknown_interaction_type", "too_large"):
         assert f'voiceops_bad_frames_total{{kind="{kind}"}}' in metrics
+
+
+async def test_a_long_calls_turn_is_answered_past_the_frame_bound(
+    make_settings: Callable[..., Settings], profile: AgentProfile
+) -> None:
+    # Word timings are most of a long call's frame and never read, so a turn request counts
+    # against the bound without them (an update_only of that size is still refused).
+    settings = make_settings(max_frame_bytes=20_000)
+    async with (
+        run_server(settings, profile=profile, now=fixed_now) as srv,
+        RetellPeer(srv.url("call_long"), call=CALL) as peer,
+    ):
+        await peer.wait_begin()
+        words = [{"word": "word", "start": 1.0, "end": 1.25}] * 40
+        history = [
+            {"role": ("agent", "user")[i % 2], "content": "Sure.", "words": words}
+            for i in range(30)
+        ]
+        history.append({"role": "user", "content": "When are you open?", "words": words})
+        peer.latest_id += 1
+        rid = peer.latest_id
+        peer.replies[rid] = Reply(rid, time.monotonic())
+        frame = {
+            "interaction_type": "response_required",
+            "response_id": rid,
+            "transcript": history,
+            "transcript_with_tool_calls": history,
+        }
+        raw = json.dumps(frame, separators=(",", ":"))
+        assert len(raw) > 4 * settings.max_frame_bytes
+        await peer.send(raw)
+        reply = await peer.wait(rid)
+        assert reply.complete and reply.text
+    assert "voiceops_bad_frames_total{" not in srv.runtime.metrics.render().decode()
 
 
 async def test_empty_transcript_request_is_answered(server: RunningServer, llm: FakeLLM) -> None:

@@ -287,3 +287,32 @@ def test_only_turn_requests_are_cut() -> None:
     parsed = m.parse_inbound(raw, max_bytes=1 << 20)
     assert isinstance(parsed, m.CallDetails)
     assert parsed.call.metadata is not None and parsed.call.metadata["words"] == ["kept"]
+
+
+def _long_call_request(lines: int, content: str = "Could I come in on Friday?") -> str:
+    words = [{"word": w, "start": 1.0, "end": 1.25} for w in content.split()]
+    line = {"role": "user", "content": content, "words": words}
+    return json.dumps(
+        {
+            "interaction_type": "response_required",
+            "response_id": 9,
+            "transcript": [line] * lines,
+            "transcript_with_tool_calls": [line] * lines,
+        },
+        separators=(",", ":"),
+    )
+
+
+def test_a_turn_request_counts_against_the_bound_without_its_word_timings() -> None:
+    raw = _long_call_request(200)
+    bound = len(raw) // 3  # the timings are most of the frame
+    parsed = m.parse_inbound(raw, max_bytes=bound)
+    assert isinstance(parsed, m.ResponseRequired) and parsed.response_id == 9
+    assert len(parsed.transcript) == 200
+    # Its text alone over the bound: refused like any other frame.
+    with pytest.raises(FrameTooLarge):
+        m.parse_inbound(raw, max_bytes=len(raw) // 20)
+    # Other frames count whole.
+    snapshot = raw.replace('"response_required","response_id":9', '"update_only"')
+    with pytest.raises(FrameTooLarge):
+        m.parse_inbound(snapshot, max_bytes=bound)

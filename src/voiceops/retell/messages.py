@@ -188,18 +188,20 @@ def parse_inbound(data: str | bytes, *, max_bytes: int) -> Inbound:
     """Parse one text frame from Retell.
 
     Raises :class:`FrameTooLarge` over ``max_bytes`` and :class:`MalformedFrame` for
-    anything that is not a JSON object of a known shape. A JSON object whose
-    ``interaction_type`` is missing or unknown becomes :class:`UnknownInbound`. A frame that
-    opens with ``{"interaction_type":"update_only"`` (any whitespace) becomes a lazily
-    parsed :class:`UpdateOnly`. The message of a ``MalformedFrame`` is short and never contains the
-    frame itself.
+    anything that is not a JSON object of a known shape. A turn request counts without its
+    word timings, which are most of its bytes and never read: a long call's turns are
+    answered as long as their text fits. A JSON object whose ``interaction_type`` is
+    missing or unknown becomes :class:`UnknownInbound`. A frame that opens with
+    ``{"interaction_type":"update_only"`` (any whitespace) becomes a lazily parsed
+    :class:`UpdateOnly`. The message of a ``MalformedFrame`` is short and never contains
+    the frame itself.
     """
-    if isinstance(data, bytes) or data.isascii():  # isascii is a flag read, not a scan
-        size = len(data)
-    else:
-        size = len(data.encode("utf-8"))
+    size = _utf8_size(data)
     if size > max_bytes:
-        raise FrameTooLarge(f"frame of {size} bytes exceeds the {max_bytes}-byte bound")
+        request = _turn_request_without_words(data, max_bytes=max_bytes)
+        if request is None:
+            raise FrameTooLarge(f"frame of {size} bytes exceeds the {max_bytes}-byte bound")
+        return request
     head = _UPDATE_HEAD.match(data) if isinstance(data, str) else _UPDATE_HEAD_BYTES.match(data)
     if head is not None:
         # The first key of the object names the frame; nothing else needs reading now.
@@ -340,9 +342,18 @@ _WORDS = re.compile(r',\s*"words"\s*:\s*\[[^\]]*\]')
 _WORDS_BYTES = re.compile(_WORDS.pattern.encode())
 
 
-def _turn_request_without_words(data: str | bytes) -> TurnRequest | None:
+def _utf8_size(data: str | bytes) -> int:
+    if isinstance(data, bytes) or data.isascii():  # isascii is a flag read, not a scan
+        return len(data)
+    return len(data.encode("utf-8"))
+
+
+def _turn_request_without_words(
+    data: str | bytes, *, max_bytes: int | None = None
+) -> TurnRequest | None:
     """Parse a turn request with every ``"words"`` array cut out first; ``None`` when
-    ``data`` does not open as a turn request or the cut frame does not parse as one.
+    ``data`` does not open as a turn request, when the cut frame is over ``max_bytes`` or
+    when it does not parse as a turn request.
 
     A turn request carries the whole call twice with a timing object per word, and
     skipping those in the JSON parser still reads every number (0.8 ms for the request of
@@ -365,6 +376,8 @@ def _turn_request_without_words(data: str | bytes) -> TurnRequest | None:
             return None
         stripped = _WORDS_BYTES.sub(b"", data)
     if len(stripped) == len(data):
+        return None
+    if max_bytes is not None and _utf8_size(stripped) > max_bytes:
         return None
     try:
         parsed = _KNOWN.validate_json(stripped)
