@@ -316,3 +316,29 @@ def test_a_turn_request_counts_against_the_bound_without_its_word_timings() -> N
     snapshot = raw.replace('"response_required","response_id":9', '"update_only"')
     with pytest.raises(FrameTooLarge):
         m.parse_inbound(snapshot, max_bytes=bound)
+
+
+class _Recorded(str):
+    """A frame that records where each bracket search starts."""
+
+    starts: list[int]
+
+    def find(self, sub: str, start: Any = None, end: Any = None) -> int:
+        self.starts.append(start)
+        return super().find(sub, start, end)
+
+
+def test_cutting_is_one_pass_even_over_unclosed_word_arrays() -> None:
+    # Every search for a closing bracket starts past the previous one, and the first that
+    # finds none ends the cut: no stretch of the frame is read twice, whatever it holds.
+    head = '{"interaction_type":"response_required","response_id":1,"t":[{"a":0'
+    unclosed = ',"words":[{"a":1}' * 50
+    closed = ',"words":[{"b":2}],"c":3'
+    frame = _Recorded(head + unclosed + closed * 3 + unclosed)
+    frame.starts = []
+    cut = "".join(m._cut_words(frame, m._WORDS_KEY, "]"))
+    # The first cut runs from the first unclosed array to the first closing bracket.
+    assert cut == head + ',"c":3' * 3 + unclosed
+    assert len(frame.starts) == 4 and frame.starts == sorted(set(frame.starts))
+    with pytest.raises(MalformedFrame):
+        m.parse_inbound(str(frame), max_bytes=1 << 20)
