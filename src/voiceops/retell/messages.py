@@ -23,6 +23,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from voiceops.errors import FrameTooLarge, MalformedFrame
 
@@ -34,20 +35,29 @@ class _Inbound(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Utterance(_Inbound):
+_LINE = ConfigDict(extra="ignore")
+
+
+@pydantic_dataclass(frozen=True, slots=True, config=_LINE)
+class Utterance:
     """One transcript line. ``role`` is ``agent`` or ``user`` (anything else: not agent).
 
     Retell also sends per-word timings (``words``). voiceops never uses them, and they are
     most of a frame's bytes, so they are not declared: the JSON parser skips them without
     building a Python object for each word (a 20-line transcript parses about 10 times
     faster, and the garbage collector has nothing to sweep).
+
+    Lines are slotted dataclasses, not models: a turn request of a long call holds hundreds
+    of them, alive while the turn runs, and a model is two objects for the collector to
+    walk (itself and its ``__dict__``) where a slotted instance is one.
     """
 
     role: str
     content: str
 
 
-class TranscriptEntry(_Inbound):
+@pydantic_dataclass(frozen=True, slots=True, config=_LINE)
+class TranscriptEntry:
     """An entry of ``transcript_with_tool_calls``; a union on ``role`` kept as one loose type.
 
     Utterances carry ``content``; ``tool_call_invocation`` carries ``tool_call_id``, ``name``
