@@ -118,8 +118,7 @@ class StatePersister:
         self._retry_initial = retry_initial_s
         self._retry_max = retry_max_s
         self._linger = linger_s
-        self._stopping = False
-        self._stopped = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     def mark(self, state: CallState) -> None:
         """Schedule a save of ``state`` as it is now (stamping its ``updated_at_ms``); it
@@ -162,8 +161,7 @@ class StatePersister:
 
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Write what is pending (bounded by ``timeout_s``), then stop."""
-        self._stopping = True
-        self._stopped.set()
+        self._stopping.set()
         self._wake.set()
         if self._task is None:
             return
@@ -188,7 +186,7 @@ class StatePersister:
         delay = self._retry_initial
         while True:
             if not self._dirty and not self._jobs:
-                if self._stopping:
+                if self._stopping.is_set():
                     return
                 self._wake.clear()
                 await self._wake.wait()
@@ -207,10 +205,10 @@ class StatePersister:
                 delay = min(delay * 2, self._retry_max)
 
     async def _linger_unless_stopping(self) -> None:
-        if self._linger > 0 and not self._stopping:
+        if self._linger > 0 and not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._linger):
-                    await self._stopped.wait()
+                    await self._stopping.wait()
 
     async def _drain(self) -> None:
         while self._jobs:
