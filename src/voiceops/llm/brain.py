@@ -331,7 +331,7 @@ class LLMBrain:
                     if self._metrics is not None:
                         self._metrics.llm_first_token.observe(waited)
                     if round_no == 0:
-                        self._keep(self._waits, (ctx.call_id, ctx.response_id), waited)
+                        _keep(self._waits, (ctx.call_id, ctx.response_id), waited, USAGE_KEPT)
                 if isinstance(fragments, list):
                     assembler.add(fragments)
                 if finish_reason:
@@ -422,13 +422,15 @@ class LLMBrain:
             raise LLMError("turn_timeout", f"tool {call.name} ran past the turn budget") from None
 
     def _keep_usage(self, call_id: str, response_id: int, usage: Usage) -> None:
-        self._keep(self._usage, (call_id, response_id), usage)
+        _keep(self._usage, (call_id, response_id), usage, USAGE_KEPT)
 
-    @staticmethod
-    def _keep(store: OrderedDict[tuple[str, int], Any], key: tuple[str, int], value: Any) -> None:
-        store[key] = value
-        while len(store) > USAGE_KEPT:
-            store.popitem(last=False)
+
+def _keep(store: OrderedDict[Any, Any], key: object, value: object, limit: int) -> None:
+    """Put ``key`` last in ``store`` and drop the oldest entries beyond ``limit``."""
+    store[key] = value
+    store.move_to_end(key)
+    while len(store) > limit:
+        store.popitem(last=False)
 
 
 def _dumps(value: object) -> bytes:
@@ -458,9 +460,7 @@ class _ToolsJson:
             self._cache.move_to_end(key)
             return hit[1]
         encoded = _dumps(specs)
-        self._cache[key] = (list(specs), encoded)
-        while len(self._cache) > self.KEPT:
-            self._cache.popitem(last=False)
+        _keep(self._cache, key, (list(specs), encoded), self.KEPT)
         return encoded
 
 
