@@ -341,12 +341,13 @@ class TurnRunner:
             except asyncio.CancelledError:
                 span.set(turn__outcome="superseded")
                 raise
-            first_ms = out.first_chunk_at - out.started if out.first_chunk_at else None
+            first = out.first_chunk_at
+            first_ms = None if first is None else round((first - out.started) * 1000, 2)
             span.set(
                 brain=brain_name,
                 turn__outcome=outcome,
                 turn__overhead_ms=overhead_ms,
-                turn__first_chunk_ms=round(first_ms * 1000, 2) if first_ms else None,
+                turn__first_chunk_ms=first_ms,
             )
             if outcome == "error":
                 span.fail("turn_error")
