@@ -18,8 +18,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tests.fakes.fake_llm import FakeLLM
-from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.config import DEFAULT_PROFILE, Settings
+from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.tracing import Tracer
 from voiceops.web.app import Runtime, create_app
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from voiceops.agent.state import CallState, StateSnapshot
 from voiceops.calls import StatePersister
-from voiceops.errors import StorageError
+from voiceops.core.errors import StorageError
+from voiceops.core.state import CallState, StateSnapshot
 
 
 class AwayStore:

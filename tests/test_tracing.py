@@ -15,9 +15,9 @@ from opentelemetry.trace import StatusCode
 from tests.conftest import fixed_now, run_server
 from tests.fakes.fake_llm import FakeLLM, Script
 from tests.llm.support import collect, make_brain, make_ctx
-from voiceops.agent.profile import AgentProfile
 from voiceops.config import Settings
-from voiceops.errors import LLMError
+from voiceops.core.errors import LLMError
+from voiceops.core.profile import AgentProfile
 from voiceops.evals.peer import RetellPeer
 from voiceops.tracing import OFF, OtelTracer, _key, make_tracer
 

@@ -22,8 +22,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from voiceops.agent.state import CallState, StateSnapshot
-from voiceops.errors import StorageError
+from voiceops.core.errors import StorageError
+from voiceops.core.state import CallState, StateSnapshot
 
 log = logging.getLogger("voiceops.calls")
 

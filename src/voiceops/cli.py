@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from voiceops.config import Settings
-from voiceops.errors import ConfigError
+from voiceops.core.errors import ConfigError
 from voiceops.logs import setup_logging
 
 app = typer.Typer(
@@ -53,8 +53,8 @@ def serve(
     """Run the server: Retell's LLM WebSocket, webhooks, /healthz and /metrics."""
     import uvicorn
 
-    from voiceops.agent.profile import load_profile
     from voiceops.agent.prompts import check_profile_templates
+    from voiceops.core.profile import load_profile
     from voiceops.web.app import create_app
 
     settings = _settings(host=host, port=port, profile_path=profile, brain=brain)

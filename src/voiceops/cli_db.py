@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from voiceops.config import Settings
-from voiceops.errors import ConfigError, StorageError
+from voiceops.core.errors import ConfigError, StorageError
 from voiceops.store.db import Database, safe_url
 from voiceops.store.migrate import current, head_revision, upgrade
 from voiceops.store.repo import purge

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from voiceops.errors import ConfigError
+from voiceops.core.errors import ConfigError
 
 
 class Span(Protocol):

@@ -13,8 +13,8 @@ from phonenumbers import parse as parse_number
 from phonenumbers import timezone as number_zones
 
 from tests.tools.support import LONDON, NEW_YORK, make_profile
-from voiceops.agent.clock import resolve_caller_clock, zone_for_number
-from voiceops.retell.messages import CallObject
+from voiceops.core.caller import resolve_caller_clock, zone_for_number
+from voiceops.core.transcript import CallObject
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 PROFILE = make_profile()

@@ -9,15 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.tools.support import BILLING, FRONT_DESK, LONDON, TUE_0900_NY, clock_for, make_profile
-from voiceops.agent.escalation import (
-    callback_line,
-    detect_escalation,
-    frustration_score,
-    plan_transfer,
-    why_no_transfer,
-)
-from voiceops.agent.profile import EscalationRules
-from voiceops.retell.messages import Utterance
+from voiceops.agent.escalation import detect_escalation, frustration_score
+from voiceops.core.profile import EscalationRules
+from voiceops.core.transcript import Utterance
+from voiceops.tools.handoff import callback_line, plan_transfer, why_no_transfer
 
 RULES = EscalationRules()
 ASK_DAY = "What day would you like to come in?"

@@ -11,16 +11,16 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from voiceops.agent.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.agent.filler import FillerPicker
-from voiceops.agent.profile import load_profile
-from voiceops.agent.state import CallState
 from voiceops.agent.turn import TurnDeps, TurnRunner
 from voiceops.config import DEFAULT_PROFILE, Settings
+from voiceops.core.callevents import ListSink
+from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
+from voiceops.core.profile import load_profile
+from voiceops.core.state import CallState
 from voiceops.metrics import Metrics
 from voiceops.retell.messages import parse_inbound
 from voiceops.retell.session import CallSession
-from voiceops.store.events import ListSink
 from voiceops.tools.memory import InMemoryBookingRepo
 
 LINES = ["One moment.", "Let me check.", "Just a second."]

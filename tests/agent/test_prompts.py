@@ -7,9 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from voiceops.agent.clock import CallerClock
-from voiceops.agent.events import EscalationTrigger, TurnContext
-from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.agent.prompts import (
     DEFAULT_VOICE_PROMPT,
     caller_name_from,
@@ -19,11 +16,14 @@ from voiceops.agent.prompts import (
     render_system_prompt,
     spoken_opening_hours,
 )
-from voiceops.agent.state import CallState
 from voiceops.config import DEFAULT_PROFILE
-from voiceops.errors import ConfigError
-from voiceops.retell.messages import CallObject, Utterance
-from voiceops.tools.ports import ToolOutcome
+from voiceops.core.caller import CallerClock
+from voiceops.core.errors import ConfigError
+from voiceops.core.events import EscalationTrigger, TurnContext
+from voiceops.core.ports import ToolOutcome
+from voiceops.core.profile import AgentProfile, load_profile
+from voiceops.core.state import CallState
+from voiceops.core.transcript import CallObject, Utterance
 
 NEW_YORK = ZoneInfo("America/New_York")
 # Tuesday 1 December 2026, 23:30 UTC: 18:30 in New York, 15:30 in Los Angeles,

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import RunningServer, fixed_now, run_server
-from voiceops.agent.profile import AgentProfile
 from voiceops.config import Settings
+from voiceops.core.profile import AgentProfile
 from voiceops.evals.peer import RetellPeer
 
 

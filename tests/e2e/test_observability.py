@@ -11,8 +11,8 @@ import websockets
 from websockets.asyncio.client import connect
 
 from tests.conftest import fixed_now, run_server
-from voiceops.agent.profile import AgentProfile
 from voiceops.config import Settings
+from voiceops.core.profile import AgentProfile
 from voiceops.evals.peer import RetellPeer
 
 

@@ -16,8 +16,8 @@ import websockets
 
 from tests.conftest import RunningServer, fixed_now, run_server
 from tests.fakes.fake_llm import FakeLLM, Script
-from voiceops.agent.profile import AgentProfile
 from voiceops.config import Settings
+from voiceops.core.profile import AgentProfile
 from voiceops.evals.peer import Reply, RetellPeer
 from voiceops.retell.messages import ResponseOut
 

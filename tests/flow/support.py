@@ -15,23 +15,22 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from voiceops.agent.clock import CallerClock
-from voiceops.agent.events import (
+from voiceops.config import DEFAULT_PROFILE
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.caller import CallerClock
+from voiceops.core.callevents import ListSink
+from voiceops.core.events import (
     AgentEvent,
-    EndCall,
     EscalationTrigger,
     TextChunk,
     ToolFinished,
     ToolStarted,
-    Transfer,
     TurnContext,
 )
-from voiceops.agent.profile import AgentProfile, load_profile
-from voiceops.agent.state import CallState
-from voiceops.config import DEFAULT_PROFILE
+from voiceops.core.profile import AgentProfile, load_profile
+from voiceops.core.state import CallState
+from voiceops.core.transcript import CallObject, TranscriptEntry, Utterance
 from voiceops.flow.brain import FlowBrain
-from voiceops.retell.messages import CallObject, TranscriptEntry, Utterance
-from voiceops.store.events import ListSink
 from voiceops.tools.memory import InMemoryBookingRepo
 from voiceops.tools.toolbox import Toolbox
 

@@ -16,15 +16,9 @@ from tests.flow.support import (
     OTHER,
     Conversation,
 )
-from voiceops.agent.events import (
-    EndCall,
-    EscalationTrigger,
-    TextChunk,
-    ToolFinished,
-    ToolStarted,
-    Transfer,
-)
-from voiceops.retell.messages import TranscriptEntry, Utterance
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.events import EscalationTrigger, TextChunk, ToolFinished, ToolStarted
+from voiceops.core.transcript import TranscriptEntry, Utterance
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.flow.support import FRONT_DESK, TUE_0900_NY, demo_profile
-from voiceops.agent.clock import CallerClock
-from voiceops.agent.events import EndCall, Transfer
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.caller import CallerClock
+from voiceops.core.ports import ToolOutcome
 from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step, join_or
 from voiceops.flow.state import Awaiting, CallbackDraft, FlowState, Slots, Task
-from voiceops.tools.ports import ToolOutcome
 
 PROFILE = demo_profile()
 CLOCK = CallerClock(

@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from tests.flow.support import demo_profile
-from voiceops.agent.profile import AgentProfile
+from voiceops.core.profile import AgentProfile
 from voiceops.flow.understand import Expectation, Understanding, lexicon_for, understand
 
 TUESDAY = date(2026, 12, 1)

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 
 import openai
 
-from voiceops.agent.clock import CallerClock
-from voiceops.agent.events import AgentEvent, Brain, EscalationTrigger, TurnContext
-from voiceops.agent.profile import AgentProfile, load_profile
-from voiceops.agent.state import CallState
 from voiceops.config import DEFAULT_PROFILE
+from voiceops.core.caller import CallerClock
+from voiceops.core.events import AgentEvent, Brain, EscalationTrigger, TurnContext
+from voiceops.core.ports import ToolBox, ToolOutcome
+from voiceops.core.profile import AgentProfile, load_profile
+from voiceops.core.state import CallState
+from voiceops.core.transcript import CallObject, TranscriptEntry, Utterance
 from voiceops.llm.brain import LLMBrain
 from voiceops.metrics import Metrics
-from voiceops.retell.messages import CallObject, TranscriptEntry, Utterance
-from voiceops.tools.ports import ToolBox, ToolOutcome
 from voiceops.tracing import OFF, Tracer
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # Tuesday, 09:00 in New York

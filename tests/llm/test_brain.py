@@ -12,20 +12,14 @@ import pytest
 
 from tests.fakes.fake_llm import FakeLLM, Script, ToolCallScript
 from tests.llm.support import RecordingToolBox, collect, make_brain, make_ctx
-from voiceops.agent.events import (
-    AgentEvent,
-    EndCall,
-    TextChunk,
-    ToolFinished,
-    ToolStarted,
-    Transfer,
-)
-from voiceops.errors import LLMError
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.errors import LLMError
+from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted
+from voiceops.core.ports import ToolOutcome
+from voiceops.core.transcript import TranscriptEntry, Utterance
 from voiceops.llm.brain import LLMBrain, Usage
 from voiceops.llm.messages import REMINDER_NUDGE
 from voiceops.metrics import Metrics
-from voiceops.retell.messages import TranscriptEntry, Utterance
-from voiceops.tools.ports import ToolOutcome
 
 
 def text_of(events: list[AgentEvent]) -> str:

@@ -13,9 +13,10 @@ import openai
 
 from tests.fakes.fake_llm import FakeLLM, Script
 from tests.llm.support import collect, demo_profile, make_ctx
-from voiceops.agent.events import EndCall, TextChunk, ToolFinished, ToolStarted, TurnContext
+from voiceops.core.actions import EndCall
+from voiceops.core.callevents import ListSink
+from voiceops.core.events import TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.llm.brain import LLMBrain
-from voiceops.store.events import ListSink
 from voiceops.tools.memory import InMemoryBookingRepo
 from voiceops.tools.toolbox import Toolbox
 

@@ -7,9 +7,9 @@ from pydantic import SecretStr
 
 from tests.fakes.fake_llm import FakeLLM, Script
 from tests.llm.support import collect, make_ctx
-from voiceops.agent.events import TextChunk
 from voiceops.config import Settings
-from voiceops.errors import LLMError
+from voiceops.core.errors import LLMError
+from voiceops.core.events import TextChunk
 from voiceops.llm import LLMBrain, make_client
 from voiceops.llm.client import NO_KEY
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from voiceops.core.transcript import TranscriptEntry, Utterance
 from voiceops.llm.messages import (
     CALL_START_NOTE,
     REMINDER_NUDGE,
@@ -13,7 +14,7 @@ from voiceops.llm.messages import (
     transcript_messages,
     woven_messages,
 )
-from voiceops.retell.messages import ResponseRequired, TranscriptEntry, Utterance, parse_inbound
+from voiceops.retell.messages import ResponseRequired, parse_inbound
 
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "retell-samples.jsonl"
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceops.errors import FrameTooLarge, MalformedFrame
+from voiceops.core.errors import FrameTooLarge, MalformedFrame
 from voiceops.retell import messages as m
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from voiceops.errors import InvalidState
-from voiceops.retell.messages import CallObject, parse_inbound
+from voiceops.core.errors import InvalidState
+from voiceops.core.transcript import CallObject
+from voiceops.retell.messages import parse_inbound
 from voiceops.retell.session import (
     CallSession,
     CancelTurn,

@@ -14,8 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+from voiceops.core.callevents import CallEvent
 from voiceops.store.db import Database
-from voiceops.store.events import CallEvent
 from voiceops.store.writer import EventWriter
 
 BURST = 50

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from voiceops.agent.state import CallState
-from voiceops.errors import StorageError
+from voiceops.core.errors import StorageError
+from voiceops.core.ports import Booking, CallbackRequest
+from voiceops.core.state import CallState
 from voiceops.store.db import Database
 from voiceops.store.repo import CallRepo, SqlBookingRepo, StateStore, purge
 from voiceops.store.tables import booking_changes, bookings, call_events, calls
-from voiceops.tools.ports import Booking, CallbackRequest
 
 NOON = datetime(2030, 3, 4, 17, 0, tzinfo=UTC)
 

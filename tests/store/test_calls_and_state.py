@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.store.tcpproxy import TcpProxy
-from voiceops.agent.profile import load_profile
-from voiceops.agent.state import CallState, PendingTransfer, StateSnapshot
 from voiceops.calls import StatePersister
 from voiceops.config import DEFAULT_PROFILE
-from voiceops.errors import StorageError
-from voiceops.retell.messages import CallObject
+from voiceops.core.errors import StorageError
+from voiceops.core.profile import load_profile
+from voiceops.core.state import CallState, PendingTransfer, StateSnapshot
+from voiceops.core.transcript import CallObject
 from voiceops.store.db import Database
 from voiceops.store.repo import CallRepo, ProfileRepo, StateStore
 from voiceops.store.tables import call_states

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from voiceops.errors import ConfigError, StorageError
+from voiceops.core.errors import ConfigError, StorageError
 from voiceops.store.db import Database, parse_url, safe_url
 
 

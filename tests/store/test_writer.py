@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from voiceops.errors import StorageError
+from voiceops.core.callevents import CallEvent
+from voiceops.core.errors import StorageError
 from voiceops.metrics import Metrics
 from voiceops.store.db import Database
-from voiceops.store.events import CallEvent
 from voiceops.store.journal import Journal, encode_event
 from voiceops.store.tables import call_events
 from voiceops.store.writer import EventWriter

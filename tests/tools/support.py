@@ -10,12 +10,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from voiceops.agent.clock import CallerClock
-from voiceops.agent.profile import AgentProfile
-from voiceops.errors import StorageError
-from voiceops.store.events import ListSink
+from voiceops.core.caller import CallerClock
+from voiceops.core.callevents import ListSink
+from voiceops.core.errors import StorageError
+from voiceops.core.ports import Booking, BookingRepo, CallbackRequest
+from voiceops.core.profile import AgentProfile
 from voiceops.tools.memory import InMemoryBookingRepo
-from voiceops.tools.ports import Booking, BookingRepo, CallbackRequest
 from voiceops.tools.toolbox import Toolbox
 
 NEW_YORK = "America/New_York"

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.tools.support import LONDON, NEW_YORK, TUE_0900_NY, make_profile
-from voiceops.agent.profile import AgentProfile, Service
+from voiceops.core.ports import Booking
+from voiceops.core.profile import AgentProfile, Service
 from voiceops.tools.booking import (
     Slot,
     check_instant,
@@ -20,7 +21,6 @@ from voiceops.tools.booking import (
     spoken_hours_week,
 )
 from voiceops.tools.memory import InMemoryBookingRepo
-from voiceops.tools.ports import Booking
 
 NY = ZoneInfo(NEW_YORK)
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.tools.support import NEW_YORK, TUE_0900_NY
-from voiceops.errors import StorageError
+from voiceops.core.errors import StorageError
+from voiceops.core.ports import Booking, CallbackRequest
 from voiceops.tools.memory import InMemoryBookingRepo
-from voiceops.tools.ports import Booking, CallbackRequest
 
 START = datetime(2026, 12, 2, 15, tzinfo=UTC)
 

@@ -26,8 +26,8 @@ from tests.tools.support import (
     make_profile,
     make_toolbox,
 )
-from voiceops.agent.events import EndCall, Transfer
-from voiceops.tools.ports import ToolOutcome
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.ports import ToolOutcome
 from voiceops.tools.toolbox import TOOL_NAMES, Toolbox, idempotency_key
 
 

@@ -12,8 +12,8 @@ from starlette.applications import Starlette
 
 from tests.store import conftest as store_fixtures
 from tests.webhooks.samples import EXAMPLE_KEY
-from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.config import DEFAULT_PROFILE, Settings
+from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.metrics import Metrics
 from voiceops.retell.webhooks import sign
 from voiceops.store.db import Database

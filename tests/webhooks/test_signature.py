@@ -15,7 +15,7 @@ from tests.webhooks.samples import (
     SignedSample,
     signed_samples,
 )
-from voiceops.errors import SignatureError
+from voiceops.core.errors import SignatureError
 from voiceops.retell.webhooks import sign, verify_signature
 
 

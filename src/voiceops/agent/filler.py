@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from voiceops.agent.state import CallState
+from voiceops.core.state import CallState
 
 
 class FillerPicker:

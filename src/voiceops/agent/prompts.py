@@ -25,11 +25,11 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from voiceops.agent.clock import CallerClock
-from voiceops.agent.events import TurnContext
-from voiceops.agent.profile import WEEKDAYS, AgentProfile, Interval, Weekday
-from voiceops.errors import ConfigError
-from voiceops.retell.messages import CallObject
+from voiceops.core.caller import CallerClock
+from voiceops.core.errors import ConfigError
+from voiceops.core.events import TurnContext
+from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Weekday
+from voiceops.core.transcript import CallObject
 from voiceops.tools.timefmt import (
     spoken_clock,
     spoken_date,

@@ -32,30 +32,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from voiceops.agent.clock import CallerClock, caller_number, resolve_caller_clock
-from voiceops.agent.escalation import detect_escalation, plan_transfer
-from voiceops.agent.events import (
+from voiceops.agent.escalation import detect_escalation
+from voiceops.agent.filler import FillerPicker
+from voiceops.config import Settings
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.caller import CallerClock, caller_number, resolve_caller_clock
+from voiceops.core.callevents import CallEvent, EventSink
+from voiceops.core.errors import BrainError, BrainStalled, LLMError
+from voiceops.core.events import (
     AgentEvent,
     Brain,
-    EndCall,
     EscalationTrigger,
     TextChunk,
     ToolFinished,
     ToolStarted,
-    Transfer,
     TurnContext,
 )
-from voiceops.agent.filler import FillerPicker
-from voiceops.agent.profile import AgentProfile
-from voiceops.agent.state import CallState, PendingTransfer
-from voiceops.config import Settings
-from voiceops.errors import BrainError, BrainStalled, LLMError
+from voiceops.core.ports import BookingRepo
+from voiceops.core.profile import AgentProfile
+from voiceops.core.state import CallState, PendingTransfer
+from voiceops.core.transcript import CallObject
 from voiceops.metrics import Metrics
-from voiceops.retell.messages import CallObject, ReminderRequired, ResponseRequired
+from voiceops.retell.messages import ReminderRequired, ResponseRequired
 from voiceops.retell.session import CallSession
 from voiceops.speech import SpeechFilter, clean, is_speakable
-from voiceops.store.events import CallEvent, EventSink
-from voiceops.tools.ports import BookingRepo
+from voiceops.tools.handoff import plan_transfer
 from voiceops.tools.toolbox import Toolbox
 from voiceops.tracing import OFF, Tracer
 

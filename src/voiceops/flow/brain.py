@@ -1,6 +1,6 @@
 """``FlowBrain``: the embedded, offline brain, and the fallback when the LLM fails.
 
-It implements :class:`~voiceops.agent.events.Brain` by driving the sans-I/O
+It implements :class:`~voiceops.core.events.Brain` by driving the sans-I/O
 :class:`~voiceops.flow.dialogue.Dialogue`: it loads the call's
 :class:`~voiceops.flow.state.FlowState` from ``ctx.state.flow``, asks the dialogue for the
 turn's steps, runs each tool call through ``ctx.tools`` (yielding ``ToolStarted`` before and
@@ -22,20 +22,14 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
-from voiceops.agent.events import (
-    AgentEvent,
-    TextChunk,
-    ToolFinished,
-    ToolStarted,
-    TurnContext,
-)
 from voiceops.agent.prompts import caller_name_from
+from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step
 from voiceops.flow.state import FlowState
 from voiceops.flow.when import warm_up
 
 if TYPE_CHECKING:
-    from voiceops.retell.messages import TranscriptEntry, Utterance
+    from voiceops.core.transcript import TranscriptEntry, Utterance
 
 log = logging.getLogger("voiceops.flow")
 

@@ -3,7 +3,7 @@
 :class:`Dialogue` decides what to say and which tools to run for one turn. It never awaits
 anything: it returns :data:`Step` values, and a tool call carries its continuation
 (:attr:`Call.then`), which the driver (``flow/brain.py``) calls with the tool's
-:class:`~voiceops.tools.ports.ToolOutcome` to get the steps that follow. Tests drive it with
+:class:`~voiceops.core.ports.ToolOutcome` to get the steps that follow. Tests drive it with
 lists in and lists out, and fabricate outcomes without a toolbox.
 
 The policy is a slot-filling booking dialogue with side trips: it fills service, day, time
@@ -27,19 +27,20 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from voiceops.agent.escalation import callback_line, why_no_transfer
-from voiceops.agent.events import EndCall, EscalationTrigger, Transfer
 from voiceops.agent.prompts import render_greeting
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.events import EscalationTrigger
 from voiceops.flow.state import Awaiting, BookingRef, CallbackDraft, FlowState, Offer, Priority
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import PART_PIVOT, part_of
 from voiceops.speech.words import ordinal
+from voiceops.tools.handoff import callback_line, why_no_transfer
 from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
 
 if TYPE_CHECKING:
-    from voiceops.agent.clock import CallerClock
-    from voiceops.agent.profile import AgentProfile
-    from voiceops.tools.ports import ToolOutcome
+    from voiceops.core.caller import CallerClock
+    from voiceops.core.ports import ToolOutcome
+    from voiceops.core.profile import AgentProfile
 
 log = logging.getLogger("voiceops.flow")
 

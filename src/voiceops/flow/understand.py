@@ -7,7 +7,7 @@ the slot values in it (service, date and time via :mod:`voiceops.flow.when`, nam
 number, a choice from a list, an FAQ answer).
 
 Words that belong to one business (service names and aliases, FAQ keywords, trigger
-phrases) come from the :class:`~voiceops.agent.profile.AgentProfile` and are compiled once
+phrases) come from the :class:`~voiceops.core.profile.AgentProfile` and are compiled once
 per profile (:func:`lexicon_for`). What the agent has just asked (``awaiting``) widens what a
 short reply can mean: "Sam" is a name only after "what name should I put it under?", and
 "3" is a time only after a question about times. Everything here is pure and allocation-light;
@@ -24,7 +24,7 @@ from typing import Literal
 
 import phonenumbers
 
-from voiceops.agent.profile import AgentProfile
+from voiceops.core.profile import AgentProfile
 from voiceops.flow.when import When, normalise, parse_when
 
 Intent = Literal[

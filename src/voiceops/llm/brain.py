@@ -8,7 +8,7 @@ their results appended to the conversation, and the model is asked again, at mos
 ``max_tool_rounds`` times; the last round forbids tools so the model has to speak. A tool
 outcome carrying an action (transfer, end call) is yielded and ends the turn.
 
-Failures become :class:`~voiceops.errors.LLMError` with a ``kind`` (see ``llm/errors.py``),
+Failures become :class:`~voiceops.core.errors.LLMError` with a ``kind`` (see ``llm/errors.py``),
 counted in ``metrics.llm_errors``; the turn runner decides about the fallback. Deadlines:
 the first token of every request within ``first_token_timeout_s``, the whole turn (all
 rounds and tools) within ``turn_timeout_s``. Each deadline wraps a single await, never a
@@ -45,14 +45,14 @@ from typing import Any
 import httpx2
 import openai
 
-from voiceops.agent.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.agent.prompts import render_system_prompt
-from voiceops.errors import LLMError
+from voiceops.core.errors import LLMError
+from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
+from voiceops.core.ports import ToolOutcome
 from voiceops.llm.errors import from_provider
 from voiceops.llm.messages import Message, conversation
 from voiceops.llm.tool_calls import ToolCall, ToolCallAssembler
 from voiceops.metrics import Metrics
-from voiceops.tools.ports import ToolOutcome
 from voiceops.tracing import OFF, Tracer
 
 log = logging.getLogger("voiceops.llm")

@@ -1,4 +1,4 @@
-"""Mapping provider failures to :class:`~voiceops.errors.LLMError` kinds.
+"""Mapping provider failures to :class:`~voiceops.core.errors.LLMError` kinds.
 
 The kinds are short labels used in metrics (``voiceops_llm_errors{kind=...}``), call events
 and the fallback reason:
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import openai
 
-from voiceops.errors import LLMError
+from voiceops.core.errors import LLMError
 
 
 def from_provider(exc: Exception, *, streaming: bool) -> LLMError:

@@ -26,7 +26,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from voiceops.retell.messages import TranscriptEntry, Utterance
+from voiceops.core.transcript import TranscriptEntry, Utterance
 
 Message = dict[str, Any]
 

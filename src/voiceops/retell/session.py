@@ -23,11 +23,11 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voiceops.errors import InvalidState
+from voiceops.core.errors import InvalidState
+from voiceops.core.transcript import CallObject
 from voiceops.retell.messages import (
     AgentInterruptOut,
     CallDetails,
-    CallObject,
     ConfigBody,
     ConfigOut,
     Inbound,

@@ -25,8 +25,8 @@ import phonenumbers
 from phonenumbers import timezone as phone_timezone
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from voiceops.agent.profile import AgentProfile
-from voiceops.errors import PayloadError, SignatureError
+from voiceops.core.errors import PayloadError, SignatureError
+from voiceops.core.profile import AgentProfile
 
 SIGNATURE_HEADER = "x-retell-signature"
 DEFAULT_TOLERANCE_MS = 300_000

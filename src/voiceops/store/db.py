@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from voiceops.errors import ConfigError, StorageError
+from voiceops.core.errors import ConfigError, StorageError
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from voiceops.errors import StorageError
-from voiceops.store.events import CallEvent
+from voiceops.core.callevents import CallEvent
+from voiceops.core.errors import StorageError
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from voiceops.errors import StorageError
+from voiceops.core.errors import StorageError
 from voiceops.store.db import Database, safe_url
 
 log = logging.getLogger(__name__)

@@ -45,12 +45,13 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voiceops.agent.profile import AgentProfile
-from voiceops.agent.state import CallState, StateSnapshot
-from voiceops.errors import StorageError
-from voiceops.retell.messages import CallObject
+from voiceops.core.callevents import CallEvent
+from voiceops.core.errors import StorageError
+from voiceops.core.ports import Booking, BookingStatus, CallbackRequest
+from voiceops.core.profile import AgentProfile
+from voiceops.core.state import CallState, StateSnapshot
+from voiceops.core.transcript import CallObject
 from voiceops.store.db import Database
-from voiceops.store.events import CallEvent
 from voiceops.store.tables import (
     agent_profiles,
     booking_changes,
@@ -61,7 +62,6 @@ from voiceops.store.tables import (
     calls,
     webhook_deliveries,
 )
-from voiceops.tools.ports import Booking, BookingStatus, CallbackRequest
 
 
 def _now() -> datetime:

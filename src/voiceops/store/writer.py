@@ -35,9 +35,9 @@ from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 
+from voiceops.core.callevents import CallEvent
 from voiceops.metrics import Metrics
 from voiceops.store.db import Database
-from voiceops.store.events import CallEvent
 from voiceops.store.journal import Journal, JournalReader, encode_event
 from voiceops.store.tables import call_events
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from voiceops.agent.profile import WEEKDAYS, AgentProfile, Interval, Service
+from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Service
 from voiceops.tools.timefmt import (
     NonexistentLocalTime,
     iso_local,
@@ -33,8 +33,8 @@ from voiceops.tools.timefmt import (
 )
 
 if TYPE_CHECKING:
-    from voiceops.agent.clock import CallerClock
-    from voiceops.tools.ports import Booking, BookingRepo
+    from voiceops.core.caller import CallerClock
+    from voiceops.core.ports import Booking, BookingRepo
 
 Refusal = Literal[
     "past", "notice", "horizon", "closed_date", "closed_day", "outside_hours", "off_step"

@@ -1,4 +1,4 @@
-"""An in-memory :class:`~voiceops.tools.ports.BookingRepo` for tests, scripts and evals.
+"""An in-memory :class:`~voiceops.core.ports.BookingRepo` for tests, scripts and evals.
 
 It keeps the same contract as the SQL repository (``store/repo.py``): idempotency keys make
 repeated creates and updates return the stored row, ``bookings_between`` sees only confirmed
@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from voiceops.errors import StorageError
-from voiceops.tools.ports import Booking, CallbackRequest
+from voiceops.core.errors import StorageError
+from voiceops.core.ports import Booking, CallbackRequest
 
 
 def _phone_key(phone: str) -> str:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from voiceops.speech.words import MONTHS, ordinal
 
 if TYPE_CHECKING:
-    from voiceops.agent.clock import CallerClock
+    from voiceops.core.caller import CallerClock
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")

@@ -38,12 +38,12 @@ import phonenumbers
 from phonenumbers import NumberParseException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from voiceops.agent.escalation import callback_line, plan_transfer, why_no_transfer
-from voiceops.agent.events import EndCall, Transfer
-from voiceops.agent.profile import WEEKDAYS
-from voiceops.errors import StorageError
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.callevents import CallEvent
+from voiceops.core.errors import StorageError
+from voiceops.core.ports import Booking, CallbackRequest, ToolOutcome
+from voiceops.core.profile import WEEKDAYS
 from voiceops.masking import mask_phone
-from voiceops.store.events import CallEvent
 from voiceops.tools.booking import (
     Slot,
     check_instant,
@@ -54,7 +54,7 @@ from voiceops.tools.booking import (
     spoken_hours_on,
     spoken_hours_week,
 )
-from voiceops.tools.ports import Booking, CallbackRequest, ToolOutcome
+from voiceops.tools.handoff import callback_line, plan_transfer, why_no_transfer
 from voiceops.tools.timefmt import (
     NonexistentLocalTime,
     iso_local,
@@ -71,10 +71,10 @@ from voiceops.tools.timefmt import (
 from voiceops.tracing import OFF, Tracer
 
 if TYPE_CHECKING:
-    from voiceops.agent.clock import CallerClock
-    from voiceops.agent.profile import AgentProfile, Service
-    from voiceops.store.events import EventSink
-    from voiceops.tools.ports import BookingRepo
+    from voiceops.core.caller import CallerClock
+    from voiceops.core.callevents import EventSink
+    from voiceops.core.ports import BookingRepo
+    from voiceops.core.profile import AgentProfile, Service
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +424,7 @@ _SUPERSEDED = {"status": "superseded", "error": "this turn was replaced by a new
 
 
 class Toolbox:
-    """The ten tools for one turn of one call. Implements :class:`~voiceops.tools.ports.ToolBox`.
+    """The ten tools for one turn of one call. Implements :class:`~voiceops.core.ports.ToolBox`.
 
     ``caller_phone`` is the caller's number (the default for bookings and callbacks);
     ``is_current`` says whether the turn is still the newest (checked right before any

@@ -28,20 +28,20 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from voiceops import __version__
-from voiceops.agent.clock import resolve_caller_clock, zone_for_number
-from voiceops.agent.events import Brain
-from voiceops.agent.profile import AgentProfile, load_profile
 from voiceops.agent.prompts import check_profile_templates
-from voiceops.agent.state import CallState
 from voiceops.agent.turn import TurnDeps, TurnRunner
 from voiceops.calls import LiveCalls, StatePersister
 from voiceops.config import Settings
+from voiceops.core.caller import resolve_caller_clock, zone_for_number
+from voiceops.core.events import Brain
+from voiceops.core.profile import AgentProfile, load_profile
+from voiceops.core.state import CallState
+from voiceops.core.transcript import CallObject
 from voiceops.flow.brain import FlowBrain
 from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
 from voiceops.loopwatch import FullCollections, LoopWatch
 from voiceops.metrics import Metrics
-from voiceops.retell.messages import CallObject
 from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
 from voiceops.store.repo import CallRepo, ProfileRepo, SqlBookingRepo, StateStore

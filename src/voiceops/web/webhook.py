@@ -35,9 +35,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from voiceops.agent.profile import AgentProfile
 from voiceops.config import Settings
-from voiceops.errors import PayloadError, SignatureError, StorageError
+from voiceops.core.callevents import CallEvent
+from voiceops.core.errors import PayloadError, SignatureError, StorageError
+from voiceops.core.profile import AgentProfile
 from voiceops.masking import mask_phone
 from voiceops.metrics import Metrics
 from voiceops.retell.webhooks import (
@@ -54,7 +55,6 @@ from voiceops.retell.webhooks import (
     verify_signature,
 )
 from voiceops.store.db import Database
-from voiceops.store.events import CallEvent
 from voiceops.store.repo import CallRepo, Delivery, WebhookDeliveryRepo
 
 log = logging.getLogger(__name__)

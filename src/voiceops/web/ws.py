@@ -23,16 +23,18 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from voiceops.agent.profile import AgentProfile
 from voiceops.agent.prompts import caller_name_from, render_greeting
-from voiceops.agent.state import CallState
 from voiceops.agent.turn import TurnRunner
 from voiceops.calls import LiveCalls, StatePersister
 from voiceops.config import Settings
-from voiceops.errors import FrameTooLarge, MalformedFrame
+from voiceops.core.callevents import CallEvent, EventSink
+from voiceops.core.errors import FrameTooLarge, MalformedFrame
+from voiceops.core.profile import AgentProfile
+from voiceops.core.state import CallState
+from voiceops.core.transcript import CallObject
 from voiceops.logs import CallLogger, clip
 from voiceops.metrics import Metrics
-from voiceops.retell.messages import CallObject, parse_inbound
+from voiceops.retell.messages import parse_inbound
 from voiceops.retell.session import (
     Action,
     CallSession,
@@ -44,7 +46,6 @@ from voiceops.retell.session import (
     StartTurn,
 )
 from voiceops.speech import clean
-from voiceops.store.events import CallEvent, EventSink
 
 log = logging.getLogger("voiceops.ws")
 

@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import NumberParseException
 from phonenumbers import timezone as tz_for_number
 
-if TYPE_CHECKING:
-    from voiceops.agent.profile import AgentProfile
-    from voiceops.retell.messages import CallObject
+from voiceops.core.profile import AgentProfile
+from voiceops.core.transcript import CallObject
 
 ZoneSource = Literal["metadata", "dynamic_variables", "phone_number", "business"]
 

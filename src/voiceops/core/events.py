@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
-if TYPE_CHECKING:
-    from voiceops.agent.clock import CallerClock
-    from voiceops.agent.profile import AgentProfile
-    from voiceops.agent.state import CallState
-    from voiceops.retell.messages import CallObject, TranscriptEntry, Utterance
-    from voiceops.tools.ports import ToolBox
+from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.caller import CallerClock
+from voiceops.core.ports import ToolBox
+from voiceops.core.profile import AgentProfile
+from voiceops.core.state import CallState
+from voiceops.core.transcript import CallObject, TranscriptEntry, Utterance
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,25 +40,6 @@ class ToolFinished:
     name: str
     content: str
     successful: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """Cold-transfer the caller to ``number`` after speaking ``message``."""
-
-    number: str
-    message: str
-    reason: str
-    priority: Literal["low", "medium", "high"] = "medium"
-    trigger: str = "model"
-    """What decided it: ``model`` (the escalate tool), ``phrase``, ``frustration``, ``loop``."""
-
-
-@dataclass(frozen=True, slots=True)
-class EndCall:
-    """Hang up after speaking ``message`` (a goodbye; never empty)."""
-
-    message: str
 
 
 AgentEvent = TextChunk | ToolStarted | ToolFinished | Transfer | EndCall

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from voiceops.agent.events import EndCall, Transfer
+from voiceops.core.actions import EndCall, Transfer
 
 BookingStatus = Literal["confirmed", "cancelled"]
 
