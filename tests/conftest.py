@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from tests.fakes.fake_llm import FakeLLM
 from voiceops.config import DEFAULT_PROFILE, Settings
+from voiceops.core.clock import Clock, PinnedClock
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.tracing import Tracer
 from voiceops.web.app import Runtime, create_app
@@ -56,16 +57,20 @@ async def run_server(
     *,
     profile: AgentProfile | None = None,
     llm_client: openai.AsyncOpenAI | None = None,
-    now: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     seed: int = 7,
     tracer: Tracer | None = None,
 ) -> AsyncIterator[RunningServer]:
-    """Start the real app under uvicorn on 127.0.0.1:<free port> and stop it afterwards."""
+    """Start the real app under uvicorn on 127.0.0.1:<free port> and stop it afterwards.
+
+    The app's clock starts at :data:`FIXED_NOW` and runs forward in real time (timers,
+    fillers and deadlines are real), so no test depends on the day it runs.
+    """
     app = create_app(
         settings,
         profile=profile,
         llm_client=llm_client,
-        now=now,
+        clock=clock or PinnedClock(FIXED_NOW),
         rng=random.Random(seed),
         tracer=tracer,
     )
@@ -133,7 +138,3 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings(**values)
 
     return build
-
-
-def fixed_now() -> datetime:
-    return FIXED_NOW

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from voiceops.calls import StatePersister
+from voiceops.core.clock import SystemClock
 from voiceops.core.errors import StorageError
 from voiceops.core.state import CallState, StateSnapshot
 
@@ -31,7 +32,7 @@ class AwayStore:
 
 async def test_a_database_that_is_away_starts_the_call_fresh_and_loses_no_state() -> None:
     store = AwayStore()
-    persister = StatePersister(store, retry_initial_s=0.01, retry_max_s=0.02)
+    persister = StatePersister(store, clock=SystemClock(), retry_initial_s=0.01, retry_max_s=0.02)
     await persister.start()
     try:
         assert await persister.load("c1") is None  # no exception: the call starts fresh
@@ -53,7 +54,9 @@ async def test_a_database_that_is_away_starts_the_call_fresh_and_loses_no_state(
 
 async def test_an_unsaved_snapshot_loads_as_an_independent_state() -> None:
     store = AwayStore()
-    persister = StatePersister(store)  # not started: the snapshot stays unsaved
+    persister = StatePersister(
+        store, clock=SystemClock()
+    )  # not started: the snapshot stays unsaved
     state = CallState(call_id="c1", turns=2, flow={"slots": {"service": "Haircut"}})
     persister.mark(state)
     state.flow["slots"]["service"] = "Colour"  # the live state moves on
@@ -74,7 +77,7 @@ class Opaque:
 
 
 async def test_a_value_json_does_not_know_is_kept_as_its_string_form() -> None:
-    persister = StatePersister(AwayStore())
+    persister = StatePersister(AwayStore(), clock=SystemClock())
     persister.mark(CallState(call_id="c1", call={"metadata": {"crm": Opaque()}}))
     loaded = await persister.load("c1")
     assert loaded is not None and loaded.call == {"metadata": {"crm": "opaque"}}

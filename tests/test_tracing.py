@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from tests.conftest import fixed_now, run_server
+from tests.conftest import run_server
 from tests.fakes.fake_llm import FakeLLM, Script
 from tests.llm.support import collect, make_brain, make_ctx
 from voiceops.config import Settings
@@ -61,7 +61,7 @@ async def test_a_call_gives_turn_spans_with_tool_spans_inside(
 ) -> None:
     settings = make_settings(brain="flow")
     async with (
-        run_server(settings, profile=profile, now=fixed_now, tracer=tracer) as srv,
+        run_server(settings, profile=profile, tracer=tracer) as srv,
         RetellPeer(srv.url("traced"), call={"call_id": "traced"}) as peer,
     ):
         await peer.wait_begin()

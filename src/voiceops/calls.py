@@ -18,10 +18,10 @@ import collections
 import contextlib
 import itertools
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from voiceops.core.clock import Clock, utc_now_ms
 from voiceops.core.errors import StorageError
 from voiceops.core.state import CallState, StateSnapshot
 
@@ -100,6 +100,7 @@ class StatePersister:
         self,
         store: StateStore | None,
         *,
+        clock: Clock,
         max_jobs: int = 10_000,
         batch_size: int = STATE_BATCH_SIZE,
         linger_s: float = 0.2,
@@ -109,6 +110,7 @@ class StatePersister:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._store = store
+        self._clock = clock
         self._dirty: dict[str, StateSnapshot] = {}
         self._batch_size = batch_size
         self._jobs: collections.deque[tuple[str, Job]] = collections.deque(maxlen=max_jobs)
@@ -125,7 +127,7 @@ class StatePersister:
         replaces any unsaved snapshot of the same call. Never blocks."""
         if self._store is None:
             return
-        state.updated_at_ms = int(time.time() * 1000)
+        state.updated_at_ms = utc_now_ms(self._clock)
         self._dirty[state.call_id] = state.snapshot()
         self._wake.set()
 

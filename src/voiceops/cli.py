@@ -11,12 +11,14 @@ import asyncio
 import gc
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from voiceops.config import Settings
+from voiceops.core.clock import Clock, PinnedClock, SystemClock
 from voiceops.core.errors import ConfigError
 from voiceops.logs import setup_logging
 
@@ -38,6 +40,33 @@ def _settings(**overrides: Any) -> Settings:
     return base.model_copy(update=values) if values else base
 
 
+def _clock(settings: Settings, option: str | None) -> Clock:
+    """The process's clock: the system's, or pinned at ``--clock``/``VOICEOPS_CLOCK_START``
+    when ``VOICEOPS_ALLOW_PINNED_CLOCK`` allows it (a production server must never run on a
+    made-up date)."""
+    start = settings.clock_start
+    if option is not None:
+        try:
+            start = datetime.fromisoformat(option)
+        except ValueError:
+            typer.echo(f"--clock: not an ISO-8601 time: {option!r}", err=True)
+            raise typer.Exit(2) from None
+    if start is None:
+        return SystemClock()
+    if start.tzinfo is None:
+        typer.echo("--clock needs a UTC offset, e.g. 2026-12-08T11:00:00-05:00", err=True)
+        raise typer.Exit(2)
+    if not settings.allow_pinned_clock:
+        typer.echo(
+            "a pinned clock is refused unless VOICEOPS_ALLOW_PINNED_CLOCK=true "
+            "(it is for evaluations and demos, never for real callers)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    log.warning("the clock is pinned: it started at %s, not at the real time", start.isoformat())
+    return PinnedClock(start)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
@@ -49,6 +78,14 @@ def serve(
     migrate: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Run migrations at start.")
     ] = True,
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            help="Pin the start of the wall clock, e.g. 2026-12-08T11:00:00-05:00 (evaluations "
+            "and demos; it then runs forward in real time). Needs "
+            "VOICEOPS_ALLOW_PINNED_CLOCK=true."
+        ),
+    ] = None,
 ) -> None:
     """Run the server: Retell's LLM WebSocket, webhooks, /healthz and /metrics."""
     import uvicorn
@@ -61,6 +98,7 @@ def serve(
     if not migrate:
         settings = settings.model_copy(update={"migrate_on_start": False})
     setup_logging(settings.log_level)
+    process_clock = _clock(settings, clock)
     try:
         agent_profile = load_profile(settings.profile_path)
         check_profile_templates(agent_profile)
@@ -81,7 +119,7 @@ def serve(
         )
     if settings.retell_api_key is None:
         log.warning("VOICEOPS_RETELL_API_KEY is not set: webhooks will be refused (503).")
-    application = create_app(settings, profile=agent_profile)
+    application = create_app(settings, profile=agent_profile, clock=process_clock)
     # Everything imported so far lives for the whole process: keep it out of the cyclic
     # collector's full passes, which otherwise traverse it again and again under load.
     gc.collect()

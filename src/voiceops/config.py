@@ -7,6 +7,7 @@ Secrets are ``SecretStr`` so that a ``repr`` or a log line never shows them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     otel_traces: bool = False
     """Emit OpenTelemetry spans (``voiceops.tracing``); needs ``voiceops[otel]``."""
     gc_full_interval_s: float = Field(default=300.0, ge=0)
+    clock_start: datetime | None = None
+    """Pin the wall clock's start (evaluations, demos); refused unless ``allow_pinned_clock``."""
+    allow_pinned_clock: bool = False
     """Run the collector's full pass on this schedule instead of whenever Python decides
     (``loopwatch.FullCollections``); 0 keeps Python's automatic full passes."""
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import RunningServer, fixed_now, run_server
+from tests.conftest import RunningServer, run_server
 from voiceops.config import Settings
 from voiceops.core.profile import AgentProfile
 from voiceops.evals.peer import RetellPeer
@@ -33,7 +33,7 @@ def call(call_id: str, number: str = "+12125550100", zone: str | None = None) ->
 async def server(
     make_settings: Callable[..., Settings], profile: AgentProfile
 ) -> AsyncIterator[RunningServer]:
-    async with run_server(make_settings(brain="flow"), profile=profile, now=fixed_now) as srv:
+    async with run_server(make_settings(brain="flow"), profile=profile) as srv:
         yield srv
 
 

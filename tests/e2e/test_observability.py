@@ -10,7 +10,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
-from tests.conftest import fixed_now, run_server
+from tests.conftest import run_server
 from voiceops.config import Settings
 from voiceops.core.profile import AgentProfile
 from voiceops.evals.peer import RetellPeer
@@ -19,7 +19,7 @@ from voiceops.evals.peer import RetellPeer
 async def test_health_and_metrics_after_a_call(
     make_settings: Callable[..., Settings], profile: AgentProfile
 ) -> None:
-    async with run_server(make_settings(brain="flow"), profile=profile, now=fixed_now) as srv:
+    async with run_server(make_settings(brain="flow"), profile=profile) as srv:
         async with RetellPeer(srv.url("observed"), call={"call_id": "observed"}) as peer:
             await peer.wait_begin()
             await peer.turn("How much is a haircut?")
@@ -56,7 +56,7 @@ def _lag_samples(metrics: str) -> float:
 async def test_sockets_outside_the_call_paths_still_go_through_starlette(
     make_settings: Callable[..., Settings], profile: AgentProfile
 ) -> None:
-    async with run_server(make_settings(brain="flow"), profile=profile, now=fixed_now) as srv:
+    async with run_server(make_settings(brain="flow"), profile=profile) as srv:
         with pytest.raises(websockets.InvalidStatus) as refused:
             async with connect(f"ws://127.0.0.1:{srv.port}/elsewhere"):
                 pass

@@ -14,7 +14,7 @@ import openai
 import pytest
 import websockets
 
-from tests.conftest import RunningServer, fixed_now, run_server
+from tests.conftest import RunningServer, run_server
 from tests.fakes.fake_llm import FakeLLM, Script
 from voiceops.config import Settings
 from voiceops.core.profile import AgentProfile
@@ -45,7 +45,7 @@ async def server(
         brain="llm", llm_base_url=llm.base_url, llm_api_key="test-key", fallback_deadline_ms=2500
     )
     client = openai.AsyncOpenAI(base_url=llm.base_url, api_key="test-key", max_retries=0)
-    async with run_server(settings, profile=profile, llm_client=client, now=fixed_now) as srv:
+    async with run_server(settings, profile=profile, llm_client=client) as srv:
         yield srv
     await client.close()
 
@@ -163,7 +163,7 @@ async def test_a_long_calls_turn_is_answered_past_the_frame_bound(
     # against the bound without them (an update_only of that size is still refused).
     settings = make_settings(max_frame_bytes=20_000)
     async with (
-        run_server(settings, profile=profile, now=fixed_now) as srv,
+        run_server(settings, profile=profile) as srv,
         RetellPeer(srv.url("call_long"), call=CALL) as peer,
     ):
         await peer.wait_begin()
@@ -247,7 +247,7 @@ async def test_secret_and_allowlist(
     make_settings: Callable[..., Settings], profile: AgentProfile
 ) -> None:
     settings = make_settings(ws_secret="s3cret-value")
-    async with run_server(settings, profile=profile, now=fixed_now) as srv:
+    async with run_server(settings, profile=profile) as srv:
         for url in (srv.url("call_a"), srv.url("call_a") + "?secret=wrong"):
             async with websockets.connect(url) as ws:
                 with pytest.raises(websockets.ConnectionClosed) as info:
@@ -260,7 +260,7 @@ async def test_secret_and_allowlist(
             async with RetellPeer(url, call=CALL) as peer:
                 assert (await peer.wait_begin()).text
     blocked = make_settings(ws_allow_ips=["100.20.5.228/32"])
-    async with run_server(blocked, profile=profile, now=fixed_now) as srv:
+    async with run_server(blocked, profile=profile) as srv:
         async with websockets.connect(srv.url("call_c")) as ws:
             with pytest.raises(websockets.ConnectionClosed) as info:
                 await ws.recv()
@@ -271,7 +271,7 @@ async def test_operator_interrupt_speaks_at_once(
     make_settings: Callable[..., Settings], profile: AgentProfile
 ) -> None:
     settings = make_settings(admin_token="op-token")
-    async with run_server(settings, profile=profile, now=fixed_now) as srv:
+    async with run_server(settings, profile=profile) as srv:
         async with (
             RetellPeer(srv.url("call_op"), call=CALL) as peer,
             httpx.AsyncClient(base_url=srv.http_base) as http,

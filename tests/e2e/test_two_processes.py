@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.conftest import FIXED_NOW
 from tests.pgutil import fresh_pg_database, require_pg
 from voiceops.evals.peer import RetellPeer
 
@@ -54,6 +55,9 @@ def spawn(url: str, port: int, tmp: Path, name: str) -> subprocess.Popen[bytes]:
         VOICEOPS_BRAIN="flow",
         VOICEOPS_JOURNAL_PATH=str(tmp / f"{name}.jsonl"),
         VOICEOPS_LOG_LEVEL="warning",
+        # Both processes on one pinned day, so "tomorrow" is the same open day on any run.
+        VOICEOPS_CLOCK_START=FIXED_NOW.isoformat(),
+        VOICEOPS_ALLOW_PINNED_CLOCK="true",
     )
     voiceops = Path(sys.executable).parent / "voiceops"
     with open(tmp / f"{name}.log", "wb") as log:

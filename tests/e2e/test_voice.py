@@ -12,7 +12,7 @@ import openai
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import RunningServer, fixed_now, run_server
+from tests.conftest import RunningServer, run_server
 from tests.fakes.fake_llm import FakeLLM, Script
 from voiceops.config import Settings
 from voiceops.core.profile import AgentProfile
@@ -45,7 +45,7 @@ async def server(
         fallback_deadline_ms=2000,
     )
     client = openai.AsyncOpenAI(base_url=llm.base_url, api_key="test-key", max_retries=0)
-    async with run_server(settings, profile=profile, llm_client=client, now=fixed_now) as srv:
+    async with run_server(settings, profile=profile, llm_client=client) as srv:
         yield srv
     await client.close()
 

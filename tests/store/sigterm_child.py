@@ -12,6 +12,7 @@ import asyncio
 import json
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from voiceops.core.callevents import CallEvent
@@ -19,6 +20,9 @@ from voiceops.store.db import Database
 from voiceops.store.writer import EventWriter
 
 BURST = 50
+
+
+AT = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
 
 async def main(url: str, journal: Path) -> None:
@@ -40,6 +44,7 @@ async def main(url: str, journal: Path) -> None:
                     turn_index=emitted,
                     content=f"reply {emitted}",
                     event_id=f"call_sigterm:{emitted}",
+                    created_at=AT,
                 )
             )
             emitted += 1

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.store.tcpproxy import TcpProxy
 from voiceops.calls import StatePersister
 from voiceops.config import DEFAULT_PROFILE
+from voiceops.core.clock import SystemClock
 from voiceops.core.errors import StorageError
 from voiceops.core.profile import load_profile
 from voiceops.core.state import CallState, PendingTransfer, StateSnapshot
@@ -239,7 +240,7 @@ async def test_a_batch_never_moves_a_state_back(db: Database) -> None:
 
 async def test_a_burst_of_marks_is_written_as_one_batch(db: Database) -> None:
     store = Recording(StateStore(db))
-    persister = StatePersister(store)
+    persister = StatePersister(store, clock=SystemClock())
     await persister.start()
     for n in range(150):  # no await in between: the worker sees the whole burst at once
         persister.mark(CallState(call_id=f"call_{n:03d}", turns=n))
@@ -250,7 +251,7 @@ async def test_a_burst_of_marks_is_written_as_one_batch(db: Database) -> None:
 
 async def test_a_backlog_goes_out_in_bounded_batches(db: Database) -> None:
     store = Recording(StateStore(db))
-    persister = StatePersister(store, batch_size=200)
+    persister = StatePersister(store, clock=SystemClock(), batch_size=200)
     await persister.start()
     for n in range(450):
         persister.mark(CallState(call_id=f"call_{n:03d}", turns=n))
@@ -275,7 +276,7 @@ class Gated(Recording):
 
 async def test_the_newest_snapshot_wins(db: Database) -> None:
     store = Gated(StateStore(db))
-    persister = StatePersister(store)
+    persister = StatePersister(store, clock=SystemClock())
     await persister.start()
     state = CallState(call_id="c1", turns=1)
     persister.mark(state)
@@ -307,7 +308,7 @@ class FailingFirst(Recording):
 
 async def test_a_failed_batch_is_retried_whole(db: Database) -> None:
     store = FailingFirst(StateStore(db), failures=2)
-    persister = StatePersister(store, retry_initial_s=0.01, retry_max_s=0.02)
+    persister = StatePersister(store, clock=SystemClock(), retry_initial_s=0.01, retry_max_s=0.02)
     await persister.start()
     for n in range(120):
         persister.mark(CallState(call_id=f"call_{n:03d}", turns=n))
@@ -332,7 +333,7 @@ async def test_postgresql_away_during_a_batch_loses_nothing(
 
     store = CutDuringWrite(StateStore(through))
     await StateStore(through).load("warm")  # a pooled connection for the cut to break
-    persister = StatePersister(store, retry_initial_s=0.02, retry_max_s=0.1)
+    persister = StatePersister(store, clock=SystemClock(), retry_initial_s=0.02, retry_max_s=0.1)
     await persister.start()
     states = [CallState(call_id=f"call_{n:03d}", turns=n) for n in range(300)]
     for state in states:

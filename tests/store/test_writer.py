@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ def make_writer(db: Database, journal: Path, **overrides: Any) -> EventWriter:
     return EventWriter(db, **options)
 
 
+AT = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
 def events(n: int, call_id: str = "call_w", start: int = 0) -> list[CallEvent]:
     return [
         CallEvent(
@@ -41,6 +45,7 @@ def events(n: int, call_id: str = "call_w", start: int = 0) -> list[CallEvent]:
             latency_ms=i,
             payload={"i": i},
             event_id=f"{call_id}:{i}",
+            created_at=AT,
         )
         for i in range(start, start + n)
     ]
@@ -159,7 +164,7 @@ async def test_a_refused_event_is_set_aside_and_the_rest_written(
     writer = make_writer(db, journal)
     await writer.start()
     batch = events(9)
-    poison = CallEvent(call_id=None, event_type="error", event_id="bad")  # type: ignore[arg-type]
+    poison = CallEvent(call_id=None, event_type="error", event_id="bad", created_at=AT)  # type: ignore[arg-type]
     for event in [*batch[:4], poison, *batch[4:]]:
         writer.emit(event)
     await writer.stop()
@@ -172,7 +177,11 @@ async def test_a_refused_event_is_set_aside_and_the_rest_written(
 async def test_nul_characters_are_stored_not_refused(db: Database, tmp_path: Path) -> None:
     writer = make_writer(db, tmp_path / "j.jsonl")
     await writer.start()
-    writer.emit(CallEvent(call_id="c", event_type="turn", content="a\x00b", payload={"k": "\x00"}))
+    writer.emit(
+        CallEvent(
+            call_id="c", event_type="turn", content="a\x00b", payload={"k": "\x00"}, created_at=AT
+        )
+    )
     await writer.stop()
     async with db.engine.connect() as conn:
         content, payload = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from starlette.applications import Starlette
 from tests.store import conftest as store_fixtures
 from tests.webhooks.samples import EXAMPLE_KEY
 from voiceops.config import DEFAULT_PROFILE, Settings
+from voiceops.core.clock import ManualClock, utc_now_ms
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.metrics import Metrics
 from voiceops.retell.webhooks import sign
@@ -33,12 +35,20 @@ def make_settings(*, key: str | None = EXAMPLE_KEY) -> Settings:
     )
 
 
-@dataclass
-class Clock:
-    now_ms: int = 1767225600000
+class Clock(ManualClock):
+    """A manual clock whose wall time tests set in epoch milliseconds, as Retell signs."""
 
-    def __call__(self) -> int:
-        return self.now_ms
+    def __init__(self, now_ms: int = 1767225600000) -> None:
+        super().__init__(datetime.fromtimestamp(now_ms / 1000, UTC))
+        self.now_ms = now_ms
+
+    @property
+    def now_ms(self) -> int:
+        return utc_now_ms(self)
+
+    @now_ms.setter
+    def now_ms(self, value: int) -> None:
+        self.set_now(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=value))
 
 
 @dataclass
@@ -57,7 +67,7 @@ class Harness:
             settings=self.settings,
             metrics=self.metrics,
             profile=self.profile,
-            now_ms=self.clock,
+            clock=self.clock,
         )
         self.app = Starlette(routes=routes)
         self.client = httpx.AsyncClient(

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from tests.webhooks.conftest import MAX_BODY, Harness, HarnessFactory
 from tests.webhooks.samples import signed_samples
+from voiceops.core.clock import ManualClock
 from voiceops.metrics import Metrics
 from voiceops.retell.webhooks import sign
 from voiceops.store.db import Database
@@ -58,7 +59,13 @@ async def test_a_delivery_that_cannot_be_applied_is_kept_with_its_error(db: Data
         raw_body=b'{"event": "call_ended", "call": {}}',
     )
     assert bad is not None
-    processor = WebhookProcessor(db, Metrics(), rescan_interval_s=3600, max_attempts=2)
+    processor = WebhookProcessor(
+        db,
+        Metrics(),
+        clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)),
+        rescan_interval_s=3600,
+        max_attempts=2,
+    )
     await processor.start()  # picks it up: attempt 1
     try:
         await processor.join()

@@ -308,6 +308,10 @@ def render_system_prompt(ctx: TurnContext) -> str:
     return _render(compiled.prompt, "prompt_template", variables)
 
 
+_TRIAL_INSTANT = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
+"""Any instant does for a trial render; a fixed one keeps start-up off the clock."""
+
+
 def check_profile_templates(profile: AgentProfile) -> None:
     """Compile and trial-render the profile's templates; raises :class:`ConfigError`.
 
@@ -318,7 +322,7 @@ def check_profile_templates(profile: AgentProfile) -> None:
     render_greeting(profile, None)
     render_greeting(profile, "Sam")
     zone = profile.zone
-    clock = CallerClock(zone=zone, source="business", now_utc=datetime.now(UTC), business_zone=zone)
+    clock = CallerClock(zone=zone, source="business", now_utc=_TRIAL_INSTANT, business_zone=zone)
     variables = dict(compiled.facts)
     variables.update(clock_variables(clock))
     variables.update(

@@ -26,10 +26,8 @@ import contextlib
 import logging
 import random
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 
 from voiceops.agent.escalation import detect_escalation
@@ -38,6 +36,7 @@ from voiceops.config import Settings
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock, caller_number, resolve_caller_clock
 from voiceops.core.callevents import CallEvent, EventSink
+from voiceops.core.clock import Clock, Deadline, SystemClock, TimerHandle
 from voiceops.core.errors import BrainError, BrainStalled, LLMError
 from voiceops.core.events import (
     AgentEvent,
@@ -94,8 +93,8 @@ class TurnDeps:
     metrics: Metrics
     on_outcome: Callable[[str, str, str | None], None] | None = None
     """Called with (call id, outcome, transfer number) when a turn transfers or hangs up."""
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    monotonic: Callable[[], float] = time.monotonic
+    clock: Clock = field(default_factory=SystemClock)
+    """The process's one clock: wall time for the caller's clock, monotonic time, timers."""
     rng: random.Random = field(default_factory=random.Random)
     tracer: Tracer = OFF
 
@@ -249,21 +248,20 @@ class _FillerTimer:
         self._ctx = ctx
         self._out = out
         self._after = after_s
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: TimerHandle | None = None
         self._tool_started: float | None = None
         self._task: asyncio.Task[None] | None = None
 
     def _arm(self, at_monotonic: float) -> None:
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, at_monotonic - self._runner.deps.monotonic())
-        self._handle = loop.call_later(delay, self._fire)
+        clock = self._runner.deps.clock
+        self._handle = clock.call_later(at_monotonic - clock.monotonic(), self._fire)
 
     def arm_first(self) -> None:
         if not self._out.brain_spoke and not self._out.filler_spoken:
             self._arm(self._out.started + self._after)
 
     def tool_started(self) -> None:
-        self._tool_started = self._runner.deps.monotonic()
+        self._tool_started = self._runner.deps.clock.monotonic()
         if self._handle is None and not self._out.filler_spoken:
             self._arm(self._tool_started + self._after)
 
@@ -282,7 +280,7 @@ class _FillerTimer:
             return
         if out.brain_spoke and self._tool_started is not None:
             due = self._tool_started + self._after
-            if self._runner.deps.monotonic() < due:
+            if self._runner.deps.clock.monotonic() < due:
                 self._arm(due)  # the reply began; wait the full deadline into the tool
                 return
         out.filler_spoken = True  # one per turn, whatever happens next
@@ -333,7 +331,7 @@ class TurnRunner:
         state.turns += 1
         state.last_response_id = rid
         deps.metrics.turns.labels(kind=kind).inc()
-        out = _Speaker(link, rid, received_at, deps.monotonic, deps.metrics)
+        out = _Speaker(link, rid, received_at, deps.clock.monotonic, deps.metrics)
         with deps.tracer.current(
             "voiceops.turn", call_id=link.call_id, response_id=rid, turn__kind=kind
         ) as span:
@@ -381,6 +379,7 @@ class TurnRunner:
                 CallEvent(
                     link.call_id,
                     "error",
+                    created_at=self.deps.clock.now(),
                     turn_index=turn_index,
                     response_id=rid,
                     payload={"where": "turn", "error": type(exc).__name__},
@@ -407,7 +406,7 @@ class TurnRunner:
         deps = self.deps
         state = link.state
         call = link.session.call
-        clock = resolve_caller_clock(call, deps.profile, deps.now())
+        clock = resolve_caller_clock(call, deps.profile, deps.clock.now())
         state.caller_zone = clock.zone.key
 
         trigger: EscalationTrigger | None = None
@@ -484,6 +483,7 @@ class TurnRunner:
             CallEvent(
                 link.call_id,
                 "fallback",
+                created_at=self.deps.clock.now(),
                 turn_index=state.turns,
                 response_id=out.response_id,
                 payload={"reason": reason, "sticky": state.on_fallback},
@@ -554,14 +554,13 @@ class TurnRunner:
         nothing speakable from this brain. Returns a short outcome label.
         """
         deps = self.deps
-        loop = asyncio.get_running_loop()
         events: AsyncIterator[AgentEvent] = brain.stream(ctx)
         fillers = _FillerTimer(self, ctx, out, deps.settings.filler_deadline_ms / 1000)
         fillers.arm_first()
-        stall_in = None
+        stall_at = None
         if hard_deadline_s is not None and not out.brain_spoke:
-            stall_in = out.started + hard_deadline_s - deps.monotonic()
-        guard = asyncio.timeout_at(loop.time() + stall_in if stall_in is not None else None)
+            stall_at = out.started + hard_deadline_s
+        guard = Deadline(deps.clock, stall_at)
         try:
             async with guard:
                 async for event in events:
@@ -581,7 +580,7 @@ class TurnRunner:
                         started = fillers.tool_finished()
                         if started is not None:
                             deps.metrics.tool_seconds.labels(tool=event.name).observe(
-                                deps.monotonic() - started
+                                deps.clock.monotonic() - started
                             )
                         frame = link.session.tool_result_frame(
                             out.response_id, event.tool_call_id, event.content, event.successful
@@ -614,11 +613,12 @@ class TurnRunner:
                 CallEvent(
                     ctx.call_id,
                     "filler",
+                    created_at=self.deps.clock.now(),
                     turn_index=ctx.state.turns,
                     response_id=out.response_id,
                     role="agent",
                     content=line,
-                    latency_ms=int((self.deps.monotonic() - out.started) * 1000),
+                    latency_ms=int((self.deps.clock.monotonic() - out.started) * 1000),
                 )
             )
 
@@ -677,6 +677,7 @@ class TurnRunner:
             CallEvent(
                 link.call_id,
                 "escalation",
+                created_at=self.deps.clock.now(),
                 turn_index=link.state.turns,
                 response_id=response_id,
                 payload=payload,
@@ -697,7 +698,7 @@ class TurnRunner:
     ) -> float | None:
         """Count and record the turn; returns the server's own overhead in ms, if known."""
         deps = self.deps
-        now = deps.monotonic()
+        now = deps.clock.monotonic()
         if outcome != "superseded":
             deps.metrics.turn_seconds.observe(now - out.started)
         usage = None
@@ -730,6 +731,7 @@ class TurnRunner:
             CallEvent(
                 link.call_id,
                 "turn_superseded" if outcome == "superseded" else "turn_completed",
+                created_at=self.deps.clock.now(),
                 turn_index=turn_index,
                 response_id=rid,
                 role="agent",

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 
 def _new_id() -> str:
     return uuid.uuid4().hex
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +33,8 @@ class CallEvent:
     payload: dict[str, Any] | None = None
     event_id: str = field(default_factory=_new_id)
     """Unique; a deterministic id (e.g. ``{call_id}:{response_id}:turn``) makes retries safe."""
-    created_at: datetime = field(default_factory=_now)
+    created_at: datetime = field(kw_only=True)
+    """When it happened, from the process's clock (``voiceops.core.clock``)."""
 
 
 class EventSink(Protocol):

@@ -50,9 +50,13 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def utc_now_ms(clock: Clock) -> int:
     """The clock's wall time in epoch milliseconds (Retell's timestamps are in these)."""
-    return int(clock.now().timestamp() * 1000)
+    return (clock.now() - _EPOCH) // _MS
 
 
 class SystemClock:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from voiceops.core.clock import Clock, SystemClock, utc_now_ms
 from voiceops.retell.messages import (
     AgentInterruptOut,
     ConfigOut,
@@ -75,15 +75,18 @@ class RetellPeer:
         call: dict[str, Any] | None = None,
         send_call_details: bool = True,
         open_timeout_s: float = 5.0,
+        clock: Clock | None = None,
     ) -> None:
         self.url = url
+        self.clock: Clock = clock or SystemClock()
+        """Times replies and pings (the caller's side: real time unless a test says)."""
         self.call = call if call is not None else {}
         self.send_call_details = send_call_details
         self.open_timeout_s = open_timeout_s
         self.ws: ClientConnection | None = None
         self.frames: list[tuple[float, Outbound]] = []
         self.config: ConfigOut | None = None
-        self.begin: Reply = Reply(0, time.monotonic())
+        self.begin: Reply = Reply(0, self.clock.monotonic())
         self.replies: dict[int, Reply] = {0: self.begin}
         self.transcript: list[dict[str, Any]] = []
         self.latest_id = 0
@@ -107,7 +110,7 @@ class RetellPeer:
         self.ws = await websockets.connect(
             self.url, open_timeout=self.open_timeout_s, max_size=None, compression=None
         )
-        self.begin.requested_at = time.monotonic()
+        self.begin.requested_at = self.clock.monotonic()
         self._reader = asyncio.create_task(self._read(), name="retell-peer-reader")
 
     async def close(self, code: int = 1000) -> None:
@@ -136,7 +139,7 @@ class RetellPeer:
         await self.ws.send(data)
 
     async def ping(self, timestamp: int | None = None) -> int:
-        ts = timestamp if timestamp is not None else int(time.time() * 1000)
+        ts = timestamp if timestamp is not None else utc_now_ms(self.clock)
         await self.send({"interaction_type": "ping_pong", "timestamp": ts})
         return ts
 
@@ -165,7 +168,7 @@ class RetellPeer:
     async def request(self, kind: str = "response_required") -> int:
         self.latest_id += 1
         rid = self.latest_id
-        self.replies[rid] = Reply(rid, time.monotonic())
+        self.replies[rid] = Reply(rid, self.clock.monotonic())
         await self.send(
             {"interaction_type": kind, "response_id": rid, "transcript": self.transcript}
         )
@@ -199,7 +202,7 @@ class RetellPeer:
         assert self.ws is not None
         try:
             async for raw in self.ws:
-                now = time.monotonic()
+                now = self.clock.monotonic()
                 if isinstance(raw, bytes):
                     self.bad.append("binary frame")
                     continue

@@ -33,7 +33,6 @@ With both, this brain's share of the server's CPU samples at 500 benchmark calls
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -46,6 +45,7 @@ import httpx2
 import openai
 
 from voiceops.agent.prompts import render_system_prompt
+from voiceops.core.clock import Clock, Deadline, SystemClock
 from voiceops.core.errors import LLMError
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.core.ports import ToolOutcome
@@ -182,6 +182,7 @@ class LLMBrain:
         metrics: Metrics | None = None,
         include_usage: bool = True,
         tracer: Tracer = OFF,
+        clock: Clock | None = None,
     ) -> None:
         """``include_usage`` asks for the usage chunk (``stream_options``); turn it off for
         the rare compatible server that refuses the option."""
@@ -197,6 +198,7 @@ class LLMBrain:
         self._metrics = metrics
         self._include_usage = include_usage
         self._tracer = tracer
+        self._clock: Clock = clock or SystemClock()
         self._tools_json = _ToolsJson()
         self._usage: OrderedDict[tuple[str, int], Usage] = OrderedDict()
         self._waits: OrderedDict[tuple[str, int], float] = OrderedDict()
@@ -213,8 +215,7 @@ class LLMBrain:
 
     async def stream(self, ctx: TurnContext) -> AsyncGenerator[AgentEvent, None]:
         """Yield the events of one turn; raises :class:`LLMError` on provider failure."""
-        loop = asyncio.get_running_loop()
-        turn_deadline = loop.time() + self.turn_timeout_s
+        turn_deadline = self._clock.monotonic() + self.turn_timeout_s
         messages: list[Message] = [
             {"role": "system", "content": render_system_prompt(ctx)},
             *conversation(
@@ -290,8 +291,7 @@ class LLMBrain:
     ) -> AsyncGenerator[str, None]:
         """Stream one completion: yields text deltas, fills ``result`` with the assembled
         tool calls and the usage. The response is closed whatever happens."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = self._clock.monotonic()
         first_deadline = min(started + self.first_token_timeout_s, turn_deadline)
         assembler = ToolCallAssembler(f"call_{ctx.response_id}_{round_no}")
         # Not made current: this generator yields to its consumer while the span is open.
@@ -326,7 +326,7 @@ class LLMBrain:
                     content = None
                 if not first_seen and (content or fragments or finish_reason):
                     first_seen = True
-                    waited = loop.time() - started
+                    waited = self._clock.monotonic() - started
                     span.set(llm__first_token_ms=round(waited * 1000, 2))
                     if self._metrics is not None:
                         self._metrics.llm_first_token.observe(waited)
@@ -382,7 +382,7 @@ class LLMBrain:
         turn_deadline: float,
     ) -> _ChunkStream:
         try:
-            async with asyncio.timeout_at(first_deadline):
+            async with Deadline(self._clock, first_deadline):
                 return await self._client.post(
                     "/chat/completions",
                     content=self._body(messages, tools, final),
@@ -400,7 +400,7 @@ class LLMBrain:
     ) -> dict[str, Any] | None:
         """The next chunk, or ``None`` at the end of the stream."""
         try:
-            async with asyncio.timeout_at(deadline):
+            async with Deadline(self._clock, deadline):
                 chunk = await stream.__anext__()
         except StopAsyncIteration:
             return None
@@ -416,7 +416,7 @@ class LLMBrain:
         self, ctx: TurnContext, call: ToolCall, turn_deadline: float
     ) -> ToolOutcome:
         try:
-            async with asyncio.timeout_at(turn_deadline):
+            async with Deadline(self._clock, turn_deadline):
                 return await ctx.tools.run(call.name, call.arguments)
         except TimeoutError:
             raise LLMError("turn_timeout", f"tool {call.name} ran past the turn budget") from None

@@ -576,6 +576,7 @@ class Toolbox:
                 response_id=self._response_id,
                 latency_ms=latency_ms,
                 payload=payload,
+                created_at=self._clock.now_utc,
             )
         )
 

@@ -13,10 +13,8 @@ import hmac
 import json
 import logging
 import random
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import openai
@@ -33,6 +31,7 @@ from voiceops.agent.turn import TurnDeps, TurnRunner
 from voiceops.calls import LiveCalls, StatePersister
 from voiceops.config import Settings
 from voiceops.core.caller import resolve_caller_clock, zone_for_number
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.events import Brain
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.core.state import CallState
@@ -75,12 +74,17 @@ def create_app(
     *,
     profile: AgentProfile | None = None,
     llm_client: openai.AsyncOpenAI | None = None,
-    now: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     rng: random.Random | None = None,
     tracer: Tracer | None = None,
 ) -> Starlette:
-    """Build the app. Nothing is opened until the lifespan starts."""
+    """Build the app. Nothing is opened until the lifespan starts.
+
+    ``clock`` is the one source of time for everything the app runs (default: the system
+    clock; ``voiceops serve --clock`` passes a pinned one, tests a manual one).
+    """
     metrics = Metrics()
+    clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -115,12 +119,12 @@ def create_app(
             await writer.start()
             stack.push_async_callback(writer.stop)
 
-            persister = StatePersister(StateStore(db))
+            persister = StatePersister(StateStore(db), clock=clock)
             await persister.start()
             stack.push_async_callback(persister.stop)
 
             routes, processor = webhook_routes(
-                db=db, settings=settings, metrics=metrics, profile=active_profile
+                db=db, settings=settings, metrics=metrics, profile=active_profile, clock=clock
             )
             await processor.start()
             stack.push_async_callback(processor.stop)
@@ -144,6 +148,7 @@ def create_app(
                     max_tool_rounds=settings.llm_max_tool_rounds,
                     metrics=metrics,
                     tracer=spans,
+                    clock=clock,
                 )
                 fallback = flow
 
@@ -157,9 +162,8 @@ def create_app(
                 metrics=metrics,
                 rng=rng or random.Random(),
                 tracer=spans,
+                clock=clock,
             )
-            if now is not None:
-                deps.now = now
             calls = CallRepo(db)
 
             def on_outcome(call_id: str, outcome: str, number: str | None) -> None:
@@ -172,7 +176,7 @@ def create_app(
 
             def on_details(call_id: str, call: CallObject, state: CallState) -> None:
                 # The caller's zone is known from the details alone; record it with the call.
-                zone = resolve_caller_clock(call, active_profile, deps.now()).zone.key
+                zone = resolve_caller_clock(call, active_profile, clock.now()).zone.key
                 state.caller_zone = zone
                 persister.submit(
                     f"call record {call_id}",
@@ -191,6 +195,7 @@ def create_app(
                 events=writer,
                 metrics=metrics,
                 on_call_details=on_details,
+                clock=clock,
             )
             app.state.runtime = Runtime(
                 settings=settings,
@@ -202,7 +207,7 @@ def create_app(
                 live=live,
                 endpoint=endpoint,
                 brain=brain,
-                started_at=time.time(),
+                started_at=clock.monotonic(),
                 loop=watch,
             )
             log.info(
@@ -233,7 +238,7 @@ def create_app(
                 "events": runtime.writer.stats(),
                 "pending_state_writes": runtime.persister.pending,
                 "loop": runtime.loop.stats(),
-                "uptime_s": round(time.time() - runtime.started_at, 1),
+                "uptime_s": round(clock.monotonic() - runtime.started_at, 1),
             }
         )
 

@@ -25,9 +25,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,6 +36,7 @@ from starlette.routing import BaseRoute, Route
 
 from voiceops.config import Settings
 from voiceops.core.callevents import CallEvent
+from voiceops.core.clock import Clock, Deadline, utc_now_ms
 from voiceops.core.errors import PayloadError, SignatureError, StorageError
 from voiceops.core.profile import AgentProfile
 from voiceops.masking import mask_phone
@@ -65,10 +65,6 @@ STOP_TIMEOUT_S = 5.0
 _QUEUE_SIZE = 1000
 
 
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class _Refused(Exception):
     """Ends a request early with ``status`` and an empty body."""
 
@@ -91,12 +87,14 @@ class WebhookProcessor:
         db: Database,
         metrics: Metrics,
         *,
+        clock: Clock,
         rescan_interval_s: float = RESCAN_INTERVAL_S,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self._deliveries = WebhookDeliveryRepo(db)
         self._calls = CallRepo(db)
         self._metrics = metrics
+        self._clock = clock
         self._rescan_interval_s = rescan_interval_s
         self._max_attempts = max_attempts
         self._queue: asyncio.Queue[int] = asyncio.Queue(maxsize=_QUEUE_SIZE)
@@ -133,14 +131,15 @@ class WebhookProcessor:
         await self._queue.join()
 
     async def _run(self) -> None:
-        next_rescan = time.monotonic() + self._rescan_interval_s
+        clock = self._clock
+        next_rescan = clock.monotonic() + self._rescan_interval_s
         while True:
-            if self._rescan or time.monotonic() >= next_rescan:
+            if self._rescan or clock.monotonic() >= next_rescan:
                 # Failed deliveries wait for this periodic scan: that spacing is their backoff.
                 await self._enqueue_pending()
-                next_rescan = time.monotonic() + self._rescan_interval_s
+                next_rescan = clock.monotonic() + self._rescan_interval_s
             try:
-                async with asyncio.timeout(max(0.0, next_rescan - time.monotonic())):
+                async with Deadline(clock, next_rescan):
                     delivery_id = await self._queue.get()
             except TimeoutError:
                 continue
@@ -191,7 +190,9 @@ class WebhookProcessor:
                 transfer_destination=payload.transfer_destination,
             )
             if payload.event in LIFECYCLE_EVENTS or payload.event in TRANSFER_EVENTS:
-                await calls.record_event_in(conn, _timeline_event(payload, delivery))
+                await calls.record_event_in(
+                    conn, _timeline_event(payload, delivery, self._clock.now())
+                )
 
         return apply
 
@@ -207,7 +208,7 @@ class WebhookProcessor:
         log.log(level, "webhook delivery %d failed (attempt %d): %s", delivery_id, attempts, exc)
 
 
-def _timeline_event(payload: WebhookPayload, delivery: Delivery) -> CallEvent:
+def _timeline_event(payload: WebhookPayload, delivery: Delivery, now: datetime) -> CallEvent:
     key = dedupe_key(payload)
     if len(key) > 200:
         key = hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -223,6 +224,7 @@ def _timeline_event(payload: WebhookPayload, delivery: Delivery) -> CallEvent:
         event_type=f"webhook_{payload.event}",
         payload={"delivery_id": delivery.id, **details},
         event_id=f"webhook:{key}",
+        created_at=now,
     )
 
 
@@ -235,14 +237,14 @@ class _WebhookEndpoints:
         metrics: Metrics,
         profile: AgentProfile,
         processor: WebhookProcessor,
-        now_ms: Callable[[], int],
+        clock: Clock,
     ) -> None:
         self._deliveries = WebhookDeliveryRepo(db)
         self._settings = settings
         self._metrics = metrics
         self._profile = profile
         self._processor = processor
-        self._now_ms = now_ms
+        self._clock = clock
         self._warned_no_key = False
 
     async def call_webhook(self, request: Request) -> Response:
@@ -292,7 +294,7 @@ class _WebhookEndpoints:
             mask_phone(payload.call_inbound.from_number),
             mask_phone(payload.call_inbound.to_number),
         )
-        now = datetime.fromtimestamp(self._now_ms() / 1000, UTC)
+        now = self._clock.now()
         return JSONResponse(inbound_response(self._profile, payload, now))
 
     async def _verified_body(self, request: Request) -> bytes:
@@ -311,7 +313,7 @@ class _WebhookEndpoints:
                 raw,
                 request.headers.get(SIGNATURE_HEADER),
                 api_key.get_secret_value(),
-                now_ms=self._now_ms(),
+                now_ms=utc_now_ms(self._clock),
                 tolerance_ms=self._settings.webhook_tolerance_ms,
             )
         except SignatureError as exc:
@@ -350,21 +352,21 @@ def webhook_routes(
     settings: Settings,
     metrics: Metrics,
     profile: AgentProfile,
-    now_ms: Callable[[], int] | None = None,
+    clock: Clock,
 ) -> tuple[list[BaseRoute], WebhookProcessor]:
     """The webhook routes and their processor (start and stop it in the app lifespan).
 
-    ``now_ms`` is the clock for the signature window and the inbound answer's local time
-    (tests freeze it); it defaults to the wall clock.
+    ``clock`` is the process's clock: the signature's timestamp window, the inbound
+    answer's local time and the processor's rescans all read it.
     """
-    processor = WebhookProcessor(db, metrics)
+    processor = WebhookProcessor(db, metrics, clock=clock)
     endpoints = _WebhookEndpoints(
         db=db,
         settings=settings,
         metrics=metrics,
         profile=profile,
         processor=processor,
-        now_ms=now_ms or _wall_clock_ms,
+        clock=clock,
     )
     routes: list[BaseRoute] = [
         Route("/webhooks/retell", endpoints.call_webhook, methods=["POST"]),

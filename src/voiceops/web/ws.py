@@ -18,7 +18,6 @@ import contextlib
 import hmac
 import ipaddress
 import logging
-import time
 from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -28,6 +27,7 @@ from voiceops.agent.turn import TurnRunner
 from voiceops.calls import LiveCalls, StatePersister
 from voiceops.config import Settings
 from voiceops.core.callevents import CallEvent, EventSink
+from voiceops.core.clock import Clock, utc_now_ms
 from voiceops.core.errors import FrameTooLarge, MalformedFrame
 from voiceops.core.profile import AgentProfile
 from voiceops.core.state import CallState
@@ -129,7 +129,7 @@ class RetellEndpoint:
         events: EventSink,
         metrics: Metrics,
         on_call_details: CallDetailsHook | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock,
     ) -> None:
         self.settings = settings
         self.profile = profile
@@ -139,7 +139,8 @@ class RetellEndpoint:
         self.events = events
         self.metrics = metrics
         self.on_call_details = on_call_details
-        self.monotonic = monotonic
+        self.clock = clock
+        self.monotonic = clock.monotonic
         self._networks = [ipaddress.ip_network(n, strict=False) for n in settings.ws_allow_ips]
         self._secret = (
             settings.ws_secret.get_secret_value().encode() if settings.ws_secret else None
@@ -203,6 +204,7 @@ class RetellEndpoint:
                 call_id,
                 "call_resumed" if resumed else "call_connected",
                 payload={"profile_version": self.profile.version},
+                created_at=self.clock.now(),
             )
         )
         conn.log.info("socket open%s", " (resumed)" if resumed else "")
@@ -216,7 +218,14 @@ class RetellEndpoint:
             self.live.detach(call_id, conn, state)
             self.persister.mark(state)
             self.metrics.live_calls.dec()
-            self.events.emit(CallEvent(call_id, "call_disconnected", payload={"reason": reason}))
+            self.events.emit(
+                CallEvent(
+                    call_id,
+                    "call_disconnected",
+                    payload={"reason": reason},
+                    created_at=self.clock.now(),
+                )
+            )
             conn.log.info("socket closed: %s", reason)
 
     async def _read_loop(self, conn: Connection) -> str:
@@ -299,7 +308,12 @@ class RetellEndpoint:
         self.metrics.bad_frames.labels(kind=kind).inc()
         conn.log.warning("bad frame (%s): %s", kind, clip(detail))
         self.events.emit(
-            CallEvent(conn.call_id, "bad_frame", payload={"kind": kind, "detail": clip(detail)})
+            CallEvent(
+                conn.call_id,
+                "bad_frame",
+                payload={"kind": kind, "detail": clip(detail)},
+                created_at=self.clock.now(),
+            )
         )
 
     # --- state --------------------------------------------------------------------------
@@ -310,7 +324,7 @@ class RetellEndpoint:
         if state is None:
             state = await self.persister.load(call_id)
         if state is not None:
-            age_s = time.time() - state.updated_at_ms / 1000
+            age_s = utc_now_ms(self.clock) / 1000 - state.updated_at_ms / 1000
             if not state.ended and age_s <= self.settings.call_resume_window_s:
                 return state, True
         return CallState(call_id=call_id, profile_version=self.profile.version), False
