@@ -7,12 +7,13 @@ Secrets are ``SecretStr`` so that a ``repr`` or a log line never shows them.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PROFILE = Path(__file__).parent / "profiles" / "demo.yaml"
 
@@ -67,7 +68,7 @@ class Settings(BaseSettings):
     # --- Retell socket ------------------------------------------------------------------
     ws_secret: SecretStr | None = None
     """Shared secret Retell must present as ``?secret=`` or as a path segment."""
-    ws_allow_ips: list[str] = Field(default_factory=list)
+    ws_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Optional allowlist of client addresses or CIDR ranges (e.g. Retell's 100.20.5.228)."""
     trust_forwarded_for: bool = False
     """Take the client address from X-Forwarded-For (only behind a trusted proxy)."""
@@ -104,8 +105,12 @@ class Settings(BaseSettings):
     @field_validator("ws_allow_ips", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
+        # Comma-separated in the environment; a JSON list is accepted too.
         if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
     @field_validator("database_url")
