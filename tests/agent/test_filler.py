@@ -11,8 +11,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from voiceops.agent.deps import TurnDeps
 from voiceops.agent.filler import FillerPicker
-from voiceops.agent.turn import TurnDeps, TurnRunner
+from voiceops.agent.turn import TurnRunner
 from voiceops.config import DEFAULT_PROFILE, Settings
 from voiceops.core.callevents import ListSink
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext

@@ -17,7 +17,7 @@ from voiceops.core.errors import LLMError
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted
 from voiceops.core.ports import ToolOutcome
 from voiceops.core.transcript import TranscriptEntry, Utterance
-from voiceops.llm.brain import LLMBrain, Usage
+from voiceops.llm.brain import LLMBrain
 from voiceops.llm.messages import REMINDER_NUDGE
 from voiceops.metrics import Metrics
 
@@ -300,7 +300,7 @@ async def test_last_round_text_is_kept_even_if_it_also_calls_a_tool(
     assert [name for name, _ in tools.calls] == ["get_service_info"]
 
 
-async def test_usage_is_summed_over_rounds_and_popped_once(
+async def test_usage_is_summed_over_rounds_into_the_turn_stats(
     fake_llm: FakeLLM, client: openai.AsyncOpenAI
 ) -> None:
     fake_llm.enqueue(
@@ -308,9 +308,11 @@ async def test_usage_is_summed_over_rounds_and_popped_once(
         Script.say("It takes 30 minutes.", usage=(140, 7)),
     )
     brain = make_brain(client)
-    await collect(brain.stream(make_ctx(call_id="call_u", response_id=4)))
-    assert brain.pop_usage("call_u", 4) == Usage(tokens_in=240, tokens_out=12)
-    assert brain.pop_usage("call_u", 4) is None
+    ctx = make_ctx(call_id="call_u", response_id=4)
+    await collect(brain.stream(ctx))
+    assert (ctx.stats.tokens_in, ctx.stats.tokens_out) == (240, 12)
+    assert ctx.stats.waits_on_model
+    assert ctx.stats.model_first_token_s is not None
 
 
 async def test_usage_option_can_be_turned_off(
@@ -326,9 +328,10 @@ async def test_usage_option_can_be_turned_off(
         max_tool_rounds=1,
         include_usage=False,
     )
-    await collect(brain.stream(make_ctx(call_id="call_n")))
+    ctx = make_ctx(call_id="call_n")
+    await collect(brain.stream(ctx))
     assert "stream_options" not in fake_llm.requests[0].body
-    assert brain.pop_usage("call_n", 1) is None
+    assert ctx.stats.tokens_in is None
 
 
 # --- failures ------------------------------------------------------------------------------

@@ -22,21 +22,18 @@ closes its upstream stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 
+from voiceops.agent.deps import TurnDeps
 from voiceops.agent.escalation import detect_escalation
-from voiceops.agent.filler import FillerPicker
-from voiceops.config import Settings
+from voiceops.agent.filler import FillerPicker, FillerTimer
+from voiceops.agent.speaker import CallLink, Speaker
+from voiceops.agent.turn_record import record_turn
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock, caller_number, resolve_caller_clock
-from voiceops.core.callevents import CallEvent, EventSink
-from voiceops.core.clock import Clock, Deadline, SystemClock, TimerHandle
+from voiceops.core.callevents import CallEvent
+from voiceops.core.clock import Deadline
 from voiceops.core.errors import BrainError, BrainStalled, LLMError
 from voiceops.core.events import (
     AgentEvent,
@@ -46,263 +43,19 @@ from voiceops.core.events import (
     ToolFinished,
     ToolStarted,
     TurnContext,
+    TurnStats,
 )
-from voiceops.core.ports import BookingRepo
-from voiceops.core.profile import AgentProfile
 from voiceops.core.state import CallState, PendingTransfer
 from voiceops.core.transcript import CallObject
-from voiceops.metrics import Metrics
 from voiceops.retell.messages import ReminderRequired, ResponseRequired
-from voiceops.retell.session import CallSession
-from voiceops.speech import SpeechFilter, clean, is_speakable
 from voiceops.tools.handoff import plan_transfer
 from voiceops.tools.toolbox import Toolbox
-from voiceops.tracing import OFF, Tracer
 
 log = logging.getLogger("voiceops.turn")
 
 MAX_TRANSFER_ATTEMPTS = 3
 """How many times a dropped transfer is re-asserted before the agent takes a callback."""
-_CALL_OUTCOMES = {
-    "transfer": "transferred",
-    "transfer_reasserted": "transferred",
-    "end_call": "ended_by_agent",
-}
 APOLOGY = "Sorry, I didn't quite catch that. Could you say it again?"
-MAX_LOGGED_CONTENT = 2000
-
-
-class CallLink(Protocol):
-    """What a turn needs of its connection (implemented by ``web/ws.py``)."""
-
-    call_id: str
-    session: CallSession
-    state: CallState
-
-    async def send(self, text: str) -> None: ...
-
-
-@dataclass(slots=True)
-class TurnDeps:
-    brain: Brain
-    fallback: Brain | None
-    profile: AgentProfile
-    settings: Settings
-    repo: BookingRepo
-    events: EventSink
-    metrics: Metrics
-    on_outcome: Callable[[str, str, str | None], None] | None = None
-    """Called with (call id, outcome, transfer number) when a turn transfers or hangs up."""
-    clock: Clock = field(default_factory=SystemClock)
-    """The process's one clock: wall time for the caller's clock, monotonic time, timers."""
-    rng: random.Random = field(default_factory=random.Random)
-    tracer: Tracer = OFF
-
-
-@dataclass(slots=True)
-class _Speaker:
-    """Sends one response id's frames through the session gate, cleaning text on the way."""
-
-    link: CallLink
-    response_id: int
-    started: float
-    monotonic: Callable[[], float]
-    metrics: Metrics
-    filter: SpeechFilter = field(default_factory=SpeechFilter)
-    spoken: list[str] = field(default_factory=list)
-    chunks: int = 0
-    first_chunk_at: float | None = None
-    brain_spoke: bool = False
-    filler_spoken: bool = False
-    last_spoke_at: float = 0.0
-    closed: bool = False
-    pending: str = ""
-    """Clean text held to be sent with the rest of its sentence (after the first chunk)."""
-    before_next: asyncio.Task[None] | None = None
-    """A filler being sent: later frames wait for it, so it is always heard first."""
-
-    @property
-    def current(self) -> bool:
-        return self.link.session.is_current(self.response_id)
-
-    async def _send(self, content: str, *, complete: bool, **flags: bool | str | None) -> bool:
-        waiting = self.before_next
-        if waiting is not None and waiting is not asyncio.current_task():
-            self.before_next = None
-            if not waiting.done():
-                await asyncio.wait((waiting,))
-        frame = self.link.session.response_frame(
-            self.response_id,
-            content,
-            complete=complete,
-            **flags,  # type: ignore[arg-type]
-        )
-        if frame is None:
-            return False
-        if complete:
-            self.closed = True
-        if content:
-            now = self.monotonic()
-            if self.first_chunk_at is None and is_speakable(content):
-                self.first_chunk_at = now
-                self.metrics.turn_first_chunk.observe(now - self.started)
-            self.last_spoke_at = now
-            self.spoken.append(content)
-            self.chunks += 1
-        await self.link.send(frame)
-        return True
-
-    async def text(self, raw: str) -> None:
-        """Clean ``raw`` and send it. The first speakable text goes out at once; after that
-        text is coalesced into whole sentences (Retell voices a sentence once it is
-        complete), which cuts frames per reply several-fold without delaying any speech."""
-        cleaned = self.filter.feed(raw)
-        if not cleaned:
-            return
-        if not self.brain_spoke:
-            self.brain_spoke = is_speakable(cleaned)
-            await self._send(cleaned, complete=False)
-            return
-        pending = self.pending + cleaned
-        end = _last_sentence_end(pending)
-        if end == 0 and (
-            len(pending) >= COALESCE_MAX_CHARS
-            or self.monotonic() - self.last_spoke_at >= COALESCE_MAX_WAIT_S
-        ):
-            end = len(pending)
-        self.pending = pending[end:]
-        if end:
-            await self._send(pending[:end], complete=False)
-
-    async def flush_pending(self) -> None:
-        """Send held text now (before a tool runs, say)."""
-        if self.pending:
-            pending, self.pending = self.pending, ""
-            await self._send(pending, complete=False)
-
-    async def filler(self, line: str) -> bool:
-        return await self._send(line + " ", complete=False)
-
-    async def finish(
-        self,
-        closing: str = "",
-        *,
-        end_call: bool = False,
-        transfer_number: str | None = None,
-        show_transferee_as_caller: bool = False,
-    ) -> None:
-        """Close the response. A closing line with an action is its own short frame, so
-        ``transfer_number`` sits on the first chunk of that line (protocol section 6)."""
-        tail = self.pending + self.filter.flush()
-        self.pending = ""
-        line = clean(closing) if closing else ""
-        if end_call or transfer_number:
-            if tail:
-                await self._send(tail, complete=False)
-            await self._send(
-                line,
-                complete=True,
-                end_call=end_call,
-                transfer_number=transfer_number,
-                show_transferee_as_caller=show_transferee_as_caller,
-                no_interruption_allowed=True,
-            )
-        else:
-            await self._send(_join(tail, line), complete=True)
-
-    @property
-    def text_spoken(self) -> str:
-        return "".join(self.spoken)
-
-
-COALESCE_MAX_CHARS = 160
-COALESCE_MAX_WAIT_S = 0.25
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
-
-
-def _last_sentence_end(text: str) -> int:
-    """Index just past the last sentence end (punctuation and its spaces) in ``text``, or 0."""
-    end = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-    return end
-
-
-def _join(a: str, b: str) -> str:
-    if a and b and not a.endswith(" "):
-        return f"{a} {b}"
-    return a + b
-
-
-class _FillerTimer:
-    """The holding-line timer of one brain run: a loop timer, not a waiting task.
-
-    Armed at the filler deadline after the turn started (if nothing speakable was sent by
-    then) and again when a tool starts (if nothing is said within the deadline while it
-    runs). When it fires it picks a line and speaks it from a small owned task; the
-    speaker sends that line before any later brain text, so the order never inverts.
-    """
-
-    def __init__(self, runner: TurnRunner, ctx: TurnContext, out: _Speaker, after_s: float):
-        self._runner = runner
-        self._ctx = ctx
-        self._out = out
-        self._after = after_s
-        self._handle: TimerHandle | None = None
-        self._tool_started: float | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def _arm(self, at_monotonic: float) -> None:
-        clock = self._runner.deps.clock
-        self._handle = clock.call_later(at_monotonic - clock.monotonic(), self._fire)
-
-    def arm_first(self) -> None:
-        if not self._out.brain_spoke and not self._out.filler_spoken:
-            self._arm(self._out.started + self._after)
-
-    def tool_started(self) -> None:
-        self._tool_started = self._runner.deps.clock.monotonic()
-        if self._handle is None and not self._out.filler_spoken:
-            self._arm(self._tool_started + self._after)
-
-    def tool_finished(self) -> float | None:
-        started, self._tool_started = self._tool_started, None
-        if self._handle is not None and self._out.brain_spoke:
-            self._handle.cancel()
-            self._handle = None
-        return started
-
-    def _fire(self) -> None:
-        self._handle = None
-        out = self._out
-        tool_waiting = self._tool_started is not None and out.last_spoke_at <= self._tool_started
-        if out.filler_spoken or (out.brain_spoke and not tool_waiting) or not out.current:
-            return
-        if out.brain_spoke and self._tool_started is not None:
-            due = self._tool_started + self._after
-            if self._runner.deps.clock.monotonic() < due:
-                self._arm(due)  # the reply began; wait the full deadline into the tool
-                return
-        out.filler_spoken = True  # one per turn, whatever happens next
-        state = self._ctx.state
-        fillers = self._runner.fillers
-        if not fillers.may_speak(state):
-            return
-        line = fillers.pick(state)
-        self._task = asyncio.get_running_loop().create_task(
-            self._runner._speak_filler(self._ctx, out, line)
-        )
-        out.before_next = self._task
-
-    async def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 class TurnRunner:
@@ -331,7 +84,7 @@ class TurnRunner:
         state.turns += 1
         state.last_response_id = rid
         deps.metrics.turns.labels(kind=kind).inc()
-        out = _Speaker(link, rid, received_at, deps.clock.monotonic, deps.metrics)
+        out = Speaker(link, rid, received_at, deps.clock.monotonic, deps.metrics)
         with deps.tracer.current(
             "voiceops.turn", call_id=link.call_id, response_id=rid, turn__kind=kind
         ) as span:
@@ -356,7 +109,7 @@ class TurnRunner:
         link: CallLink,
         request: ResponseRequired | ReminderRequired,
         kind: str,
-        out: _Speaker,
+        out: Speaker,
     ) -> tuple[str, str, float | None]:
         """The turn with its guarantees; returns (brain, outcome, server overhead in ms)."""
         deps = self.deps
@@ -364,9 +117,10 @@ class TurnRunner:
         turn_index = link.state.turns
         outcome = "completed"
         brain_name = ""
+        stats = TurnStats()
         overhead_ms: float | None = None
         try:
-            brain_name, outcome = await self._turn(link, request, kind, out)
+            brain_name, outcome = await self._turn(link, request, kind, out, stats)
         except asyncio.CancelledError:
             outcome = "superseded"
             deps.metrics.turns_superseded.inc()
@@ -391,7 +145,9 @@ class TurnRunner:
             if not out.closed and out.current:
                 # Exactly one closing frame for every live turn (protocol 4.3 rule 3).
                 await out.finish()
-            overhead_ms = self._record(link, out, rid, turn_index, kind, brain_name, outcome)
+            overhead_ms = record_turn(
+                deps, link, out, rid, turn_index, kind, brain_name, outcome, stats
+            )
         return brain_name, outcome, overhead_ms
 
     # --- the turn proper ----------------------------------------------------------------
@@ -401,7 +157,8 @@ class TurnRunner:
         link: CallLink,
         request: ResponseRequired | ReminderRequired,
         kind: str,
-        out: _Speaker,
+        out: Speaker,
+        stats: TurnStats,
     ) -> tuple[str, str]:
         deps = self.deps
         state = link.state
@@ -446,7 +203,7 @@ class TurnRunner:
                 link, out.response_id, trigger.reason, trigger.trigger, "callback"
             )
 
-        ctx = self._context(link, request, kind, call, clock, trigger)
+        ctx = self._context(link, request, kind, call, clock, trigger, stats)
         primary = deps.brain
         use_fallback_now = state.on_fallback and deps.fallback is not None
         if use_fallback_now and deps.fallback is not None:
@@ -470,7 +227,7 @@ class TurnRunner:
             state.llm_failures = 0
         return primary.name, outcome
 
-    async def _fall_back(self, link: CallLink, ctx: TurnContext, out: _Speaker, reason: str) -> str:
+    async def _fall_back(self, link: CallLink, ctx: TurnContext, out: Speaker, reason: str) -> str:
         deps = self.deps
         assert deps.fallback is not None
         state = link.state
@@ -502,6 +259,7 @@ class TurnRunner:
         call: CallObject | None,
         clock: CallerClock,
         trigger: EscalationTrigger | None,
+        stats: TurnStats,
     ) -> TurnContext:
         deps = self.deps
         rid = request.response_id
@@ -534,6 +292,7 @@ class TurnRunner:
             tools=tools,
             is_current=is_current,
             escalation=trigger,
+            stats=stats,
         )
 
     # --- pumping a brain ----------------------------------------------------------------
@@ -542,7 +301,7 @@ class TurnRunner:
         self,
         brain: Brain,
         ctx: TurnContext,
-        out: _Speaker,
+        out: Speaker,
         link: CallLink,
         hard_deadline_s: float | None,
     ) -> str:
@@ -555,7 +314,9 @@ class TurnRunner:
         """
         deps = self.deps
         events: AsyncIterator[AgentEvent] = brain.stream(ctx)
-        fillers = _FillerTimer(self, ctx, out, deps.settings.filler_deadline_ms / 1000)
+        fillers = FillerTimer(
+            deps.clock, out, deps.settings.filler_deadline_ms / 1000, self._filler_for(ctx, out)
+        )
         fillers.arm_first()
         stall_at = None
         if hard_deadline_s is not None and not out.brain_spoke:
@@ -606,7 +367,17 @@ class TurnRunner:
             raise LLMError("empty", "the model produced nothing speakable")
         return "completed"
 
-    async def _speak_filler(self, ctx: TurnContext, out: _Speaker, line: str) -> None:
+    def _filler_for(
+        self, ctx: TurnContext, out: Speaker
+    ) -> Callable[[], Coroutine[None, None, None] | None]:
+        def speak() -> Coroutine[None, None, None] | None:
+            if not self.fillers.may_speak(ctx.state):
+                return None
+            return self._speak_filler(ctx, out, self.fillers.pick(ctx.state))
+
+        return speak
+
+    async def _speak_filler(self, ctx: TurnContext, out: Speaker, line: str) -> None:
         if await out.filler(line):
             self.deps.metrics.fillers.inc()
             self.deps.events.emit(
@@ -624,7 +395,7 @@ class TurnRunner:
 
     # --- transfer -----------------------------------------------------------------------
 
-    async def _apply_transfer(self, link: CallLink, out: _Speaker, transfer: Transfer) -> None:
+    async def _apply_transfer(self, link: CallLink, out: Speaker, transfer: Transfer) -> None:
         state = link.state
         state.pending_transfer = PendingTransfer(
             number=transfer.number,
@@ -646,7 +417,7 @@ class TurnRunner:
             number=transfer.number,
         )
 
-    async def _transfer(self, out: _Speaker, state: CallState, number: str, message: str) -> None:
+    async def _transfer(self, out: Speaker, state: CallState, number: str, message: str) -> None:
         await out.finish(
             message,
             transfer_number=number,
@@ -683,80 +454,6 @@ class TurnRunner:
                 payload=payload,
             )
         )
-
-    # --- bookkeeping --------------------------------------------------------------------
-
-    def _record(
-        self,
-        link: CallLink,
-        out: _Speaker,
-        rid: int,
-        turn_index: int,
-        kind: str,
-        brain: str,
-        outcome: str,
-    ) -> float | None:
-        """Count and record the turn; returns the server's own overhead in ms, if known."""
-        deps = self.deps
-        now = deps.clock.monotonic()
-        if outcome != "superseded":
-            deps.metrics.turn_seconds.observe(now - out.started)
-        usage = None
-        pop = getattr(deps.brain, "pop_usage", None)
-        if callable(pop):
-            usage = pop(link.call_id, rid)
-        overhead_ms: float | None = None
-        pop_wait = getattr(deps.brain, "pop_first_token_wait", None)
-        wait = pop_wait(link.call_id, rid) if callable(pop_wait) else None
-        if (
-            out.first_chunk_at is not None
-            and not out.filler_spoken
-            and brain == deps.brain.name
-            and (wait is not None or not callable(pop_wait))
-        ):
-            # The server's own share of the turn: time to the first speakable chunk minus
-            # the wait for the LLM's first token (an offline brain has no such wait).
-            overhead = max(0.0, out.first_chunk_at - out.started - (wait or 0.0))
-            overhead_ms = round(overhead * 1000, 2)
-            deps.metrics.turn_overhead.observe(overhead)
-        content = out.text_spoken
-        if deps.on_outcome is not None and outcome in _CALL_OUTCOMES:
-            pending = link.state.pending_transfer
-            deps.on_outcome(
-                link.call_id,
-                _CALL_OUTCOMES[outcome],
-                pending.number if pending is not None and outcome != "end_call" else None,
-            )
-        deps.events.emit(
-            CallEvent(
-                link.call_id,
-                "turn_superseded" if outcome == "superseded" else "turn_completed",
-                created_at=self.deps.clock.now(),
-                turn_index=turn_index,
-                response_id=rid,
-                role="agent",
-                content=content[:MAX_LOGGED_CONTENT],
-                tokens_in=getattr(usage, "tokens_in", None),
-                tokens_out=getattr(usage, "tokens_out", None),
-                latency_ms=(
-                    int((out.first_chunk_at - out.started) * 1000)
-                    if out.first_chunk_at is not None
-                    else None
-                ),
-                payload={
-                    "kind": kind,
-                    "brain": brain,
-                    "overhead_ms": overhead_ms,
-                    "llm_wait_ms": round(wait * 1000, 2) if wait is not None else None,
-                    "outcome": outcome,
-                    "chunks": out.chunks,
-                    "filler": out.filler_spoken,
-                    "total_ms": int((now - out.started) * 1000),
-                },
-                event_id=f"{link.call_id}:{rid}:turn",
-            )
-        )
-        return overhead_ms
 
 
 async def _aclose(events: AsyncIterator[AgentEvent]) -> None:

@@ -56,6 +56,22 @@ class EscalationTrigger:
 
 
 @dataclass(slots=True)
+class TurnStats:
+    """What a brain reports about its turn: filled in while it runs, read by the turn runner
+    when the turn ends (tokens for cost, the model's first-token wait for the server's own
+    overhead)."""
+
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    model_first_token_s: float | None = None
+    """Seconds the turn's first model request waited for its first token (``None``: no
+    token came, or the brain asks no model)."""
+    waits_on_model: bool = False
+    """True for a brain whose first words wait on a model (the server's own share of the
+    turn is then its time to the first chunk minus that wait)."""
+
+
+@dataclass(slots=True)
 class TurnContext:
     """Everything a brain may use to answer one ``response_required``/``reminder_required``."""
 
@@ -76,6 +92,7 @@ class TurnContext:
     fallback_reason: str | None = None
     """Set when the flow brain answers because the LLM failed (``timeout``, ``http_5xx``...)."""
     history_hint: list[str] = field(default_factory=list)
+    stats: TurnStats = field(default_factory=TurnStats)
 
     @property
     def last_user_text(self) -> str:

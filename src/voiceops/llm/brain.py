@@ -57,9 +57,6 @@ from voiceops.tracing import OFF, Tracer
 
 log = logging.getLogger("voiceops.llm")
 
-USAGE_KEPT = 4096
-"""Token counts kept for the runner to pop; older entries are dropped (never popped)."""
-
 
 class _ChunkStream(openai.AsyncStream[object]):
     """An SDK stream whose items are the decoded JSON chunks, untouched.
@@ -164,8 +161,8 @@ class _Round:
 
 
 class LLMBrain:
-    """The ``llm`` brain. One instance serves every call of the process (it holds no
-    per-call state except the token counts waiting in :meth:`pop_usage`)."""
+    """The ``llm`` brain. One instance serves every call of the process and holds no
+    per-call state; what a turn cost is written to its ``ctx.stats``."""
 
     name = "llm"
 
@@ -200,21 +197,10 @@ class LLMBrain:
         self._tracer = tracer
         self._clock: Clock = clock or SystemClock()
         self._tools_json = _ToolsJson()
-        self._usage: OrderedDict[tuple[str, int], Usage] = OrderedDict()
-        self._waits: OrderedDict[tuple[str, int], float] = OrderedDict()
-
-    def pop_usage(self, call_id: str, response_id: int) -> Usage | None:
-        """The tokens spent on that turn, once; ``None`` when unknown (no usage chunk, or the
-        turn was cancelled before the provider reported it)."""
-        return self._usage.pop((call_id, response_id), None)
-
-    def pop_first_token_wait(self, call_id: str, response_id: int) -> float | None:
-        """Seconds the turn's first request spent waiting for its first token (from the
-        moment it was handed to the SDK), once; ``None`` when no token came."""
-        return self._waits.pop((call_id, response_id), None)
 
     async def stream(self, ctx: TurnContext) -> AsyncGenerator[AgentEvent, None]:
         """Yield the events of one turn; raises :class:`LLMError` on provider failure."""
+        ctx.stats.waits_on_model = True
         turn_deadline = self._clock.monotonic() + self.turn_timeout_s
         messages: list[Message] = [
             {"role": "system", "content": render_system_prompt(ctx)},
@@ -277,7 +263,8 @@ class LLMBrain:
             raise
         finally:
             if usage is not None:
-                self._keep_usage(ctx.call_id, ctx.response_id, usage)
+                ctx.stats.tokens_in = usage.tokens_in
+                ctx.stats.tokens_out = usage.tokens_out
 
     async def _request(
         self,
@@ -331,7 +318,7 @@ class LLMBrain:
                     if self._metrics is not None:
                         self._metrics.llm_first_token.observe(waited)
                     if round_no == 0:
-                        _keep(self._waits, (ctx.call_id, ctx.response_id), waited, USAGE_KEPT)
+                        ctx.stats.model_first_token_s = waited
                 if isinstance(fragments, list):
                     assembler.add(fragments)
                 if finish_reason:
@@ -421,17 +408,6 @@ class LLMBrain:
         except TimeoutError:
             raise LLMError("turn_timeout", f"tool {call.name} ran past the turn budget") from None
 
-    def _keep_usage(self, call_id: str, response_id: int, usage: Usage) -> None:
-        _keep(self._usage, (call_id, response_id), usage, USAGE_KEPT)
-
-
-def _keep(store: OrderedDict[Any, Any], key: object, value: object, limit: int) -> None:
-    """Put ``key`` last in ``store`` and drop the oldest entries beyond ``limit``."""
-    store[key] = value
-    store.move_to_end(key)
-    while len(store) > limit:
-        store.popitem(last=False)
-
 
 def _dumps(value: object) -> bytes:
     """Compact JSON as the SDK would send it (UTF-8, no NaN)."""
@@ -460,7 +436,9 @@ class _ToolsJson:
             self._cache.move_to_end(key)
             return hit[1]
         encoded = _dumps(specs)
-        _keep(self._cache, key, (list(specs), encoded), self.KEPT)
+        self._cache[key] = (list(specs), encoded)
+        while len(self._cache) > self.KEPT:
+            self._cache.popitem(last=False)
         return encoded
 
 

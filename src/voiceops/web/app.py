@@ -26,8 +26,9 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from voiceops import __version__
+from voiceops.agent.deps import TurnDeps
 from voiceops.agent.prompts import check_profile_templates
-from voiceops.agent.turn import TurnDeps, TurnRunner
+from voiceops.agent.turn import TurnRunner
 from voiceops.calls import LiveCalls, StatePersister
 from voiceops.config import Settings
 from voiceops.core.caller import resolve_caller_clock, zone_for_number

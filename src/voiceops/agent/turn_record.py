@@ -1,0 +1,88 @@
+"""The record of a finished turn: metrics, the call's outcome and its ``turn_completed``
+event (what was said, by which brain, how fast, for how many tokens)."""
+
+from __future__ import annotations
+
+from voiceops.agent.deps import TurnDeps
+from voiceops.agent.speaker import CallLink, Speaker
+from voiceops.core.callevents import CallEvent
+from voiceops.core.events import TurnStats
+
+MAX_LOGGED_CONTENT = 2000
+_CALL_OUTCOMES = {
+    "transfer": "transferred",
+    "transfer_reasserted": "transferred",
+    "end_call": "ended_by_agent",
+}
+
+
+def record_turn(
+    deps: TurnDeps,
+    link: CallLink,
+    out: Speaker,
+    rid: int,
+    turn_index: int,
+    kind: str,
+    brain: str,
+    outcome: str,
+    stats: TurnStats,
+) -> float | None:
+    """Count the turn and write its ``turn_completed`` (or ``turn_superseded``) event;
+    returns the server's own overhead in ms, if known.
+
+    The server's own share of a turn is its time to the first speakable chunk minus the
+    wait for the model's first token (a brain that asks no model has no such wait). It is
+    only known for a turn the primary brain answered without a filler.
+    """
+    now = deps.clock.monotonic()
+    if outcome != "superseded":
+        deps.metrics.turn_seconds.observe(now - out.started)
+    overhead_ms: float | None = None
+    wait = stats.model_first_token_s
+    if (
+        out.first_chunk_at is not None
+        and not out.filler_spoken
+        and brain == deps.brain.name
+        and (wait is not None or not stats.waits_on_model)
+    ):
+        overhead = max(0.0, out.first_chunk_at - out.started - (wait or 0.0))
+        overhead_ms = round(overhead * 1000, 2)
+        deps.metrics.turn_overhead.observe(overhead)
+    content = out.text_spoken
+    if deps.on_outcome is not None and outcome in _CALL_OUTCOMES:
+        pending = link.state.pending_transfer
+        deps.on_outcome(
+            link.call_id,
+            _CALL_OUTCOMES[outcome],
+            pending.number if pending is not None and outcome != "end_call" else None,
+        )
+    deps.events.emit(
+        CallEvent(
+            link.call_id,
+            "turn_superseded" if outcome == "superseded" else "turn_completed",
+            created_at=deps.clock.now(),
+            turn_index=turn_index,
+            response_id=rid,
+            role="agent",
+            content=content[:MAX_LOGGED_CONTENT],
+            tokens_in=stats.tokens_in,
+            tokens_out=stats.tokens_out,
+            latency_ms=(
+                int((out.first_chunk_at - out.started) * 1000)
+                if out.first_chunk_at is not None
+                else None
+            ),
+            payload={
+                "kind": kind,
+                "brain": brain,
+                "overhead_ms": overhead_ms,
+                "llm_wait_ms": round(wait * 1000, 2) if wait is not None else None,
+                "outcome": outcome,
+                "chunks": out.chunks,
+                "filler": out.filler_spoken,
+                "total_ms": int((now - out.started) * 1000),
+            },
+            event_id=f"{link.call_id}:{rid}:turn",
+        )
+    )
+    return overhead_ms
