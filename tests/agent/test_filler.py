@@ -7,8 +7,8 @@ import asyncio
 import itertools
 import json
 import random
-import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from voiceops.agent.deps import TurnDeps
@@ -16,6 +16,7 @@ from voiceops.agent.filler import FillerPicker
 from voiceops.agent.turn import TurnRunner
 from voiceops.config import DEFAULT_PROFILE, Settings
 from voiceops.core.callevents import ListSink
+from voiceops.core.clock import ManualClock
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.core.profile import load_profile
 from voiceops.core.state import CallState
@@ -79,7 +80,11 @@ class Scripted:
                 await self.go.wait()  # the tool runs until released
 
 
+START = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
 def runner_for(brain: Any, deadline_ms: int = 50) -> TurnRunner:
+    """A runner on a manual clock: tests move time with ``runner.deps.clock.advance``."""
     profile = load_profile(DEFAULT_PROFILE).model_copy(update={"fillers": LINES})
     deps = TurnDeps(
         brain=brain,
@@ -90,8 +95,20 @@ def runner_for(brain: Any, deadline_ms: int = 50) -> TurnRunner:
         events=ListSink(),
         metrics=Metrics(),
         rng=random.Random(0),
+        clock=ManualClock(START),
     )
     return TurnRunner(deps)
+
+
+def clock_of(runner: TurnRunner) -> ManualClock:
+    clock = runner.deps.clock
+    assert isinstance(clock, ManualClock)
+    return clock
+
+
+def start(runner: TurnRunner, link: Link, rid: int) -> asyncio.Task[None]:
+    now = runner.deps.clock.monotonic()
+    return asyncio.create_task(runner.run(link, request(link, rid), now))
 
 
 def request(link: Link, rid: int, text: str = "Is Thursday free?") -> Any:
@@ -109,15 +126,6 @@ def request(link: Link, rid: int, text: str = "Is Thursday free?") -> Any:
     return frame
 
 
-async def wait_for(predicate: Any, within_s: float = 5.0) -> None:
-    """Poll ``predicate`` (frames arrive from the runner's own tasks) until it holds."""
-    for _ in range(int(within_s / 0.005)):
-        if predicate():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition not met in time")
-
-
 class Slow:
     """A brain whose first text comes only when released."""
 
@@ -132,12 +140,17 @@ class Slow:
         yield TextChunk(self.text)
 
 
-async def test_a_slow_reply_gets_one_filler_first_then_the_reply() -> None:
+async def test_a_slow_reply_gets_one_filler_at_the_deadline_then_the_reply() -> None:
     brain = Slow("Thursday at ten is free.")
     link = Link()
     runner = runner_for(brain)
-    turn = asyncio.create_task(runner.run(link, request(link, 1), time.monotonic()))
-    await wait_for(lambda: link.spoken(1))
+    turn = start(runner, link, 1)
+    await clock_of(runner).advance(0.049)
+    assert link.spoken(1) == []  # not a moment before the deadline
+    await clock_of(runner).advance(0.001)
+    assert len(link.spoken(1)) == 1
+    await clock_of(runner).advance(5.0)
+    assert len(link.spoken(1)) == 1  # one per turn
     brain.go.set()
     await turn
     spoken = link.spoken(1)
@@ -150,8 +163,9 @@ async def test_a_fast_reply_gets_no_filler() -> None:
     brain = Slow("We open at nine.")
     brain.go.set()
     link = Link()
-    await runner_for(brain).run(link, request(link, 1), time.monotonic())
-    await asyncio.sleep(0.15)  # three deadlines later: nothing more was sent
+    runner = runner_for(brain)
+    await start(runner, link, 1)
+    await clock_of(runner).advance(0.15)  # three deadlines later: nothing more was sent
     assert "".join(link.spoken(1)).strip() == "We open at nine."
     assert link.state.filler_count == 0
 
@@ -160,12 +174,13 @@ async def test_a_superseded_turn_never_speaks_its_filler() -> None:
     brain = Slow("too late")
     link = Link()
     runner = runner_for(brain, deadline_ms=200)
-    turn = asyncio.create_task(runner.run(link, request(link, 1), time.monotonic()))
-    await asyncio.sleep(0.01)
+    turn = start(runner, link, 1)
+    await clock_of(runner).advance(0.01)
     request(link, 2, "Is Friday free?")  # supersedes 1 before its deadline
     turn.cancel()
     await asyncio.gather(turn, return_exceptions=True)
-    await asyncio.sleep(0.3)
+    await clock_of(runner).advance(0.3)
+    assert clock_of(runner).pending == 0  # the timer went with the turn
     assert link.spoken(1) == []
     assert link.state.filler_count == 0
 
@@ -178,8 +193,12 @@ async def test_a_long_tool_gets_a_filler_even_after_the_reply_began() -> None:
         TextChunk("Thursday is free."),
     )
     link = Link()
-    turn = asyncio.create_task(runner_for(brain).run(link, request(link, 1), time.monotonic()))
-    await wait_for(lambda: len(link.spoken(1)) >= 2)  # the line, then the filler
+    runner = runner_for(brain)
+    turn = start(runner, link, 1)
+    await clock_of(runner).advance(0.0)
+    assert [c.strip() for c in link.spoken(1)] == ["Let me look."]
+    await clock_of(runner).advance(0.05)  # the tool runs past the deadline
+    assert len(link.spoken(1)) == 2  # the line, then the filler
     brain.go.set()
     await turn
     spoken = [c.strip() for c in link.spoken(1)]
