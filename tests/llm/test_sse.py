@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceops.llm.brain import _ChunkStream, _sse_data, _ToolsJson
+from voiceops.llm.request import ToolsJson
+from voiceops.llm.sse import ChunkStream, _sse_data
 
 
 async def _pieces(*parts: bytes) -> AsyncIterator[bytes]:
@@ -59,11 +60,11 @@ async def test_any_chunking_gives_the_same_events(cuts: list[int]) -> None:
     assert len(await events(_BODY)) == 3
 
 
-def _stream(body: bytes) -> _ChunkStream:
+def _stream(body: bytes) -> ChunkStream:
     client = openai.AsyncOpenAI(api_key="test", base_url="http://127.0.0.1:9/v1")
     request = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
     response = httpx2.Response(200, content=body, request=request)
-    return _ChunkStream(cast_to=object, response=response, client=client)
+    return ChunkStream(cast_to=object, response=response, client=client)
 
 
 async def test_chunks_come_back_as_dicts_until_done() -> None:
@@ -88,7 +89,7 @@ async def test_a_chunk_that_is_not_json_raises_value_error() -> None:
 
 def test_tool_schemas_are_encoded_once_while_shared() -> None:
     specs = [{"type": "function", "function": {"name": "a"}}, {"type": "function"}]
-    cache = _ToolsJson()
+    cache = ToolsJson()
     first = cache.encode(list(specs))
     assert first is not None and json.loads(first) == specs
     assert cache.encode(list(specs)) is first, "same schema objects: reused"

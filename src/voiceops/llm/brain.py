@@ -25,7 +25,7 @@ type annotations: with the ten booking tools and a dozen messages, measured on t
 about 6.5 ms of CPU to transform each request and 0.23 ms to build each chunk model, roughly
 17 ms per turn against 5 ms this way. At hundreds of concurrent calls that is the difference
 between a core and a third of one. Two more savings: the tool schemas (most of a request's
-bytes, the same on every turn) are encoded once per profile, and :class:`_ChunkStream`
+bytes, the same on every turn) are encoded once per profile, and :class:`ChunkStream`
 reads the event stream with a byte-level SSE reader instead of the SDK's line-by-line one.
 With both, this brain's share of the server's CPU samples at 500 benchmark calls went from
 28 % to 18 %.
@@ -34,14 +34,11 @@ With both, this brain's share of the server's CPU samples at 500 benchmark calls
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx2
 import openai
 
 from voiceops.agent.prompts import render_system_prompt
@@ -51,93 +48,13 @@ from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarte
 from voiceops.core.ports import ToolOutcome
 from voiceops.llm.errors import from_provider
 from voiceops.llm.messages import Message, conversation
+from voiceops.llm.request import ToolsJson, request_body, request_head
+from voiceops.llm.sse import ChunkStream
 from voiceops.llm.tool_calls import ToolCall, ToolCallAssembler
 from voiceops.metrics import Metrics
 from voiceops.tracing import OFF, Tracer
 
 log = logging.getLogger("voiceops.llm")
-
-
-class _ChunkStream(openai.AsyncStream[object]):
-    """An SDK stream whose items are the decoded JSON chunks, untouched.
-
-    It keeps the SDK's contract for a chat-completions stream (``data:`` events decoded as
-    JSON, ``[DONE]`` ends it and the rest of the body is drained so the connection is
-    reused, an ``error`` object inside the stream raises :class:`openai.APIError`,
-    transport failures raise :class:`openai.APITimeoutError` or
-    :class:`openai.APIConnectionError`, the response is closed whatever happens) but
-    splits events on raw bytes: one ``bytes.split`` per network read instead of a Python
-    loop over every character of every line.
-    """
-
-    async def __stream__(self) -> AsyncIterator[object]:
-        response = self.response
-        body = _guarded(response)
-        events = _sse_data(body)
-        try:
-            async for data in events:
-                if data.startswith(b"[DONE]"):
-                    if response.http_version == "HTTP/1.1":
-                        async for _ in body:  # drain: the connection is then reused
-                            pass
-                    return
-                chunk = json.loads(data)
-                if isinstance(chunk, dict) and chunk.get("error"):
-                    error = chunk["error"]
-                    message = error.get("message") if isinstance(error, dict) else None
-                    raise openai.APIError(
-                        message=message
-                        if isinstance(message, str) and message
-                        else "An error occurred during streaming",
-                        request=response.request,
-                        body=error,
-                    )
-                yield chunk
-        finally:
-            await events.aclose()
-            await body.aclose()
-            await response.aclose()
-
-
-async def _guarded(response: httpx2.Response) -> AsyncGenerator[bytes, None]:
-    """The response body, with transport failures raised as the SDK's own errors."""
-    try:
-        async for data in response.aiter_bytes():
-            yield data
-    except httpx2.TimeoutException as exc:
-        raise openai.APITimeoutError(request=response.request) from exc
-    except httpx2.TransportError as exc:
-        raise openai.APIConnectionError(request=response.request) from exc
-
-
-async def _sse_data(body: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
-    """The ``data`` of each server-sent event in ``body`` (WHATWG SSE framing: lines end in
-    LF, CRLF or CR; an empty line ends an event; several ``data`` lines join with LF;
-    comments, ``event``, ``id`` and ``retry`` fields carry nothing a completion needs)."""
-    pending = b""
-    lines: list[bytes] = []
-    async for piece in body:
-        pending += piece
-        if b"\r" in pending:
-            # A CR at the very end may be the first half of a CRLF: keep it for later.
-            held = pending.endswith(b"\r")
-            pending = pending[:-1] if held else pending
-            pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            pending += b"\r" if held else b""
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            if not line:
-                if lines:
-                    yield b"\n".join(lines)
-                    lines = []
-            elif line.startswith(b"data:"):
-                value = line[5:]
-                lines.append(value[1:] if value.startswith(b" ") else value)
-    if pending.startswith(b"data:"):
-        value = pending[5:]
-        lines.append(value[1:] if value.startswith(b" ") else value)
-    if lines:
-        yield b"\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +110,12 @@ class LLMBrain:
         self.turn_timeout_s = turn_timeout_s
         self.max_tool_rounds = max_tool_rounds
         self._metrics = metrics
-        self._include_usage = include_usage
+        self._head = request_head(
+            model=model, temperature=temperature, max_tokens=max_tokens, usage=include_usage
+        )
         self._tracer = tracer
         self._clock: Clock = clock or SystemClock()
-        self._tools_json = _ToolsJson()
+        self._tools_json = ToolsJson()
 
     async def stream(self, ctx: TurnContext) -> AsyncGenerator[AgentEvent, None]:
         """Yield the events of one turn; raises :class:`LLMError` on provider failure."""
@@ -342,24 +261,6 @@ class LLMBrain:
             # must see the connection go away when a turn is abandoned.
             await stream.close()
 
-    def _body(self, messages: list[Message], tools: bytes | None, final: bool) -> bytes:
-        """The request as JSON bytes: the settings, the conversation encoded now, and the
-        tool schemas spliced in already encoded."""
-        head: dict[str, Any] = {
-            "model": self.model,
-            "stream": True,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-        if self._include_usage:
-            head["stream_options"] = {"include_usage": True}
-        if tools is not None and final:
-            head["tool_choice"] = "none"
-        body = _dumps(head)[:-1] + b',"messages":' + _dumps(messages)
-        if tools is not None:
-            body += b',"tools":' + tools
-        return body + b"}"
-
     async def _open(
         self,
         messages: list[Message],
@@ -367,15 +268,15 @@ class LLMBrain:
         final: bool,
         first_deadline: float,
         turn_deadline: float,
-    ) -> _ChunkStream:
+    ) -> ChunkStream:
         try:
             async with Deadline(self._clock, first_deadline):
                 return await self._client.post(
                     "/chat/completions",
-                    content=self._body(messages, tools, final),
+                    content=request_body(self._head, messages, tools, final=final),
                     cast_to=object,
                     stream=True,
-                    stream_cls=_ChunkStream,
+                    stream_cls=ChunkStream,
                 )
         except openai.OpenAIError as exc:
             raise from_provider(exc, streaming=False) from exc
@@ -383,7 +284,7 @@ class LLMBrain:
             raise _deadline_error(first_deadline, turn_deadline) from None
 
     async def _next_chunk(
-        self, stream: _ChunkStream, deadline: float, turn_deadline: float
+        self, stream: ChunkStream, deadline: float, turn_deadline: float
     ) -> dict[str, Any] | None:
         """The next chunk, or ``None`` at the end of the stream."""
         try:
@@ -407,39 +308,6 @@ class LLMBrain:
                 return await ctx.tools.run(call.name, call.arguments)
         except TimeoutError:
             raise LLMError("turn_timeout", f"tool {call.name} ran past the turn budget") from None
-
-
-def _dumps(value: object) -> bytes:
-    """Compact JSON as the SDK would send it (UTF-8, no NaN)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-
-
-class _ToolsJson:
-    """The encoded ``tools`` array of a turn, reused while the tool box hands out the same
-    schema objects (the real one builds them once per profile and shares them)."""
-
-    KEPT = 8
-
-    def __init__(self) -> None:
-        self._cache: OrderedDict[tuple[int, ...], tuple[list[dict[str, Any]], bytes]] = (
-            OrderedDict()
-        )
-
-    def encode(self, specs: list[dict[str, Any]]) -> bytes | None:
-        """``None`` for no tools, else the JSON of ``specs``."""
-        if not specs:
-            return None
-        key = tuple(id(spec) for spec in specs)
-        hit = self._cache.get(key)
-        # The kept list holds the schema objects alive, so their ids cannot be reused.
-        if hit is not None and all(a is b for a, b in zip(hit[0], specs, strict=True)):
-            self._cache.move_to_end(key)
-            return hit[1]
-        encoded = _dumps(specs)
-        self._cache[key] = (list(specs), encoded)
-        while len(self._cache) > self.KEPT:
-            self._cache.popitem(last=False)
-        return encoded
 
 
 def _first_choice(chunk: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
