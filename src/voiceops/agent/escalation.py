@@ -90,11 +90,6 @@ def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
-@lru_cache(maxsize=64)
-def _matchers(trigger: tuple[str, ...], frustration: tuple[str, ...]) -> _Matchers:
-    return _Matchers(_alternation(trigger), _alternation(frustration))
-
-
 def _clean(text: str) -> str:
     if "(" not in text:  # the common case skips the regex
         return text.strip()
@@ -150,18 +145,14 @@ def _utterance_score(text: str, frustration: re.Pattern[str] | None) -> tuple[in
 
 
 def _matchers_for(rules: EscalationRules) -> _Matchers:
-    # Profiles are frozen and long-lived: remember the compiled patterns per rules object.
-    cached = _RULES_CACHE.get(id(rules))
-    if cached is not None and cached[0] is rules:
-        return cached[1]
-    matchers = _matchers(tuple(rules.trigger_phrases), tuple(rules.frustration_phrases))
-    if len(_RULES_CACHE) >= 64:
-        _RULES_CACHE.clear()
-    _RULES_CACHE[id(rules)] = (rules, matchers)
-    return matchers
+    """The compiled trigger and frustration patterns, built once per profile."""
+    return rules.derived("escalation.matchers", _compile_matchers)
 
 
-_RULES_CACHE: dict[int, tuple[EscalationRules, _Matchers]] = {}
+def _compile_matchers(rules: EscalationRules) -> _Matchers:
+    return _Matchers(
+        _alternation(tuple(rules.trigger_phrases)), _alternation(tuple(rules.frustration_phrases))
+    )
 
 
 def frustration_score(texts: Sequence[str], rules: EscalationRules) -> tuple[int, list[str]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -175,31 +174,18 @@ class _Compiled:
     """Variables that depend only on the profile."""
 
 
-_CACHE: dict[int, tuple[weakref.ref[AgentProfile], _Compiled]] = {}
-
-
 def _compiled(profile: AgentProfile) -> _Compiled:
-    """The profile's compiled templates and static facts, built on first use.
+    """The profile's compiled templates and static facts, built once per profile."""
+    return profile.derived("prompts", _compile_profile)
 
-    Keyed by object identity (profiles are frozen and unhashable); a weak reference evicts
-    the entry when the profile is garbage-collected, so a reloaded profile is recompiled.
-    """
-    key = id(profile)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0]() is profile:
-        return hit[1]
-    compiled = _Compiled(
+
+def _compile_profile(profile: AgentProfile) -> _Compiled:
+    return _Compiled(
         prompt=_compile(profile.prompt_template or DEFAULT_VOICE_PROMPT, "prompt_template"),
         greeting=_compile(profile.greeting, "greeting"),
         greeting_named=_compile(profile.greeting_named, "greeting_named"),
         facts=_profile_facts(profile),
     )
-
-    def evict(_ref: weakref.ref[AgentProfile]) -> None:
-        _CACHE.pop(key, None)
-
-    _CACHE[key] = (weakref.ref(profile, evict), compiled)
-    return compiled
 
 
 def _compile(source: str, field: str) -> Template:

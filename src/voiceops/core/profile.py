@@ -8,14 +8,15 @@ placeholders rendered by the sandboxed Jinja2 environment in ``agent/prompts.py`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from voiceops.core.errors import ConfigError
 
@@ -25,8 +26,33 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _INTERVAL = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 
+_T = TypeVar("_T")
+
+
 class _Model(BaseModel):
+    """A frozen part of a profile that also keeps what other parts compile from it.
+
+    Templates, matchers, compiled hours and tool schemas depend only on the profile, so
+    each is built once per profile object (:meth:`derived`) and kept with it, dropped with
+    it, and never carried over to a changed copy.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _derived: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def derived(self, key: str, build: Callable[[Self], _T]) -> _T:
+        """``build(self)``, computed on first use and kept under ``key`` (one key per use,
+        e.g. ``"prompts"``, ``"escalation.matchers"``)."""
+        try:
+            return cast(_T, self._derived[key])
+        except KeyError:
+            value = self._derived[key] = build(self)
+            return value
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        copied._derived = {}  # a changed copy compiles afresh
+        return copied
 
 
 class Interval(_Model):
