@@ -24,6 +24,7 @@ from typing import Protocol
 from voiceops.core.clock import Clock, utc_now_ms
 from voiceops.core.errors import StorageError
 from voiceops.core.state import CallState, StateSnapshot
+from voiceops.logs import CallLogger
 
 log = logging.getLogger("voiceops.calls")
 
@@ -151,10 +152,8 @@ class StatePersister:
         try:
             return await asyncio.wait_for(self._store.load(call_id), timeout_s)
         except (TimeoutError, OSError, StorageError) as exc:
-            log.warning(
-                "cannot load call state (%s); starting fresh",
-                type(exc).__name__,
-                extra={"call_id": call_id},
+            CallLogger(log, call_id).warning(
+                "cannot load call state (%s); starting fresh", type(exc).__name__
             )
             return None
 

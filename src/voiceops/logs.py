@@ -33,10 +33,15 @@ def setup_logging(level: str = "info") -> None:
 
 
 class CallLogger(logging.LoggerAdapter[logging.Logger]):
-    """A logger adapter that stamps ``call_id`` (and ``response_id`` when given)."""
+    """The one way to log about a call: stamps ``call_id`` and, within a turn,
+    ``response_id`` on every record of ``logger``."""
 
-    def __init__(self, logger: logging.Logger, call_id: str) -> None:
-        super().__init__(logger, {"call_id": call_id, "response_id": "-"})
+    def __init__(
+        self, logger: logging.Logger, call_id: str, response_id: int | None = None
+    ) -> None:
+        super().__init__(
+            logger, {"call_id": call_id, "response_id": "-" if response_id is None else response_id}
+        )
 
     def process(
         self, msg: Any, kwargs: MutableMapping[str, Any]

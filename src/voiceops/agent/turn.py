@@ -47,6 +47,7 @@ from voiceops.core.events import (
 )
 from voiceops.core.state import CallState, PendingTransfer
 from voiceops.core.transcript import CallObject
+from voiceops.logs import CallLogger
 from voiceops.retell.messages import ReminderRequired, ResponseRequired
 from voiceops.tools.handoff import plan_transfer
 from voiceops.tools.toolbox import Toolbox
@@ -128,7 +129,7 @@ class TurnRunner:
         except Exception as exc:
             # The caller must never hear silence or a stack trace: apologise and log.
             outcome = "error"
-            log.exception("turn failed", extra={"call_id": link.call_id, "response_id": rid})
+            CallLogger(log, link.call_id, rid).exception("turn failed")
             deps.events.emit(
                 CallEvent(
                     link.call_id,
@@ -246,7 +247,9 @@ class TurnRunner:
                 payload={"reason": reason, "sticky": state.on_fallback},
             )
         )
-        log.warning("llm failed (%s); flow brain answers", reason, extra={"call_id": link.call_id})
+        CallLogger(log, link.call_id, out.response_id).warning(
+            "llm failed (%s); flow brain answers", reason
+        )
         ctx.fallback_reason = reason
         # A stalled LLM may have left half a word in the filter; drop nothing, just go on.
         return await self._pump(deps.fallback, ctx, out, link, None)

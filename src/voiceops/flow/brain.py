@@ -27,6 +27,7 @@ from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarte
 from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step
 from voiceops.flow.state import FlowState
 from voiceops.flow.when import warm_up
+from voiceops.logs import CallLogger
 
 if TYPE_CHECKING:
     from voiceops.core.transcript import TranscriptEntry, Utterance
@@ -53,9 +54,7 @@ class FlowBrain:
 
     async def stream(self, ctx: TurnContext) -> AsyncIterator[AgentEvent]:
         """Yield one turn's events; see the module docstring for the contract."""
-        logger = logging.LoggerAdapter(
-            log, {"call_id": ctx.call_id, "response_id": ctx.response_id}
-        )
+        logger = CallLogger(log, ctx.call_id, ctx.response_id)
         state = FlowState.load(ctx.state.flow, logger)
         dialogue = Dialogue(
             ctx.profile,

@@ -51,6 +51,7 @@ from voiceops.llm.messages import Message, conversation
 from voiceops.llm.request import ToolsJson, request_body, request_head
 from voiceops.llm.sse import ChunkStream
 from voiceops.llm.tool_calls import ToolCall, ToolCallAssembler
+from voiceops.logs import CallLogger
 from voiceops.metrics import Metrics
 from voiceops.tracing import OFF, Tracer
 
@@ -174,11 +175,7 @@ class LLMBrain:
         except LLMError as exc:
             if self._metrics is not None:
                 self._metrics.llm_errors.labels(kind=exc.kind).inc()
-            log.info(
-                "llm turn failed: %s",
-                exc,
-                extra={"call_id": ctx.call_id, "response_id": ctx.response_id},
-            )
+            CallLogger(log, ctx.call_id, ctx.response_id).info("llm turn failed: %s", exc)
             raise
         finally:
             if usage is not None:
