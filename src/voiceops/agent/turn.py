@@ -161,16 +161,34 @@ class TurnRunner:
         out: Speaker,
         stats: TurnStats,
     ) -> tuple[str, str]:
+        """The rules that hold for every brain, then the brain (or its fallback); returns
+        (what answered, outcome)."""
         deps = self.deps
-        state = link.state
         call = link.session.call
         clock = resolve_caller_clock(call, deps.profile, deps.clock.now())
-        state.caller_zone = clock.zone.key
+        link.state.caller_zone = clock.zone.key
 
-        trigger: EscalationTrigger | None = None
-        abandoned = False
-        if state.pending_transfer is not None:
-            pending = state.pending_transfer
+        rules = await self._escalation_rules(link, request, kind, out, clock)
+        if isinstance(rules, str):
+            return "rules", rules
+        ctx = self._context(link, request, kind, call, clock, rules, stats)
+        return await self._answer(link, ctx, out)
+
+    async def _escalation_rules(
+        self,
+        link: CallLink,
+        request: ResponseRequired | ReminderRequired,
+        kind: str,
+        out: Speaker,
+        clock: CallerClock,
+    ) -> str | EscalationTrigger | None:
+        """A pending transfer re-asserted, or a rule-based escalation carried out: the
+        turn's outcome. Otherwise the trigger the brain must know about (a callback to
+        take), or ``None``."""
+        deps = self.deps
+        state = link.state
+        pending = state.pending_transfer
+        if pending is not None:
             if pending.attempts < MAX_TRANSFER_ATTEMPTS:
                 # A new request before the call ended means the caller barged in over the
                 # transfer line and Retell dropped the transfer: say it again, re-issue it.
@@ -179,35 +197,35 @@ class TurnRunner:
                 self._escalation_event(
                     link, out.response_id, pending.reason, pending.trigger, "reasserted"
                 )
-                return "rules", "transfer_reasserted"
+                return "transfer_reasserted"
             # The transfer keeps not happening (a number Retell cannot dial, a caller who
             # keeps talking over it): stop looping and let the brain take a callback.
             state.pending_transfer = None
-            abandoned = True
-            trigger = EscalationTrigger(
-                reason=pending.reason, trigger="model", priority="high", detail="transfer failed"
-            )
             self._escalation_event(
                 link, out.response_id, pending.reason, pending.trigger, "transfer_abandoned"
             )
-
-        if kind == "response" and trigger is None:
-            trigger = detect_escalation(request.transcript, deps.profile.escalation)
-        if trigger is not None and not abandoned:
-            plan = plan_transfer(
-                deps.profile, clock, trigger.reason, trigger.priority, trigger.trigger
+            return EscalationTrigger(
+                reason=pending.reason, trigger="model", priority="high", detail="transfer failed"
             )
-            if plan is not None:
-                await self._apply_transfer(link, out, plan)
-                return "rules", "transfer"
-            self._escalation_event(
-                link, out.response_id, trigger.reason, trigger.trigger, "callback"
-            )
+        if kind != "response":
+            return None
+        trigger = detect_escalation(request.transcript, deps.profile.escalation)
+        if trigger is None:
+            return None
+        plan = plan_transfer(deps.profile, clock, trigger.reason, trigger.priority, trigger.trigger)
+        if plan is not None:
+            await self._apply_transfer(link, out, plan)
+            return "transfer"
+        self._escalation_event(link, out.response_id, trigger.reason, trigger.trigger, "callback")
+        return trigger
 
-        ctx = self._context(link, request, kind, call, clock, trigger, stats)
+    async def _answer(self, link: CallLink, ctx: TurnContext, out: Speaker) -> tuple[str, str]:
+        """Run the primary brain (or the fallback, once the call sticks to it); an LLM
+        failure or stall hands the turn to the fallback."""
+        deps = self.deps
+        state = link.state
         primary = deps.brain
-        use_fallback_now = state.on_fallback and deps.fallback is not None
-        if use_fallback_now and deps.fallback is not None:
+        if state.on_fallback and deps.fallback is not None:
             primary = deps.fallback
             ctx.fallback_reason = "llm_unavailable"
         hard_deadline = (
@@ -332,25 +350,8 @@ class TurnRunner:
                         await out.text(event.text)
                         if out.brain_spoke and guard.when() is not None:
                             guard.reschedule(None)
-                    elif isinstance(event, ToolStarted):
-                        await out.flush_pending()
-                        fillers.tool_started()
-                        frame = link.session.tool_invocation_frame(
-                            out.response_id, event.tool_call_id, event.name, event.arguments
-                        )
-                        if frame is not None:
-                            await link.send(frame)
-                    elif isinstance(event, ToolFinished):
-                        started = fillers.tool_finished()
-                        if started is not None:
-                            deps.metrics.tool_seconds.labels(tool=event.name).observe(
-                                deps.clock.monotonic() - started
-                            )
-                        frame = link.session.tool_result_frame(
-                            out.response_id, event.tool_call_id, event.content, event.successful
-                        )
-                        if frame is not None:
-                            await link.send(frame)
+                    elif isinstance(event, ToolStarted | ToolFinished):
+                        await self._tool_event(event, out, link, fillers)
                     elif isinstance(event, Transfer):
                         await self._apply_transfer(link, out, event)
                         return "transfer"
@@ -369,6 +370,33 @@ class TurnRunner:
             # The LLM ended without a single speakable word: that is a failure too.
             raise LLMError("empty", "the model produced nothing speakable")
         return "completed"
+
+    async def _tool_event(
+        self,
+        event: ToolStarted | ToolFinished,
+        out: Speaker,
+        link: CallLink,
+        fillers: FillerTimer,
+    ) -> None:
+        """Tell Retell a tool started or finished (it weaves them into the transcript) and
+        keep the filler timer informed."""
+        if isinstance(event, ToolStarted):
+            await out.flush_pending()
+            fillers.tool_started()
+            frame = link.session.tool_invocation_frame(
+                out.response_id, event.tool_call_id, event.name, event.arguments
+            )
+        else:
+            started = fillers.tool_finished()
+            if started is not None:
+                self.deps.metrics.tool_seconds.labels(tool=event.name).observe(
+                    self.deps.clock.monotonic() - started
+                )
+            frame = link.session.tool_result_frame(
+                out.response_id, event.tool_call_id, event.content, event.successful
+            )
+        if frame is not None:
+            await link.send(frame)
 
     def _filler_for(
         self, ctx: TurnContext, out: Speaker

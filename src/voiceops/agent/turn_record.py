@@ -37,17 +37,8 @@ def record_turn(
     now = deps.clock.monotonic()
     if outcome != "superseded":
         deps.metrics.turn_seconds.observe(now - out.started)
-    overhead_ms: float | None = None
+    overhead_ms = _overhead_ms(deps, out, brain, stats)
     wait = stats.model_first_token_s
-    if (
-        out.first_chunk_at is not None
-        and not out.filler_spoken
-        and brain == deps.brain.name
-        and (wait is not None or not stats.waits_on_model)
-    ):
-        overhead = max(0.0, out.first_chunk_at - out.started - (wait or 0.0))
-        overhead_ms = round(overhead * 1000, 2)
-        deps.metrics.turn_overhead.observe(overhead)
     content = out.text_spoken
     if deps.on_outcome is not None and outcome in _CALL_OUTCOMES:
         pending = link.state.pending_transfer
@@ -86,3 +77,18 @@ def record_turn(
         )
     )
     return overhead_ms
+
+
+def _overhead_ms(deps: TurnDeps, out: Speaker, brain: str, stats: TurnStats) -> float | None:
+    """The server's own share of the turn in ms (observed in the metrics), if known."""
+    wait = stats.model_first_token_s
+    if (
+        out.first_chunk_at is None
+        or out.filler_spoken
+        or brain != deps.brain.name
+        or (wait is None and stats.waits_on_model)
+    ):
+        return None
+    overhead = max(0.0, out.first_chunk_at - out.started - (wait or 0.0))
+    deps.metrics.turn_overhead.observe(overhead)
+    return round(overhead * 1000, 2)

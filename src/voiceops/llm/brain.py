@@ -42,6 +42,7 @@ from typing import Any
 import openai
 
 from voiceops.agent.prompts import render_system_prompt
+from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.clock import Clock, Deadline, SystemClock
 from voiceops.core.errors import LLMError
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
@@ -155,22 +156,9 @@ class LLMBrain:
                     raise LLMError(
                         "tool_rounds", f"still calling tools after {self.max_tool_rounds} rounds"
                     )
-                messages.append(
-                    {
-                        "role": "assistant",
-                        "content": "".join(result.text) or None,
-                        "tool_calls": [call.as_message_part() for call in result.calls],
-                    }
-                )
-                for call in result.calls:
-                    yield ToolStarted(call.id, call.name, call.arguments)
-                    outcome = await self._run_tool(ctx, call, turn_deadline)
-                    yield ToolFinished(call.id, call.name, outcome.content, outcome.successful)
-                    messages.append(
-                        {"role": "tool", "tool_call_id": call.id, "content": outcome.content}
-                    )
-                    if outcome.action is not None:
-                        yield outcome.action
+                async for event in self._tool_round(ctx, result, messages, turn_deadline):
+                    yield event
+                    if isinstance(event, Transfer | EndCall):
                         return
         except LLMError as exc:
             if self._metrics is not None:
@@ -181,6 +169,27 @@ class LLMBrain:
             if usage is not None:
                 ctx.stats.tokens_in = usage.tokens_in
                 ctx.stats.tokens_out = usage.tokens_out
+
+    async def _tool_round(
+        self, ctx: TurnContext, result: _Round, messages: list[Message], turn_deadline: float
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """Run the round's tool calls in order, appending them and their results to
+        ``messages``; a tool's action (transfer, end call) is yielded last and ends it."""
+        messages.append(
+            {
+                "role": "assistant",
+                "content": "".join(result.text) or None,
+                "tool_calls": [call.as_message_part() for call in result.calls],
+            }
+        )
+        for call in result.calls:
+            yield ToolStarted(call.id, call.name, call.arguments)
+            outcome = await self._run_tool(ctx, call, turn_deadline)
+            yield ToolFinished(call.id, call.name, outcome.content, outcome.successful)
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})
+            if outcome.action is not None:
+                yield outcome.action
+                return
 
     async def _request(
         self,
@@ -217,17 +226,8 @@ class LLMBrain:
                 )
                 if chunk is None:
                     break
-                usage = chunk.get("usage")
-                if isinstance(usage, dict):
-                    result.usage = Usage(
-                        _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
-                    )
-                delta, finish_reason = _first_choice(chunk)
-                content = delta.get("content")
-                fragments = delta.get("tool_calls")
-                if not isinstance(content, str):
-                    content = None
-                if not first_seen and (content or fragments or finish_reason):
+                content, output, finish_reason = _absorb(chunk, result, assembler)
+                if not first_seen and output:
                     first_seen = True
                     waited = self._clock.monotonic() - started
                     span.set(llm__first_token_ms=round(waited * 1000, 2))
@@ -235,8 +235,6 @@ class LLMBrain:
                         self._metrics.llm_first_token.observe(waited)
                     if round_no == 0:
                         ctx.stats.model_first_token_s = waited
-                if isinstance(fragments, list):
-                    assembler.add(fragments)
                 if finish_reason:
                     finish = finish_reason
                 if content:
@@ -305,6 +303,26 @@ class LLMBrain:
                 return await ctx.tools.run(call.name, call.arguments)
         except TimeoutError:
             raise LLMError("turn_timeout", f"tool {call.name} ran past the turn budget") from None
+
+
+def _absorb(
+    chunk: dict[str, Any], result: _Round, assembler: ToolCallAssembler
+) -> tuple[str | None, bool, str | None]:
+    """Take one chunk's usage and tool-call fragments into ``result`` and ``assembler``;
+    returns (its text, whether it carried any output, its finish reason)."""
+    usage = chunk.get("usage")
+    if isinstance(usage, dict):
+        result.usage = Usage(
+            _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+        )
+    delta, finish_reason = _first_choice(chunk)
+    content = delta.get("content")
+    fragments = delta.get("tool_calls")
+    if not isinstance(content, str):
+        content = None
+    if isinstance(fragments, list):
+        assembler.add(fragments)
+    return content, bool(content or fragments or finish_reason), finish_reason
 
 
 def _first_choice(chunk: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
