@@ -149,40 +149,40 @@ def test_unknown_template_variable_is_a_config_error(profile: AgentProfile) -> N
 
 
 def test_prompt_states_the_caller_local_date_time_and_zone(profile: AgentProfile) -> None:
-    prompt = render_system_prompt(make_ctx(profile, zone="America/Los_Angeles"))
-    assert "Tuesday, December 1st (2026-12-01), 3:30 PM, time zone America/Los_Angeles" in prompt
-    assert "At Maple Street Hair it is 6:30 PM on Tuesday, time zone America/New_York" in prompt
+    prompt = render_system_prompt(make_ctx(profile, zone="America/Los_Angeles")).text
+    assert "Tuesday, December 1st (2026-12-01), 3:30 PM, zone America/Los_Angeles" in prompt
+    assert "At the business: 6:30 PM Tuesday (America/New_York)" in prompt
     assert "tomorrow Wednesday 2026-12-02" in prompt
 
 
 def test_prompt_uses_the_callers_date_when_it_is_already_tomorrow_there(
     profile: AgentProfile,
 ) -> None:
-    prompt = render_system_prompt(make_ctx(profile, zone="Asia/Tokyo"))
-    assert "Wednesday, December 2nd (2026-12-02), 8:30 AM, time zone Asia/Tokyo" in prompt
+    prompt = render_system_prompt(make_ctx(profile, zone="Asia/Tokyo")).text
+    assert "Wednesday, December 2nd (2026-12-02), 8:30 AM, zone Asia/Tokyo" in prompt
     assert "tomorrow Thursday 2026-12-03" in prompt
 
 
 def test_prompt_omits_business_clock_when_zones_agree(profile: AgentProfile) -> None:
-    prompt = render_system_prompt(make_ctx(profile))
-    assert "6:30 PM, time zone America/New_York" in prompt
-    assert "At Maple Street Hair it is" not in prompt
+    prompt = render_system_prompt(make_ctx(profile)).text
+    assert "6:30 PM, zone America/New_York" in prompt
+    assert "At the business" not in prompt
 
 
 def test_prompt_carries_business_facts_with_spoken_prices(profile: AgentProfile) -> None:
-    prompt = render_system_prompt(make_ctx(profile))
+    prompt = render_system_prompt(make_ctx(profile)).text
     assert "haircut: takes 30 minutes, costs 45 dollars. A wash, cut and style." in prompt
     assert "colour: takes an hour and a half, costs 120 dollars." in prompt
     assert "18 Maple Street, Brooklyn" in prompt
     assert "Tuesday and Wednesday 9 AM to 5 PM" in prompt
-    assert "It is closed right now." in prompt
+    assert "Closed right now." in prompt
     assert '"speak to a person"' in prompt
     assert "If asked about parking: There's free street parking" in prompt
     assert "Offer at most 3 times." in prompt
 
 
 def test_default_prompt_carries_the_voice_rules(profile: AgentProfile) -> None:
-    prompt = render_system_prompt(make_ctx(profile))
+    prompt = render_system_prompt(make_ctx(profile)).text
     for rule in (
         "two clauses at most",
         "No lists",
@@ -200,8 +200,8 @@ def test_default_prompt_carries_the_voice_rules(profile: AgentProfile) -> None:
 
 
 def test_prompt_notes_escalation_and_reminder_only_when_present(profile: AgentProfile) -> None:
-    plain = render_system_prompt(make_ctx(profile))
-    assert "Note for this turn" not in plain
+    plain = render_system_prompt(make_ctx(profile)).text
+    assert "wants a person" not in plain
     assert "gone quiet" not in plain
     noted = render_system_prompt(
         make_ctx(
@@ -209,8 +209,8 @@ def test_prompt_notes_escalation_and_reminder_only_when_present(profile: AgentPr
             kind="reminder",
             escalation=EscalationTrigger(reason="asked for a manager", trigger="phrase"),
         )
-    )
-    assert "the caller wants a person (asked for a manager)" in noted
+    ).turn
+    assert "The caller wants a person (asked for a manager)" in noted
     assert "call request_callback. Do not call escalate." in noted
     assert "The caller has gone quiet." in noted
 
@@ -220,44 +220,74 @@ def test_caller_controlled_name_cannot_inject_into_the_prompt(profile: AgentProf
         retell_llm_dynamic_variables={"caller_name": "{{ business_phone }}"},
         metadata={"customer_name": "Dana"},
     )
-    prompt = render_system_prompt(make_ctx(profile, call=call))
+    prompt = render_system_prompt(make_ctx(profile, call=call)).text
     assert "The caller's name is probably Dana." in prompt
     assert "+12125550142" not in prompt
 
 
-def test_custom_prompt_template_gets_the_documented_variables(profile: AgentProfile) -> None:
+def test_custom_templates_get_the_documented_variables(profile: AgentProfile) -> None:
     custom = profile.model_copy(
         update={
             "prompt_template": (
+                "{{ agent_name }}|{{ services | map(attribute='name') | join(',') }}|"
+                "{{ max_offers }}|{{ max_bookings }}"
+            ),
+            "turn_note_template": (
                 "{{ agent_name }}|{{ caller_weekday }}|{{ caller_time_24 }}|{{ caller_zone }}|"
-                "{{ business_time }}|{{ services | map(attribute='name') | join(',') }}|"
-                "{{ 'open' if open_now else 'closed' }}|{{ caller_name }}|{{ is_reminder }}"
-            )
+                "{{ business_time }}|{{ 'open' if open_now else 'closed' }}|{{ caller_name }}|"
+                "{{ is_reminder }}"
+            ),
         }
     )
     call = CallObject(metadata={"caller_name": "Dana"})
     prompt = render_system_prompt(make_ctx(custom, zone="Europe/London", call=call))
-    assert prompt == (
-        "Ava|Tuesday|23:30|Europe/London|6:30 PM|haircut,colour,blow dry,beard trim|"
-        "closed|Dana|False"
-    )
+    assert prompt.static == "Ava|haircut,colour,blow dry,beard trim|3|3"
+    assert prompt.turn == "Ava|Tuesday|23:30|Europe/London|6:30 PM|closed|Dana|False"
+
+
+def test_a_voice_prompt_using_a_per_turn_fact_is_refused_at_start(profile: AgentProfile) -> None:
+    # The voice prompt must be the same on every turn, or the provider cannot cache it.
+    per_turn = profile.model_copy(update={"prompt_template": "It is {{ caller_time }}."})
+    with pytest.raises(ConfigError, match="prompt_template"):
+        check_profile_templates(per_turn)
+
+
+def test_the_voice_prompt_is_a_stable_prefix_of_at_least_90_percent() -> None:
+    # Two calls, in two zones, on two days, two turns each: what comes before the turn
+    # note is byte-identical, and it is nearly all of what the model reads of the prompt.
+    profile = load_profile(DEFAULT_PROFILE)
+    prompts = [
+        render_system_prompt(make_ctx(profile, zone=zone, now=now, call=call))
+        for zone, call in (
+            ("America/New_York", None),
+            ("Europe/London", CallObject(metadata={"caller_name": "Dana"})),
+        )
+        for now in (
+            datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
+            datetime(2027, 3, 14, 9, 17, tzinfo=UTC),
+        )
+    ]
+    assert len({p.static for p in prompts}) == 1
+    assert len({p.turn for p in prompts}) == 4
+    for prompt in prompts:
+        assert len(prompt.static) >= 0.9 * (len(prompt.static) + len(prompt.turn))
 
 
 def test_closed_dates_within_the_horizon_are_listed(profile: AgentProfile) -> None:
     closing = profile.model_copy(
         update={"closed_dates": [date(2026, 12, 24), date(2026, 11, 1), date(2027, 6, 1)]}
     )
-    prompt = render_system_prompt(make_ctx(closing))
+    prompt = render_system_prompt(make_ctx(closing)).text
     assert "Also closed on Thursday, December 24th." in prompt
     assert "November" not in prompt and "June" not in prompt
 
 
 def test_each_profile_gets_its_own_compiled_templates(profile: AgentProfile) -> None:
     ctx = make_ctx(profile)
-    first = render_system_prompt(ctx)
+    first = render_system_prompt(ctx).text
     changed = profile.model_copy(update={"agent_name": "Noor"})
-    assert "You are Noor" in render_system_prompt(make_ctx(changed))
-    assert render_system_prompt(ctx) == first
+    assert "You are Noor" in render_system_prompt(make_ctx(changed)).text
+    assert render_system_prompt(ctx).text == first
 
 
 def test_default_prompt_is_used_when_the_profile_has_none(profile: AgentProfile) -> None:

@@ -78,7 +78,7 @@ async def test_streamed_reply_is_clean_and_closed_once(server: RunningServer, ll
         assert completes(peer, 1) == 1
         assert len(reply.chunks) > 1, "the reply must stream, not arrive in one frame"
         req = (await llm.wait_requests(1))[0]
-        assert req.messages[-1] == {"role": "user", "content": "When do you close today?"}
+        assert req.messages[-2] == {"role": "user", "content": "When do you close today?"}
 
 
 async def test_newer_response_id_cancels_upstream_and_sends_no_stale_frame(

@@ -121,7 +121,7 @@ async def test_manager_request_transfers_even_if_the_model_never_calls_the_tool(
         fourth = await peer.turn("Hello? Is anyone there?")
         assert fourth.transfer_number is None and fourth.text
         llm_request = llm.requests[-1]
-        assert "nobody can take a transfer right now" in llm_request.messages[0]["content"]
+        assert "nobody can take a transfer right now" in llm_request.messages[-1]["content"]
     rows = await events_of(server, "call_manager", "escalation")
     assert rows
     calls = server.runtime.db

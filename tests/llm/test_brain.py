@@ -65,10 +65,12 @@ async def test_streams_text_deltas_and_sends_a_complete_request(
         "escalate",
         "end_call",
     ]
-    system, *rest = request.messages
+    system, *rest, note = request.messages
     assert system["role"] == "system"
     assert "You are Ava, the phone assistant of Maple Street Hair" in system["content"]
-    assert "time zone America/Chicago" in system["content"]
+    assert "America/Chicago" not in system["content"]  # the voice prompt is the same for all
+    assert note["role"] == "system"
+    assert "zone America/Chicago" in note["content"]
     assert rest == [
         {"role": "assistant", "content": "Thanks for calling, this is Ava."},
         {"role": "user", "content": "Hi, I'd like a haircut."},
@@ -97,7 +99,7 @@ async def test_unintelligible_audio_is_passed_through(
 ) -> None:
     ctx = make_ctx(transcript=[Utterance(role="user", content="(unintelligible audio)")])
     await collect(make_brain(client).stream(ctx))
-    assert fake_llm.requests[0].messages[-1] == {
+    assert fake_llm.requests[0].messages[-2] == {
         "role": "user",
         "content": "(unintelligible audio)",
     }
@@ -113,9 +115,9 @@ async def test_reminder_adds_a_nudge(fake_llm: FakeLLM, client: openai.AsyncOpen
     )
     await collect(make_brain(client).stream(ctx))
     messages = fake_llm.requests[0].messages
-    assert messages[-2] == {"role": "assistant", "content": "Hi! What can I do for you?"}
-    assert messages[-1] == {"role": "user", "content": REMINDER_NUDGE}
-    assert "The caller has gone quiet." in messages[0]["content"]
+    assert messages[-3] == {"role": "assistant", "content": "Hi! What can I do for you?"}
+    assert messages[-2] == {"role": "user", "content": REMINDER_NUDGE}
+    assert "The caller has gone quiet." in messages[-1]["content"]
 
 
 async def test_woven_transcript_is_preferred_and_converted(
@@ -138,7 +140,7 @@ async def test_woven_transcript_is_preferred_and_converted(
         woven=woven,
     )
     await collect(make_brain(client).stream(ctx))
-    assert fake_llm.requests[0].messages[1:] == [
+    assert fake_llm.requests[0].messages[1:-1] == [
         {
             "role": "assistant",
             "content": "One moment while I check.",

@@ -68,6 +68,7 @@ def record_turn(
                 "brain": brain,
                 "overhead_ms": overhead_ms,
                 "llm_wait_ms": round(wait * 1000, 2) if wait is not None else None,
+                "tokens_cached": stats.tokens_cached,
                 "outcome": outcome,
                 "chunks": out.chunks,
                 "filler": out.filler_spoken,

@@ -63,6 +63,8 @@ class TurnStats:
 
     tokens_in: int | None = None
     tokens_out: int | None = None
+    tokens_cached: int | None = None
+    """Of ``tokens_in``, those served from the provider's prompt cache."""
     model_first_token_s: float | None = None
     """Seconds the turn's first model request waited for its first token (``None``: no
     token came, or the brain asks no model)."""

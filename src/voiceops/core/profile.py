@@ -151,12 +151,23 @@ class BookingPolicy(_Model):
     horizon_days: int = Field(default=60, gt=0)
     min_notice_min: int = Field(default=60, ge=0)
     max_offers: int = Field(default=3, gt=0)
+    max_per_call: int = Field(default=3, gt=0, le=20)
+    """Bookings one call may make (the tools refuse more, whatever the caller or the model
+    says)."""
 
 
 class LLMSettings(_Model):
-    model: str = "gpt-4o-mini"
+    """What the model is asked with. On a phone line: a low temperature keeps answers on
+    the facts, a small ``max_tokens`` keeps them short, ``parallel_tool_calls`` off keeps a
+    read-back before every booking, and ``service_tier`` (where the provider has it, e.g.
+    OpenAI's ``priority``) buys a faster first token."""
+
+    model: str = Field(default="gpt-4o-mini", min_length=1)
     temperature: float = Field(default=0.4, ge=0, le=2)
-    max_tokens: int = Field(default=300, gt=0)
+    max_tokens: int = Field(default=300, gt=0, le=4096)
+    parallel_tool_calls: bool | None = False
+    """``None`` leaves it to the provider (some refuse the parameter)."""
+    service_tier: Literal["auto", "default", "flex", "priority"] | None = None
 
 
 class AgentProfile(_Model):
@@ -192,7 +203,11 @@ class AgentProfile(_Model):
         " How can I help?"
     )
     prompt_template: str | None = None
-    """Voice prompt; ``None`` uses the default in ``agent/prompts.py``."""
+    """Voice prompt (only profile facts; the same on every turn); ``None`` uses the default
+    in ``agent/prompts.py``."""
+    turn_note_template: str | None = None
+    """The note on this moment sent after the conversation (caller's clock, name, notes);
+    ``None`` uses the default in ``agent/prompts.py``."""
 
     @field_validator("business_zone")
     @classmethod

@@ -65,9 +65,16 @@ class Usage:
 
     tokens_in: int
     tokens_out: int
+    tokens_cached: int = 0
+    """Of ``tokens_in``, those the provider served from its prompt cache
+    (``prompt_tokens_details.cached_tokens``), billed at the cached-input price."""
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(self.tokens_in + other.tokens_in, self.tokens_out + other.tokens_out)
+        return Usage(
+            self.tokens_in + other.tokens_in,
+            self.tokens_out + other.tokens_out,
+            self.tokens_cached + other.tokens_cached,
+        )
 
 
 @dataclass(slots=True)
@@ -97,6 +104,8 @@ class LLMBrain:
         max_tool_rounds: int,
         metrics: Metrics | None = None,
         include_usage: bool = True,
+        parallel_tool_calls: bool | None = None,
+        service_tier: str | None = None,
         tracer: Tracer = OFF,
         clock: Clock | None = None,
     ) -> None:
@@ -113,8 +122,13 @@ class LLMBrain:
         self.max_tool_rounds = max_tool_rounds
         self._metrics = metrics
         self._head = request_head(
-            model=model, temperature=temperature, max_tokens=max_tokens, usage=include_usage
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            usage=include_usage,
+            service_tier=service_tier,
         )
+        self._parallel_tool_calls = parallel_tool_calls
         self._tracer = tracer
         self._clock: Clock = clock or SystemClock()
         self._tools_json = ToolsJson()
@@ -123,11 +137,15 @@ class LLMBrain:
         """Yield the events of one turn; raises :class:`LLMError` on provider failure."""
         ctx.stats.waits_on_model = True
         turn_deadline = self._clock.monotonic() + self.turn_timeout_s
+        prompt = render_system_prompt(ctx)
+        # The voice prompt first and the turn note last: everything before the note is the
+        # same from turn to turn, so the provider's prompt cache serves it.
         messages: list[Message] = [
-            {"role": "system", "content": render_system_prompt(ctx)},
+            {"role": "system", "content": prompt.static},
             *conversation(
                 ctx.transcript, ctx.transcript_with_tool_calls, reminder=ctx.kind == "reminder"
             ),
+            {"role": "system", "content": prompt.turn},
         ]
         tools = self._tools_json.encode(ctx.tools.specs())
         usage: Usage | None = None
@@ -169,6 +187,7 @@ class LLMBrain:
             if usage is not None:
                 ctx.stats.tokens_in = usage.tokens_in
                 ctx.stats.tokens_out = usage.tokens_out
+                ctx.stats.tokens_cached = usage.tokens_cached
 
     async def _tool_round(
         self, ctx: TurnContext, result: _Round, messages: list[Message], turn_deadline: float
@@ -268,7 +287,13 @@ class LLMBrain:
             async with Deadline(self._clock, first_deadline):
                 return await self._client.post(
                     "/chat/completions",
-                    content=request_body(self._head, messages, tools, final=final),
+                    content=request_body(
+                        self._head,
+                        messages,
+                        tools,
+                        final=final,
+                        parallel_tool_calls=self._parallel_tool_calls,
+                    ),
                     cast_to=object,
                     stream=True,
                     stream_cls=ChunkStream,
@@ -312,8 +337,11 @@ def _absorb(
     returns (its text, whether it carried any output, its finish reason)."""
     usage = chunk.get("usage")
     if isinstance(usage, dict):
+        details = usage.get("prompt_tokens_details")
         result.usage = Usage(
-            _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+            _count(usage.get("prompt_tokens")),
+            _count(usage.get("completion_tokens")),
+            _count(details.get("cached_tokens")) if isinstance(details, dict) else 0,
         )
     delta, finish_reason = _first_choice(chunk)
     content = delta.get("content")

@@ -14,7 +14,14 @@ from typing import Any
 from voiceops.llm.messages import Message
 
 
-def request_head(*, model: str, temperature: float, max_tokens: int, usage: bool) -> bytes:
+def request_head(
+    *,
+    model: str,
+    temperature: float,
+    max_tokens: int,
+    usage: bool,
+    service_tier: str | None = None,
+) -> bytes:
     """The settings part of every request, encoded (a JSON object without its ``}``)."""
     head: dict[str, Any] = {
         "model": model,
@@ -24,11 +31,18 @@ def request_head(*, model: str, temperature: float, max_tokens: int, usage: bool
     }
     if usage:
         head["stream_options"] = {"include_usage": True}
+    if service_tier is not None:
+        head["service_tier"] = service_tier
     return _dumps(head)[:-1]
 
 
 def request_body(
-    head: bytes, messages: list[Message], tools: bytes | None, *, final: bool
+    head: bytes,
+    messages: list[Message],
+    tools: bytes | None,
+    *,
+    final: bool,
+    parallel_tool_calls: bool | None = None,
 ) -> bytes:
     """The request as JSON bytes: ``head``, the conversation encoded now, and the tool
     schemas spliced in already encoded. The last round of a turn forbids tools."""
@@ -38,6 +52,8 @@ def request_body(
     body += b',"messages":' + _dumps(messages)
     if tools is not None:
         body += b',"tools":' + tools
+        if parallel_tool_calls is not None:
+            body += b',"parallel_tool_calls":' + _dumps(parallel_tool_calls)
     return body + b"}"
 
 

@@ -144,6 +144,8 @@ def create_app(
                     model=settings.llm_model or active_profile.llm.model,
                     temperature=active_profile.llm.temperature,
                     max_tokens=active_profile.llm.max_tokens,
+                    parallel_tool_calls=active_profile.llm.parallel_tool_calls,
+                    service_tier=active_profile.llm.service_tier,
                     first_token_timeout_s=settings.llm_first_token_timeout_s,
                     turn_timeout_s=settings.llm_turn_timeout_s,
                     max_tool_rounds=settings.llm_max_tool_rounds,
