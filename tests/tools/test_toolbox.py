@@ -27,6 +27,7 @@ from tests.tools.support import (
     make_toolbox,
 )
 from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.clock import ManualClock
 from voiceops.core.ports import ToolOutcome
 from voiceops.tools.toolbox import TOOL_NAMES, Toolbox, idempotency_key
 
@@ -793,6 +794,20 @@ async def test_every_run_is_an_event_with_masked_phones() -> None:
     assert "555 0177" not in json.dumps([e.payload for e in sink.events])
     assert "5550177" not in json.dumps([e.payload for e in sink.events])
     assert all(e.call_id == "call-1" and e.response_id == 4 for e in sink.events)
+
+
+async def test_commit_times_and_durations_come_from_the_app_clock() -> None:
+    # The caller's clock is the turn's start; a booking's created_at is read at the commit.
+    app_clock = ManualClock(datetime(2026, 12, 1, 14, 0, 42, tzinfo=UTC))
+    toolbox, repo, sink = make_toolbox(app_clock=app_clock)
+    await run(
+        toolbox, "book_appointment", service="haircut", start="2026-12-02T10:00", customer_name="A"
+    )
+    await run(toolbox, "request_callback", name="Ann", reason="billing")
+    assert [b.created_at for b in repo.bookings] == [app_clock.now()]
+    assert [c.created_at for c in repo.callbacks] == [app_clock.now()]
+    durations = [e.payload["duration_ms"] for e in sink.events if e.event_type == "tool_run"]
+    assert durations == [0.0, 0.0]  # the manual clock did not move
 
 
 def test_idempotency_key_normalises_and_separates() -> None:

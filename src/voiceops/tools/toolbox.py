@@ -31,7 +31,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from time import perf_counter
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import phonenumbers
@@ -40,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.callevents import CallEvent
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.errors import StorageError
 from voiceops.core.ports import Booking, CallbackRequest, ToolOutcome
 from voiceops.core.profile import WEEKDAYS
@@ -417,6 +417,7 @@ def _invalid(error: str, **extra: Any) -> _Result:
 
 
 _SUPERSEDED = {"status": "superseded", "error": "this turn was replaced by a newer one"}
+_SYSTEM_CLOCK = SystemClock()
 
 
 # --------------------------------------------------------------------------------------
@@ -430,6 +431,12 @@ class Toolbox:
     ``is_current`` says whether the turn is still the newest (checked right before any
     commit); ``events`` receives one ``tool_run`` event per run plus ``booking``,
     ``callback_request`` and ``escalation`` events for what the tools did.
+
+    ``clock`` is the caller's clock of the turn (its ``now_utc`` is the turn's start, against
+    which every rule is judged); ``app_clock`` is the app's one :class:`Clock`, read at the
+    moment of each commit for ``created_at`` and for tool durations. The turn's start would
+    not do for ``created_at``: it decides which of two racing bookings keeps the slot, and a
+    turn that started first may commit last.
     """
 
     def __init__(
@@ -444,6 +451,7 @@ class Toolbox:
         is_current: Callable[[], bool],
         events: EventSink,
         tracer: Tracer = OFF,
+        app_clock: Clock = _SYSTEM_CLOCK,
     ) -> None:
         self._call_id = call_id
         self._response_id = response_id
@@ -454,6 +462,7 @@ class Toolbox:
         self._is_current = is_current
         self._events = events
         self._tracer = tracer
+        self._app_clock = app_clock
         self._log = logging.LoggerAdapter(log, {"call_id": call_id, "response_id": response_id})
 
     # Tool name -> (arguments model, method name). Looked up per call rather than kept as a
@@ -490,7 +499,7 @@ class Toolbox:
             return outcome
 
     async def _run(self, name: str, arguments: str) -> ToolOutcome:
-        started = perf_counter()
+        started = self._app_clock.monotonic()
         parsed: dict[str, Any] | None = None
         handler = self._HANDLERS.get(name)
         if handler is None:
@@ -510,7 +519,7 @@ class Toolbox:
                     result = _invalid(_validation_message(exc))
                 else:
                     result = await self._guarded(name, run, args)
-        duration_ms = round((perf_counter() - started) * 1000, 3)
+        duration_ms = round((self._app_clock.monotonic() - started) * 1000, 3)
         self._emit(
             "tool_run",
             {
@@ -864,7 +873,7 @@ class Toolbox:
                 local_start=iso_local(slot.start_utc, self._clock.zone),
                 status="confirmed",
                 idempotency_key=key,
-                created_at=datetime.now(UTC),
+                created_at=self._app_clock.now(),
                 price=str(service.price),
             )
         )
@@ -1095,7 +1104,7 @@ class Toolbox:
                 reason=args.reason,
                 priority=args.priority,
                 idempotency_key=key,
-                created_at=datetime.now(UTC),
+                created_at=self._app_clock.now(),
             )
         )
         self._emit(
