@@ -40,8 +40,7 @@ async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 
 async def call(toolbox: Toolbox, tool: str, /, **arguments: Any) -> dict[str, Any]:
     outcome = await toolbox.run(tool, json.dumps(arguments))
-    assert outcome.data is not None
-    result: dict[str, Any] = outcome.data
+    result: dict[str, Any] = json.loads(outcome.result.model_dump_json())
     return result
 
 

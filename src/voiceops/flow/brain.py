@@ -84,7 +84,8 @@ class FlowBrain:
                 arguments = json.dumps(step.arguments, separators=(",", ":"), ensure_ascii=False)
                 yield ToolStarted(call_id, step.name, arguments)
                 outcome = await ctx.tools.run(step.name, arguments)
-                yield ToolFinished(call_id, step.name, outcome.content, outcome.successful)
+                content = outcome.result.model_dump_json()
+                yield ToolFinished(call_id, step.name, content, outcome.successful)
                 if not outcome.successful:
                     logger.info("tool %s did not succeed", step.name)
                 steps.extendleft(reversed(step.then(outcome)))

@@ -145,7 +145,7 @@ def with_article(noun: str) -> str:
 
 
 def _data(outcome: ToolOutcome) -> Mapping[str, Any]:
-    return outcome.data if outcome.data is not None else {}
+    return outcome.result.model_dump(mode="json")
 
 
 # --------------------------------------------------------------------------------------

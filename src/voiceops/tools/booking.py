@@ -17,23 +17,19 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Service
 from voiceops.tools.timefmt import (
     NonexistentLocalTime,
-    iso_local,
-    iso_utc,
     localize,
     spoken_clock,
     spoken_date,
-    spoken_datetime,
     weekday_name,
     zone_place,
 )
 
 if TYPE_CHECKING:
-    from voiceops.core.caller import CallerClock
     from voiceops.core.ports import Booking, BookingRepo
 
 Refusal = Literal[
@@ -297,15 +293,6 @@ async def is_free(repo: BookingRepo, slot: Slot, *, exclude_booking_id: str | No
     """True when no confirmed booking overlaps ``slot``."""
     booked = await repo.bookings_between(slot.start_utc, slot.end_utc)
     return not _Busy(booked, exclude_booking_id).overlaps(slot)
-
-
-def slot_view(slot: Slot, clock: CallerClock) -> dict[str, Any]:
-    """A slot as tools report it: caller-local ISO, UTC ISO and the spoken phrase."""
-    return {
-        "start_local": iso_local(slot.start_utc, clock.zone),
-        "start_utc": iso_utc(slot.start_utc),
-        "spoken": spoken_datetime(slot.start_utc, clock),
-    }
 
 
 def spoken_hours_week(profile: AgentProfile) -> str:
