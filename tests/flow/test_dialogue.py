@@ -141,6 +141,16 @@ def test_a_superseded_booking_says_nothing_more() -> None:
     assert [name for name, _ in played.tools] == ["book_appointment"]
 
 
+def test_a_result_of_another_kind_is_never_read_as_slots() -> None:
+    state = FlowState()
+    played = play(
+        dialogue(state).respond("a haircut tomorrow"),
+        {"check_availability": outcome(Found(status=ToolStatus.OK, bookings=[]))},
+    )
+    assert played.text.startswith("Sorry, our booking system isn't answering right now.")
+    assert state.awaiting == "human_offer"
+
+
 def test_no_slots_asks_for_another_day() -> None:
     state = FlowState()
     empty = Availability(

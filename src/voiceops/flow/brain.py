@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from voiceops.agent.prompts import caller_name_from
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
+from voiceops.core.ports import ToolStatus
 from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step
 from voiceops.flow.state import FlowState
 from voiceops.flow.when import warm_up
@@ -39,6 +40,7 @@ MAX_REPLAYED_UTTERANCES = 8
 _SIDE_EFFECTS = frozenset(
     {"book_appointment", "reschedule_appointment", "cancel_appointment", "request_callback"}
 )
+_DONE = frozenset({ToolStatus.CONFIRMED, ToolStatus.CANCELLED, ToolStatus.RECORDED})
 
 
 class FlowBrain:
@@ -152,11 +154,7 @@ def _settled_after(woven: Sequence[TranscriptEntry] | None) -> frozenset[int]:
         elif entry.role == "tool_call_invocation" and entry.tool_call_id and entry.name:
             invoked[entry.tool_call_id] = entry.name
         elif entry.role == "tool_call_result" and entry.tool_call_id in invoked:
-            if invoked[entry.tool_call_id] in _SIDE_EFFECTS and _status(entry.content) in (
-                "confirmed",
-                "cancelled",
-                "recorded",
-            ):
+            if invoked[entry.tool_call_id] in _SIDE_EFFECTS and _status(entry.content) in _DONE:
                 done.add(user_lines)
     return frozenset(done)
 

@@ -21,20 +21,34 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from voiceops.agent.prompts import render_greeting
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.events import EscalationTrigger
+from voiceops.core.ports import ToolResult, ToolStatus
 from voiceops.flow.state import Awaiting, BookingRef, CallbackDraft, FlowState, Offer, Priority
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import PART_PIVOT, part_of
 from voiceops.speech.words import ordinal
 from voiceops.tools.handoff import callback_line, why_no_transfer
+from voiceops.tools.results import (
+    Availability,
+    BookingChange,
+    BookingView,
+    CallbackRecorded,
+    Cancelled,
+    Escalated,
+    Found,
+    OpeningHours,
+    ServiceInfo,
+    SlotView,
+    ToolFailure,
+)
 from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
 
 if TYPE_CHECKING:
@@ -91,6 +105,7 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
     ),
 )
 """What an agent line was asking, for picking up a conversation another brain started."""
+_R = TypeVar("_R", bound=ToolResult)
 
 
 # --------------------------------------------------------------------------------------
@@ -127,6 +142,13 @@ Step = Say | Call | Finish
 # wording helpers
 
 
+def _phone_refused(result: CallbackRecorded | ToolFailure) -> bool:
+    """The callback was refused for its number (missing, or not a phone number)."""
+    if isinstance(result, ToolFailure):
+        return "phone" in result.arguments
+    return result.phone_refused
+
+
 def join_or(items: Sequence[str]) -> str:
     """``a``, ``a or b``, ``a, b or c``."""
     if len(items) <= 1:
@@ -144,8 +166,15 @@ def with_article(noun: str) -> str:
     return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
-def _data(outcome: ToolOutcome) -> Mapping[str, Any]:
-    return outcome.result.model_dump(mode="json")
+def result_of(outcome: ToolOutcome, kind: type[_R]) -> _R | ToolFailure:
+    """The outcome's result when it is a ``kind`` or a failure. Anything else (no tool box
+    of ours answers so) counts as a failed tool, and is never read."""
+    result = outcome.result
+    if isinstance(result, (kind, ToolFailure)):
+        return result
+    return ToolFailure(
+        status=ToolStatus.ERROR, error=f"{type(result).__name__} is not a {kind.__name__}"
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -456,12 +485,11 @@ class Dialogue:
 
     def _service_info(self, service: str, *, follow_up: bool) -> list[Step]:
         def said(outcome: ToolOutcome) -> list[Step]:
-            data = _data(outcome)
-            services = data.get("services")
-            first = services[0] if isinstance(services, list) and services else None
-            spoken = first.get("spoken") if isinstance(first, Mapping) else None
-            if data.get("status") == "ok" and isinstance(spoken, str) and spoken:
-                return [Say(spoken.rstrip(".") + ".")]
+            result = result_of(outcome, ServiceInfo)
+            if isinstance(result, ServiceInfo) and result.status is ToolStatus.OK:
+                spoken = result.services[0].spoken if result.services else ""
+                if spoken:
+                    return [Say(spoken.rstrip(".") + ".")]
             return [Say("Sorry, I can't look that up right now.")]
 
         steps: list[Step] = [Call("get_service_info", {"service": service}, then=said)]
@@ -475,10 +503,9 @@ class Dialogue:
         return steps
 
     def _after_hours(self, outcome: ToolOutcome) -> list[Step]:
-        data = _data(outcome)
-        spoken = data.get("spoken")
-        if data.get("status") == "ok" and isinstance(spoken, str) and spoken:
-            return [Say(spoken)]
+        result = result_of(outcome, OpeningHours)
+        if isinstance(result, OpeningHours) and result.spoken:
+            return [Say(result.spoken)]
         return [Say("Sorry, I can't look up our hours right now.")]
 
     def _services_sentence(self) -> str:
@@ -533,33 +560,23 @@ class Dialogue:
                 args["time"] = pivot.strftime("%H:%M")
         return Call("check_availability", args, then=self._after_availability)
 
-    def _offer_from(self, view: Any) -> Offer | None:
-        if not isinstance(view, Mapping):
-            return None
-        try:
-            start = datetime.fromisoformat(str(view["start_local"]))
-        except (KeyError, ValueError):
-            return None
-        if start.tzinfo is not None:
-            start = start.astimezone(self.clock.zone).replace(tzinfo=None)
-        return Offer(start=start, spoken=str(view.get("spoken") or ""))
+    def _wall(self, view: SlotView | BookingView) -> datetime:
+        """A view's start as the caller's wall time (naive), as the tools take it."""
+        return view.start_local.astimezone(self.clock.zone).replace(tzinfo=None)
 
-    def _offers_from(self, views: Any) -> list[Offer]:
-        if not isinstance(views, list):
-            return []
-        return [offer for view in views if (offer := self._offer_from(view)) is not None]
+    def _offers_from(self, views: Sequence[SlotView]) -> list[Offer]:
+        return [Offer(start=self._wall(view), spoken=view.spoken) for view in views]
 
     def _after_availability(self, outcome: ToolOutcome) -> list[Step]:
         state = self.state
         slots = state.slots
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
+        result = result_of(outcome, Availability)
+        if result.status is ToolStatus.SUPERSEDED:
             return []
-        if status != "ok":
-            return self._tool_refused("availability", data, ask="day")
+        if isinstance(result, ToolFailure) or result.status is not ToolStatus.OK:
+            return self._tool_refused("availability", result, ask="day")
         state.attempts.pop("day", None)
-        offers = self._offers_from(data.get("slots"))
+        offers = self._offers_from(result.slots)
         requested = slots.day
         if requested is not None and slots.at is not None:
             wanted = datetime.combine(requested, slots.at)
@@ -585,13 +602,13 @@ class Dialogue:
         return self._present(offers, head)
 
     def _tool_refused(
-        self, what: str, data: Mapping[str, Any], *, ask: Awaiting | None = None
+        self, what: str, result: ToolResult, *, ask: Awaiting | None = None
     ) -> list[Step]:
         """A tool said no (bad day, system away): apologise, then re-ask or offer a person."""
-        status = data.get("status")
+        status = result.status
         # Status only: tool errors may quote what the caller said, phone numbers included.
-        self._log.info("flow: %s refused with status %s", what, status)
-        if status in ("unavailable", "error"):
+        self._log.info("flow: %s refused with status %s", what, status.value)
+        if status in (ToolStatus.UNAVAILABLE, ToolStatus.ERROR):
             return [
                 Say("Sorry, our booking system isn't answering right now."),
                 *self._offer_human(),
@@ -677,15 +694,14 @@ class Dialogue:
 
     def _after_commit(self, outcome: ToolOutcome) -> list[Step]:
         state = self.state
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
+        result = result_of(outcome, BookingChange)
+        status = result.status
+        if status is ToolStatus.SUPERSEDED:
             return []
-        if status == "confirmed":
-            booking = data.get("booking")
-            booking = booking if isinstance(booking, Mapping) else {}
-            service = str(booking.get("service") or self._task_service())
-            spoken = str(booking.get("spoken") or state.slots.spoken or "")
+        if isinstance(result, BookingChange) and status is ToolStatus.CONFIRMED:
+            booking = result.booking
+            service = booking.service if booking else self._task_service()
+            spoken = booking.spoken if booking else state.slots.spoken or ""
             if state.task == "reschedule":
                 line = f"Done. Your {service} is now on {spoken}."
             else:
@@ -693,10 +709,10 @@ class Dialogue:
             state.finish_task()
             return [Say(line), *self._ask("anything_else")]
         state.slots.clear_time()
-        if status == "slot_taken":
-            offers = self._offers_from(data.get("alternatives"))
+        if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:
+            offers = self._offers_from(result.alternatives)
             return self._present(offers, "Sorry, that time has just been taken.")
-        return self._tool_refused("booking", data)
+        return self._tool_refused("booking", result)
 
     # --- existing bookings ----------------------------------------------------------------
 
@@ -710,31 +726,25 @@ class Dialogue:
             args["customer_name"] = self.state.slots.name
         return [Call("find_booking", args, then=partial(self._after_find, u, bool(args)))]
 
-    def _booking_ref(self, view: Any) -> BookingRef | None:
-        if not isinstance(view, Mapping) or not view.get("booking_id"):
-            return None
-        offer = self._offer_from(view)
-        if offer is None:
-            return None
+    def _booking_ref(self, view: BookingView) -> BookingRef:
         return BookingRef(
-            booking_id=str(view["booking_id"]),
-            service=str(view.get("service") or "appointment"),
-            start=offer.start,
-            spoken=offer.spoken,
+            booking_id=view.booking_id,
+            service=view.service or "appointment",
+            start=self._wall(view),
+            spoken=view.spoken,
         )
 
     def _after_find(
         self, u: Understanding | None, by_name: bool, outcome: ToolOutcome
     ) -> list[Step]:
         state = self.state
-        data = _data(outcome)
-        if data.get("status") == "superseded":
+        result = result_of(outcome, Found)
+        if result.status is ToolStatus.SUPERSEDED:
             return []
-        if data.get("status") != "ok":
-            return self._tool_refused("lookup", data)
+        if isinstance(result, ToolFailure) or result.status is not ToolStatus.OK:
+            return self._tool_refused("lookup", result)
         now = self.clock.now_local.replace(tzinfo=None)
-        views = data.get("bookings") if isinstance(data.get("bookings"), list) else []
-        refs = [ref for view in views or [] if (ref := self._booking_ref(view)) and ref.start > now]
+        refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
         if not refs:
             if not by_name:
                 return [
@@ -807,12 +817,12 @@ class Dialogue:
 
     def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:
         state = self.state
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
+        result = result_of(outcome, Cancelled)
+        status = result.status
+        if status is ToolStatus.SUPERSEDED:
             return []
         target = state.target
-        if status == "cancelled" and target is not None:
+        if status is ToolStatus.CANCELLED and target is not None:
             state.finish_task()
             state.slots.service = target.service
             return [
@@ -821,12 +831,12 @@ class Dialogue:
                 *self._ask("book_offer", say=False),
             ]
         state.finish_task()
-        if status == "not_found":
+        if status is ToolStatus.NOT_FOUND:
             return [
                 Say("I can't find that booking any more, so it may already be cancelled."),
                 *self._ask("anything_else"),
             ]
-        return self._tool_refused("cancellation", data)
+        return self._tool_refused("cancellation", result)
 
     # --- handlers for what the agent is waiting for ---------------------------------------
 
@@ -984,10 +994,10 @@ class Dialogue:
         if isinstance(outcome.action, Transfer):
             self.state.awaiting = None
             return [Finish(outcome.action)]
-        data = _data(outcome)
-        if data.get("status") == "superseded":
+        result = result_of(outcome, Escalated)
+        if result.status is ToolStatus.SUPERSEDED:
             return []
-        why = str(data.get("why") or "unavailable")
+        why = result.why if isinstance(result, Escalated) and result.why else "unavailable"
         return self._start_callback(reason, priority, why, None)
 
     def _escalation_callback(self, u: Understanding) -> list[Step]:
@@ -1089,12 +1099,12 @@ class Dialogue:
 
     def _after_callback(self, outcome: ToolOutcome) -> list[Step]:
         state = self.state
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
+        result = result_of(outcome, CallbackRecorded)
+        status = result.status
+        if status is ToolStatus.SUPERSEDED:
             return []
         draft = state.callback
-        if status == "recorded":
+        if status is ToolStatus.RECORDED:
             name = draft.name if draft is not None and draft.name else None
             state.callback_recorded = True
             state.callback = None
@@ -1104,9 +1114,8 @@ class Dialogue:
                 Say(f"{thanks} Someone from the team will call you back."),
                 *self._ask("anything_else"),
             ]
-        self._log.info("flow: callback refused with status %s", status)
-        error = str(data.get("error", "")).lower()
-        if draft is not None and ("phone" in error or "number" in error):
+        self._log.info("flow: callback refused with status %s", status.value)
+        if draft is not None and _phone_refused(result):
             draft.phone, draft.use_caller_number, draft.caller_number_declined = None, False, True
             return [Say("Sorry, I couldn't use that number."), *self._ask("callback_phone")]
         state.callback = None

@@ -117,7 +117,9 @@ class Availability(ToolResult):
     error: Annotated[str | None, _OMIT_NONE] = None
 
 
-class _BookingChange(ToolResult):
+class BookingChange(ToolResult):
+    """What booking and rescheduling answer alike."""
+
     booking: Annotated[BookingView | None, _OMIT_NONE] = None
     """The booking as it now stands (with ``confirmed``)."""
     error: Annotated[str | None, _OMIT_NONE] = None
@@ -126,13 +128,13 @@ class _BookingChange(ToolResult):
     ``invalid`` when the time itself was refused)."""
 
 
-class Booked(_BookingChange):
+class Booked(BookingChange):
     """``book_appointment``."""
 
     status: Literal[ToolStatus.CONFIRMED, ToolStatus.SLOT_TAKEN, ToolStatus.INVALID]
 
 
-class Rescheduled(_BookingChange):
+class Rescheduled(BookingChange):
     """``reschedule_appointment``."""
 
     status: Literal[
