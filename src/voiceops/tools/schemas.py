@@ -1,14 +1,26 @@
-"""The tools' argument models and the OpenAI function specs the model sees.
+"""The tools' argument models, and the OpenAI function specs generated from them.
 
 Arguments are validated by these pydantic models before a tool runs; a bad argument never
-reaches the tool. The specs are built once per profile (the ``service`` argument lists the
-profile's catalogue) and shared by every turn.
+reaches the tool. The specs the model sees are generated from the same models
+(``openai.pydantic_function_tool``, strict mode: every property required, optional ones
+nullable), so their types, nullability, enums and numeric bounds are what validation
+enforces. What strict mode cannot say stays in validation only: string lengths (strict mode
+refuses ``minLength``/``maxLength``; the limits are guard rails far above any real value)
+and the date and time formats, which the descriptions spell out. ``tests/tools/
+test_schemas.py`` holds the two to that. The ``service`` argument of availability and
+booking lists the profile's catalogue; validation also takes the catalogue's aliases.
+
+Specs are built once per profile and shared by every turn (read-only).
 """
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from voiceops.tools.timefmt import parse_date, parse_start, parse_time
@@ -44,217 +56,242 @@ def _start_ok(value: str) -> str:
     return value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+_SERVICE = "The service, by its catalogue name."
+_DATE = "Caller-local date as YYYY-MM-DD."
+_START = "Caller-local start as YYYY-MM-DDTHH:MM (24-hour clock)."
+_BOOKING_ID = "The booking's id."
+_PRIORITY = "How urgent: high for an upset caller or an urgent matter, else medium."
+
+ServiceName = Annotated[str, Field(min_length=1, max_length=80, description=_SERVICE)]
+BookingId = Annotated[str, Field(min_length=1, max_length=40, description=_BOOKING_ID)]
+Phone = Annotated[str, Field(max_length=32)]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Urgency = Annotated[Priority, Field(description=_PRIORITY)]
 
 
 class CheckAvailabilityArgs(ToolArgs):
-    service: Annotated[str, Field(min_length=1, max_length=80)]
-    date: str | None = None
-    time: str | None = None
-    days: int = Field(default=1, ge=1, le=14)
-    exclude_booking_id: Annotated[str, Field(max_length=40)] | None = None
-    """The booking being moved: its own time does not count as taken."""
+    service: ServiceName
+    date: str | None = Field(
+        default=None,
+        description=f"{_DATE} Null to search from now on; with only a time, the next"
+        " occurrence of that time is used.",
+    )
+    time: str | None = Field(
+        default=None, description="Caller-local time as HH:MM (24-hour), or null."
+    )
+    days: int = Field(
+        default=1,
+        ge=1,
+        le=14,
+        description="How many days to search from the date, 1 to 14. Usually 1.",
+    )
+    exclude_booking_id: Annotated[str, Field(max_length=40)] | None = Field(
+        default=None,
+        description="When rescheduling: the booking_id being moved, so its current time"
+        " does not count as taken. Otherwise null.",
+    )
 
     _d = field_validator("date")(_date_ok)
     _t = field_validator("time")(_time_ok)
 
 
 class BookAppointmentArgs(ToolArgs):
-    service: Annotated[str, Field(min_length=1, max_length=80)]
-    start: str
-    customer_name: Name
-    customer_phone: Annotated[str, Field(max_length=32)] | None = None
+    service: ServiceName
+    start: str = Field(description=_START)
+    customer_name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The name the booking is under, as the caller gave it.",
+    )
+    customer_phone: Phone | None = Field(
+        default=None,
+        description="A callback number if the caller gave one; null uses the number they are"
+        " calling from.",
+    )
 
     _s = field_validator("start")(_start_ok)
 
 
 class FindBookingArgs(ToolArgs):
-    customer_name: Annotated[str, Field(max_length=100)] | None = None
-    customer_phone: Annotated[str, Field(max_length=32)] | None = None
+    customer_name: Annotated[str, Field(max_length=100)] | None = Field(
+        default=None, description="Name the booking is under, or null."
+    )
+    customer_phone: Phone | None = Field(
+        default=None, description="Phone number the booking is under, or null."
+    )
 
 
 class RescheduleArgs(ToolArgs):
-    booking_id: Annotated[str, Field(min_length=1, max_length=40)]
-    new_start: str
+    booking_id: BookingId
+    new_start: str = Field(description=_START)
 
     _s = field_validator("new_start")(_start_ok)
 
 
 class CancelArgs(ToolArgs):
-    booking_id: Annotated[str, Field(min_length=1, max_length=40)]
+    booking_id: BookingId
 
 
 class ServiceInfoArgs(ToolArgs):
-    service: Annotated[str, Field(max_length=80)] | None = None
+    service: Annotated[str, Field(max_length=80)] | None = Field(
+        default=None, description="A service name, or null for the whole list."
+    )
 
 
 class OpeningHoursArgs(ToolArgs):
-    date: str | None = None
+    date: str | None = Field(default=None, description=f"{_DATE} Null for the weekly hours.")
 
     _d = field_validator("date")(_date_ok)
 
 
 class RequestCallbackArgs(ToolArgs):
-    name: Name
-    phone: Annotated[str, Field(max_length=32)] | None = None
-    reason: Text
-    priority: Priority = "medium"
+    name: str = Field(min_length=1, max_length=100, description="The caller's name.")
+    phone: Phone | None = Field(
+        default=None,
+        description="Best number to call back; null uses the number they are calling from.",
+    )
+    reason: Reason = Field(description="What the callback is about, in a short phrase.")
+    priority: Urgency = "medium"
 
 
 class EscalateArgs(ToolArgs):
-    reason: Text
-    priority: Priority = "medium"
+    reason: Reason = Field(description="Why, in a short phrase, e.g. 'billing question'.")
+    priority: Urgency = "medium"
 
 
 class EndCallArgs(ToolArgs):
-    message: Annotated[str, Field(min_length=1, max_length=300)]
+    message: str = Field(
+        min_length=1, max_length=300, description="The short goodbye to say before hanging up."
+    )
 
 
 # --------------------------------------------------------------------------------------
-# OpenAI function specs (strict mode: every property required, optional ones nullable)
+# the specs
 
 
-def _fn(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "strict": True,
-            "parameters": {
-                "type": "object",
-                "properties": properties,
-                "required": list(properties),
-                "additionalProperties": False,
-            },
-        },
-    }
+@dataclass(frozen=True, slots=True)
+class ToolSchema:
+    name: str
+    args: type[ToolArgs]
+    description: str
+    """What the tool is for and when to call it, for the model."""
 
 
-def _s(description: str, *, nullable: bool = False) -> dict[str, Any]:
-    return {"type": ["string", "null"] if nullable else "string", "description": description}
+SCHEMAS = (
+    ToolSchema(
+        "check_availability",
+        CheckAvailabilityArgs,
+        "Find free appointment slots for a service. Call this before offering any time; never"
+        " invent availability. Give the caller's requested date (and time, if they named one)"
+        " in the caller's own time zone. The result lists up to a few slots, nearest to the"
+        " request first, each with a 'spoken' phrase to read out as is; 'requested_free' says"
+        " whether the exact requested time is free.",
+    ),
+    ToolSchema(
+        "book_appointment",
+        BookAppointmentArgs,
+        "Book a slot after the caller has confirmed service, day and time. Use a start from"
+        " check_availability. Returns status 'confirmed' with the booking, or 'slot_taken'"
+        " with alternatives to offer, or 'invalid' with what to fix.",
+    ),
+    ToolSchema(
+        "find_booking",
+        FindBookingArgs,
+        "Look up the caller's confirmed bookings, upcoming first, by name and/or phone. With"
+        " both null, the number they are calling from is used.",
+    ),
+    ToolSchema(
+        "reschedule_appointment",
+        RescheduleArgs,
+        "Move an existing booking (booking_id from find_booking or book_appointment) to a new"
+        " start, after the caller has confirmed it. Check availability first.",
+    ),
+    ToolSchema(
+        "cancel_appointment",
+        CancelArgs,
+        "Cancel a booking after the caller has confirmed which one.",
+    ),
+    ToolSchema(
+        "get_service_info",
+        ServiceInfoArgs,
+        "Durations and prices from the catalogue. Use it for any question about price or"
+        " length; never guess a price.",
+    ),
+    ToolSchema(
+        "get_opening_hours",
+        OpeningHoursArgs,
+        "Opening hours, whether the business is open now, and the hours of one date.",
+    ),
+    ToolSchema(
+        "request_callback",
+        RequestCallbackArgs,
+        "Record a request for a person to call the caller back: when nobody can take a"
+        " transfer, or the caller prefers a callback. Confirm name and number first.",
+    ),
+    ToolSchema(
+        "escalate",
+        EscalateArgs,
+        "Hand the caller to a person: when they ask for a human, are upset, or you cannot"
+        " help. Either transfers the call now, or says nobody is available and you should"
+        " offer a callback (then use request_callback).",
+    ),
+    ToolSchema(
+        "end_call",
+        EndCallArgs,
+        "Hang up after saying goodbye, once the caller has nothing more.",
+    ),
+)
+_CATALOGUE_TOOLS = frozenset({"check_availability", "book_appointment"})
+"""Tools whose ``service`` argument lists the profile's catalogue as an enum."""
+
+VALIDATION_ONLY = frozenset({"minLength", "maxLength"})
+"""Keywords strict mode refuses: kept by validation, left out of the specs."""
+_LEFT_OUT = VALIDATION_ONLY | {"title", "default"}
+"""Also left out: pydantic's titles (noise) and defaults (refused by strict mode; a
+strict-mode model sends every argument anyway)."""
 
 
-def _priority() -> dict[str, Any]:
-    return {
-        "type": "string",
-        "enum": ["low", "medium", "high"],
-        "description": "How urgent: high for an upset caller or an urgent matter, else medium.",
-    }
+def _strict_subset(node: Any) -> Any:
+    """``node`` without the keywords strict mode refuses, and with ``anyOf`` of plain types
+    (``str | None``) folded into one ``type`` list, as the API documents nullable fields."""
+    if isinstance(node, list):
+        return [_strict_subset(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _strict_subset(value) for key, value in node.items() if key not in _LEFT_OUT}
+    variants = out.get("anyOf")
+    if isinstance(variants, list) and all(
+        isinstance(v, dict) and set(v) == {"type"} and isinstance(v["type"], str) for v in variants
+    ):
+        del out["anyOf"]
+        out = {"type": [v["type"] for v in variants], **out}
+    return out
+
+
+def function_spec(schema: ToolSchema) -> dict[str, Any]:
+    """The strict OpenAI function spec of one tool, from its argument model."""
+    tool = openai.pydantic_function_tool(
+        schema.args, name=schema.name, description=schema.description
+    )
+    function = dict(tool["function"])
+    function["parameters"] = _strict_subset(function["parameters"])
+    return {"type": "function", "function": function}
+
+
+@cache
+def _model_specs() -> tuple[dict[str, Any], ...]:
+    # Generated once per process: pydantic's schema generation costs milliseconds.
+    return tuple(function_spec(schema) for schema in SCHEMAS)
 
 
 def _build_specs(profile: AgentProfile) -> list[dict[str, Any]]:
+    specs = copy.deepcopy(list(_model_specs()))
     names = [s.name for s in profile.services]
-    service: dict[str, Any] = _s("The service, by its catalogue name.")
-    if names:
-        service["enum"] = names
-    date_note = "Caller-local date as YYYY-MM-DD."
-    start_note = "Caller-local start as YYYY-MM-DDTHH:MM (24-hour clock)."
-    return [
-        _fn(
-            "check_availability",
-            "Find free appointment slots for a service. Call this before offering any time;"
-            " never invent availability. Give the caller's requested date (and time, if they"
-            " named one) in the caller's own time zone. The result lists up to a few slots,"
-            " nearest to the request first, each with a 'spoken' phrase to read out as is;"
-            " 'requested_free' says whether the exact requested time is free.",
-            {
-                "service": service,
-                "date": _s(
-                    f"{date_note} Null to search from now on; with only a time, the next"
-                    " occurrence of that time is used.",
-                    nullable=True,
-                ),
-                "time": _s("Caller-local time as HH:MM (24-hour), or null.", nullable=True),
-                "days": {
-                    "type": "integer",
-                    "description": "How many days to search from the date, 1 to 14. Usually 1.",
-                },
-                "exclude_booking_id": _s(
-                    "When rescheduling: the booking_id being moved, so its current time"
-                    " does not count as taken. Otherwise null.",
-                    nullable=True,
-                ),
-            },
-        ),
-        _fn(
-            "book_appointment",
-            "Book a slot after the caller has confirmed service, day and time. Use a start"
-            " from check_availability. Returns status 'confirmed' with the booking, or"
-            " 'slot_taken' with alternatives to offer, or 'invalid' with what to fix.",
-            {
-                "service": service,
-                "start": _s(start_note),
-                "customer_name": _s("The name the booking is under, as the caller gave it."),
-                "customer_phone": _s(
-                    "A callback number if the caller gave one; null uses the number they are"
-                    " calling from.",
-                    nullable=True,
-                ),
-            },
-        ),
-        _fn(
-            "find_booking",
-            "Look up the caller's confirmed bookings, upcoming first, by name and/or phone."
-            " With both null, the number they are calling from is used.",
-            {
-                "customer_name": _s("Name the booking is under, or null.", nullable=True),
-                "customer_phone": _s("Phone number the booking is under, or null.", nullable=True),
-            },
-        ),
-        _fn(
-            "reschedule_appointment",
-            "Move an existing booking (booking_id from find_booking or book_appointment) to a new"
-            " start, after the caller has confirmed it. Check availability first.",
-            {"booking_id": _s("The booking's id."), "new_start": _s(start_note)},
-        ),
-        _fn(
-            "cancel_appointment",
-            "Cancel a booking after the caller has confirmed which one.",
-            {"booking_id": _s("The booking's id.")},
-        ),
-        _fn(
-            "get_service_info",
-            "Durations and prices from the catalogue. Use it for any question about price or"
-            " length; never guess a price.",
-            {"service": _s("A service name, or null for the whole list.", nullable=True)},
-        ),
-        _fn(
-            "get_opening_hours",
-            "Opening hours, whether the business is open now, and the hours of one date.",
-            {"date": _s(f"{date_note} Null for the weekly hours.", nullable=True)},
-        ),
-        _fn(
-            "request_callback",
-            "Record a request for a person to call the caller back: when nobody can take a"
-            " transfer, or the caller prefers a callback. Confirm name and number first.",
-            {
-                "name": _s("The caller's name."),
-                "phone": _s(
-                    "Best number to call back; null uses the number they are calling from.",
-                    nullable=True,
-                ),
-                "reason": _s("What the callback is about, in a short phrase."),
-                "priority": _priority(),
-            },
-        ),
-        _fn(
-            "escalate",
-            "Hand the caller to a person: when they ask for a human, are upset, or you cannot"
-            " help. Either transfers the call now, or says nobody is available and you should"
-            " offer a callback (then use request_callback).",
-            {
-                "reason": _s("Why, in a short phrase, e.g. 'billing question'."),
-                "priority": _priority(),
-            },
-        ),
-        _fn(
-            "end_call",
-            "Hang up after saying goodbye, once the caller has nothing more.",
-            {"message": _s("The short goodbye to say before hanging up.")},
-        ),
-    ]
+    for spec in specs:
+        function = spec["function"]
+        if names and function["name"] in _CATALOGUE_TOOLS:
+            function["parameters"]["properties"]["service"]["enum"] = names
+    return specs
 
 
 def validation_message(exc: ValidationError) -> str:
