@@ -307,16 +307,6 @@ def validation_message(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-_SPEC_CACHE: dict[int, tuple[AgentProfile, list[dict[str, Any]]]] = {}
-
-
 def specs_for(profile: AgentProfile) -> list[dict[str, Any]]:
-    # Profiles are frozen; the specs of one profile object are built once.
-    cached = _SPEC_CACHE.get(id(profile))
-    if cached is not None and cached[0] is profile:
-        return cached[1]
-    specs = _build_specs(profile)
-    if len(_SPEC_CACHE) > 32:
-        _SPEC_CACHE.clear()
-    _SPEC_CACHE[id(profile)] = (profile, specs)
-    return specs
+    """The specs of ``profile``'s tools, built on first use and kept with the profile."""
+    return profile.derived("tools.specs", _build_specs)
