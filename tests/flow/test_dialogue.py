@@ -21,8 +21,10 @@ from tests.flow.support import FRONT_DESK, TUE_0900_NY, demo_profile
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock
 from voiceops.core.ports import ToolOutcome, ToolResult, ToolStatus
-from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step, join_or
+from voiceops.flow.dialogue import Dialogue
 from voiceops.flow.state import Awaiting, CallbackDraft, FlowState, Slots, Task
+from voiceops.flow.steps import Call, Finish, Say, Step
+from voiceops.flow.wording import join_or
 from voiceops.tools.results import (
     Availability,
     CallbackRecorded,

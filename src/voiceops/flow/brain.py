@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 from voiceops.agent.prompts import caller_name_from
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.core.ports import ToolStatus
-from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step
+from voiceops.flow.dialogue import Dialogue
 from voiceops.flow.state import FlowState
+from voiceops.flow.steps import Call, Finish, Say, Step
 from voiceops.flow.when import warm_up
 from voiceops.logs import CallLogger
 

@@ -254,19 +254,44 @@ async def find_slots(
         hi = min(hi, _utc(window_end))
     if lo >= hi or wanted <= 0:
         return []
-    exclude = exclude_booking_id
-
     if target is None:
-        found: list[Slot] = []
-        start = lo
-        for width in (*_EARLIEST_CHUNKS_DAYS, None):
-            end = hi if width is None else min(hi, start + timedelta(days=width))
-            found.extend(await _free_between(profile, service, repo, start, end, exclude))
-            if len(found) >= wanted or end >= hi:
-                break
-            start = end
-        return found[:wanted]
+        return await _earliest(profile, service, repo, lo, hi, wanted, exclude_booking_id)
+    return await _nearest(profile, service, repo, lo, hi, wanted, exclude_booking_id, target)
 
+
+async def _earliest(
+    profile: AgentProfile,
+    service: Service,
+    repo: BookingRepo,
+    lo: datetime,
+    hi: datetime,
+    wanted: int,
+    exclude: str | None,
+) -> list[Slot]:
+    """The first ``wanted`` free slots of ``[lo, hi)``, read a few days at a time."""
+    found: list[Slot] = []
+    start = lo
+    for width in (*_EARLIEST_CHUNKS_DAYS, None):
+        end = hi if width is None else min(hi, start + timedelta(days=width))
+        found.extend(await _free_between(profile, service, repo, start, end, exclude))
+        if len(found) >= wanted or end >= hi:
+            break
+        start = end
+    return found[:wanted]
+
+
+async def _nearest(
+    profile: AgentProfile,
+    service: Service,
+    repo: BookingRepo,
+    lo: datetime,
+    hi: datetime,
+    wanted: int,
+    exclude: str | None,
+    target: datetime,
+) -> list[Slot]:
+    """The ``wanted`` free slots of ``[lo, hi)`` nearest to ``target``, read in windows
+    widening around it."""
     pivot = _utc(target)
 
     def distance(slot: Slot) -> tuple[timedelta, datetime]:
