@@ -115,7 +115,9 @@ class Toolbox:
     which every rule is judged); ``app_clock`` is the app's one :class:`Clock`, read at the
     moment of each commit for ``created_at`` and for tool durations. The turn's start would
     not do for ``created_at``: it decides which of two racing bookings keeps the slot, and a
-    turn that started first may commit last.
+    turn that started first may commit last. Events are stamped by ``app_clock`` too. Its
+    default, the system clock, is for callers that have no app clock to pass; the turn
+    runner should pass the app's.
     """
 
     def __init__(
