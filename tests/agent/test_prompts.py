@@ -20,7 +20,7 @@ from voiceops.config import DEFAULT_PROFILE
 from voiceops.core.caller import CallerClock
 from voiceops.core.errors import ConfigError
 from voiceops.core.events import EscalationTrigger, TurnContext
-from voiceops.core.ports import ToolOutcome
+from voiceops.core.ports import ToolOutcome, ToolResult, ToolStatus
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject, Utterance
@@ -36,7 +36,7 @@ class NoTools:
         return []
 
     async def run(self, name: str, arguments: str) -> ToolOutcome:
-        return ToolOutcome(content='{"status": "invalid"}', successful=False)
+        return ToolOutcome(ToolResult(status=ToolStatus.INVALID))
 
 
 @pytest.fixture

@@ -205,7 +205,7 @@ class Conversation:
         )
         arguments = {"service": service, "start": start, "customer_name": name}
         outcome = await toolbox.run("book_appointment", json.dumps(arguments))
-        assert outcome.data is not None and outcome.data["status"] == "confirmed", outcome.content
+        assert outcome.result.status == "confirmed", outcome.result
 
     async def say(
         self,

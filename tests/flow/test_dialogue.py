@@ -1,7 +1,7 @@
 """The dialogue policy without I/O: steps out, fabricated tool outcomes in.
 
 These cover what the real tool box rarely does on demand: a database that is away, a turn
-superseded mid-way, malformed results, a transfer action.
+superseded mid-way, a result of the wrong kind, a transfer action.
 """
 
 from __future__ import annotations
@@ -20,9 +20,19 @@ from hypothesis import strategies as st
 from tests.flow.support import FRONT_DESK, TUE_0900_NY, demo_profile
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock
-from voiceops.core.ports import ToolOutcome
-from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step, join_or
+from voiceops.core.ports import ToolOutcome, ToolResult, ToolStatus
+from voiceops.flow.dialogue import Dialogue
 from voiceops.flow.state import Awaiting, CallbackDraft, FlowState, Slots, Task
+from voiceops.flow.steps import Call, Finish, Say, Step
+from voiceops.flow.wording import join_or
+from voiceops.tools.results import (
+    Availability,
+    CallbackRecorded,
+    Escalated,
+    Found,
+    ServiceInfo,
+    ToolFailure,
+)
 
 PROFILE = demo_profile()
 CLOCK = CallerClock(
@@ -33,8 +43,12 @@ CLOCK = CallerClock(
 )
 
 
-def outcome(data: dict[str, Any], *, successful: bool = True, action: Any = None) -> ToolOutcome:
-    return ToolOutcome(content=json.dumps(data), successful=successful, action=action, data=data)
+def outcome(result: ToolResult, action: Transfer | EndCall | None = None) -> ToolOutcome:
+    return ToolOutcome(result, action)
+
+
+def failure(status: ToolStatus, error: str = "refused") -> ToolOutcome:
+    return outcome(ToolFailure(status=status, error=error))
 
 
 @dataclass
@@ -87,7 +101,7 @@ def test_a_booking_system_that_is_away_gets_an_apology_and_a_person() -> None:
     state = FlowState()
     played = play(
         dialogue(state).respond("a haircut on Friday at 11"),
-        {"check_availability": outcome({"status": "unavailable"}, successful=False)},
+        {"check_availability": failure(ToolStatus.UNAVAILABLE)},
     )
     assert played.text == (
         "Sorry, our booking system isn't answering right now. I'm sorry, I'm having trouble"
@@ -99,7 +113,18 @@ def test_a_booking_system_that_is_away_gets_an_apology_and_a_person() -> None:
 
 def test_a_refused_day_is_asked_again_then_a_person_is_offered() -> None:
     state = FlowState()
-    refused = {"check_availability": outcome({"status": "invalid", "error": "too far ahead"})}
+    refused = {
+        "check_availability": outcome(
+            Availability(
+                status=ToolStatus.INVALID,
+                service="haircut",
+                zone="America/New_York",
+                requested_free=None,
+                slots=[],
+                error="too far ahead",
+            )
+        )
+    }
     first = play(dialogue(state).respond("a haircut on March 3rd"), refused)
     assert first.text == "Sorry, I can't book that day. Which other day would suit you?"
     assert state.slots.day is None
@@ -112,22 +137,29 @@ def test_a_superseded_booking_says_nothing_more() -> None:
     state = booking_state()
     played = play(
         dialogue(state).respond("yes"),
-        {"book_appointment": outcome({"status": "superseded"}, successful=False)},
+        {"book_appointment": failure(ToolStatus.SUPERSEDED)},
     )
     assert played.said == []
     assert [name for name, _ in played.tools] == ["book_appointment"]
 
 
-def test_malformed_slots_are_never_read_out() -> None:
+def test_a_result_of_another_kind_is_never_read_as_slots() -> None:
     state = FlowState()
-    data = {
-        "status": "ok",
-        "requested_free": None,
-        "slots": [{"spoken": "no start"}, "junk", {"start_local": "not a date", "spoken": "x"}],
-    }
     played = play(
         dialogue(state).respond("a haircut tomorrow"),
-        {"check_availability": outcome(data)},
+        {"check_availability": outcome(Found(status=ToolStatus.OK, bookings=[]))},
+    )
+    assert played.text.startswith("Sorry, our booking system isn't answering right now.")
+    assert state.awaiting == "human_offer"
+
+
+def test_no_slots_asks_for_another_day() -> None:
+    state = FlowState()
+    empty = Availability(
+        status=ToolStatus.OK, service="haircut", zone="", requested_free=None, slots=[]
+    )
+    played = play(
+        dialogue(state).respond("a haircut tomorrow"), {"check_availability": outcome(empty)}
     )
     assert played.text == (
         "I'm sorry, I don't have anything free around then. Which other day would suit you?"
@@ -139,7 +171,7 @@ def test_an_escalate_transfer_ends_the_turn_with_it() -> None:
     state = FlowState()
     played = play(
         dialogue(state).respond("can I talk to someone at the front desk"),
-        {"escalate": outcome({"status": "transferring"}, action=transfer)},
+        {"escalate": outcome(Escalated(status=ToolStatus.TRANSFERRING), action=transfer)},
     )
     assert played.finish == transfer
     assert played.said == []
@@ -148,7 +180,7 @@ def test_an_escalate_transfer_ends_the_turn_with_it() -> None:
 def test_end_call_without_an_action_still_ends_with_the_goodbye() -> None:
     played = play(
         dialogue(FlowState()).respond("bye"),
-        {"end_call": outcome({"status": "invalid"}, successful=False)},
+        {"end_call": failure(ToolStatus.INVALID)},
     )
     assert played.finish == EndCall("Thanks for calling Maple Street Hair. Have a great day!")
 
@@ -157,13 +189,20 @@ def test_a_callback_refused_for_its_number_asks_for_another() -> None:
     state = FlowState()
     first = play(
         dialogue(state).respond("get me a human"),
-        {"escalate": outcome({"status": "callback_required", "why": "after_hours"})},
+        {
+            "escalate": outcome(
+                Escalated(status=ToolStatus.CALLBACK_REQUIRED, why="after_hours", say="", next="")
+            )
+        },
     )
     assert state.awaiting == "callback_name"
     assert first.said[0].startswith("Our team is away right now")
     refused = outcome(
-        {"status": "invalid", "error": "no number to call back; ask for the best number"},
-        successful=False,
+        CallbackRecorded(
+            status=ToolStatus.INVALID,
+            error="no number to call back; ask for the best number",
+            phone_refused=True,
+        )
     )
     played = play(
         dialogue(state).respond("Dana, my number is 212 555 0199, about a refund"),
@@ -207,13 +246,24 @@ def test_join_or() -> None:
     assert join_or(["9 AM", "10 AM", "noon"]) == "9 AM, 10 AM or noon"
 
 
-ANY_OUTCOME = outcome({"status": "ok", "slots": [], "bookings": [], "services": []})
 AWAITING = [None, *get_args(Awaiting)]
 
 
 class _AnyTool(dict[str, ToolOutcome]):
+    """Empty answers from the tools that look things up, refusals from the rest."""
+
     def __missing__(self, key: str) -> ToolOutcome:
-        return ANY_OUTCOME
+        ok = ToolStatus.OK
+        match key:
+            case "check_availability":
+                return outcome(
+                    Availability(status=ok, service="", zone="", requested_free=None, slots=[])
+                )
+            case "find_booking":
+                return outcome(Found(status=ok, bookings=[]))
+            case "get_service_info":
+                return outcome(ServiceInfo(status=ok, services=[]))
+        return failure(ToolStatus.INVALID)
 
 
 @settings(max_examples=300, deadline=None)

@@ -14,12 +14,13 @@ import openai
 from voiceops.config import DEFAULT_PROFILE
 from voiceops.core.caller import CallerClock
 from voiceops.core.events import AgentEvent, Brain, EscalationTrigger, TurnContext
-from voiceops.core.ports import ToolBox, ToolOutcome
+from voiceops.core.ports import ToolBox, ToolOutcome, ToolResult, ToolStatus
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject, TranscriptEntry, Utterance
 from voiceops.llm.brain import LLMBrain
 from voiceops.metrics import Metrics
+from voiceops.tools.results import ToolFailure
 from voiceops.tracing import OFF, Tracer
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # Tuesday, 09:00 in New York
@@ -34,6 +35,14 @@ SPECS: list[dict[str, Any]] = [
     }
     for name in ("check_availability", "get_service_info", "escalate", "end_call")
 ]
+
+
+class Echo(ToolResult):
+    """What the recording tool box answers: the tool's name and its arguments, back."""
+
+    status: ToolStatus = ToolStatus.OK
+    tool: str
+    echo: Any
 
 
 @dataclass
@@ -53,14 +62,10 @@ class RecordingToolBox:
             parsed = json.loads(arguments)
         except json.JSONDecodeError as exc:
             error = f"arguments are not valid JSON ({exc.msg} at character {exc.pos})"
-            return ToolOutcome(
-                content=json.dumps({"status": "invalid", "error": error}), successful=False
-            )
+            return ToolOutcome(ToolFailure(status=ToolStatus.INVALID, error=error))
         if name in self.outcomes:
             return self.outcomes[name]
-        return ToolOutcome(
-            content=json.dumps({"status": "ok", "tool": name, "echo": parsed}), successful=True
-        )
+        return ToolOutcome(Echo(tool=name, echo=parsed))
 
 
 def demo_profile() -> AgentProfile:

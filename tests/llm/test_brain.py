@@ -11,11 +11,11 @@ import openai
 import pytest
 
 from tests.fakes.fake_llm import FakeLLM, Script, ToolCallScript
-from tests.llm.support import RecordingToolBox, collect, make_brain, make_ctx
+from tests.llm.support import Echo, RecordingToolBox, collect, make_brain, make_ctx
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.errors import LLMError
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted
-from voiceops.core.ports import ToolOutcome
+from voiceops.core.ports import ToolOutcome, ToolResult, ToolStatus
 from voiceops.core.transcript import TranscriptEntry, Utterance
 from voiceops.llm.brain import LLMBrain
 from voiceops.llm.messages import REMINDER_NUDGE
@@ -182,10 +182,8 @@ async def test_several_tool_calls_with_split_arguments(
     tools = RecordingToolBox()
     events = await collect(make_brain(client).stream(make_ctx(tools=tools)))
 
-    echo_a = json.dumps(
-        {"status": "ok", "tool": "check_availability", "echo": json.loads(availability)}
-    )
-    echo_b = json.dumps({"status": "ok", "tool": "get_service_info", "echo": json.loads(info)})
+    echo_a = Echo(tool="check_availability", echo=json.loads(availability)).model_dump_json()
+    echo_b = Echo(tool="get_service_info", echo=json.loads(info)).model_dump_json()
     assert events == [
         TextChunk("Let me check. "),
         ToolStarted("call_0_0", "check_availability", availability),
@@ -264,12 +262,12 @@ async def test_tool_action_is_yielded_and_ends_the_turn(
         )
     )
     tools = RecordingToolBox(
-        outcomes={name: ToolOutcome(content='{"status":"done"}', successful=True, action=action)}
+        outcomes={name: ToolOutcome(ToolResult(status=ToolStatus.OK), action=action)}
     )
     events = await collect(make_brain(client).stream(make_ctx(tools=tools)))
     assert events == [
         ToolStarted("call_0_0", name, '{"reason": "manager"}'),
-        ToolFinished("call_0_0", name, '{"status":"done"}', True),
+        ToolFinished("call_0_0", name, '{"status":"ok"}', True),
         action,
     ]
     assert len(tools.calls) == 1  # the second call of that response is never run

@@ -6,12 +6,13 @@ Every test uses a fixed ``now``; nothing here reads the wall clock.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from voiceops.core.caller import CallerClock
 from voiceops.core.callevents import ListSink
+from voiceops.core.clock import Clock, ManualClock
 from voiceops.core.errors import StorageError
 from voiceops.core.ports import Booking, BookingRepo, CallbackRequest
 from voiceops.core.profile import AgentProfile
@@ -122,6 +123,16 @@ class BrokenRepo(InMemoryBookingRepo):
         raise StorageError("connection refused")
 
 
+class TickingClock(ManualClock):
+    """A manual clock whose wall time moves on a microsecond at every reading, as a real one
+    would between two commits: racing bookings then get ``created_at`` in the order they
+    read it, instead of a tie."""
+
+    def now(self) -> datetime:
+        self.set_now(super().now() + timedelta(microseconds=1))
+        return super().now()
+
+
 def build_toolbox(
     repo: BookingRepo,
     *,
@@ -131,8 +142,10 @@ def build_toolbox(
     caller_phone: str | None = CALLER_UK,
     call_id: str = "call-1",
     current: list[bool] | None = None,
+    app_clock: Clock | None = None,
 ) -> tuple[Toolbox, ListSink]:
-    """A toolbox over ``repo``; ``current[0]`` drives ``is_current``."""
+    """A toolbox over ``repo``; ``current[0]`` drives ``is_current``; the app clock stands
+    still at ``now_utc`` unless given."""
     profile = profile or make_profile()
     sink = ListSink()
     flag = current if current is not None else [True]
@@ -145,6 +158,7 @@ def build_toolbox(
         caller_phone=caller_phone,
         is_current=lambda: flag[0],
         events=sink,
+        app_clock=app_clock if app_clock is not None else ManualClock(now_utc),
     )
     return toolbox, sink
 
@@ -158,6 +172,7 @@ def make_toolbox(
     caller_phone: str | None = CALLER_UK,
     call_id: str = "call-1",
     current: list[bool] | None = None,
+    app_clock: Clock | None = None,
 ) -> tuple[Toolbox, InMemoryBookingRepo, ListSink]:
     """A toolbox over a real in-memory repository (a fresh one unless given)."""
     repo = repo if repo is not None else InMemoryBookingRepo()
@@ -169,5 +184,6 @@ def make_toolbox(
         caller_phone=caller_phone,
         call_id=call_id,
         current=current,
+        app_clock=app_clock,
     )
     return toolbox, repo, sink

@@ -8,6 +8,7 @@ import json
 import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -27,20 +28,20 @@ from tests.tools.support import (
     make_toolbox,
 )
 from voiceops.core.actions import EndCall, Transfer
+from voiceops.core.clock import ManualClock
 from voiceops.core.ports import ToolOutcome
 from voiceops.tools.toolbox import TOOL_NAMES, Toolbox, idempotency_key
 
 
 async def run(toolbox: Toolbox, tool: str, /, **arguments: Any) -> ToolOutcome:
-    outcome = await toolbox.run(tool, json.dumps(arguments))
-    assert outcome.data is not None
-    assert json.loads(outcome.content) == outcome.data
-    return outcome
+    return await toolbox.run(tool, json.dumps(arguments))
 
 
 def data(outcome: ToolOutcome) -> dict[str, Any]:
-    assert outcome.data is not None
-    return outcome.data
+    """The result as the model reads it."""
+    parsed = json.loads(outcome.result.model_dump_json())
+    assert isinstance(parsed, dict)
+    return parsed
 
 
 # -- specs ---------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ async def test_tomorrow_at_nine_means_the_callers_tomorrow() -> None:
     # 06:00 UTC on Wednesday: 01:00 Wednesday in New York, 22:00 Tuesday in Los Angeles.
     now = datetime(2026, 12, 2, 6, tzinfo=UTC)
     toolbox, _, _ = make_toolbox(now_utc=now, caller_zone=LOS_ANGELES)
-    clock_tomorrow = (now.astimezone(toolbox._clock.zone) + timedelta(days=1)).date()
+    clock_tomorrow = (now.astimezone(ZoneInfo(LOS_ANGELES)) + timedelta(days=1)).date()
     assert clock_tomorrow.isoformat() == "2026-12-02"
     result = data(
         await run(
@@ -513,7 +514,7 @@ async def test_broken_json_is_a_failed_outcome(raw: str, fragment: str) -> None:
     toolbox, _, sink = make_toolbox()
     outcome = await toolbox.run("check_availability", raw)
     assert not outcome.successful
-    assert outcome.data is not None and fragment in outcome.data["error"]
+    assert fragment in data(outcome)["error"]
     assert sink.events[-1].payload is not None
     assert sink.events[-1].payload["status"] == "invalid"
 
@@ -522,7 +523,7 @@ async def test_unknown_tool_is_a_failed_outcome() -> None:
     toolbox, _, _ = make_toolbox()
     outcome = await toolbox.run("delete_everything", "{}")
     assert not outcome.successful
-    assert outcome.data is not None and "unknown tool 'delete_everything'" in outcome.data["error"]
+    assert "unknown tool 'delete_everything'" in data(outcome)["error"]
 
 
 async def test_storage_failure_is_a_failed_outcome() -> None:
@@ -795,6 +796,20 @@ async def test_every_run_is_an_event_with_masked_phones() -> None:
     assert all(e.call_id == "call-1" and e.response_id == 4 for e in sink.events)
 
 
+async def test_commit_times_and_durations_come_from_the_app_clock() -> None:
+    # The caller's clock is the turn's start; a booking's created_at is read at the commit.
+    app_clock = ManualClock(datetime(2026, 12, 1, 14, 0, 42, tzinfo=UTC))
+    toolbox, repo, sink = make_toolbox(app_clock=app_clock)
+    await run(
+        toolbox, "book_appointment", service="haircut", start="2026-12-02T10:00", customer_name="A"
+    )
+    await run(toolbox, "request_callback", name="Ann", reason="billing")
+    assert [b.created_at for b in repo.bookings] == [app_clock.now()]
+    assert [c.created_at for c in repo.callbacks] == [app_clock.now()]
+    durations = [e.payload["duration_ms"] for e in sink.events if e.event_type == "tool_run"]
+    assert durations == [0.0, 0.0]  # the manual clock did not move
+
+
 def test_idempotency_key_normalises_and_separates() -> None:
     a = idempotency_key("c1", "book_appointment", {"b": " Ann ", "a": "X"})
     assert a == idempotency_key("c1", "book_appointment", {"a": "x", "b": "ann"})
@@ -843,11 +858,9 @@ async def test_run_never_raises(name: str, payload: str) -> None:
     toolbox, _, sink = make_toolbox()
     outcome = await toolbox.run(name, payload)
     assert isinstance(outcome.successful, bool)
-    assert outcome.data is not None
-    assert json.loads(outcome.content) == outcome.data
     assert sink.events[-1].event_type == "tool_run"
     if not outcome.successful:
-        assert outcome.data["status"] in {"invalid", "not_found", "slot_taken", "unknown_service"}
+        assert data(outcome)["status"] in {"invalid", "not_found", "slot_taken", "unknown_service"}
 
 
 async def test_opening_hours_when_closed_say_when_they_reopen() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.pgutil import fresh_pg_database
-from tests.tools.support import LONDON, build_toolbox
+from tests.tools.support import LONDON, TUE_0900_NY, TickingClock, build_toolbox
 from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
 from voiceops.store.repo import SqlBookingRepo
@@ -40,8 +40,7 @@ async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 
 async def call(toolbox: Toolbox, tool: str, /, **arguments: Any) -> dict[str, Any]:
     outcome = await toolbox.run(tool, json.dumps(arguments))
-    assert outcome.data is not None
-    result: dict[str, Any] = outcome.data
+    result: dict[str, Any] = json.loads(outcome.result.model_dump_json())
     return result
 
 
@@ -94,8 +93,11 @@ async def test_booking_lifecycle_in_the_callers_zone(repo: SqlBookingRepo) -> No
 
 
 async def test_two_calls_racing_on_sql_get_one_booking(repo: SqlBookingRepo) -> None:
-    a, _ = build_toolbox(repo, call_id="call-a")
-    b, _ = build_toolbox(repo, call_id="call-b", caller_phone="+12125550199")
+    # One app clock for both, as in one process; it must move, for the race is decided by
+    # the order of the commits' created_at.
+    app_clock = TickingClock(TUE_0900_NY)
+    a, _ = build_toolbox(repo, call_id="call-a", app_clock=app_clock)
+    b, _ = build_toolbox(repo, call_id="call-b", caller_phone="+12125550199", app_clock=app_clock)
     results = await asyncio.gather(
         call(a, "book_appointment", service="haircut", start="2026-12-02T14:00", customer_name="A"),
         call(b, "book_appointment", service="haircut", start="2026-12-02T14:00", customer_name="B"),

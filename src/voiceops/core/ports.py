@@ -1,14 +1,19 @@
 """What tools need from storage, and what brains see of tools.
 
 ``BookingRepo`` is implemented in memory (``tools/memory.py``, tests and scripts) and on
-SQL (``store/repo.py``). ``ToolBox`` is what a brain calls: OpenAI-style specs plus ``run``.
+SQL (``store/repo.py``). ``ToolBox`` is what a brain calls: OpenAI-style specs plus ``run``,
+which answers with a :class:`ToolOutcome` carrying a typed :class:`ToolResult` (each tool's
+own result types live in ``tools/results.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
 
 from voiceops.core.actions import EndCall, Transfer
 
@@ -74,15 +79,68 @@ class BookingRepo(Protocol):
         ...
 
 
+class ToolStatus(StrEnum):
+    """Every status a tool result can have; each result type allows its own few."""
+
+    OK = "ok"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    RECORDED = "recorded"
+    TRANSFERRING = "transferring"
+    CALLBACK_REQUIRED = "callback_required"
+    ENDING = "ending"
+    INVALID = "invalid"
+    """The arguments, or what they ask for, cannot be done; ``error`` says why."""
+    SLOT_TAKEN = "slot_taken"
+    NOT_FOUND = "not_found"
+    UNKNOWN_SERVICE = "unknown_service"
+    UNAVAILABLE = "unavailable"
+    """The booking system is not reachable."""
+    ERROR = "error"
+    """The tool failed (a bug); it must not be retried."""
+    SUPERSEDED = "superseded"
+    """A newer turn replaced this one before the tool committed anything."""
+
+
+FAILED = frozenset(
+    {
+        ToolStatus.INVALID,
+        ToolStatus.SLOT_TAKEN,
+        ToolStatus.NOT_FOUND,
+        ToolStatus.UNKNOWN_SERVICE,
+        ToolStatus.UNAVAILABLE,
+        ToolStatus.ERROR,
+        ToolStatus.SUPERSEDED,
+    }
+)
+"""The statuses of a tool run that did not do what it was asked."""
+
+
+class ToolResult(BaseModel):
+    """A tool's typed answer. Its JSON (``model_dump_json()``) is what the model reads and
+    what Retell gets as ``tool_call_result.content``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: ToolStatus
+
+    @property
+    def successful(self) -> bool:
+        return self.status not in FAILED
+
+
 @dataclass(frozen=True, slots=True)
 class ToolOutcome:
-    content: str
-    """Result text for the model (JSON), also sent as ``tool_call_result.content``."""
-    successful: bool
+    """What one tool run gave a brain: the typed result, and any terminal action it asks
+    for. A brain sends ``result.model_dump_json()`` to the model and to Retell."""
+
+    result: ToolResult
     action: Transfer | EndCall | None = None
     """A terminal action the tool asks for (escalate, end_call)."""
-    data: dict[str, Any] | None = None
-    """Structured result for brains that do not read JSON text (the flow brain)."""
+
+    @property
+    def successful(self) -> bool:
+        return self.result.successful
 
 
 class ToolBox(Protocol):

@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING
 
 from voiceops.agent.prompts import caller_name_from
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
-from voiceops.flow.dialogue import Call, Dialogue, Finish, Say, Step
+from voiceops.core.ports import ToolStatus
+from voiceops.flow.dialogue import Dialogue
 from voiceops.flow.state import FlowState
+from voiceops.flow.steps import Call, Finish, Say, Step
 from voiceops.flow.when import warm_up
 from voiceops.logs import CallLogger
 
@@ -39,6 +41,7 @@ MAX_REPLAYED_UTTERANCES = 8
 _SIDE_EFFECTS = frozenset(
     {"book_appointment", "reschedule_appointment", "cancel_appointment", "request_callback"}
 )
+_DONE = frozenset({ToolStatus.CONFIRMED, ToolStatus.CANCELLED, ToolStatus.RECORDED})
 
 
 class FlowBrain:
@@ -84,7 +87,8 @@ class FlowBrain:
                 arguments = json.dumps(step.arguments, separators=(",", ":"), ensure_ascii=False)
                 yield ToolStarted(call_id, step.name, arguments)
                 outcome = await ctx.tools.run(step.name, arguments)
-                yield ToolFinished(call_id, step.name, outcome.content, outcome.successful)
+                content = outcome.result.model_dump_json()
+                yield ToolFinished(call_id, step.name, content, outcome.successful)
                 if not outcome.successful:
                     logger.info("tool %s did not succeed", step.name)
                 steps.extendleft(reversed(step.then(outcome)))
@@ -151,11 +155,7 @@ def _settled_after(woven: Sequence[TranscriptEntry] | None) -> frozenset[int]:
         elif entry.role == "tool_call_invocation" and entry.tool_call_id and entry.name:
             invoked[entry.tool_call_id] = entry.name
         elif entry.role == "tool_call_result" and entry.tool_call_id in invoked:
-            if invoked[entry.tool_call_id] in _SIDE_EFFECTS and _status(entry.content) in (
-                "confirmed",
-                "cancelled",
-                "recorded",
-            ):
+            if invoked[entry.tool_call_id] in _SIDE_EFFECTS and _status(entry.content) in _DONE:
                 done.add(user_lines)
     return frozenset(done)
 

@@ -15,40 +15,34 @@ profile's own words (service names, FAQ answers) are the only other facts it say
 After two failed attempts at the same question it offers a person. What it is waiting for
 lives in :class:`~voiceops.flow.state.FlowState` (``awaiting``), so every reply is read in
 the light of the question it answers.
+
+:class:`Dialogue` is the entry point and reads each turn; the parts of the policy live
+beside it: ``flow/booking.py`` (booking and moving), ``flow/existing.py`` (finding and
+cancelling), ``flow/callback.py`` (transfers and callbacks), over ``flow/base.py`` (what
+they share), ``flow/steps.py`` (the steps) and ``flow/wording.py`` (what is said).
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from functools import partial
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from voiceops.agent.prompts import render_greeting
-from voiceops.core.actions import EndCall, Transfer
-from voiceops.core.events import EscalationTrigger
-from voiceops.flow.state import Awaiting, BookingRef, CallbackDraft, FlowState, Offer, Priority
+from voiceops.core.ports import ToolStatus
+from voiceops.flow.booking import BookingSteps
+from voiceops.flow.callback import CallbackSteps
+from voiceops.flow.existing import ExistingSteps
+from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.understand import Expectation, Understanding, understand
-from voiceops.flow.when import PART_PIVOT, part_of
-from voiceops.speech.words import ordinal
-from voiceops.tools.handoff import callback_line, why_no_transfer
-from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
+from voiceops.flow.wording import off_topic, services_sentence
+from voiceops.tools.results import OpeningHours, ServiceInfo
 
 if TYPE_CHECKING:
-    from voiceops.core.caller import CallerClock
     from voiceops.core.ports import ToolOutcome
-    from voiceops.core.profile import AgentProfile
+    from voiceops.flow.state import Awaiting
 
-log = logging.getLogger("voiceops.flow")
-
-MAX_FAILED_ATTEMPTS = 2
-"""Failed answers to the same question before a person is offered."""
-_SERVICES_LISTED = 4
-"""Up to this many services are named when asking which one; more would be a list."""
-_TOPIC_MAX = 200
 _SHORT_NO_WORDS = 3
 
 _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
@@ -62,11 +56,6 @@ _EXPECT: dict[Awaiting, Expectation] = {
     "callback_reason": "free_text",
     "which_booking": "pick",
 }
-_TOPIC = re.compile(r"\b(?:about|regarding|concerning|because)\s+(?P<topic>.+)$")
-_CHANGE_DAY = re.compile(r"\b(?:day|date)\b")
-_CHANGE_TIME = re.compile(r"\btime\b")
-_CHANGE_NAME = re.compile(r"\bname\b")
-_CHANGE_SERVICE = re.compile(r"\bservice\b")
 _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
     (re.compile(r"\banything else\b"), "anything_else"),
     (
@@ -93,102 +82,8 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
 """What an agent line was asking, for picking up a conversation another brain started."""
 
 
-# --------------------------------------------------------------------------------------
-# steps
-
-
-@dataclass(frozen=True, slots=True)
-class Say:
-    """Speak ``text`` (one or two short sentences)."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """Run tool ``name`` with ``arguments``; ``then`` maps its outcome to the next steps."""
-
-    name: str
-    arguments: dict[str, Any]
-    then: Callable[[ToolOutcome], list[Step]]
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """End the turn with a terminal action (transfer or hang-up)."""
-
-    action: Transfer | EndCall
-
-
-Step = Say | Call | Finish
-
-
-# --------------------------------------------------------------------------------------
-# wording helpers
-
-
-def join_or(items: Sequence[str]) -> str:
-    """``a``, ``a or b``, ``a, b or c``."""
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} or {items[-1]}"
-
-
-def join_and(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def with_article(noun: str) -> str:
-    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
-
-
-def _data(outcome: ToolOutcome) -> Mapping[str, Any]:
-    return outcome.data if outcome.data is not None else {}
-
-
-# --------------------------------------------------------------------------------------
-# the policy
-
-
-class Dialogue:
-    """One turn's decisions over a call's :class:`FlowState` (mutated in place)."""
-
-    def __init__(
-        self,
-        profile: AgentProfile,
-        clock: CallerClock,
-        state: FlowState,
-        *,
-        caller_name: str | None = None,
-        caller_phone: str | None = None,
-        escalation: EscalationTrigger | None = None,
-        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = log,
-    ) -> None:
-        self.profile = profile
-        self.clock = clock
-        self.state = state
-        self.caller_name = caller_name
-        self.caller_phone = caller_phone
-        self.escalation = escalation
-        self._log = logger
-        self.today = clock.now_local.date()
-        self._handlers: dict[Awaiting, Callable[[Understanding], list[Step] | None]] = {
-            "offer": self._on_offer,
-            "confirm": self._on_confirm,
-            "change": self._on_change,
-            "which_booking": self._on_which_booking,
-            "confirm_cancel": self._on_confirm_cancel,
-            "lookup_name": self._on_lookup_name,
-            "info_service": self._on_info_service,
-            "book_offer": self._on_book_offer,
-            "human_offer": self._on_human_offer,
-            "callback_name": self._on_callback,
-            "callback_phone": self._on_callback,
-            "callback_reason": self._on_callback,
-            "anything_else": self._on_anything_else,
-        }
+class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
+    """One turn's decisions over a call's :class:`~voiceops.flow.state.FlowState`."""
 
     # --- entry points -----------------------------------------------------------------
 
@@ -251,9 +146,9 @@ class Dialogue:
         if u.follow_up and state.task is None and state.last_topic and not u.intents:
             # "What about Sunday?" after the hours: the same question for another day.
             u = replace(u, intents=frozenset({state.last_topic}))
-        handler = self._handlers.get(state.awaiting) if state.awaiting else None
+        handler = _HANDLERS.get(state.awaiting) if state.awaiting else None
         if handler is not None:
-            steps = handler(u)
+            steps = handler(self, u)
             if steps is not None:
                 return steps
         return self._general(u)
@@ -291,73 +186,6 @@ class Dialogue:
             return True
         return False
 
-    def _begin_booking(self) -> None:
-        state = self.state
-        state.finish_task()
-        state.task = "book"
-        if state.slots.name is None and self.caller_name:
-            state.slots.name = self.caller_name
-
-    def _apply(self, u: Understanding) -> tuple[bool, list[Step]]:
-        """Put the utterance's values into the slots; returns (changed, remarks to say)."""
-        state = self.state
-        slots = state.slots
-        remarks: list[Step] = []
-        changed = False
-        if u.service and state.task == "book" and u.service != slots.service:
-            slots.service = u.service
-            slots.clear_time()
-            state.attempts.pop("service", None)
-            changed = True
-        when = u.when
-        if when.rejected_day is not None and when.rejected_day == slots.day and when.day is None:
-            slots.day = None
-            slots.clear_time()
-            remarks.append(Say(f"Okay, not {weekday_name(when.rejected_day)}."))
-            changed = True
-        if when.rejected_time is not None and when.rejected_time == slots.at and when.at is None:
-            slots.at = None
-            slots.clear_time()
-            changed = True
-        if when.past:
-            slots.day = None
-            slots.clear_time()
-            remarks.append(Say("That day has already passed."))
-            self._bump("day")
-            changed = True
-        if when.earliest and not slots.earliest:
-            slots.earliest, slots.day, slots.days = True, None, 1
-            slots.clear_time()
-            changed = True
-        if when.day is not None and (when.day, when.days) != (slots.day, slots.days):
-            # Attempts at the day are cleared only once the tools accept it.
-            slots.day, slots.days, slots.earliest = when.day, when.days, False
-            slots.clear_time()
-            changed = True
-        if when.at is not None and when.at != slots.at:
-            slots.at, slots.part = when.at, when.part
-            slots.clear_time()
-            state.attempts.pop("time", None)
-            changed = True
-        elif when.at is None and when.part is not None and when.part != slots.part:
-            slots.part = when.part
-            if slots.at is not None and part_of(slots.at) != when.part:
-                slots.at = None
-            slots.clear_time()
-            changed = True
-        if u.name is not None and u.name != slots.name:
-            slots.name = u.name
-            state.attempts.pop("name", None)
-            changed = True
-        if changed:
-            state.offers = []
-        return changed, remarks
-
-    def _bump(self, key: str) -> int:
-        count = self.state.attempts.get(key, 0) + 1
-        self.state.attempts[key] = count
-        return count
-
     # --- the general reading of a turn --------------------------------------------------
 
     def _general(self, u: Understanding) -> list[Step]:
@@ -379,7 +207,7 @@ class Dialogue:
                 if state.awaiting is None:
                     return self._advance()
                 return [Say(self._question(state.awaiting))]
-            return self._not_understood(self._off_topic())
+            return self._not_understood(off_topic(self.profile))
         if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
             return info + self._find(u)
         if info:
@@ -408,13 +236,7 @@ class Dialogue:
             ]
         if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
             return self._goodbye()
-        return self._not_understood(self._off_topic())
-
-    def _off_topic(self) -> str:
-        return (
-            f"Sorry, I can only help with appointments and questions about "
-            f"{self.profile.business_name}."
-        )
+        return self._not_understood(off_topic(self.profile))
 
     def _info(self, u: Understanding, *, follow_up: bool) -> list[Step]:
         """Answers to questions (prices, hours, FAQ, services) in the utterance, if any.
@@ -430,7 +252,7 @@ class Dialogue:
                 u.service or state.slots.service or (state.target.service if state.target else None)
             )
             if service is None:
-                return [Say(self._services_sentence()), *self._ask("info_service")]
+                return [Say(services_sentence(self.profile)), *self._ask("info_service")]
             steps.extend(self._service_info(service, follow_up=False))
             offer_booking = service
         if "hours" in u.intents:
@@ -441,7 +263,7 @@ class Dialogue:
         if u.faq:
             steps.append(Say(u.faq))
         if "services" in u.intents:
-            steps.append(Say(self._services_sentence()))
+            steps.append(Say(services_sentence(self.profile)))
             offer_booking = offer_booking or ""
         if not steps or not follow_up:
             return steps
@@ -456,12 +278,11 @@ class Dialogue:
 
     def _service_info(self, service: str, *, follow_up: bool) -> list[Step]:
         def said(outcome: ToolOutcome) -> list[Step]:
-            data = _data(outcome)
-            services = data.get("services")
-            first = services[0] if isinstance(services, list) and services else None
-            spoken = first.get("spoken") if isinstance(first, Mapping) else None
-            if data.get("status") == "ok" and isinstance(spoken, str) and spoken:
-                return [Say(spoken.rstrip(".") + ".")]
+            result = result_of(outcome, ServiceInfo)
+            if isinstance(result, ServiceInfo) and result.status is ToolStatus.OK:
+                spoken = result.services[0].spoken if result.services else ""
+                if spoken:
+                    return [Say(spoken.rstrip(".") + ".")]
             return [Say("Sorry, I can't look that up right now.")]
 
         steps: list[Step] = [Call("get_service_info", {"service": service}, then=said)]
@@ -475,450 +296,12 @@ class Dialogue:
         return steps
 
     def _after_hours(self, outcome: ToolOutcome) -> list[Step]:
-        data = _data(outcome)
-        spoken = data.get("spoken")
-        if data.get("status") == "ok" and isinstance(spoken, str) and spoken:
-            return [Say(spoken)]
+        result = result_of(outcome, OpeningHours)
+        if isinstance(result, OpeningHours) and result.spoken:
+            return [Say(result.spoken)]
         return [Say("Sorry, I can't look up our hours right now.")]
 
-    def _services_sentence(self) -> str:
-        names = [s.name for s in self.profile.services]
-        return f"We offer {join_and(names)}."
-
-    # --- moving a task forward ------------------------------------------------------------
-
-    def _advance(self) -> list[Step]:
-        """Ask for what is missing, check availability, or read back for confirmation."""
-        state = self.state
-        slots = state.slots
-        task = state.task
-        if task in ("cancel", "reschedule", "lookup") and state.target is None:
-            return self._find(None)
-        if task not in ("book", "reschedule"):
-            return self._ask("anything_else")
-        if task == "book" and slots.service is None:
-            return self._ask_missing("service")
-        if slots.day is None and not slots.earliest:
-            return self._ask_missing("day")
-        if slots.start is None:
-            return [self._availability()]
-        if task == "book" and not slots.name:
-            return self._ask_missing("name")
-        return self._ask("confirm")
-
-    def _ask_missing(self, awaiting: Awaiting, *, other: bool = False) -> list[Step]:
-        """Ask for a slot, or offer a person once it has failed too often."""
-        if self.state.attempts.get(awaiting, 0) >= MAX_FAILED_ATTEMPTS:
-            self.state.awaiting = awaiting
-            return self._offer_human()
-        return self._ask(awaiting, other=other)
-
-    def _task_service(self) -> str:
-        state = self.state
-        if state.task == "reschedule" and state.target is not None:
-            return state.target.service
-        return state.slots.service or ""
-
-    def _availability(self) -> Call:
-        slots = self.state.slots
-        args: dict[str, Any] = {"service": self._task_service()}
-        if self.state.task == "reschedule" and self.state.target is not None:
-            # Moving a booking: its current time is not "taken" by someone else.
-            args["exclude_booking_id"] = self.state.target.booking_id
-        if slots.day is not None:
-            args["date"] = slots.day.isoformat()
-            args["days"] = slots.days
-            pivot = slots.at or (PART_PIVOT[slots.part] if slots.part else None)
-            if pivot is not None:
-                args["time"] = pivot.strftime("%H:%M")
-        return Call("check_availability", args, then=self._after_availability)
-
-    def _offer_from(self, view: Any) -> Offer | None:
-        if not isinstance(view, Mapping):
-            return None
-        try:
-            start = datetime.fromisoformat(str(view["start_local"]))
-        except (KeyError, ValueError):
-            return None
-        if start.tzinfo is not None:
-            start = start.astimezone(self.clock.zone).replace(tzinfo=None)
-        return Offer(start=start, spoken=str(view.get("spoken") or ""))
-
-    def _offers_from(self, views: Any) -> list[Offer]:
-        if not isinstance(views, list):
-            return []
-        return [offer for view in views if (offer := self._offer_from(view)) is not None]
-
-    def _after_availability(self, outcome: ToolOutcome) -> list[Step]:
-        state = self.state
-        slots = state.slots
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
-            return []
-        if status != "ok":
-            return self._tool_refused("availability", data, ask="day")
-        state.attempts.pop("day", None)
-        offers = self._offers_from(data.get("slots"))
-        requested = slots.day
-        if requested is not None and slots.at is not None:
-            wanted = datetime.combine(requested, slots.at)
-            match = next((o for o in offers if o.start == wanted), None)
-            if match is not None:
-                return [Say("Good news, that time is free."), *self._choose(match)]
-            return self._present(
-                offers,
-                f"Sorry, {spoken_clock(slots.at)} on {weekday_name(requested)} isn't available.",
-            )
-        if slots.part is not None:
-            offers = [o for o in offers if part_of(o.start.time()) == slots.part] or offers
-        head = None
-        if requested is not None and offers:
-            last = requested + timedelta(days=slots.days - 1)
-            if all(not requested <= o.start.date() <= last for o in offers):
-                # The tool widened the search itself: say why these are other days.
-                head = (
-                    f"I don't have anything free on {weekday_name(requested)}."
-                    if slots.days == 1
-                    else "I don't have anything free then."
-                )
-        return self._present(offers, head)
-
-    def _tool_refused(
-        self, what: str, data: Mapping[str, Any], *, ask: Awaiting | None = None
-    ) -> list[Step]:
-        """A tool said no (bad day, system away): apologise, then re-ask or offer a person."""
-        status = data.get("status")
-        # Status only: tool errors may quote what the caller said, phone numbers included.
-        self._log.info("flow: %s refused with status %s", what, status)
-        if status in ("unavailable", "error"):
-            return [
-                Say("Sorry, our booking system isn't answering right now."),
-                *self._offer_human(),
-            ]
-        if ask == "day":
-            self.state.slots.day = None
-            self.state.slots.clear_time()
-            self._bump("day")
-            return [Say("Sorry, I can't book that day."), *self._ask_missing("day", other=True)]
-        return [Say("Sorry, I couldn't complete that."), *self._offer_human()]
-
-    def _present(self, offers: list[Offer], head: str | None) -> list[Step]:
-        """Read free slots out (or say there are none) and wait for the caller's pick."""
-        state = self.state
-        steps: list[Step] = [Say(head)] if head else []
-        if not offers:
-            state.slots.day = None
-            state.slots.earliest = False
-            state.slots.clear_time()
-            steps.append(Say("I'm sorry, I don't have anything free around then."))
-            return steps + self._ask("day", other=True)
-        # Nearest first is how the tools rank them; callers hear them in clock order, and
-        # "the second one" means the second they heard.
-        state.offers = sorted(offers, key=lambda o: o.start)
-        return steps + self._ask("offer")
-
-    def _offers_sentence(self, offers: Sequence[Offer]) -> str:
-        if len(offers) == 1:
-            return f"The nearest free time is {offers[0].spoken}."
-        days = {o.start.date() for o in offers}
-        suffix = " your time" if self.clock.zones_differ else ""
-        if len(days) == 1:
-            day = offers[0].start.date()
-            clocks = [spoken_clock(o.start.time()) for o in offers]
-            return f"On {spoken_date(day)} I have {join_or(clocks)}{suffix}."
-        moments = [
-            f"{weekday_name(o.start.date())} the {ordinal(o.start.day)} at "
-            f"{spoken_clock(o.start.time())}"
-            for o in offers
-        ]
-        return f"I have {join_or(moments)}{suffix}."
-
-    def _choose(self, offer: Offer) -> list[Step]:
-        state = self.state
-        slots = state.slots
-        slots.start, slots.spoken = offer.start, offer.spoken
-        slots.day, slots.at, slots.earliest = offer.start.date(), offer.start.time(), False
-        state.offers = []
-        state.attempts.pop("offer", None)
-        return self._advance()
-
-    def _confirm_sentence(self) -> str:
-        state = self.state
-        slots = state.slots
-        if state.task == "reschedule" and state.target is not None:
-            return f"Just to confirm, move your {state.target.service} to {slots.spoken}?"
-        return (
-            f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken}"
-            f" for {slots.name}. Shall I book it?"
-        )
-
-    def _commit(self) -> list[Step]:
-        state = self.state
-        slots = state.slots
-        if slots.start is None:
-            return self._advance()
-        start = slots.start.strftime("%Y-%m-%dT%H:%M")
-        if state.task == "reschedule" and state.target is not None:
-            return [
-                Call(
-                    "reschedule_appointment",
-                    {"booking_id": state.target.booking_id, "new_start": start},
-                    then=self._after_commit,
-                )
-            ]
-        return [
-            Call(
-                "book_appointment",
-                {"service": slots.service, "start": start, "customer_name": slots.name},
-                then=self._after_commit,
-            )
-        ]
-
-    def _after_commit(self, outcome: ToolOutcome) -> list[Step]:
-        state = self.state
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
-            return []
-        if status == "confirmed":
-            booking = data.get("booking")
-            booking = booking if isinstance(booking, Mapping) else {}
-            service = str(booking.get("service") or self._task_service())
-            spoken = str(booking.get("spoken") or state.slots.spoken or "")
-            if state.task == "reschedule":
-                line = f"Done. Your {service} is now on {spoken}."
-            else:
-                line = f"You're all set. Your {service} is booked for {spoken}."
-            state.finish_task()
-            return [Say(line), *self._ask("anything_else")]
-        state.slots.clear_time()
-        if status == "slot_taken":
-            offers = self._offers_from(data.get("alternatives"))
-            return self._present(offers, "Sorry, that time has just been taken.")
-        return self._tool_refused("booking", data)
-
-    # --- existing bookings ----------------------------------------------------------------
-
-    def _find(self, u: Understanding | None, *, name: str | None = None) -> list[Step]:
-        args: dict[str, Any] = {}
-        if name:
-            args["customer_name"] = name
-        elif not self.caller_phone:
-            if not self.state.slots.name:
-                return self._ask("lookup_name")
-            args["customer_name"] = self.state.slots.name
-        return [Call("find_booking", args, then=partial(self._after_find, u, bool(args)))]
-
-    def _booking_ref(self, view: Any) -> BookingRef | None:
-        if not isinstance(view, Mapping) or not view.get("booking_id"):
-            return None
-        offer = self._offer_from(view)
-        if offer is None:
-            return None
-        return BookingRef(
-            booking_id=str(view["booking_id"]),
-            service=str(view.get("service") or "appointment"),
-            start=offer.start,
-            spoken=offer.spoken,
-        )
-
-    def _after_find(
-        self, u: Understanding | None, by_name: bool, outcome: ToolOutcome
-    ) -> list[Step]:
-        state = self.state
-        data = _data(outcome)
-        if data.get("status") == "superseded":
-            return []
-        if data.get("status") != "ok":
-            return self._tool_refused("lookup", data)
-        now = self.clock.now_local.replace(tzinfo=None)
-        views = data.get("bookings") if isinstance(data.get("bookings"), list) else []
-        refs = [ref for view in views or [] if (ref := self._booking_ref(view)) and ref.start > now]
-        if not refs:
-            if not by_name:
-                return [
-                    Say("I can't find a booking for the number you're calling from."),
-                    *self._ask("lookup_name"),
-                ]
-            state.resume = None
-            return [
-                Say("I can't find a booking under that name either."),
-                *self._ask("human_offer"),
-            ]
-        if len(refs) == 1:
-            return self._with_target(refs[0])
-        if state.task == "lookup":
-            first = refs[0]
-            state.finish_task()
-            return [
-                Say(f"You have {len(refs)} upcoming bookings."),
-                Say(f"The next one is your {first.service} on {first.spoken}."),
-                *self._ask("anything_else"),
-            ]
-        chosen = self._match_booking(u, refs) if u is not None else None
-        if chosen is not None:
-            return self._with_target(chosen)
-        state.bookings = refs
-        return self._ask("which_booking")
-
-    def _match_booking(
-        self, u: Understanding | None, refs: Sequence[BookingRef]
-    ) -> BookingRef | None:
-        if u is None:
-            return None
-        if u.pick is not None and -len(refs) <= u.pick < len(refs):
-            return refs[u.pick]
-        for named in u.when.mentioned:
-            on_day = [r for r in refs if r.start.date() == named]
-            if len(on_day) == 1:
-                slots = self.state.slots
-                if slots.day == named:
-                    # That date named the booking ("my Friday one"), not a new day for it.
-                    slots.day = None
-                    slots.at = None
-                    slots.clear_time()
-                return on_day[0]
-        if u.service is not None:
-            same = [r for r in refs if r.service == u.service]
-            if len(same) == 1:
-                return same[0]
-        return None
-
-    def _with_target(self, ref: BookingRef) -> list[Step]:
-        state = self.state
-        state.target = ref
-        state.bookings = []
-        if state.task == "lookup":
-            state.finish_task()
-            return [
-                Say(f"You're booked for {with_article(ref.service)} on {ref.spoken}."),
-                *self._ask("anything_else"),
-            ]
-        if state.task == "cancel":
-            return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._ask("confirm_cancel")]
-        slots = state.slots
-        slots.service = ref.service
-        if slots.day == ref.start.date() and slots.at in (None, ref.start.time()):
-            # "Move my Thursday appointment": Thursday is where it is, not where it goes.
-            slots.day, slots.at = None, None
-            slots.clear_time()
-        return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._advance()]
-
-    def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:
-        state = self.state
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
-            return []
-        target = state.target
-        if status == "cancelled" and target is not None:
-            state.finish_task()
-            state.slots.service = target.service
-            return [
-                Say(f"Done. Your {target.service} on {target.spoken} is cancelled."),
-                Say("Would you like to book another time?"),
-                *self._ask("book_offer", say=False),
-            ]
-        state.finish_task()
-        if status == "not_found":
-            return [
-                Say("I can't find that booking any more, so it may already be cancelled."),
-                *self._ask("anything_else"),
-            ]
-        return self._tool_refused("cancellation", data)
-
-    # --- handlers for what the agent is waiting for ---------------------------------------
-
-    def _on_offer(self, u: Understanding) -> list[Step] | None:
-        offers = self.state.offers
-        if not offers:
-            return None
-        chosen: Offer | None = None
-        if u.pick is not None and (u.when.day is None or u.when.ordinal is not None):
-            if -len(offers) <= u.pick < len(offers):
-                chosen = offers[u.pick]
-        elif u.when.at is not None or u.when.day is not None:
-            fitting = [
-                o
-                for o in offers
-                if (u.when.at is None or o.start.time() == u.when.at)
-                and (u.when.day is None or o.start.date() == u.when.day)
-            ]
-            if len(fitting) == 1:
-                chosen = fitting[0]
-        elif u.affirm and len(offers) == 1:
-            chosen = offers[0]
-        if chosen is not None:
-            return self._choose(chosen)
-        if u.deny and not u.has_slot_value:
-            slots = self.state.slots
-            self.state.offers = []
-            slots.day, slots.at, slots.part, slots.earliest = None, None, None, False
-            slots.clear_time()
-            return [Say("No problem."), *self._ask("day", other=True)]
-        if u.affirm and not u.has_slot_value:
-            return [Say("Which one would you like?"), *self._ask("offer", say=False)]
-        return None
-
-    def _on_confirm(self, u: Understanding) -> list[Step] | None:
-        changed, remarks = self._apply(u)
-        if changed:
-            return remarks + self._advance()
-        if u.affirm:
-            return self._commit()
-        if u.deny:
-            return [Say("No problem."), *self._ask("change")]
-        return None
-
-    def _on_change(self, u: Understanding) -> list[Step] | None:
-        changed, remarks = self._apply(u)
-        if changed:
-            return remarks + self._advance()
-        slots = self.state.slots
-        if _CHANGE_DAY.search(u.text):
-            slots.day, slots.at = None, None
-            slots.clear_time()
-            return self._ask("day")
-        if _CHANGE_TIME.search(u.text):
-            slots.at = None
-            slots.clear_time()
-            return self._ask("time")
-        if _CHANGE_NAME.search(u.text) and self.state.task == "book":
-            slots.name = None
-            return self._ask("name")
-        if _CHANGE_SERVICE.search(u.text) and self.state.task == "book":
-            slots.service = None
-            slots.clear_time()
-            return self._ask("service")
-        if u.affirm and slots.start is not None:
-            return self._commit()
-        return None
-
-    def _on_which_booking(self, u: Understanding) -> list[Step] | None:
-        chosen = self._match_booking(u, self.state.bookings)
-        return self._with_target(chosen) if chosen is not None else None
-
-    def _on_confirm_cancel(self, u: Understanding) -> list[Step] | None:
-        target = self.state.target
-        if target is None:
-            return None
-        if u.affirm:
-            return [
-                Call(
-                    "cancel_appointment", {"booking_id": target.booking_id}, then=self._after_cancel
-                )
-            ]
-        if u.deny:
-            self.state.finish_task()
-            return [Say("Okay, I'll leave it as it is."), *self._ask("anything_else")]
-        return None
-
-    def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
-        if u.name is None:
-            return None
-        self.state.slots.name = u.name
-        return self._find(u, name=u.name)
+    # --- answers to its own questions ---------------------------------------------------
 
     def _on_info_service(self, u: Understanding) -> list[Step] | None:
         if u.service is None:
@@ -964,266 +347,25 @@ class Dialogue:
         if not u.is_empty and state.resume is not None:
             # The caller answered the earlier question instead: go back to it.
             state.awaiting, state.resume = state.resume, None
-            handler = self._handlers.get(state.awaiting) if state.awaiting else None
-            steps = handler(u) if handler is not None else None
+            handler = _HANDLERS.get(state.awaiting) if state.awaiting else None
+            steps = handler(self, u) if handler is not None else None
             return steps if steps is not None else self._general(u)
         return None
 
-    # --- people: transfers and callbacks ---------------------------------------------------
 
-    def _escalate(self, reason: str, priority: Priority) -> list[Step]:
-        return [
-            Call(
-                "escalate",
-                {"reason": reason, "priority": priority},
-                then=partial(self._after_escalate, reason, priority),
-            )
-        ]
-
-    def _after_escalate(self, reason: str, priority: Priority, outcome: ToolOutcome) -> list[Step]:
-        if isinstance(outcome.action, Transfer):
-            self.state.awaiting = None
-            return [Finish(outcome.action)]
-        data = _data(outcome)
-        if data.get("status") == "superseded":
-            return []
-        why = str(data.get("why") or "unavailable")
-        return self._start_callback(reason, priority, why, None)
-
-    def _escalation_callback(self, u: Understanding) -> list[Step]:
-        trigger = self.escalation
-        assert trigger is not None
-        if self.state.callback_recorded:
-            return [
-                Say("I've passed your details to the team, and someone will call you back."),
-                *self._ask("anything_else"),
-            ]
-        why = why_no_transfer(self.profile, self.clock, trigger.reason) or "unavailable"
-        return self._start_callback(trigger.reason, trigger.priority, why, u)
-
-    def _start_callback(
-        self, reason: str, priority: Priority, why: str, u: Understanding | None
-    ) -> list[Step]:
-        state = self.state
-        state.finish_task()
-        state.task = "callback"
-        state.callback = CallbackDraft(reason=reason, priority=priority, name=state.slots.name)
-        state.awaiting = "callback_name"
-        if u is not None:
-            self._fill_callback(u)
-        # The callback line asks for name, number and topic at once; wait for the first
-        # one still missing without asking again.
-        return [Say(callback_line(self.profile, self.clock, why)), *self._callback_next(quiet=True)]
-
-    def _fill_callback(self, u: Understanding) -> bool:
-        """Take name, number and topic from ``u``; True when anything was taken."""
-        draft = self.state.callback
-        assert draft is not None
-        awaiting = self.state.awaiting
-        took = False
-        if u.name is not None:
-            draft.name, took = u.name, True
-        if u.phone is not None:
-            draft.phone, draft.use_caller_number, took = u.phone, False, True
-        elif u.caller_number and self.caller_phone:
-            draft.use_caller_number, took = True, True
-        elif awaiting == "callback_phone" and self.caller_phone and not draft.phone:
-            if u.affirm:
-                draft.use_caller_number, took = True, True
-            elif u.deny:
-                draft.caller_number_declined, took = True, True
-        topic = _TOPIC.search(u.text)
-        if topic is not None:
-            draft.topic, took = topic.group("topic")[:_TOPIC_MAX], True
-        elif awaiting == "callback_reason" and u.text and not took:
-            draft.topic, took = u.text[:_TOPIC_MAX], True
-        return took
-
-    def _on_callback(self, u: Understanding) -> list[Step]:
-        state = self.state
-        draft = state.callback
-        if draft is None:
-            state.finish_task()
-            return self._ask("anything_else")
-        awaiting = state.awaiting
-        if u.unintelligible or not self._fill_callback(u):
-            if awaiting is not None and self._bump(awaiting) >= MAX_FAILED_ATTEMPTS:
-                # Nobody can be put through (that is why we are here): take what we have.
-                return self._callback_next(give_up=True)
-            apology = "Sorry, I didn't catch that."
-            return [Say(apology), *self._callback_next()]
-        return self._callback_next()
-
-    def _callback_next(self, *, give_up: bool = False, quiet: bool = False) -> list[Step]:
-        """Ask for the first missing detail, or record the request when all are in."""
-        state = self.state
-        draft = state.callback
-        assert draft is not None
-        say = not quiet
-        if not draft.name and not give_up:
-            return self._ask("callback_name", say=say)
-        has_number = bool(draft.phone) or (draft.use_caller_number and self.caller_phone)
-        if not has_number:
-            if give_up and self.caller_phone:
-                draft.use_caller_number = True
-            elif give_up:
-                state.finish_task()
-                state.callback = None
-                return [
-                    Say("I'm sorry, I couldn't take your details."),
-                    Say("Please call us back during opening hours."),
-                    *self._ask("anything_else", say=False),
-                ]
-            else:
-                return self._ask("callback_phone", say=say)
-        if not draft.topic and not give_up:
-            return self._ask("callback_reason", say=say)
-        args: dict[str, Any] = {
-            "name": draft.name or "unknown caller",
-            "reason": f"{draft.reason}: {draft.topic}" if draft.topic else draft.reason,
-            "priority": draft.priority,
-        }
-        if draft.phone and not draft.use_caller_number:
-            args["phone"] = draft.phone
-        return [Call("request_callback", args, then=self._after_callback)]
-
-    def _after_callback(self, outcome: ToolOutcome) -> list[Step]:
-        state = self.state
-        data = _data(outcome)
-        status = data.get("status")
-        if status == "superseded":
-            return []
-        draft = state.callback
-        if status == "recorded":
-            name = draft.name if draft is not None and draft.name else None
-            state.callback_recorded = True
-            state.callback = None
-            state.finish_task()
-            thanks = f"Thank you, {name}." if name else "Thank you."
-            return [
-                Say(f"{thanks} Someone from the team will call you back."),
-                *self._ask("anything_else"),
-            ]
-        self._log.info("flow: callback refused with status %s", status)
-        error = str(data.get("error", "")).lower()
-        if draft is not None and ("phone" in error or "number" in error):
-            draft.phone, draft.use_caller_number, draft.caller_number_declined = None, False, True
-            return [Say("Sorry, I couldn't use that number."), *self._ask("callback_phone")]
-        state.callback = None
-        state.finish_task()
-        return [
-            Say("Sorry, I couldn't record that just now."),
-            Say("Please call us back during opening hours."),
-            *self._ask("anything_else", say=False),
-        ]
-
-    # --- failing, and leaving ----------------------------------------------------------
-
-    def _not_understood(self, apology: str) -> list[Step]:
-        state = self.state
-        key = state.awaiting or "open"
-        count = self._bump(key)
-        if count >= MAX_FAILED_ATTEMPTS:
-            if key == "human_offer":
-                return self._escalate("caller could not be understood", "medium")
-            return self._offer_human()
-        return [Say(apology), Say(self._question(state.awaiting))]
-
-    def _offer_human(self) -> list[Step]:
-        state = self.state
-        if state.awaiting != "human_offer":
-            state.resume = state.awaiting
-        return [Say("I'm sorry, I'm having trouble with this."), *self._ask("human_offer")]
-
-    def _goodbye(self) -> list[Step]:
-        line = f"Thanks for calling {self.profile.business_name}. Have a great day!"
-        self.state.awaiting = None
-
-        def ended(outcome: ToolOutcome) -> list[Step]:
-            action = outcome.action
-            return [Finish(action if isinstance(action, EndCall) else EndCall(line))]
-
-        return [Call("end_call", {"message": line}, then=ended)]
-
-    # --- questions ------------------------------------------------------------------------
-
-    def _ask(self, awaiting: Awaiting, *, other: bool = False, say: bool = True) -> list[Step]:
-        """Wait for ``awaiting`` next, saying its question unless ``say`` is False."""
-        self.state.awaiting = awaiting
-        return [Say(self._question(awaiting, other=other))] if say else []
-
-    def _question(self, awaiting: Awaiting | None, *, other: bool = False) -> str:
-        state = self.state
-        slots = state.slots
-        match awaiting:
-            case "service":
-                names = [s.name for s in self.profile.services]
-                if len(names) <= _SERVICES_LISTED:
-                    return f"Which service would you like, {join_or(names)}?"
-                return "Which service would you like?"
-            case "day":
-                if other:
-                    return "Which other day would suit you?"
-                if state.task == "reschedule":
-                    return "What day would you like to move it to?"
-                return "What day would you like to come in?"
-            case "time":
-                return "What time would suit you?"
-            case "name":
-                return "What name should I put the booking under?"
-            case "offer":
-                if not state.offers:
-                    return self._question("day", other=other)
-                closing = "Would that work?" if len(state.offers) == 1 else "Which would suit you?"
-                return f"{self._offers_sentence(state.offers)} {closing}"
-            case "confirm":
-                if slots.start is None or slots.spoken is None:
-                    # Picked up from another brain's read-back: the tools have not agreed
-                    # to a time yet, so check before reading anything back.
-                    return "Shall I go ahead and check that for you?"
-                return self._confirm_sentence()
-            case "change":
-                return "What would you like to change, the day, the time or the name?"
-            case "which_booking":
-                return self._which_booking_question()
-            case "confirm_cancel":
-                return "Shall I cancel it?"
-            case "lookup_name":
-                return "What name is the booking under?"
-            case "info_service":
-                return "Which service would you like to know about?"
-            case "book_offer":
-                if slots.service:
-                    return f"Would you like to book {with_article(slots.service)}?"
-                return "Would you like to book an appointment?"
-            case "human_offer":
-                return "Would you like someone from the team to help you?"
-            case "callback_name":
-                return "Could I have your name, please?"
-            case "callback_phone":
-                draft = state.callback
-                if self.caller_phone and draft is not None and not draft.caller_number_declined:
-                    return "Is the number you're calling from the best one to reach you?"
-                return "What's the best number to reach you?"
-            case "callback_reason":
-                return "And briefly, what is it about?"
-            case "anything_else":
-                return "Is there anything else I can help with?"
-            case None:
-                return "How can I help you today?"
-        raise AssertionError(f"no question for {awaiting}")  # pragma: no cover
-
-    def _which_booking_question(self) -> str:
-        refs = self.state.bookings
-        if len(refs) == 2:
-            first, second = refs
-            return (
-                f"I see your {first.service} on {first.spoken} and your {second.service} on"
-                f" {second.spoken}. Which one do you mean?"
-            )
-        if not refs:
-            return "Which booking do you mean?"
-        return (
-            f"I see {len(refs)} upcoming bookings, the next is your {refs[0].service} on"
-            f" {refs[0].spoken}. Which one do you mean?"
-        )
+_HANDLERS: dict[Awaiting, Callable[[Dialogue, Understanding], list[Step] | None]] = {
+    "offer": Dialogue._on_offer,
+    "confirm": Dialogue._on_confirm,
+    "change": Dialogue._on_change,
+    "which_booking": Dialogue._on_which_booking,
+    "confirm_cancel": Dialogue._on_confirm_cancel,
+    "lookup_name": Dialogue._on_lookup_name,
+    "info_service": Dialogue._on_info_service,
+    "book_offer": Dialogue._on_book_offer,
+    "human_offer": Dialogue._on_human_offer,
+    "callback_name": Dialogue._on_callback,
+    "callback_phone": Dialogue._on_callback,
+    "callback_reason": Dialogue._on_callback,
+    "anything_else": Dialogue._on_anything_else,
+}
+"""How to read a reply, by what the agent is waiting for; the rest read it generally."""

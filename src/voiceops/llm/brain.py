@@ -204,8 +204,9 @@ class LLMBrain:
         for call in result.calls:
             yield ToolStarted(call.id, call.name, call.arguments)
             outcome = await self._run_tool(ctx, call, turn_deadline)
-            yield ToolFinished(call.id, call.name, outcome.content, outcome.successful)
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})
+            content = outcome.result.model_dump_json()
+            yield ToolFinished(call.id, call.name, content, outcome.successful)
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
             if outcome.action is not None:
                 yield outcome.action
                 return

@@ -17,23 +17,19 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Service
 from voiceops.tools.timefmt import (
     NonexistentLocalTime,
-    iso_local,
-    iso_utc,
     localize,
     spoken_clock,
     spoken_date,
-    spoken_datetime,
     weekday_name,
     zone_place,
 )
 
 if TYPE_CHECKING:
-    from voiceops.core.caller import CallerClock
     from voiceops.core.ports import Booking, BookingRepo
 
 Refusal = Literal[
@@ -258,19 +254,44 @@ async def find_slots(
         hi = min(hi, _utc(window_end))
     if lo >= hi or wanted <= 0:
         return []
-    exclude = exclude_booking_id
-
     if target is None:
-        found: list[Slot] = []
-        start = lo
-        for width in (*_EARLIEST_CHUNKS_DAYS, None):
-            end = hi if width is None else min(hi, start + timedelta(days=width))
-            found.extend(await _free_between(profile, service, repo, start, end, exclude))
-            if len(found) >= wanted or end >= hi:
-                break
-            start = end
-        return found[:wanted]
+        return await _earliest(profile, service, repo, lo, hi, wanted, exclude_booking_id)
+    return await _nearest(profile, service, repo, lo, hi, wanted, exclude_booking_id, target)
 
+
+async def _earliest(
+    profile: AgentProfile,
+    service: Service,
+    repo: BookingRepo,
+    lo: datetime,
+    hi: datetime,
+    wanted: int,
+    exclude: str | None,
+) -> list[Slot]:
+    """The first ``wanted`` free slots of ``[lo, hi)``, read a few days at a time."""
+    found: list[Slot] = []
+    start = lo
+    for width in (*_EARLIEST_CHUNKS_DAYS, None):
+        end = hi if width is None else min(hi, start + timedelta(days=width))
+        found.extend(await _free_between(profile, service, repo, start, end, exclude))
+        if len(found) >= wanted or end >= hi:
+            break
+        start = end
+    return found[:wanted]
+
+
+async def _nearest(
+    profile: AgentProfile,
+    service: Service,
+    repo: BookingRepo,
+    lo: datetime,
+    hi: datetime,
+    wanted: int,
+    exclude: str | None,
+    target: datetime,
+) -> list[Slot]:
+    """The ``wanted`` free slots of ``[lo, hi)`` nearest to ``target``, read in windows
+    widening around it."""
     pivot = _utc(target)
 
     def distance(slot: Slot) -> tuple[timedelta, datetime]:
@@ -297,15 +318,6 @@ async def is_free(repo: BookingRepo, slot: Slot, *, exclude_booking_id: str | No
     """True when no confirmed booking overlaps ``slot``."""
     booked = await repo.bookings_between(slot.start_utc, slot.end_utc)
     return not _Busy(booked, exclude_booking_id).overlaps(slot)
-
-
-def slot_view(slot: Slot, clock: CallerClock) -> dict[str, Any]:
-    """A slot as tools report it: caller-local ISO, UTC ISO and the spoken phrase."""
-    return {
-        "start_local": iso_local(slot.start_utc, clock.zone),
-        "start_utc": iso_utc(slot.start_utc),
-        "spoken": spoken_datetime(slot.start_utc, clock),
-    }
 
 
 def spoken_hours_week(profile: AgentProfile) -> str:

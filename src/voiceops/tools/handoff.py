@@ -1,4 +1,5 @@
-"""Whether a human can take the call now, the transfer to them, or the callback offer instead.
+"""Whether a human can take the call now, the transfer to them, or the callback offer instead;
+and the tools that hand the caller on: ``escalate``, ``request_callback`` and ``end_call``.
 
 :func:`plan_transfer` turns an escalation (by the model's ``escalate`` tool, by a rule in
 ``agent/escalation.py`` or by the flow dialogue) into a :class:`~voiceops.core.events.Transfer`
@@ -8,15 +9,28 @@ offered a callback with :func:`callback_line`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from voiceops.core.actions import Transfer
+from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock
+from voiceops.core.ports import CallbackRequest, ToolOutcome, ToolStatus
 from voiceops.core.profile import AgentProfile
 from voiceops.tools.booking import is_open_at, next_opening
+from voiceops.tools.results import (
+    SUPERSEDED,
+    CallbackRecorded,
+    Ending,
+    Escalated,
+    NoTransferWhy,
+    ToolFailure,
+)
+from voiceops.tools.scope import idempotency_key, masked, short_id
 from voiceops.tools.timefmt import spoken_datetime
 
-NoTransferWhy = Literal["after_hours", "no_number"]
+if TYPE_CHECKING:
+    from voiceops.tools.schemas import EndCallArgs, EscalateArgs, RequestCallbackArgs
+    from voiceops.tools.scope import ToolScope
+
 _PRIORITIES: dict[str, Literal["low", "medium", "high"]] = {
     "low": "low",
     "medium": "medium",
@@ -76,3 +90,78 @@ def callback_line(profile: AgentProfile, clock: CallerClock, why: str) -> str:
             f"I can't put you through directly, but someone from the team can call you back. {ask}"
         )
     return f"Nobody from the team is free right now, but someone can call you back. {ask}"
+
+
+# --------------------------------------------------------------------------------------
+# the tools
+
+_NEXT_AFTER_NO_TRANSFER = (
+    "Tell the caller nobody can take the call right now, then collect their name, best number"
+    " and reason, confirm them, and call request_callback."
+)
+
+
+async def escalate(scope: ToolScope, args: EscalateArgs) -> ToolOutcome:
+    """A transfer when someone can take the call now, else the callback to offer."""
+    event = {"trigger": "model", "reason": args.reason[:200], "priority": args.priority}
+    transfer = plan_transfer(scope.profile, scope.clock, args.reason, args.priority, "model")
+    if transfer is not None:
+        scope.emit("escalation", {"outcome": "transfer", **event, "number": transfer.number})
+        return ToolOutcome(Escalated(status=ToolStatus.TRANSFERRING), action=transfer)
+    why = why_no_transfer(scope.profile, scope.clock, args.reason) or "after_hours"
+    scope.emit("escalation", {"outcome": "callback_required", **event, "why": why})
+    return ToolOutcome(
+        Escalated(
+            status=ToolStatus.CALLBACK_REQUIRED,
+            why=why,
+            say=callback_line(scope.profile, scope.clock, why),
+            next=_NEXT_AFTER_NO_TRANSFER,
+        )
+    )
+
+
+async def request_callback(
+    scope: ToolScope, args: RequestCallbackArgs
+) -> CallbackRecorded | ToolFailure:
+    """Record that a person should call the caller back (once per call and request)."""
+    phone, problem = scope.phone(args.phone)
+    if problem is not None or phone is None:
+        return CallbackRecorded(
+            status=ToolStatus.INVALID,
+            error=problem or "no number to call back; ask the caller for the best number",
+            phone_refused=True,
+        )
+    key = idempotency_key(
+        scope.call_id,
+        "request_callback",
+        {"name": args.name, "phone": phone, "reason": args.reason, "priority": args.priority},
+    )
+    if not scope.is_current():
+        return SUPERSEDED
+    stored = await scope.repo.create_callback(
+        CallbackRequest(
+            request_id=short_id("CB", key),
+            call_id=scope.call_id,
+            name=args.name,
+            phone=phone,
+            reason=args.reason,
+            priority=args.priority,
+            idempotency_key=key,
+            created_at=scope.app_clock.now(),
+        )
+    )
+    scope.emit(
+        "callback_request",
+        {
+            "request_id": stored.request_id,
+            "name": stored.name,
+            "phone": masked(stored.phone),
+            "reason": stored.reason[:200],
+            "priority": stored.priority,
+        },
+    )
+    return CallbackRecorded(status=ToolStatus.RECORDED, request_id=stored.request_id)
+
+
+async def end_call(scope: ToolScope, args: EndCallArgs) -> ToolOutcome:
+    return ToolOutcome(Ending(status=ToolStatus.ENDING), action=EndCall(args.message))

@@ -1,0 +1,186 @@
+"""What every part of the flow dialogue shares: the call, its state, and asking.
+
+:class:`DialogueBase` holds one turn's view of the call (profile, caller clock, the
+:class:`~voiceops.flow.state.FlowState` it mutates, the caller's name and number) and the
+moves every part makes: asking a question and waiting for its answer, counting failed
+attempts, offering a person, apologising for a tool that said no, saying goodbye. The parts
+(``flow/booking.py``, ``flow/existing.py``, ``flow/callback.py``) extend it, and
+:class:`~voiceops.flow.dialogue.Dialogue` joins them; the few hand-overs from one part to
+another are declared here and implemented by the part that owns them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from voiceops.core.actions import EndCall
+from voiceops.core.ports import ToolStatus
+from voiceops.flow import wording
+from voiceops.flow.steps import Call, Finish, Say, Step
+
+if TYPE_CHECKING:
+    from voiceops.core.caller import CallerClock
+    from voiceops.core.events import EscalationTrigger
+    from voiceops.core.ports import ToolOutcome, ToolResult
+    from voiceops.core.profile import AgentProfile
+    from voiceops.flow.state import Awaiting, FlowState, Priority
+    from voiceops.flow.understand import Understanding
+    from voiceops.tools.results import BookingView, SlotView
+
+log = logging.getLogger("voiceops.flow")
+
+MAX_FAILED_ATTEMPTS = 2
+"""Failed answers to the same question before a person is offered."""
+
+
+class DialogueBase:
+    """One turn's decisions over a call's :class:`FlowState` (mutated in place)."""
+
+    def __init__(
+        self,
+        profile: AgentProfile,
+        clock: CallerClock,
+        state: FlowState,
+        *,
+        caller_name: str | None = None,
+        caller_phone: str | None = None,
+        escalation: EscalationTrigger | None = None,
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = log,
+    ) -> None:
+        self.profile = profile
+        self.clock = clock
+        self.state = state
+        self.caller_name = caller_name
+        self.caller_phone = caller_phone
+        self.escalation = escalation
+        self._log = logger
+        self.today = clock.now_local.date()
+
+    # --- hand-overs between the parts, each implemented by the part named -------------
+
+    def _general(self, u: Understanding) -> list[Step]:
+        """The reading of a turn no question explains (``flow/dialogue.py``)."""
+        raise NotImplementedError
+
+    def _advance(self) -> list[Step]:
+        """The next step of a booking, or of moving one (``flow/booking.py``)."""
+        raise NotImplementedError
+
+    def _find(self, u: Understanding | None, *, name: str | None = None) -> list[Step]:
+        """Look up the caller's bookings (``flow/existing.py``)."""
+        raise NotImplementedError
+
+    def _escalate(self, reason: str, priority: Priority) -> list[Step]:
+        """Hand the caller to a person, or take a callback (``flow/callback.py``)."""
+        raise NotImplementedError
+
+    # --- asking -------------------------------------------------------------------------
+
+    def _ask(self, awaiting: Awaiting, *, other: bool = False, say: bool = True) -> list[Step]:
+        """Wait for ``awaiting`` next, saying its question unless ``say`` is False."""
+        self.state.awaiting = awaiting
+        return [Say(self._question(awaiting, other=other))] if say else []
+
+    def _question(self, awaiting: Awaiting | None, *, other: bool = False) -> str:
+        state = self.state
+        fixed = wording.FIXED_QUESTIONS.get(awaiting) if awaiting else None
+        if fixed is not None:
+            return fixed
+        match awaiting:
+            case "service":
+                return wording.which_service(self.profile)
+            case "day":
+                return wording.which_day(state, other=other)
+            case "offer":
+                if not state.offers:
+                    return wording.which_day(state, other=other)
+                closing = "Would that work?" if len(state.offers) == 1 else "Which would suit you?"
+                offers = wording.offers_sentence(state.offers, zones_differ=self.clock.zones_differ)
+                return f"{offers} {closing}"
+            case "confirm":
+                if state.slots.start is None or state.slots.spoken is None:
+                    # Picked up from another brain's read-back: the tools have not agreed
+                    # to a time yet, so check before reading anything back.
+                    return "Shall I go ahead and check that for you?"
+                return wording.confirm_sentence(state)
+            case "which_booking":
+                return wording.which_booking(state.bookings)
+            case "book_offer":
+                if state.slots.service:
+                    return f"Would you like to book {wording.with_article(state.slots.service)}?"
+                return "Would you like to book an appointment?"
+            case "callback_phone":
+                draft = state.callback
+                if self.caller_phone and draft is not None and not draft.caller_number_declined:
+                    return "Is the number you're calling from the best one to reach you?"
+                return "What's the best number to reach you?"
+            case None:
+                return "How can I help you today?"
+        raise AssertionError(f"no question for {awaiting}")  # pragma: no cover
+
+    def _ask_missing(self, awaiting: Awaiting, *, other: bool = False) -> list[Step]:
+        """Ask for a slot, or offer a person once it has failed too often."""
+        if self.state.attempts.get(awaiting, 0) >= MAX_FAILED_ATTEMPTS:
+            self.state.awaiting = awaiting
+            return self._offer_human()
+        return self._ask(awaiting, other=other)
+
+    def _bump(self, key: str) -> int:
+        count = self.state.attempts.get(key, 0) + 1
+        self.state.attempts[key] = count
+        return count
+
+    # --- failing, and leaving ----------------------------------------------------------
+
+    def _not_understood(self, apology: str) -> list[Step]:
+        state = self.state
+        key = state.awaiting or "open"
+        count = self._bump(key)
+        if count >= MAX_FAILED_ATTEMPTS:
+            if key == "human_offer":
+                return self._escalate("caller could not be understood", "medium")
+            return self._offer_human()
+        return [Say(apology), Say(self._question(state.awaiting))]
+
+    def _offer_human(self) -> list[Step]:
+        state = self.state
+        if state.awaiting != "human_offer":
+            state.resume = state.awaiting
+        return [Say("I'm sorry, I'm having trouble with this."), *self._ask("human_offer")]
+
+    def _tool_refused(
+        self, what: str, result: ToolResult, *, ask: Awaiting | None = None
+    ) -> list[Step]:
+        """A tool said no (bad day, system away): apologise, then re-ask or offer a person."""
+        status = result.status
+        # Status only: tool errors may quote what the caller said, phone numbers included.
+        self._log.info("flow: %s refused with status %s", what, status.value)
+        if status in (ToolStatus.UNAVAILABLE, ToolStatus.ERROR):
+            return [
+                Say("Sorry, our booking system isn't answering right now."),
+                *self._offer_human(),
+            ]
+        if ask == "day":
+            self.state.slots.day = None
+            self.state.slots.clear_time()
+            self._bump("day")
+            return [Say("Sorry, I can't book that day."), *self._ask_missing("day", other=True)]
+        return [Say("Sorry, I couldn't complete that."), *self._offer_human()]
+
+    def _goodbye(self) -> list[Step]:
+        line = f"Thanks for calling {self.profile.business_name}. Have a great day!"
+        self.state.awaiting = None
+
+        def ended(outcome: ToolOutcome) -> list[Step]:
+            action = outcome.action
+            return [Finish(action if isinstance(action, EndCall) else EndCall(line))]
+
+        return [Call("end_call", {"message": line}, then=ended)]
+
+    # --- reading tool results -----------------------------------------------------------
+
+    def _wall(self, view: SlotView | BookingView) -> datetime:
+        """A view's start as the caller's wall time (naive), as the tools take it."""
+        return view.start_local.astimezone(self.clock.zone).replace(tzinfo=None)

@@ -1,0 +1,314 @@
+"""Booking and moving an appointment: filling the slots, offering times, reading back, committing.
+
+The caller's service, day, time (or part of the day) and name are taken in any order and
+corrected at will (:meth:`BookingSteps._apply`); once day and service are known,
+availability is checked and the free times are offered; a chosen time is read back, and
+committed on a yes. Moving an existing booking runs the same steps with the booking found
+by ``flow/existing.py`` as the target.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from voiceops.core.ports import ToolStatus
+from voiceops.flow.base import DialogueBase
+from voiceops.flow.state import Offer
+from voiceops.flow.steps import Call, Say, Step, result_of
+from voiceops.flow.when import PART_PIVOT, part_of
+from voiceops.tools.results import Availability, BookingChange, ToolFailure
+from voiceops.tools.timefmt import spoken_clock, weekday_name
+
+if TYPE_CHECKING:
+    from voiceops.core.ports import ToolOutcome
+    from voiceops.flow.understand import Understanding
+    from voiceops.tools.results import SlotView
+
+_CHANGE_DAY = re.compile(r"\b(?:day|date)\b")
+_CHANGE_TIME = re.compile(r"\btime\b")
+_CHANGE_NAME = re.compile(r"\bname\b")
+_CHANGE_SERVICE = re.compile(r"\bservice\b")
+
+
+class BookingSteps(DialogueBase):
+    """The booking and moving part of the dialogue."""
+
+    # --- taking what the caller said ----------------------------------------------------
+
+    def _begin_booking(self) -> None:
+        state = self.state
+        state.finish_task()
+        state.task = "book"
+        if state.slots.name is None and self.caller_name:
+            state.slots.name = self.caller_name
+
+    def _apply(self, u: Understanding) -> tuple[bool, list[Step]]:
+        """Put the utterance's values into the slots; returns (changed, remarks to say)."""
+        state = self.state
+        slots = state.slots
+        remarks: list[Step] = []
+        changed = False
+        if u.service and state.task == "book" and u.service != slots.service:
+            slots.service = u.service
+            slots.clear_time()
+            state.attempts.pop("service", None)
+            changed = True
+        when = u.when
+        if when.rejected_day is not None and when.rejected_day == slots.day and when.day is None:
+            slots.day = None
+            slots.clear_time()
+            remarks.append(Say(f"Okay, not {weekday_name(when.rejected_day)}."))
+            changed = True
+        if when.rejected_time is not None and when.rejected_time == slots.at and when.at is None:
+            slots.at = None
+            slots.clear_time()
+            changed = True
+        if when.past:
+            slots.day = None
+            slots.clear_time()
+            remarks.append(Say("That day has already passed."))
+            self._bump("day")
+            changed = True
+        if when.earliest and not slots.earliest:
+            slots.earliest, slots.day, slots.days = True, None, 1
+            slots.clear_time()
+            changed = True
+        if when.day is not None and (when.day, when.days) != (slots.day, slots.days):
+            # Attempts at the day are cleared only once the tools accept it.
+            slots.day, slots.days, slots.earliest = when.day, when.days, False
+            slots.clear_time()
+            changed = True
+        if when.at is not None and when.at != slots.at:
+            slots.at, slots.part = when.at, when.part
+            slots.clear_time()
+            state.attempts.pop("time", None)
+            changed = True
+        elif when.at is None and when.part is not None and when.part != slots.part:
+            slots.part = when.part
+            if slots.at is not None and part_of(slots.at) != when.part:
+                slots.at = None
+            slots.clear_time()
+            changed = True
+        if u.name is not None and u.name != slots.name:
+            slots.name = u.name
+            state.attempts.pop("name", None)
+            changed = True
+        if changed:
+            state.offers = []
+        return changed, remarks
+
+    # --- moving a booking forward ----------------------------------------------------------
+
+    def _advance(self) -> list[Step]:
+        """Ask for what is missing, check availability, or read back for confirmation."""
+        state = self.state
+        slots = state.slots
+        task = state.task
+        if task in ("cancel", "reschedule", "lookup") and state.target is None:
+            return self._find(None)
+        if task not in ("book", "reschedule"):
+            return self._ask("anything_else")
+        if task == "book" and slots.service is None:
+            return self._ask_missing("service")
+        if slots.day is None and not slots.earliest:
+            return self._ask_missing("day")
+        if slots.start is None:
+            return [self._availability()]
+        if task == "book" and not slots.name:
+            return self._ask_missing("name")
+        return self._ask("confirm")
+
+    def _task_service(self) -> str:
+        state = self.state
+        if state.task == "reschedule" and state.target is not None:
+            return state.target.service
+        return state.slots.service or ""
+
+    def _availability(self) -> Call:
+        slots = self.state.slots
+        args: dict[str, Any] = {"service": self._task_service()}
+        if self.state.task == "reschedule" and self.state.target is not None:
+            # Moving a booking: its current time is not "taken" by someone else.
+            args["exclude_booking_id"] = self.state.target.booking_id
+        if slots.day is not None:
+            args["date"] = slots.day.isoformat()
+            args["days"] = slots.days
+            pivot = slots.at or (PART_PIVOT[slots.part] if slots.part else None)
+            if pivot is not None:
+                args["time"] = pivot.strftime("%H:%M")
+        return Call("check_availability", args, then=self._after_availability)
+
+    def _offers_from(self, views: Sequence[SlotView]) -> list[Offer]:
+        return [Offer(start=self._wall(view), spoken=view.spoken) for view in views]
+
+    def _after_availability(self, outcome: ToolOutcome) -> list[Step]:
+        state = self.state
+        slots = state.slots
+        result = result_of(outcome, Availability)
+        if result.status is ToolStatus.SUPERSEDED:
+            return []
+        if isinstance(result, ToolFailure) or result.status is not ToolStatus.OK:
+            return self._tool_refused("availability", result, ask="day")
+        state.attempts.pop("day", None)
+        offers = self._offers_from(result.slots)
+        requested = slots.day
+        if requested is not None and slots.at is not None:
+            wanted = datetime.combine(requested, slots.at)
+            match = next((o for o in offers if o.start == wanted), None)
+            if match is not None:
+                return [Say("Good news, that time is free."), *self._choose(match)]
+            return self._present(
+                offers,
+                f"Sorry, {spoken_clock(slots.at)} on {weekday_name(requested)} isn't available.",
+            )
+        if slots.part is not None:
+            offers = [o for o in offers if part_of(o.start.time()) == slots.part] or offers
+        head = None
+        if requested is not None and offers:
+            last = requested + timedelta(days=slots.days - 1)
+            if all(not requested <= o.start.date() <= last for o in offers):
+                # The tool widened the search itself: say why these are other days.
+                head = (
+                    f"I don't have anything free on {weekday_name(requested)}."
+                    if slots.days == 1
+                    else "I don't have anything free then."
+                )
+        return self._present(offers, head)
+
+    def _present(self, offers: list[Offer], head: str | None) -> list[Step]:
+        """Read free slots out (or say there are none) and wait for the caller's pick."""
+        state = self.state
+        steps: list[Step] = [Say(head)] if head else []
+        if not offers:
+            state.slots.day = None
+            state.slots.earliest = False
+            state.slots.clear_time()
+            steps.append(Say("I'm sorry, I don't have anything free around then."))
+            return steps + self._ask("day", other=True)
+        # Nearest first is how the tools rank them; callers hear them in clock order, and
+        # "the second one" means the second they heard.
+        state.offers = sorted(offers, key=lambda o: o.start)
+        return steps + self._ask("offer")
+
+    def _choose(self, offer: Offer) -> list[Step]:
+        state = self.state
+        slots = state.slots
+        slots.start, slots.spoken = offer.start, offer.spoken
+        slots.day, slots.at, slots.earliest = offer.start.date(), offer.start.time(), False
+        state.offers = []
+        state.attempts.pop("offer", None)
+        return self._advance()
+
+    def _commit(self) -> list[Step]:
+        state = self.state
+        slots = state.slots
+        if slots.start is None:
+            return self._advance()
+        start = slots.start.strftime("%Y-%m-%dT%H:%M")
+        if state.task == "reschedule" and state.target is not None:
+            return [
+                Call(
+                    "reschedule_appointment",
+                    {"booking_id": state.target.booking_id, "new_start": start},
+                    then=self._after_commit,
+                )
+            ]
+        return [
+            Call(
+                "book_appointment",
+                {"service": slots.service, "start": start, "customer_name": slots.name},
+                then=self._after_commit,
+            )
+        ]
+
+    def _after_commit(self, outcome: ToolOutcome) -> list[Step]:
+        state = self.state
+        result = result_of(outcome, BookingChange)
+        status = result.status
+        if status is ToolStatus.SUPERSEDED:
+            return []
+        if isinstance(result, BookingChange) and status is ToolStatus.CONFIRMED:
+            booking = result.booking
+            service = booking.service if booking else self._task_service()
+            spoken = booking.spoken if booking else state.slots.spoken or ""
+            if state.task == "reschedule":
+                line = f"Done. Your {service} is now on {spoken}."
+            else:
+                line = f"You're all set. Your {service} is booked for {spoken}."
+            state.finish_task()
+            return [Say(line), *self._ask("anything_else")]
+        state.slots.clear_time()
+        if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:
+            offers = self._offers_from(result.alternatives)
+            return self._present(offers, "Sorry, that time has just been taken.")
+        return self._tool_refused("booking", result)
+
+    # --- answers to its questions ------------------------------------------------------
+
+    def _on_offer(self, u: Understanding) -> list[Step] | None:
+        offers = self.state.offers
+        if not offers:
+            return None
+        chosen: Offer | None = None
+        if u.pick is not None and (u.when.day is None or u.when.ordinal is not None):
+            if -len(offers) <= u.pick < len(offers):
+                chosen = offers[u.pick]
+        elif u.when.at is not None or u.when.day is not None:
+            fitting = [
+                o
+                for o in offers
+                if (u.when.at is None or o.start.time() == u.when.at)
+                and (u.when.day is None or o.start.date() == u.when.day)
+            ]
+            if len(fitting) == 1:
+                chosen = fitting[0]
+        elif u.affirm and len(offers) == 1:
+            chosen = offers[0]
+        if chosen is not None:
+            return self._choose(chosen)
+        if u.deny and not u.has_slot_value:
+            slots = self.state.slots
+            self.state.offers = []
+            slots.day, slots.at, slots.part, slots.earliest = None, None, None, False
+            slots.clear_time()
+            return [Say("No problem."), *self._ask("day", other=True)]
+        if u.affirm and not u.has_slot_value:
+            return [Say("Which one would you like?"), *self._ask("offer", say=False)]
+        return None
+
+    def _on_confirm(self, u: Understanding) -> list[Step] | None:
+        changed, remarks = self._apply(u)
+        if changed:
+            return remarks + self._advance()
+        if u.affirm:
+            return self._commit()
+        if u.deny:
+            return [Say("No problem."), *self._ask("change")]
+        return None
+
+    def _on_change(self, u: Understanding) -> list[Step] | None:
+        changed, remarks = self._apply(u)
+        if changed:
+            return remarks + self._advance()
+        slots = self.state.slots
+        if _CHANGE_DAY.search(u.text):
+            slots.day, slots.at = None, None
+            slots.clear_time()
+            return self._ask("day")
+        if _CHANGE_TIME.search(u.text):
+            slots.at = None
+            slots.clear_time()
+            return self._ask("time")
+        if _CHANGE_NAME.search(u.text) and self.state.task == "book":
+            slots.name = None
+            return self._ask("name")
+        if _CHANGE_SERVICE.search(u.text) and self.state.task == "book":
+            slots.service = None
+            slots.clear_time()
+            return self._ask("service")
+        if u.affirm and slots.start is not None:
+            return self._commit()
+        return None

@@ -1,0 +1,178 @@
+"""Existing bookings: finding the caller's, telling which one they mean, cancelling it.
+
+A lookup goes by the number the caller is calling from, else by the name they give. One
+upcoming booking is taken as the one meant; several are narrowed down by an ordinal ("the
+second one"), a day or a service. Moving a booking hands over to ``flow/booking.py`` with
+it as the target; cancelling reads it back and cancels on a yes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from voiceops.core.ports import ToolStatus
+from voiceops.flow.base import DialogueBase
+from voiceops.flow.state import BookingRef
+from voiceops.flow.steps import Call, Say, Step, result_of
+from voiceops.flow.wording import with_article
+from voiceops.tools.results import Cancelled, Found, ToolFailure
+
+if TYPE_CHECKING:
+    from voiceops.core.ports import ToolOutcome
+    from voiceops.flow.understand import Understanding
+    from voiceops.tools.results import BookingView
+
+
+class ExistingSteps(DialogueBase):
+    """The part of the dialogue about bookings the caller already has."""
+
+    def _find(self, u: Understanding | None, *, name: str | None = None) -> list[Step]:
+        args: dict[str, Any] = {}
+        if name:
+            args["customer_name"] = name
+        elif not self.caller_phone:
+            if not self.state.slots.name:
+                return self._ask("lookup_name")
+            args["customer_name"] = self.state.slots.name
+        return [Call("find_booking", args, then=partial(self._after_find, u, bool(args)))]
+
+    def _booking_ref(self, view: BookingView) -> BookingRef:
+        return BookingRef(
+            booking_id=view.booking_id,
+            service=view.service or "appointment",
+            start=self._wall(view),
+            spoken=view.spoken,
+        )
+
+    def _after_find(
+        self, u: Understanding | None, by_name: bool, outcome: ToolOutcome
+    ) -> list[Step]:
+        state = self.state
+        result = result_of(outcome, Found)
+        if result.status is ToolStatus.SUPERSEDED:
+            return []
+        if isinstance(result, ToolFailure) or result.status is not ToolStatus.OK:
+            return self._tool_refused("lookup", result)
+        now = self.clock.now_local.replace(tzinfo=None)
+        refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
+        if not refs:
+            if not by_name:
+                return [
+                    Say("I can't find a booking for the number you're calling from."),
+                    *self._ask("lookup_name"),
+                ]
+            state.resume = None
+            return [
+                Say("I can't find a booking under that name either."),
+                *self._ask("human_offer"),
+            ]
+        if len(refs) == 1:
+            return self._with_target(refs[0])
+        if state.task == "lookup":
+            first = refs[0]
+            state.finish_task()
+            return [
+                Say(f"You have {len(refs)} upcoming bookings."),
+                Say(f"The next one is your {first.service} on {first.spoken}."),
+                *self._ask("anything_else"),
+            ]
+        chosen = self._match_booking(u, refs) if u is not None else None
+        if chosen is not None:
+            return self._with_target(chosen)
+        state.bookings = refs
+        return self._ask("which_booking")
+
+    def _match_booking(
+        self, u: Understanding | None, refs: Sequence[BookingRef]
+    ) -> BookingRef | None:
+        if u is None:
+            return None
+        if u.pick is not None and -len(refs) <= u.pick < len(refs):
+            return refs[u.pick]
+        for named in u.when.mentioned:
+            on_day = [r for r in refs if r.start.date() == named]
+            if len(on_day) == 1:
+                slots = self.state.slots
+                if slots.day == named:
+                    # That date named the booking ("my Friday one"), not a new day for it.
+                    slots.day = None
+                    slots.at = None
+                    slots.clear_time()
+                return on_day[0]
+        if u.service is not None:
+            same = [r for r in refs if r.service == u.service]
+            if len(same) == 1:
+                return same[0]
+        return None
+
+    def _with_target(self, ref: BookingRef) -> list[Step]:
+        state = self.state
+        state.target = ref
+        state.bookings = []
+        if state.task == "lookup":
+            state.finish_task()
+            return [
+                Say(f"You're booked for {with_article(ref.service)} on {ref.spoken}."),
+                *self._ask("anything_else"),
+            ]
+        if state.task == "cancel":
+            return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._ask("confirm_cancel")]
+        slots = state.slots
+        slots.service = ref.service
+        if slots.day == ref.start.date() and slots.at in (None, ref.start.time()):
+            # "Move my Thursday appointment": Thursday is where it is, not where it goes.
+            slots.day, slots.at = None, None
+            slots.clear_time()
+        return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._advance()]
+
+    def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:
+        state = self.state
+        result = result_of(outcome, Cancelled)
+        status = result.status
+        if status is ToolStatus.SUPERSEDED:
+            return []
+        target = state.target
+        if status is ToolStatus.CANCELLED and target is not None:
+            state.finish_task()
+            state.slots.service = target.service
+            return [
+                Say(f"Done. Your {target.service} on {target.spoken} is cancelled."),
+                Say("Would you like to book another time?"),
+                *self._ask("book_offer", say=False),
+            ]
+        state.finish_task()
+        if status is ToolStatus.NOT_FOUND:
+            return [
+                Say("I can't find that booking any more, so it may already be cancelled."),
+                *self._ask("anything_else"),
+            ]
+        return self._tool_refused("cancellation", result)
+
+    # --- answers to its questions ------------------------------------------------------
+
+    def _on_which_booking(self, u: Understanding) -> list[Step] | None:
+        chosen = self._match_booking(u, self.state.bookings)
+        return self._with_target(chosen) if chosen is not None else None
+
+    def _on_confirm_cancel(self, u: Understanding) -> list[Step] | None:
+        target = self.state.target
+        if target is None:
+            return None
+        if u.affirm:
+            return [
+                Call(
+                    "cancel_appointment", {"booking_id": target.booking_id}, then=self._after_cancel
+                )
+            ]
+        if u.deny:
+            self.state.finish_task()
+            return [Say("Okay, I'll leave it as it is."), *self._ask("anything_else")]
+        return None
+
+    def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
+        if u.name is None:
+            return None
+        self.state.slots.name = u.name
+        return self._find(u, name=u.name)

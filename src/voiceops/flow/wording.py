@@ -1,0 +1,119 @@
+"""What the flow brain says, worded once: its questions, read-backs and lists.
+
+Plain functions over the call's state; the dialogue parts decide *when* to say them. Times
+and prices are never composed here from scratch: slots and bookings carry the tools'
+``spoken`` phrases, and clock times are spoken with ``tools/timefmt.py`` like the tools do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from voiceops.speech.words import ordinal
+from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
+
+if TYPE_CHECKING:
+    from voiceops.core.profile import AgentProfile
+    from voiceops.flow.state import Awaiting, BookingRef, FlowState, Offer
+
+SERVICES_LISTED = 4
+"""Up to this many services are named when asking which one; more would be a list."""
+
+FIXED_QUESTIONS: dict[Awaiting, str] = {
+    "time": "What time would suit you?",
+    "name": "What name should I put the booking under?",
+    "change": "What would you like to change, the day, the time or the name?",
+    "confirm_cancel": "Shall I cancel it?",
+    "lookup_name": "What name is the booking under?",
+    "info_service": "Which service would you like to know about?",
+    "human_offer": "Would you like someone from the team to help you?",
+    "callback_name": "Could I have your name, please?",
+    "callback_reason": "And briefly, what is it about?",
+    "anything_else": "Is there anything else I can help with?",
+}
+"""The questions whose words never depend on the call."""
+
+
+def join_or(items: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def join_and(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def with_article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
+def which_service(profile: AgentProfile) -> str:
+    names = [s.name for s in profile.services]
+    if len(names) <= SERVICES_LISTED:
+        return f"Which service would you like, {join_or(names)}?"
+    return "Which service would you like?"
+
+
+def which_day(state: FlowState, *, other: bool) -> str:
+    if other:
+        return "Which other day would suit you?"
+    if state.task == "reschedule":
+        return "What day would you like to move it to?"
+    return "What day would you like to come in?"
+
+
+def services_sentence(profile: AgentProfile) -> str:
+    return f"We offer {join_and([s.name for s in profile.services])}."
+
+
+def off_topic(profile: AgentProfile) -> str:
+    return f"Sorry, I can only help with appointments and questions about {profile.business_name}."
+
+
+def offers_sentence(offers: Sequence[Offer], *, zones_differ: bool) -> str:
+    """The free times read out: one, several on one day, or several days."""
+    if len(offers) == 1:
+        return f"The nearest free time is {offers[0].spoken}."
+    days = {o.start.date() for o in offers}
+    suffix = " your time" if zones_differ else ""
+    if len(days) == 1:
+        day = offers[0].start.date()
+        clocks = [spoken_clock(o.start.time()) for o in offers]
+        return f"On {spoken_date(day)} I have {join_or(clocks)}{suffix}."
+    moments = [
+        f"{weekday_name(o.start.date())} the {ordinal(o.start.day)} at "
+        f"{spoken_clock(o.start.time())}"
+        for o in offers
+    ]
+    return f"I have {join_or(moments)}{suffix}."
+
+
+def confirm_sentence(state: FlowState) -> str:
+    """The read-back before a booking or a move is committed."""
+    slots = state.slots
+    if state.task == "reschedule" and state.target is not None:
+        return f"Just to confirm, move your {state.target.service} to {slots.spoken}?"
+    return (
+        f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken}"
+        f" for {slots.name}. Shall I book it?"
+    )
+
+
+def which_booking(refs: Sequence[BookingRef]) -> str:
+    if len(refs) == 2:
+        first, second = refs
+        return (
+            f"I see your {first.service} on {first.spoken} and your {second.service} on"
+            f" {second.spoken}. Which one do you mean?"
+        )
+    if not refs:
+        return "Which booking do you mean?"
+    return (
+        f"I see {len(refs)} upcoming bookings, the next is your {refs[0].service} on"
+        f" {refs[0].spoken}. Which one do you mean?"
+    )
