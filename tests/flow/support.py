@@ -19,6 +19,7 @@ from voiceops.config import DEFAULT_PROFILE
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock
 from voiceops.core.callevents import ListSink
+from voiceops.core.clock import ManualClock
 from voiceops.core.events import (
     AgentEvent,
     EscalationTrigger,
@@ -156,6 +157,7 @@ class Conversation:
             caller_phone=self.caller_phone,
             is_current=is_current,
             events=self.sink,
+            app_clock=ManualClock(clock.now_utc),
         )
         ctx = TurnContext(
             call_id=self.call_id,
@@ -200,6 +202,7 @@ class Conversation:
             ),
             repo=self.repo,
             caller_phone=phone,
+            app_clock=ManualClock(self.now),
             is_current=lambda: True,
             events=ListSink(),
         )

@@ -15,6 +15,7 @@ from tests.fakes.fake_llm import FakeLLM, Script
 from tests.llm.support import collect, demo_profile, make_ctx
 from voiceops.core.actions import EndCall
 from voiceops.core.callevents import ListSink
+from voiceops.core.clock import ManualClock
 from voiceops.core.events import TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.llm.brain import LLMBrain
 from voiceops.tools.memory import InMemoryBookingRepo
@@ -44,6 +45,7 @@ def ctx_with_toolbox(repo: InMemoryBookingRepo, response_id: int = 1) -> TurnCon
         caller_phone="+13125550100",
         is_current=lambda: True,
         events=ListSink(),
+        app_clock=ManualClock(ctx.clock.now_utc),
     )
     return ctx
 

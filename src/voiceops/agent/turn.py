@@ -299,6 +299,7 @@ class TurnRunner:
             is_current=is_current,
             events=deps.events,
             tracer=deps.tracer,
+            app_clock=deps.clock,
         )
         return TurnContext(
             call_id=link.call_id,

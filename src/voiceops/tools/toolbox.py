@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from voiceops.core.clock import Clock, SystemClock
+from voiceops.core.clock import Clock
 from voiceops.core.errors import StorageError
 from voiceops.core.ports import ToolOutcome, ToolResult, ToolStatus
 from voiceops.logs import CallLogger
@@ -96,7 +96,6 @@ _TOOLS: dict[str, _Tool[Any]] = {
     "end_call": _Tool(EndCallArgs, handoff.end_call),
 }
 TOOL_NAMES = tuple(_TOOLS)
-_SYSTEM_CLOCK = SystemClock()
 
 
 def _invalid(error: str, arguments: tuple[str, ...] = ()) -> ToolFailure:
@@ -115,9 +114,7 @@ class Toolbox:
     which every rule is judged); ``app_clock`` is the app's one :class:`Clock`, read at the
     moment of each commit for ``created_at`` and for tool durations. The turn's start would
     not do for ``created_at``: it decides which of two racing bookings keeps the slot, and a
-    turn that started first may commit last. Events are stamped by ``app_clock`` too. Its
-    default, the system clock, is for callers that have no app clock to pass; the turn
-    runner should pass the app's.
+    turn that started first may commit last. Events are stamped by ``app_clock`` too.
     """
 
     def __init__(
@@ -132,7 +129,7 @@ class Toolbox:
         is_current: Callable[[], bool],
         events: EventSink,
         tracer: Tracer = OFF,
-        app_clock: Clock = _SYSTEM_CLOCK,
+        app_clock: Clock,
     ) -> None:
         self._scope = ToolScope(
             call_id=call_id,
