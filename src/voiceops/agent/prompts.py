@@ -116,6 +116,9 @@ reason, and call request_callback. Do not call escalate.
 {% endif %}
 {% if is_reminder %}The caller has gone quiet. Check in with one short, friendly question.
 {% endif %}
+{% if told %}Your last reply was cut off. This reply already begins with: "{{ told }}" \
+It is done: do not repeat it or do it again.
+{% endif %}
 """
 """The turn note: the facts of this moment (the caller's clock, name, notes), sent as a
 short system message after the conversation."""
@@ -306,8 +309,8 @@ def render_system_prompt(ctx: TurnContext) -> VoicePrompt:
     and also ``caller_date``, ``caller_date_iso``, ``caller_weekday``, ``caller_time``,
     ``caller_time_24``, ``caller_zone``, ``upcoming_days``, ``business_time``,
     ``business_weekday``, ``zones_differ``, ``open_now``, ``closed_dates`` (upcoming),
-    ``caller_name``, ``escalation`` (``reason``, ``trigger``, ``priority`` or ``None``) and
-    ``is_reminder``.
+    ``caller_name``, ``escalation`` (``reason``, ``trigger``, ``priority`` or ``None``),
+    ``is_reminder`` and ``told`` (what this reply begins with on the brain's behalf).
     """
     compiled = _compiled(ctx.profile)
     variables = dict(compiled.facts)
@@ -326,6 +329,7 @@ def render_system_prompt(ctx: TurnContext) -> VoicePrompt:
         else None
     )
     variables["is_reminder"] = ctx.kind == "reminder"
+    variables["told"] = ctx.told
     return VoicePrompt(
         static=ctx.profile.derived("prompts.static", _static_prompt),
         turn=_render(compiled.turn, "turn_note_template", variables),
@@ -361,6 +365,7 @@ def check_profile_templates(profile: AgentProfile) -> None:
         caller_name="Sam",
         escalation={"reason": "asked for a person", "trigger": "phrase", "priority": "medium"},
         is_reminder=True,
+        told="You're booked.",
     )
     _render(compiled.turn, "turn_note_template", variables)
 

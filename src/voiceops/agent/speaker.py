@@ -48,6 +48,9 @@ class Speaker:
     filler_spoken: bool = False
     last_spoke_at: float = 0.0
     closed: bool = False
+    committed: list[tuple[str, str]] = field(default_factory=list)
+    """What this turn's tools changed for the caller, as (sentence, detail) pairs: carried
+    to the next reply if this one is cut off."""
     pending: str = ""
     """Clean text held to be sent with the rest of its sentence (after the first chunk)."""
     before_next: asyncio.Task[None] | None = None
@@ -111,6 +114,11 @@ class Speaker:
         if self.pending:
             pending, self.pending = self.pending, ""
             await self._send(pending, complete=False)
+
+    async def preface(self, text: str) -> None:
+        """Say ``text`` before the brain's reply (what a cut-off turn did), without counting
+        it as the brain's speech."""
+        await self._send(clean(text) + " ", complete=False)
 
     async def filler(self, line: str) -> bool:
         return await self._send(line + " ", complete=False)

@@ -125,6 +125,9 @@ class TurnRunner:
         except asyncio.CancelledError:
             outcome = "superseded"
             deps.metrics.turns_superseded.inc()
+            # The caller talked over this reply: what its tools did is said in the next.
+            since = len(request.transcript)
+            link.state.unheard.extend((say, detail, since) for say, detail in out.committed)
             raise
         except Exception as exc:
             # The caller must never hear silence or a stack trace: apologise and log.
@@ -168,11 +171,31 @@ class TurnRunner:
         clock = resolve_caller_clock(call, deps.profile, deps.clock.now())
         link.state.caller_zone = clock.zone.key
 
+        told = await self._say_unheard(link, request, out) if link.state.unheard else ""
         rules = await self._escalation_rules(link, request, kind, out, clock)
         if isinstance(rules, str):
             return "rules", rules
         ctx = self._context(link, request, kind, call, clock, rules, stats)
+        ctx.told = told
         return await self._answer(link, ctx, out)
+
+    async def _say_unheard(
+        self, link: CallLink, request: ResponseRequired | ReminderRequired, out: Speaker
+    ) -> str:
+        """Tell the caller what a turn they talked over did (a booking made, say), unless
+        what the agent said since that turn's request, as the transcript has it, shows they
+        heard it."""
+        transcript = request.transcript
+        lines = []
+        for say, detail, since in link.state.unheard:
+            said = " ".join(u.content for u in transcript[since:] if u.role == "agent")
+            if detail not in said:
+                lines.append(say)
+        link.state.unheard = []
+        told = " ".join(lines)
+        if told:
+            await out.preface(told)
+        return told
 
     async def _escalation_rules(
         self,
@@ -388,6 +411,8 @@ class TurnRunner:
                 out.response_id, event.tool_call_id, event.name, event.arguments
             )
         else:
+            if event.committed is not None:
+                out.committed.append((event.committed.say, event.committed.detail))
             started = fillers.tool_finished()
             if started is not None:
                 self.deps.metrics.tool_seconds.labels(tool=event.name).observe(

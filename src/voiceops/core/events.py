@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock
-from voiceops.core.ports import ToolBox
+from voiceops.core.ports import Commitment, ToolBox
 from voiceops.core.profile import AgentProfile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject, TranscriptEntry, Utterance
@@ -40,6 +40,9 @@ class ToolFinished:
     name: str
     content: str
     successful: bool
+    committed: Commitment | None = None
+    """What the tool changed for the caller, to tell them if this turn's reply is cut off
+    before they hear it (:meth:`ToolResult.committed`)."""
 
 
 AgentEvent = TextChunk | ToolStarted | ToolFinished | Transfer | EndCall
@@ -93,7 +96,9 @@ class TurnContext:
     """Set when a rule fired but no transfer is possible (after hours / no number)."""
     fallback_reason: str | None = None
     """Set when the flow brain answers because the LLM failed (``timeout``, ``http_5xx``...)."""
-    history_hint: list[str] = field(default_factory=list)
+    told: str = ""
+    """What the runner said first in this reply, on the brain's behalf: what a turn the
+    caller talked over had done (a booking made). The brain must not say it again."""
     stats: TurnStats = field(default_factory=TurnStats)
 
     @property

@@ -116,6 +116,17 @@ FAILED = frozenset(
 """The statuses of a tool run that did not do what it was asked."""
 
 
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """Something a tool did that the caller must hear about."""
+
+    say: str
+    """One sentence telling the caller, e.g. "You're booked: your haircut is on ..."."""
+    detail: str
+    """The words that show they heard it (the booking's spoken time): when the agent's
+    last words in the transcript carry them, it need not be said again."""
+
+
 class ToolResult(BaseModel):
     """A tool's typed answer. Its JSON (``model_dump_json()``) is what the model reads and
     what Retell gets as ``tool_call_result.content``."""
@@ -127,6 +138,12 @@ class ToolResult(BaseModel):
     @property
     def successful(self) -> bool:
         return self.status not in FAILED
+
+    def committed(self) -> Commitment | None:
+        """For a result that changed something for the caller (a booking made, moved or
+        cancelled, a callback recorded): what to tell them in a later reply if this turn's
+        own reply is cut off before they hear it. ``None`` otherwise."""
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,10 @@ class CallState(BaseModel):
     fallbacks: int = 0
     escalated: bool = False
     flow: dict[str, Any] = Field(default_factory=dict)
+    unheard: list[tuple[str, str, int]] = Field(default_factory=list)
+    """What a superseded turn did that the caller may not have heard: (sentence, detail,
+    transcript length at that turn's request) (:class:`~voiceops.core.ports.Commitment`).
+    Said first in the next reply unless the agent's words since carry the detail."""
     """The flow brain's own dialogue state (slots, stage, attempts)."""
     updated_at_ms: int = 0
 

@@ -87,11 +87,17 @@ class FlowBrain:
                 arguments = json.dumps(step.arguments, separators=(",", ":"), ensure_ascii=False)
                 yield ToolStarted(call_id, step.name, arguments)
                 outcome = await ctx.tools.run(step.name, arguments)
+                following = step.then(outcome)
+                committed = outcome.result.committed()
+                if committed is not None:
+                    # It happened, whether or not the caller hears this turn out: the
+                    # dialogue's state must say so even if a newer request supersedes it.
+                    ctx.state.flow = state.dump()
                 content = outcome.result.model_dump_json()
-                yield ToolFinished(call_id, step.name, content, outcome.successful)
+                yield ToolFinished(call_id, step.name, content, outcome.successful, committed)
                 if not outcome.successful:
                     logger.info("tool %s did not succeed", step.name)
-                steps.extendleft(reversed(step.then(outcome)))
+                steps.extendleft(reversed(following))
             elif isinstance(step, Finish):
                 _commit(ctx, state)
                 yield step.action

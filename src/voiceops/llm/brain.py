@@ -205,7 +205,9 @@ class LLMBrain:
             yield ToolStarted(call.id, call.name, call.arguments)
             outcome = await self._run_tool(ctx, call, turn_deadline)
             content = outcome.result.model_dump_json()
-            yield ToolFinished(call.id, call.name, content, outcome.successful)
+            yield ToolFinished(
+                call.id, call.name, content, outcome.successful, outcome.result.committed()
+            )
             messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
             if outcome.action is not None:
                 yield outcome.action

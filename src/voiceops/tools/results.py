@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from voiceops.core.ports import ToolResult, ToolStatus
+from voiceops.core.ports import Commitment, ToolResult, ToolStatus
 from voiceops.tools.timefmt import iso_utc
 
 NoTransferWhy = Literal["after_hours", "no_number"]
@@ -133,6 +133,14 @@ class Booked(BookingChange):
 
     status: Literal[ToolStatus.CONFIRMED, ToolStatus.SLOT_TAKEN, ToolStatus.INVALID]
 
+    def committed(self) -> Commitment | None:
+        if self.status is not ToolStatus.CONFIRMED or self.booking is None:
+            return None
+        booking = self.booking
+        return Commitment(
+            f"You're booked: your {booking.service} is on {booking.spoken}.", booking.spoken
+        )
+
 
 class Rescheduled(BookingChange):
     """``reschedule_appointment``."""
@@ -141,6 +149,12 @@ class Rescheduled(BookingChange):
         ToolStatus.CONFIRMED, ToolStatus.SLOT_TAKEN, ToolStatus.NOT_FOUND, ToolStatus.INVALID
     ]
 
+    def committed(self) -> Commitment | None:
+        if self.status is not ToolStatus.CONFIRMED or self.booking is None:
+            return None
+        booking = self.booking
+        return Commitment(f"Your {booking.service} is now on {booking.spoken}.", booking.spoken)
+
 
 class Cancelled(ToolResult):
     """``cancel_appointment``."""
@@ -148,6 +162,14 @@ class Cancelled(ToolResult):
     status: Literal[ToolStatus.CANCELLED, ToolStatus.NOT_FOUND, ToolStatus.INVALID]
     error: Annotated[str | None, _OMIT_NONE] = None
     booking: Annotated[BookingView | None, _OMIT_NONE] = None
+
+    def committed(self) -> Commitment | None:
+        if self.status is not ToolStatus.CANCELLED or self.booking is None:
+            return None
+        booking = self.booking
+        return Commitment(
+            f"Your {booking.service} on {booking.spoken} is cancelled.", booking.spoken
+        )
 
 
 class Found(ToolResult):
@@ -186,6 +208,11 @@ class CallbackRecorded(ToolResult):
     error: Annotated[str | None, _OMIT_NONE] = None
     phone_refused: bool = Field(default=False, exclude=True)
     """The number to call back was missing or unusable (not sent to the model)."""
+
+    def committed(self) -> Commitment | None:
+        if self.status is not ToolStatus.RECORDED:
+            return None
+        return Commitment("I've passed your request on, and someone will call you back.", "call")
 
 
 class Escalated(ToolResult):
