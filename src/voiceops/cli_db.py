@@ -18,7 +18,7 @@ from voiceops.config import Settings
 from voiceops.core.errors import ConfigError, StorageError
 from voiceops.store.db import Database, safe_url
 from voiceops.store.migrate import current, head_revision, upgrade
-from voiceops.store.repo import purge
+from voiceops.store.retention import purge
 
 db_app = typer.Typer(name="db", help="Database migrations and retention.", no_args_is_help=True)
 

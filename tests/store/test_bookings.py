@@ -11,8 +11,11 @@ from sqlalchemy import func, select, update
 from voiceops.core.errors import StorageError
 from voiceops.core.ports import Booking, CallbackRequest
 from voiceops.core.state import CallState
+from voiceops.store.bookings import SqlBookingRepo
+from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
-from voiceops.store.repo import CallRepo, SqlBookingRepo, StateStore, purge
+from voiceops.store.retention import purge
+from voiceops.store.states import StateStore
 from voiceops.store.tables import booking_changes, bookings, call_events, calls
 
 NOON = datetime(2030, 3, 4, 17, 0, tzinfo=UTC)

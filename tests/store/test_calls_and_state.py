@@ -18,8 +18,10 @@ from voiceops.core.errors import StorageError
 from voiceops.core.profile import load_profile
 from voiceops.core.state import CallState, PendingTransfer, StateSnapshot
 from voiceops.core.transcript import CallObject
+from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
-from voiceops.store.repo import CallRepo, ProfileRepo, StateStore
+from voiceops.store.profiles import ProfileRepo
+from voiceops.store.states import StateStore
 from voiceops.store.tables import call_states
 
 CALL: dict[str, Any] = {

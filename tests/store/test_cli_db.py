@@ -11,8 +11,8 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from voiceops.cli_db import db_app, parse_duration
+from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
-from voiceops.store.repo import CallRepo
 from voiceops.store.tables import calls
 
 

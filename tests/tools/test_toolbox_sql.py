@@ -13,9 +13,9 @@ import pytest
 
 from tests.pgutil import fresh_pg_database
 from tests.tools.support import LONDON, TUE_0900_NY, TickingClock, build_toolbox
+from voiceops.store.bookings import SqlBookingRepo
 from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
-from voiceops.store.repo import SqlBookingRepo
 from voiceops.tools.toolbox import Toolbox
 
 

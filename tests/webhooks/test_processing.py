@@ -19,9 +19,10 @@ from tests.webhooks.samples import signed_samples
 from voiceops.core.clock import ManualClock
 from voiceops.metrics import Metrics
 from voiceops.retell.webhooks import sign
+from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
-from voiceops.store.repo import CallRepo, WebhookDeliveryRepo
 from voiceops.store.tables import call_events, webhook_deliveries
+from voiceops.store.webhooks import WebhookDeliveryRepo
 from voiceops.web.webhook import WebhookProcessor
 
 CALL_ID = "call_8d1f0c3b9a7e4d2f6a5b"

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from tests.webhooks.conftest import MAX_BODY, Harness, HarnessFactory
 from tests.webhooks.samples import EXAMPLE_BODY, EXAMPLE_HEADER, EXAMPLE_TIMESTAMP, signed_samples
 from voiceops.retell.webhooks import sign
+from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
-from voiceops.store.repo import CallRepo
 from voiceops.store.tables import call_events, webhook_deliveries
 
 CALL_ID = "call_8d1f0c3b9a7e4d2f6a5b"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -141,6 +141,11 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def first_row(conn: AsyncConnection, stmt: Any) -> RowMapping | None:
+    """The first row ``stmt`` returns, as a mapping, or ``None``."""
+    return (await conn.execute(stmt)).mappings().first()
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:

@@ -42,9 +42,12 @@ from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
 from voiceops.loopwatch import FullCollections, LoopWatch
 from voiceops.metrics import Metrics
+from voiceops.store.bookings import SqlBookingRepo
+from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
-from voiceops.store.repo import CallRepo, ProfileRepo, SqlBookingRepo, StateStore
+from voiceops.store.profiles import ProfileRepo
+from voiceops.store.states import StateStore
 from voiceops.store.writer import EventWriter
 from voiceops.tracing import Tracer, make_tracer
 from voiceops.web.webhook import webhook_routes

@@ -54,8 +54,9 @@ from voiceops.retell.webhooks import (
     parse_signature,
     verify_signature,
 )
+from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
-from voiceops.store.repo import CallRepo, Delivery, WebhookDeliveryRepo
+from voiceops.store.webhooks import Delivery, WebhookDeliveryRepo
 
 log = logging.getLogger(__name__)
 

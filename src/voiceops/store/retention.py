@@ -1,0 +1,53 @@
+"""Retention: :func:`purge` deletes call data older than the retention window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, delete
+
+from voiceops.store.db import Database
+from voiceops.store.tables import (
+    bookings,
+    call_events,
+    call_states,
+    callback_requests,
+    calls,
+    webhook_deliveries,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def purge(db: Database, older_than: timedelta) -> dict[str, int]:
+    """Delete call data older than ``older_than``; returns rows deleted per table.
+
+    Purged: call events, calls, call states, webhook deliveries and callback requests
+    created before the cutoff, and bookings whose appointment *ended* before it (a future
+    booking is never purged, however old the call that made it).
+    """
+    if older_than <= timedelta(0):
+        raise ValueError("the retention window must be positive")
+    cutoff = _now() - older_than
+    statements = {
+        "call_events": delete(call_events).where(call_events.c.created_at < cutoff),
+        "calls": delete(calls).where(calls.c.created_at < cutoff),
+        "call_states": delete(call_states).where(call_states.c.updated_at < cutoff),
+        "webhook_deliveries": delete(webhook_deliveries).where(
+            webhook_deliveries.c.received_at < cutoff
+        ),
+        "callback_requests": delete(callback_requests).where(
+            callback_requests.c.created_at < cutoff
+        ),
+        "bookings": delete(bookings).where(
+            and_(bookings.c.end_utc < cutoff, bookings.c.created_at < cutoff)
+        ),
+    }
+    counts: dict[str, int] = {}
+    async with db.transaction("purge") as conn:
+        for table, stmt in statements.items():
+            result = await conn.execute(stmt)
+            counts[table] = int(result.rowcount or 0)
+    return counts

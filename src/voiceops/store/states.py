@@ -1,0 +1,105 @@
+"""Per-call state: :class:`StateStore` persists :class:`CallState` so a re-dialled call can
+resume on any process, many calls per statement, and never moves a call's row back to an
+older state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Text, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
+
+from voiceops.core.state import CallState, StateSnapshot
+from voiceops.store.db import Database
+from voiceops.store.tables import call_states
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StateStore:
+    """Persisted :class:`CallState`, one row per call (crash-safe, cross-process resume).
+
+    A row only ever moves forward: a write carrying an older ``updated_at_ms`` than the
+    stored one is ignored, so a slow process (or a retried batch) cannot overwrite the state
+    a newer write left.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._upsert = self._upsert_statement()
+
+    async def load(self, call_id: str) -> CallState | None:
+        stmt = select(call_states.c.state).where(call_states.c.call_id == call_id)
+        async with self._db.transaction("load call state") as conn:
+            state = (await conn.execute(stmt)).scalar_one_or_none()
+        return None if state is None else CallState.model_validate(state)
+
+    async def save(self, state: CallState) -> None:
+        """Upsert ``state`` as it is now (see :meth:`save_many`)."""
+        await self.save_many([state.snapshot()])
+
+    async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
+        """Upsert every snapshot in one transaction and one statement (an executemany);
+        all are written or, on :class:`StorageError`, none.
+
+        Per call, the snapshot with the newest ``updated_at_ms`` (stored or given) wins. The
+        caller bounds the batch: it is one transaction, holding its row locks until it
+        commits.
+        """
+        if not snapshots:
+            return
+        now = _now()
+        # Rows in call-id order, so two processes writing overlapping batches lock them in
+        # the same order and cannot deadlock.
+        jsonb = self._db.dialect == "postgresql"
+        params = [
+            {
+                "s_call_id": snap.call_id,
+                "s_json": _jsonb_safe(snap.json) if jsonb else snap.json,
+                "s_ms": snap.updated_at_ms,
+                "s_at": now,
+            }
+            for snap in sorted(snapshots, key=lambda snap: snap.call_id)
+        ]
+        async with self._db.transaction(f"save {len(params)} call states") as conn:
+            await conn.execute(self._upsert, params)
+
+    def _upsert_statement(self) -> postgresql.Insert | sqlite.Insert:
+        # The snapshot is already JSON text: bind it as text so it is not encoded a second
+        # time. PostgreSQL parses it into JSONB on its side; SQLite stores JSON as text.
+        text_json = bindparam("s_json", type_=Text())
+        state = text_json.cast(JSONB()) if self._db.dialect == "postgresql" else text_json
+        stmt = self._db.insert(call_states).values(
+            call_id=bindparam("s_call_id", type_=call_states.c.call_id.type),
+            state=state,
+            updated_at_ms=bindparam("s_ms", type_=call_states.c.updated_at_ms.type),
+            updated_at=bindparam("s_at", type_=call_states.c.updated_at.type),
+        )
+        new = stmt.excluded
+        return stmt.on_conflict_do_update(
+            index_elements=["call_id"],
+            set_={
+                "state": new.state,
+                "updated_at_ms": new.updated_at_ms,
+                "updated_at": new.updated_at,
+            },
+            where=call_states.c.updated_at_ms <= new.updated_at_ms,
+        )
+
+
+# PostgreSQL's JSONB refuses the NUL character (``\u0000``) in a string. A call state carries
+# text from outside (call metadata, what the caller said), and one such state would fail
+# its whole batch on every retry, blocking every call's state: NUL becomes U+FFFD instead.
+# Only a ``\u0000`` escape preceded by an even number of backslashes is a NUL.
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _jsonb_safe(json_text: str) -> str:
+    if "\\u0000" not in json_text:
+        return json_text
+    return _NUL_ESCAPE.sub(r"\1\\ufffd", json_text)
