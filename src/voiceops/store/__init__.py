@@ -9,5 +9,7 @@ Retell socket.
 * ``writer.py`` and ``journal.py`` the event writer and its local journal.
 
 Every repository method runs in its own transaction and raises :class:`StorageError`
-when the database refuses or is away.
+when the database refuses or is away. Every time the store stamps or compares comes from
+the :class:`~voiceops.core.clock.Clock` it is given (``clock=``; the system clock when none
+is), never from the system clock directly.
 """

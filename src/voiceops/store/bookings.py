@@ -7,20 +7,17 @@ database refuses or is away.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import RowMapping
 
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.errors import StorageError
 from voiceops.core.ports import Booking, BookingStatus, CallbackRequest
 from voiceops.store.db import Database, first_row
 from voiceops.store.tables import booking_changes, bookings, callback_requests
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _booking(row: RowMapping) -> Booking:
@@ -71,11 +68,12 @@ class SqlBookingRepo:
     """``BookingRepo`` on SQL. Idempotency keys are unique columns, so a tool that runs
     twice (speculative turns, retries) inserts once and gets the stored row back."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
         self._db = db
+        self._clock: Clock = SystemClock() if clock is None else clock
 
     async def create_booking(self, booking: Booking) -> Booking:
-        now = _now()
+        now = self._clock.now()
         stmt = (
             self._db.insert(bookings)
             .values(
@@ -160,7 +158,7 @@ class SqlBookingRepo:
         repeated key changes nothing and returns the booking as stored. Raises
         :class:`StorageError` for an unknown ``booking_id``.
         """
-        now = _now()
+        now = self._clock.now()
         where = bookings.c.booking_id == booking.booking_id
         async with self._db.transaction("update booking") as conn:
             lock = select(bookings.c.booking_id).where(where)

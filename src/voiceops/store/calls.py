@@ -16,14 +16,10 @@ from sqlalchemy import Column, Integer, String, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.callevents import CallEvent
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.transcript import CallObject
 from voiceops.store.db import Database, first_row
 from voiceops.store.tables import call_events, calls
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 # Columns a webhook or ``call_details`` may set, and the call-object field each comes from.
 _FROM_CALL_OBJECT: dict[str, str] = {
@@ -107,8 +103,9 @@ class CallRepo:
     The transcript is a snapshot; a longer (newer) one always wins over a shorter one.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
         self._db = db
+        self._clock: Clock = SystemClock() if clock is None else clock
 
     async def upsert_from_details(
         self, call: CallObject, *, caller_zone: str | None, profile_version: int | None
@@ -228,7 +225,7 @@ class CallRepo:
         *,
         overwrite: Mapping[str, Any],
     ) -> None:
-        now = _now()
+        now = self._clock.now()
         row = {**values, **overwrite, "call_id": call_id, "created_at": now, "updated_at": now}
         stmt = self._db.insert(calls).values(**row)
         new = stmt.excluded

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.errors import StorageError
 from voiceops.core.profile import AgentProfile
 from voiceops.store.db import Database, first_row
 from voiceops.store.tables import agent_profiles
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 _PROFILE_SAVE_ATTEMPTS = 5
 
@@ -34,8 +29,9 @@ def profile_digest(profile: AgentProfile) -> tuple[str, dict[str, Any]]:
 class ProfileRepo:
     """Agent profile versions. The version number is assigned here, by content."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
         self._db = db
+        self._clock: Clock = SystemClock() if clock is None else clock
 
     async def save(self, profile: AgentProfile) -> int:
         """Store ``profile`` and return its version: a new number for new content, the
@@ -58,7 +54,7 @@ class ProfileRepo:
                             content_sha256=digest,
                             business_name=profile.business_name[:255],
                             body=body,
-                            created_at=_now(),
+                            created_at=self._clock.now(),
                         )
                     )
                     return version

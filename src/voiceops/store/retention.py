@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, delete
 
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.store.db import Database
 from voiceops.store.tables import (
     bookings,
@@ -17,11 +18,9 @@ from voiceops.store.tables import (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def purge(db: Database, older_than: timedelta) -> dict[str, int]:
+async def purge(
+    db: Database, older_than: timedelta, *, clock: Clock | None = None
+) -> dict[str, int]:
     """Delete call data older than ``older_than``; returns rows deleted per table.
 
     Purged: call events, calls, call states, webhook deliveries and callback requests
@@ -30,7 +29,7 @@ async def purge(db: Database, older_than: timedelta) -> dict[str, int]:
     """
     if older_than <= timedelta(0):
         raise ValueError("the retention window must be positive")
-    cutoff = _now() - older_than
+    cutoff = (SystemClock() if clock is None else clock).now() - older_than
     statements = {
         "call_events": delete(call_events).where(call_events.c.created_at < cutoff),
         "calls": delete(calls).where(calls.c.created_at < cutoff),

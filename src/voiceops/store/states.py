@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import Text, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.state import CallState, StateSnapshot
 from voiceops.store.db import Database
 from voiceops.store.tables import call_states
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class StateStore:
@@ -29,8 +25,9 @@ class StateStore:
     a newer write left.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
         self._db = db
+        self._clock: Clock = SystemClock() if clock is None else clock
         self._upsert = self._upsert_statement()
 
     async def load(self, call_id: str) -> CallState | None:
@@ -53,7 +50,7 @@ class StateStore:
         """
         if not snapshots:
             return
-        now = _now()
+        now = self._clock.now()
         # Rows in call-id order, so two processes writing overlapping batches lock them in
         # the same order and cannot deadlock.
         jsonb = self._db.dialect == "postgresql"

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.store.db import Database, first_row
 from voiceops.store.tables import webhook_deliveries
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +35,9 @@ class WebhookDeliveryRepo:
     and is processed again: latest snapshot wins.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
         self._db = db
+        self._clock: Clock = SystemClock() if clock is None else clock
 
     async def record(
         self,
@@ -53,7 +50,7 @@ class WebhookDeliveryRepo:
         raw_body: bytes,
     ) -> int | None:
         """Store a delivery; its id when it needs processing, ``None`` for a duplicate."""
-        now = _now()
+        now = self._clock.now()
         insert = self._db.insert(webhook_deliveries).values(
             dedupe_key=dedupe_key,
             event=event,
@@ -127,7 +124,7 @@ class WebhookDeliveryRepo:
                 webhook_deliveries.c.id == delivery.id,
                 webhook_deliveries.c.sequence == delivery.sequence,
             )
-            .values(processed_at=_now(), last_error=None)
+            .values(processed_at=self._clock.now(), last_error=None)
         )
         async with self._db.transaction("process webhook delivery") as conn:
             await apply(conn)
