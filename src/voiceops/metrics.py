@@ -107,6 +107,13 @@ class Metrics:
         self.event_write_errors = Counter(
             "voiceops_event_write_errors", "Failed batch writes (retried).", registry=r
         )
+        self.dead_lettered = Counter(
+            "voiceops_dead_lettered",
+            "Rows the database refused for their content (call events, call states), kept in"
+            " the dead_letters table instead of retried.",
+            ["kind"],
+            registry=r,
+        )
 
         self.loop_lag = Histogram(
             "voiceops_event_loop_lag_seconds",

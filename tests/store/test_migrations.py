@@ -23,6 +23,7 @@ TABLES = {
     "webhook_deliveries",
     "agent_profiles",
     "call_states",
+    "dead_letters",
 }
 
 

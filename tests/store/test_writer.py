@@ -14,7 +14,7 @@ from voiceops.core.errors import StorageError
 from voiceops.metrics import Metrics
 from voiceops.store.db import Database
 from voiceops.store.journal import Journal, encode_event
-from voiceops.store.tables import call_events
+from voiceops.store.tables import call_events, dead_letters
 from voiceops.store.writer import EventWriter
 
 
@@ -170,8 +170,9 @@ async def test_a_refused_event_is_set_aside_and_the_rest_written(
     await writer.stop()
     assert await count_rows(db) == (9, 9)
     assert writer.stats()["rejected"] == 1
-    kept = journal.with_name("j.jsonl.rejected").read_text()
-    assert '"event_id":"bad"' in kept
+    async with db.engine.connect() as conn:
+        kind, body = (await conn.execute(select(dead_letters.c.kind, dead_letters.c.body))).one()
+    assert kind == "call_event" and '"event_id":"bad"' in body
 
 
 async def test_nul_characters_are_stored_not_refused(db: Database, tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
-"""The event writer's local overflow journal: append-only JSON lines on disk.
+"""The event writer's local journal: append-only JSON lines on disk.
 
-Events that cannot wait in memory (queue full, database away at shutdown) are appended
-here and replayed into ``call_events`` later. Replay never edits the file in place: the
-active file is renamed to ``<name>.replay`` and a fresh one is opened, the renamed file is
-read back and deleted only once every line of it is in the database. A process that dies
-mid-replay finds the ``.replay`` file at its next start and replays it again; the unique
-``event_id`` makes the second pass a no-op for what was already written.
+Events that cannot wait in memory (the database is away, the queue is full, the process
+is stopping) are appended here and replayed into ``call_events`` later. Replay never edits
+the file in place: the active file is renamed to ``<name>.replay`` and a fresh one is
+opened, the renamed file is read back and deleted only once every line of it is in the
+database. A process that dies mid-replay finds the ``.replay`` file at its next start and
+replays it again; the unique ``event_id`` makes the second pass a no-op for what was
+already written.
 
 One process owns a journal at a time (an exclusive ``flock`` on ``<name>.lock``); each
 process of a deployment must be given its own path.
@@ -33,11 +34,16 @@ from voiceops.core.errors import StorageError
 log = logging.getLogger(__name__)
 
 
-def encode_event(event: CallEvent) -> bytes:
-    """One journal line (with its newline) for ``event``."""
+def event_record(event: CallEvent) -> dict[str, Any]:
+    """``event`` as a JSON-ready dict (what a journal line and a dead letter hold)."""
     data = asdict(event)
     data["created_at"] = event.created_at.isoformat()
-    text = json.dumps(data, default=str, ensure_ascii=False, separators=(",", ":"))
+    return data
+
+
+def encode_event(event: CallEvent) -> bytes:
+    """One journal line (with its newline) for ``event``."""
+    text = json.dumps(event_record(event), default=str, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8") + b"\n"
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -219,5 +220,27 @@ call_states = Table(
     Column("state", JSONType, nullable=False),
     Column("updated_at_ms", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "updated_at"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # What was refused (``call_event``, ``call_state``) and the digest of its own key (the
+    # event id, the call id), which may itself be what the database refused.
+    Column("kind", String(32), nullable=False),
+    Column("key_sha256", String(64), nullable=False),
+    # Printable and cut to fit: for finding a call's rows, not for identifying the call.
+    Column("call_id", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    # The refused row as JSON text with every non-ASCII character escaped, so that any
+    # content at all can be kept (PostgreSQL's text and JSONB refuse NUL).
+    Column("body", Text, nullable=False),
+    Column("refusals", Integer, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "key_sha256"),
+    Index(None, "call_id"),
     Index(None, "updated_at"),
 )

@@ -16,10 +16,12 @@ to fill) and inserts them with ``ON CONFLICT (event_id) DO NOTHING``. Guarantees
   does one ``write(2)`` of a line to the journal (the page cache, not the disk: the
   ``fsync`` happens in a worker thread, once per batch).
 
-A batch the database refuses for its *content* (a value too long for its column, say) is
-split until the offending event is isolated; that event is appended to
-``<journal>.rejected`` for inspection rather than retried forever. Every other failure is
-treated as the database being away and retried.
+A batch the database refuses for its *content* (a number out of its column's range, a NUL
+character on PostgreSQL) is split until the refused events stand alone; the others are
+written and those are kept in the ``dead_letters`` table (``store/deadletters.py``) rather
+than retried forever, and so is such an event met while replaying the journal. Every other
+failure is treated as the database being away and retried (``store/refusals.py`` tells
+the two apart).
 """
 
 from __future__ import annotations
@@ -30,15 +32,19 @@ import enum
 import logging
 import random
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import SQLAlchemyError
 
 from voiceops.core.callevents import CallEvent
+from voiceops.core.clock import Clock, SystemClock
 from voiceops.metrics import Metrics
 from voiceops.store.db import Database
-from voiceops.store.journal import Journal, JournalReader, encode_event
+from voiceops.store.deadletters import DeadLetters
+from voiceops.store.journal import Journal, JournalReader, event_record
+from voiceops.store.refusals import write_isolating
 from voiceops.store.tables import call_events
 
 log = logging.getLogger(__name__)
@@ -57,10 +63,6 @@ class _State(enum.Enum):
     STOPPED = "stopped"
 
 
-class _ContentRejected(Exception):
-    """The database refused a batch for what is in it, not because it is away."""
-
-
 class EventWriter:
     """Batched, retrying, journaled writer of :class:`CallEvent` rows (an ``EventSink``).
 
@@ -77,6 +79,7 @@ class EventWriter:
         batch_size: int,
         flush_interval_ms: int,
         journal_path: Path,
+        clock: Clock | None = None,
         metrics: Metrics | None = None,
         retry_initial_s: float = RETRY_INITIAL_S,
         retry_max_s: float = RETRY_MAX_S,
@@ -90,8 +93,9 @@ class EventWriter:
         self._metrics = metrics
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
+        self._clock: Clock = SystemClock() if clock is None else clock
         self._journal = Journal(journal_path)
-        self._rejected_path = journal_path.with_name(journal_path.name + ".rejected")
+        self._dead_letters = DeadLetters(db, clock=self._clock, metrics=metrics)
         self._buffer: deque[CallEvent] = deque()
         self._inflight: list[CallEvent] = []
         self._wakeup = asyncio.Event()
@@ -189,7 +193,8 @@ class EventWriter:
     def stats(self) -> dict[str, int]:
         """Counters since start: ``written`` (rows inserted), ``duplicates`` (already
         there), ``queued`` (in memory now), ``journaled``, ``replayed``, ``errors``
-        (failed writes), ``rejected`` (refused for content), ``lost`` (journal refused)."""
+        (failed writes), ``rejected`` (refused for content, kept in ``dead_letters``),
+        ``lost`` (journal refused)."""
         return {
             "written": self._written,
             "duplicates": self._duplicates,
@@ -290,7 +295,7 @@ class EventWriter:
         delay = self._retry_initial_s
         while True:
             try:
-                await self._write_isolating(batch)
+                await write_isolating(self._db, batch, self._write, self._set_aside)
             except Exception as exc:
                 # SQLAlchemy errors, OSError and TimeoutError are the usual face of a
                 # database that went away, but drivers raise their own types during
@@ -320,56 +325,29 @@ class EventWriter:
                 log.info("call event writes succeed again")
             return True
 
-    async def _write_isolating(self, batch: list[CallEvent]) -> None:
-        """Write ``batch``; if its content is refused, split it until the bad events are
-        isolated and set aside. Outages propagate (the caller retries)."""
-        try:
-            await self._write(batch)
-        except _ContentRejected as exc:
-            if len(batch) == 1:
-                self._reject(batch[0], exc)
-                return
-            middle = len(batch) // 2
-            await self._write_isolating(batch[:middle])
-            await self._write_isolating(batch[middle:])
-
-    async def _write(self, batch: list[CallEvent]) -> None:
+    async def _write(self, batch: Sequence[CallEvent]) -> None:
         rows = [_row(event) for event in batch]
         stmt = (
             self._db.insert(call_events)
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(call_events.c.id)
         )
-        try:
-            async with asyncio.timeout(WRITE_TIMEOUT_S), self._db.engine.begin() as conn:
-                inserted = len((await conn.execute(stmt, rows)).all())
-        except (DataError, IntegrityError) as exc:
-            raise _ContentRejected(type(exc).__name__) from exc
-        except StatementError as exc:
-            # Raised before the database saw anything: a value the driver cannot send.
-            if isinstance(exc.orig, (TypeError, ValueError, OverflowError)):
-                raise _ContentRejected(type(exc.orig).__name__) from exc
-            raise
+        async with asyncio.timeout(WRITE_TIMEOUT_S), self._db.engine.begin() as conn:
+            inserted = len((await conn.execute(stmt, rows)).all())
         self._written += inserted
         self._duplicates += len(batch) - inserted
         if self._metrics is not None:
             self._metrics.events_written.inc(inserted)
 
-    def _reject(self, event: CallEvent, reason: Exception) -> None:
-        self._rejected += 1
-        log.error(
-            "call event %s (%s) refused by the database (%s); kept in %s",
-            event.event_id,
-            event.event_type,
-            reason,
-            self._rejected_path,
+    async def _set_aside(self, event: CallEvent, why: str) -> None:
+        await self._dead_letters.keep(
+            "call_event",
+            key=str(event.event_id),
+            call_id=str(event.call_id),
+            why=why,
+            body=event_record(event),
         )
-        try:
-            with self._rejected_path.open("ab") as file:
-                file.write(encode_event(event))
-        except OSError as exc:
-            self._lost += 1
-            log.error("could not keep refused call event %s: %s", event.event_id, exc)
+        self._rejected += 1
 
     def _update_gauges(self) -> None:
         if self._metrics is None:
