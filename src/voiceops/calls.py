@@ -30,13 +30,14 @@ log = logging.getLogger("voiceops.calls")
 
 
 class StateStore(Protocol):
-    """Where call states are kept (``store.repo.StateStore``)."""
+    """Where call states are kept (``store.states.StateStore``)."""
 
     async def load(self, call_id: str) -> CallState | None: ...
 
     async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
-        """Write all of ``snapshots`` in one transaction, or none (and raise); a snapshot
-        older than the stored state of its call is ignored."""
+        """Write ``snapshots``; a snapshot older than the stored state of its call is
+        ignored, one the database refuses for its content is set aside. Raises when the
+        database is away (writing them all again is then safe)."""
         ...
 
 

@@ -10,6 +10,7 @@ every other row is written.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ from sqlalchemy import select
 
 from tests.store.test_clock import PINNED
 from tests.store.test_writer import AT, count_rows, events, make_writer
+from voiceops.calls import StatePersister
 from voiceops.core.callevents import CallEvent
-from voiceops.core.clock import ManualClock
+from voiceops.core.clock import ManualClock, SystemClock
+from voiceops.core.state import CallState
 from voiceops.metrics import Metrics
 from voiceops.store.db import Database
 from voiceops.store.journal import decode_event, encode_event
-from voiceops.store.tables import call_events, dead_letters
+from voiceops.store.states import StateStore
+from voiceops.store.tables import call_events, call_states, dead_letters
 
 POISON_CALL = "call_poison"
 NUL_CALL = "call\x00poison"
@@ -149,4 +153,84 @@ async def test_a_whole_call_of_unstorable_events_is_logged_once(
     assert await count_rows(db) == (12, 12)
     assert len(await kept(db)) == 12
     assert metrics.dead_lettered.labels("call_event")._value.get() == 12
+    assert len(refusal_logs(caplog)) == 1
+
+
+# --------------------------------------------------------------------------------------
+# call states
+
+STATE_POISONS: dict[str, tuple[CallState, set[str]]] = {
+    "NUL in the call id": (CallState(call_id=NUL_CALL), {"postgresql"}),
+    "call id past its column": (CallState(call_id="c" * 300), {"postgresql"}),
+}
+"""States a live call can produce (the persister stamps ``updated_at_ms`` itself)."""
+ODD_STATES = {
+    **STATE_POISONS,
+    "updated_at_ms past 64 bits": (
+        CallState(call_id=POISON_CALL, updated_at_ms=2**63),
+        {"postgresql", "sqlite"},
+    ),
+}
+
+
+async def stored_states(db: Database) -> set[str]:
+    async with db.engine.connect() as conn:
+        return set((await conn.execute(select(call_states.c.call_id))).scalars())
+
+
+@pytest.mark.parametrize("poison", STATE_POISONS, ids=list(STATE_POISONS))
+async def test_one_unstorable_state_does_not_stop_the_persister(
+    db: Database, poison: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    state, refused_by = STATE_POISONS[poison]
+    metrics = Metrics()
+    store = StateStore(db, metrics=metrics, clock=ManualClock(PINNED))
+    persister = StatePersister(store, clock=SystemClock(), retry_initial_s=0.01, retry_max_s=0.05)
+    await persister.start()
+    others = [CallState(call_id=f"call_{n:02d}", turns=n) for n in range(50)]
+    for s in [*others[:25], state, *others[25:]]:
+        persister.mark(s)
+    await persister.stop(timeout_s=5)
+    assert persister.pending == 0
+    saved = await stored_states(db)
+    assert saved - {state.call_id} == {s.call_id for s in others}
+    if db.dialect not in refused_by:
+        assert state.call_id in saved and await kept(db) == []
+        return
+    assert state.call_id not in saved
+    (letter,) = await kept(db)
+    assert letter["kind"] == "call_state" and letter["reason"]
+    assert json.loads(letter["body"])["call_id"] == state.call_id
+    assert store.refused == 1
+    assert metrics.dead_lettered.labels("call_state")._value.get() == 1
+    (log,) = refusal_logs(caplog)
+    assert log.call_id == letter["call_id"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("poison", ODD_STATES, ids=list(ODD_STATES))
+async def test_a_batch_of_states_is_written_around_an_unstorable_one(
+    db: Database, poison: str
+) -> None:
+    state, refused_by = ODD_STATES[poison]
+    store = StateStore(db)
+    others = [CallState(call_id=f"call_{n:02d}", turns=n).snapshot() for n in range(20)]
+    await store.save_many([*others, state.snapshot()])
+    saved = await stored_states(db)
+    assert saved - {state.call_id} == {s.call_id for s in others}
+    refused = db.dialect in refused_by
+    assert (state.call_id in saved) is not refused
+    assert len(await kept(db)) == store.refused == int(refused)
+
+
+async def test_a_state_refused_on_every_turn_is_kept_once_and_logged_once(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = StateStore(db)
+    state = CallState(call_id=POISON_CALL, updated_at_ms=2**63)
+    for turn in range(3):
+        state.turns = turn
+        await store.save_many([state.snapshot(), CallState(call_id=f"ok_{turn}").snapshot()])
+    (letter,) = await kept(db)
+    assert letter["refusals"] == 3 and json.loads(letter["body"])["turns"] == 2
+    assert await stored_states(db) == {"ok_0", "ok_1", "ok_2"}
     assert len(refusal_logs(caplog)) == 1

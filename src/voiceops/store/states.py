@@ -1,9 +1,12 @@
 """Per-call state: :class:`StateStore` persists :class:`CallState` so a re-dialled call can
 resume on any process, many calls per statement, and never moves a call's row back to an
-older state."""
+older state. A state the database refuses for its content is kept in ``dead_letters``
+(``store/deadletters.py``) and the others are written: one call can never stop the saving
+of every call's state."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
@@ -13,7 +16,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.state import CallState, StateSnapshot
+from voiceops.metrics import Metrics
 from voiceops.store.db import Database
+from voiceops.store.deadletters import DeadLetters
+from voiceops.store.refusals import write_isolating
 from voiceops.store.tables import call_states
 
 
@@ -25,9 +31,12 @@ class StateStore:
     a newer write left.
     """
 
-    def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, db: Database, *, clock: Clock | None = None, metrics: Metrics | None = None
+    ) -> None:
         self._db = db
         self._clock: Clock = SystemClock() if clock is None else clock
+        self._dead_letters = DeadLetters(db, clock=self._clock, metrics=metrics)
         self._upsert = self._upsert_statement()
 
     async def load(self, call_id: str) -> CallState | None:
@@ -40,19 +49,30 @@ class StateStore:
         """Upsert ``state`` as it is now (see :meth:`save_many`)."""
         await self.save_many([state.snapshot()])
 
+    @property
+    def refused(self) -> int:
+        """States refused for their content and kept in ``dead_letters`` since start."""
+        return self._dead_letters.kept
+
     async def save_many(self, snapshots: Sequence[StateSnapshot]) -> None:
-        """Upsert every snapshot in one transaction and one statement (an executemany);
-        all are written or, on :class:`StorageError`, none.
+        """Upsert every snapshot in one transaction and one statement (an executemany).
 
         Per call, the snapshot with the newest ``updated_at_ms`` (stored or given) wins. The
         caller bounds the batch: it is one transaction, holding its row locks until it
-        commits.
+        commits. Should the database refuse the batch for what is in it, the batch is split
+        until the refused snapshots stand alone; they go to ``dead_letters`` and the others
+        are written. Raises :class:`StorageError` when the database is away: then some, all
+        or none of the batch may be written, and writing it again is safe.
         """
         if not snapshots:
             return
-        now = self._clock.now()
         # Rows in call-id order, so two processes writing overlapping batches lock them in
         # the same order and cannot deadlock.
+        ordered = sorted(snapshots, key=lambda snap: snap.call_id)
+        await write_isolating(self._db, ordered, self._write, self._set_aside)
+
+    async def _write(self, snapshots: Sequence[StateSnapshot]) -> None:
+        now = self._clock.now()
         jsonb = self._db.dialect == "postgresql"
         params = [
             {
@@ -61,10 +81,19 @@ class StateStore:
                 "s_ms": snap.updated_at_ms,
                 "s_at": now,
             }
-            for snap in sorted(snapshots, key=lambda snap: snap.call_id)
+            for snap in snapshots
         ]
         async with self._db.transaction(f"save {len(params)} call states") as conn:
             await conn.execute(self._upsert, params)
+
+    async def _set_aside(self, snapshot: StateSnapshot, why: str) -> None:
+        await self._dead_letters.keep(
+            "call_state",
+            key=snapshot.call_id,
+            call_id=snapshot.call_id,
+            why=why,
+            body=json.loads(snapshot.json),
+        )
 
     def _upsert_statement(self) -> postgresql.Insert | sqlite.Insert:
         # The snapshot is already JSON text: bind it as text so it is not encoded a second
