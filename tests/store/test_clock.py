@@ -17,6 +17,7 @@ from voiceops.store import tables
 from voiceops.store.bookings import SqlBookingRepo
 from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
+from voiceops.store.deadletters import DeadLetters
 from voiceops.store.profiles import ProfileRepo
 from voiceops.store.retention import purge
 from voiceops.store.states import StateStore
@@ -103,7 +104,10 @@ async def test_purge_cuts_off_by_the_injected_clock(db: Database) -> None:
     await CallRepo(db, clock=ManualClock(PINNED - timedelta(days=29))).set_outcome(
         "within_the_month", "ended"
     )
+    for days, call_id in ((31, "a_month_before"), (29, "within_the_month")):
+        letters = DeadLetters(db, clock=ManualClock(PINNED - timedelta(days=days)))
+        await letters.keep("call_event", key=call_id, call_id=call_id, why="test", body={})
     counts = await purge(db, timedelta(days=30), clock=ManualClock(PINNED))
-    assert counts["calls"] == 1
+    assert counts["calls"] == 1 and counts["dead_letters"] == 1
     assert await calls.get("a_month_before") is None
     assert await calls.get("within_the_month") is not None

@@ -14,6 +14,7 @@ from voiceops.store.tables import (
     call_states,
     callback_requests,
     calls,
+    dead_letters,
     webhook_deliveries,
 )
 
@@ -23,8 +24,9 @@ async def purge(
 ) -> dict[str, int]:
     """Delete call data older than ``older_than``; returns rows deleted per table.
 
-    Purged: call events, calls, call states, webhook deliveries and callback requests
-    created before the cutoff, and bookings whose appointment *ended* before it (a future
+    Purged: call events, calls, call states, webhook deliveries, callback requests and dead
+    letters created (or, for states and dead letters, last updated) before the cutoff, and
+    bookings whose appointment *ended* before it (a future
     booking is never purged, however old the call that made it).
     """
     if older_than <= timedelta(0):
@@ -40,6 +42,7 @@ async def purge(
         "callback_requests": delete(callback_requests).where(
             callback_requests.c.created_at < cutoff
         ),
+        "dead_letters": delete(dead_letters).where(dead_letters.c.updated_at < cutoff),
         "bookings": delete(bookings).where(
             and_(bookings.c.end_utc < cutoff, bookings.c.created_at < cutoff)
         ),
