@@ -4,17 +4,21 @@
 batches of up to ``batch_size`` events (waiting at most ``flush_interval_ms`` for a batch
 to fill) and inserts them with ``ON CONFLICT (event_id) DO NOTHING``. Guarantees:
 
-* **Nothing lost.** While the database is away the task retries the batch in hand with
-  capped, jittered exponential backoff; events that do not fit the buffer meanwhile go to
-  the local journal (``store/journal.py``), which is replayed when writes succeed again and
-  at the next start. :meth:`EventWriter.stop` writes what it can within its timeout and
+* **Nothing lost.** When a write fails because the database is away, the batch in hand
+  and every queued event go to the local journal (``store/journal.py``) and are fsynced
+  before the first retry wait; until writes succeed again ``emit`` appends straight to the
+  journal too, so a process killed during an outage has lost nothing it emitted. The task
+  retries by replaying the journal, with capped, jittered exponential backoff; a journal
+  left over is replayed at the next start. Events that do not fit the buffer go to the
+  journal as well. :meth:`EventWriter.stop` writes what it can within its timeout and
   journals the rest.
-* **Nothing written twice.** Every insert (first try, retry, replay) is keyed on the
-  event's unique ``event_id``, so a batch whose commit outcome was unknown can safely be
-  written again.
-* **Never blocks the caller.** ``emit`` does no awaiting and never raises; on overflow it
-  does one ``write(2)`` of a line to the journal (the page cache, not the disk: the
-  ``fsync`` happens in a worker thread, once per batch).
+* **Nothing written twice.** Every insert (first try, replay) is keyed on the event's
+  unique ``event_id``, so a batch whose commit outcome was unknown, journaled all the
+  same, is written once.
+* **Never blocks the caller.** ``emit`` does no awaiting and never raises; when it goes to
+  the journal it does one ``write(2)`` of a line (the page cache, which survives the
+  process being killed; the ``fsync`` for a power loss happens in a worker thread, once per
+  batch and before every retry wait).
 
 A batch the database refuses for its *content* (a number out of its column's range, a NUL
 character on PostgreSQL) is split until the refused events stand alone; the others are
@@ -39,7 +43,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from voiceops.core.callevents import CallEvent
-from voiceops.core.clock import Clock, SystemClock
+from voiceops.core.clock import Clock, Deadline, SystemClock
 from voiceops.metrics import Metrics
 from voiceops.store.db import Database
 from voiceops.store.deadletters import DeadLetters
@@ -103,6 +107,7 @@ class EventWriter:
         self._task: asyncio.Task[None] | None = None
         self._state = _State.NEW
         self._db_down = False
+        self._retry_delay_s = retry_initial_s
         self._written = 0
         self._duplicates = 0
         self._journaled = 0
@@ -115,7 +120,11 @@ class EventWriter:
 
     def emit(self, event: CallEvent) -> None:
         """Queue ``event``; never blocks, never raises (see the module docstring)."""
-        if self._state in (_State.NEW, _State.RUNNING) and len(self._buffer) < self._capacity:
+        if (
+            self._state in (_State.NEW, _State.RUNNING)
+            and not self._db_down
+            and len(self._buffer) < self._capacity
+        ):
             self._buffer.append(event)
             self._wakeup.set()
             return
@@ -170,7 +179,8 @@ class EventWriter:
         task = self._task
         if task is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(task), timeout_s)
+                async with Deadline.after(self._clock, timeout_s):
+                    await asyncio.shield(task)
             except TimeoutError:
                 log.warning(
                     "event writer did not flush within %.1fs; journaling the rest", timeout_s
@@ -212,6 +222,12 @@ class EventWriter:
         try:
             await self._replay()
             while True:
+                if self._db_down:
+                    await self._journal_backlog()
+                    if self._stopping.is_set():
+                        return  # everything is in the journal for the next start
+                    await self._recover()
+                    continue
                 if not self._buffer:
                     if self._stopping.is_set():
                         return
@@ -222,10 +238,13 @@ class EventWriter:
                     await self._wait_stopping(self._flush_interval_s)
                 count = min(self._batch_size, len(self._buffer))
                 self._inflight = [self._buffer.popleft() for _ in range(count)]
-                if not await self._deliver(self._inflight):
-                    return  # stopping with the database away: stop() journals the rest
-                self._inflight = []
-                await self._housekeeping()
+                if await self._deliver(self._inflight):
+                    self._inflight = []
+                    await self._housekeeping()
+                else:
+                    # It may have committed all the same: the replay's ON CONFLICT skips it.
+                    self._journal_now(self._inflight)
+                    self._inflight = []
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -238,11 +257,29 @@ class EventWriter:
             self._buffer.clear()
             self._journal_now(leftover)
 
+    async def _journal_backlog(self) -> None:
+        """The database is away: move the queue to the journal and make it durable."""
+        backlog = list(self._buffer)
+        self._buffer.clear()
+        self._journal_now(backlog)
+        await asyncio.to_thread(self._journal.sync)
+        self._update_gauges()
+
+    async def _recover(self) -> None:
+        """Wait a backoff (full jitter keeps many workers from hammering a recovering
+        database in step), then try the journal: writes succeed again once it replays."""
+        await self._wait_stopping(random.uniform(0, self._retry_delay_s))
+        self._retry_delay_s = min(self._retry_delay_s * 2, self._retry_max_s)
+        if self._stopping.is_set():
+            return
+        if await self._replay():
+            self._back_up()
+
     async def _idle(self) -> None:
         self._wakeup.clear()
         if not self._buffer and not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(HOUSEKEEPING_S):
+                async with Deadline.after(self._clock, HOUSEKEEPING_S):
                     await self._wakeup.wait()
         await self._housekeeping()
 
@@ -254,21 +291,22 @@ class EventWriter:
 
     async def _wait_stopping(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
+            async with Deadline.after(self._clock, seconds):
                 await self._stopping.wait()
 
-    async def _replay(self) -> None:
-        """Write the journal's events into the database, oldest file first.
+    async def _replay(self) -> bool:
+        """Write the journal's events into the database, oldest file first; ``True`` when
+        nothing is left of it.
 
-        Shutdown does not interrupt it (only ``stop``'s timeout does); it gives up early,
-        leaving the file for later, when the database refuses during shutdown. A file is
-        deleted only after all of it was written.
+        Shutdown does not interrupt it (only ``stop``'s timeout does). It gives up when the
+        database is away, leaving the file for later. A file is deleted only after all of
+        it was written.
         """
         while True:
             await asyncio.to_thread(self._journal.sync)
             path = self._journal.rotate()
             if path is None:
-                return
+                return True
             await asyncio.to_thread(self._journal.sync_dir)
             log.info("replaying journaled call events from %s", path)
             reader = await asyncio.to_thread(JournalReader, path)
@@ -278,7 +316,7 @@ class EventWriter:
                     if not batch:
                         break
                     if not await self._deliver(batch):
-                        return
+                        return False
                     self._replayed += len(batch)
             finally:
                 reader.close()
@@ -287,43 +325,35 @@ class EventWriter:
             self._update_gauges()
 
     async def _deliver(self, batch: list[CallEvent]) -> bool:
-        """Write ``batch``, retrying while the database is away.
+        """Write ``batch`` (setting aside what the database refuses for its content);
+        ``False`` when the database is away."""
+        try:
+            await write_isolating(self._db, batch, self._write, self._set_aside)
+        except Exception as exc:
+            # SQLAlchemy errors, OSError and TimeoutError are the usual face of a database
+            # that went away, but drivers raise their own types during connection set-up
+            # too. Anything else than refused content is treated as an outage: journaled
+            # and retried. Never dropped.
+            self._errors += 1
+            if self._metrics is not None:
+                self._metrics.event_write_errors.inc()
+            if not self._db_down:
+                self._db_down = True
+                known = isinstance(exc, SQLAlchemyError | OSError | TimeoutError)
+                log.warning(
+                    "call event writes failing (%s); journaling events until they succeed",
+                    type(exc).__name__,
+                    exc_info=None if known else exc,
+                )
+            return False
+        self._back_up()
+        return True
 
-        Returns ``False`` only when shutdown has begun and the database still refuses (the
-        caller leaves the events where they are for the journal).
-        """
-        delay = self._retry_initial_s
-        while True:
-            try:
-                await write_isolating(self._db, batch, self._write, self._set_aside)
-            except Exception as exc:
-                # SQLAlchemy errors, OSError and TimeoutError are the usual face of a
-                # database that went away, but drivers raise their own types during
-                # connection set-up too. Anything else than refused content is treated
-                # as an outage: retried and, meanwhile, journaled. Never dropped.
-                self._errors += 1
-                if self._metrics is not None:
-                    self._metrics.event_write_errors.inc()
-                if not self._db_down:
-                    self._db_down = True
-                    known = isinstance(exc, SQLAlchemyError | OSError | TimeoutError)
-                    log.warning(
-                        "call event writes failing (%s); retrying",
-                        type(exc).__name__,
-                        exc_info=None if known else exc,
-                    )
-                if self._stopping.is_set():
-                    return False
-                # Overflow keeps arriving in the journal while we wait: make it durable.
-                await asyncio.to_thread(self._journal.sync)
-                # Full jitter keeps many workers from hammering a recovering database in step.
-                await self._wait_stopping(random.uniform(0, delay))
-                delay = min(delay * 2, self._retry_max_s)
-                continue
-            if self._db_down:
-                self._db_down = False
-                log.info("call event writes succeed again")
-            return True
+    def _back_up(self) -> None:
+        self._retry_delay_s = self._retry_initial_s
+        if self._db_down:
+            self._db_down = False
+            log.info("call event writes succeed again")
 
     async def _write(self, batch: Sequence[CallEvent]) -> None:
         rows = [_row(event) for event in batch]
@@ -332,7 +362,7 @@ class EventWriter:
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(call_events.c.id)
         )
-        async with asyncio.timeout(WRITE_TIMEOUT_S), self._db.engine.begin() as conn:
+        async with Deadline.after(self._clock, WRITE_TIMEOUT_S), self._db.engine.begin() as conn:
             inserted = len((await conn.execute(stmt, rows)).all())
         self._written += inserted
         self._duplicates += len(batch) - inserted
