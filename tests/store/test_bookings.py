@@ -19,6 +19,8 @@ from voiceops.store.states import StateStore
 from voiceops.store.tables import booking_changes, bookings, call_events, calls
 
 NOON = datetime(2030, 3, 4, 17, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+TOMORROW = NOON + timedelta(days=1)
 
 
 def booking(n: int, *, start: datetime = NOON, minutes: int = 30, **changes: object) -> Booking:
@@ -48,8 +50,8 @@ async def test_create_is_idempotent_on_its_key(db: Database) -> None:
     again = await repo.create_booking(booking(1, booking_id="bk_other", service="Shave"))
     assert again == first
     assert await repo.get_booking("bk_other") is None
-    with pytest.raises(StorageError):
-        await repo.create_booking(booking(1, idempotency_key="another key"))
+    with pytest.raises(StorageError):  # the same booking id under another key
+        await repo.create_booking(booking(1, idempotency_key="another key", start=TOMORROW))
 
 
 async def test_bookings_between_sees_confirmed_overlaps(db: Database) -> None:
@@ -67,9 +69,11 @@ async def test_bookings_between_sees_confirmed_overlaps(db: Database) -> None:
 async def test_find_by_phone_digits_name_or_call_newest_first(db: Database) -> None:
     repo = SqlBookingRepo(db)
     await repo.create_booking(booking(1))
-    await repo.create_booking(booking(2, customer_name="ÉLODIE Martin", customer_phone=None))
+    await repo.create_booking(
+        booking(2, start=NOON + HOUR, customer_name="ÉLODIE Martin", customer_phone=None)
+    )
     await repo.create_booking(booking(3, status="cancelled"))
-    await repo.create_booking(booking(4))
+    await repo.create_booking(booking(4, start=NOON + 2 * HOUR))
     by_phone = await repo.find_bookings(phone="+1 (212) 555-0142")
     assert [b.booking_id for b in by_phone] == ["bk_4", "bk_1"]
     by_name = await repo.find_bookings(name="  élodie martin ")

@@ -16,6 +16,7 @@
     │   ├── SignatureError       missing, malformed, stale or wrong ``x-retell-signature``
     │   └── PayloadError         body not JSON / not a webhook
     └── StorageError             the database refused or is away
+        └── SlotTaken            a booking overlaps a confirmed one (refused atomically)
 
 Errors are mapped to the wire only at the edge: close codes in ``web/ws.py``, HTTP statuses
 in the routes. The caller never hears an exception text.
@@ -85,3 +86,8 @@ class PayloadError(WebhookError):
 
 class StorageError(VoiceOpsError):
     pass
+
+
+class SlotTaken(StorageError):
+    """The booking repository refused a confirmed booking whose time overlaps another
+    confirmed one: two callers raced for one slot and this one lost."""

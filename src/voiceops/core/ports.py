@@ -1,7 +1,7 @@
 """What tools need from storage, and what brains see of tools.
 
 ``BookingRepo`` is implemented in memory (``tools/memory.py``, tests and scripts) and on
-SQL (``store/repo.py``). ``ToolBox`` is what a brain calls: OpenAI-style specs plus ``run``,
+SQL (``store/bookings.py``). ``ToolBox`` is what a brain calls: OpenAI-style specs plus ``run``,
 which answers with a :class:`ToolOutcome` carrying a typed :class:`ToolResult` (each tool's
 own result types live in ``tools/results.py``).
 """
@@ -54,7 +54,9 @@ class CallbackRequest:
 
 class BookingRepo(Protocol):
     async def create_booking(self, booking: Booking) -> Booking:
-        """Insert; if ``idempotency_key`` exists already, return the stored booking."""
+        """Insert; if ``idempotency_key`` exists already, return the stored booking. The
+        SQL repository raises :class:`~voiceops.core.errors.SlotTaken` instead of inserting
+        a confirmed booking that overlaps another, checking and inserting as one step."""
         ...
 
     async def get_booking(self, booking_id: str) -> Booking | None: ...
@@ -71,7 +73,9 @@ class BookingRepo(Protocol):
 
     async def update_booking(self, booking: Booking, *, idempotency_key: str) -> Booking:
         """Replace a booking's time/status; a repeated ``idempotency_key`` changes nothing
-        and returns the stored row."""
+        and returns the stored row. The SQL repository raises
+        :class:`~voiceops.core.errors.SlotTaken` rather than move a confirmed booking onto
+        another."""
         ...
 
     async def create_callback(self, request: CallbackRequest) -> CallbackRequest:

@@ -1,20 +1,24 @@
 """Bookings and callback requests: :class:`SqlBookingRepo`, the ``BookingRepo`` of
 ``core/ports.py`` on SQL.
 
-Every method runs in its own transaction and raises :class:`StorageError` when the
+A slot is given once: creating or moving a confirmed booking checks for an overlapping
+confirmed booking and writes in one step, under one lock for all booking writes (SQLite's
+write lock, a PostgreSQL advisory lock), and raises :class:`SlotTaken` when the slot is
+gone. Every method runs in its own transaction and raises :class:`StorageError` when the
 database refuses or is away.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock, SystemClock
-from voiceops.core.errors import StorageError
+from voiceops.core.errors import SlotTaken, StorageError
 from voiceops.core.ports import Booking, BookingStatus, CallbackRequest
 from voiceops.store.db import Database, first_row
 from voiceops.store.tables import booking_changes, bookings, callback_requests
@@ -64,6 +68,38 @@ def name_key(name: str) -> str:
     return name.strip().casefold()
 
 
+BOOKINGS_LOCK = "bookings"
+"""Every booking write of every process takes this one lock (a few milliseconds each): the
+overlap check and the write it guards must see and exclude each other."""
+
+
+def _takes_a_slot(stored: Booking, change: Booking) -> bool:
+    """Whether ``change`` occupies time that ``stored`` did not hold: it is confirmed, and
+    moves the booking or confirms it again."""
+    if change.status != "confirmed":
+        return False
+    held = (stored.status, stored.start_utc, stored.end_utc)
+    return held != ("confirmed", change.start_utc, change.end_utc)
+
+
+async def _refuse_overlap(conn: AsyncConnection, booking: Booking) -> None:
+    """Raise :class:`SlotTaken` when a confirmed booking other than ``booking`` overlaps
+    its ``[start_utc, end_utc)``."""
+    stmt = (
+        select(bookings.c.booking_id)
+        .where(
+            bookings.c.status == "confirmed",
+            bookings.c.start_utc < booking.end_utc,
+            bookings.c.end_utc > booking.start_utc,
+            bookings.c.booking_id != booking.booking_id,
+        )
+        .limit(1)
+    )
+    taken = (await conn.execute(stmt)).scalar_one_or_none()
+    if taken is not None:
+        raise SlotTaken(f"booking {booking.booking_id} overlaps booking {taken}")
+
+
 class SqlBookingRepo:
     """``BookingRepo`` on SQL. Idempotency keys are unique columns, so a tool that runs
     twice (speculative turns, retries) inserts once and gets the stored row back."""
@@ -73,38 +109,47 @@ class SqlBookingRepo:
         self._clock: Clock = SystemClock() if clock is None else clock
 
     async def create_booking(self, booking: Booking) -> Booking:
-        now = self._clock.now()
-        stmt = (
-            self._db.insert(bookings)
-            .values(
-                booking_id=booking.booking_id,
-                call_id=booking.call_id,
-                service=booking.service,
-                customer_name=booking.customer_name,
-                customer_phone=booking.customer_phone,
-                phone_key=phone_key(booking.customer_phone),
-                name_key=name_key(booking.customer_name)[:255],
-                start_utc=booking.start_utc,
-                end_utc=booking.end_utc,
-                caller_zone=booking.caller_zone,
-                local_start=booking.local_start,
-                status=booking.status,
-                idempotency_key=booking.idempotency_key,
-                price=booking.price,
-                notes=booking.notes,
-                created_at=booking.created_at,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-        async with self._db.transaction("create booking") as conn:
-            await conn.execute(stmt)
-            row = await first_row(
-                conn, select(bookings).where(bookings.c.idempotency_key == booking.idempotency_key)
-            )
-        if row is None:  # pragma: no cover - the row was just inserted or already there
+        """Insert ``booking``; if its idempotency key exists already, return the stored one.
+
+        A confirmed booking is inserted only if no confirmed booking overlaps it, and the
+        check and the insert are one step (:meth:`Database.serialized`): of callers racing
+        for one slot, on any number of processes, one gets it and the others get
+        :class:`SlotTaken`.
+        """
+        by_key = select(bookings).where(bookings.c.idempotency_key == booking.idempotency_key)
+        async with self._db.serialized("create booking", BOOKINGS_LOCK) as conn:
+            stored = await first_row(conn, by_key)
+            if stored is not None:
+                return _booking(stored)
+            if booking.status == "confirmed":
+                await _refuse_overlap(conn, booking)
+            insert = self._db.insert(bookings).values(**self._row(booking))
+            await conn.execute(insert.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+            row = await first_row(conn, by_key)
+        if row is None:  # pragma: no cover - the row was just inserted
             raise StorageError("booking vanished right after its insert")
         return _booking(row)
+
+    def _row(self, booking: Booking) -> dict[str, Any]:
+        return {
+            "booking_id": booking.booking_id,
+            "call_id": booking.call_id,
+            "service": booking.service,
+            "customer_name": booking.customer_name,
+            "customer_phone": booking.customer_phone,
+            "phone_key": phone_key(booking.customer_phone),
+            "name_key": name_key(booking.customer_name)[:255],
+            "start_utc": booking.start_utc,
+            "end_utc": booking.end_utc,
+            "caller_zone": booking.caller_zone,
+            "local_start": booking.local_start,
+            "status": booking.status,
+            "idempotency_key": booking.idempotency_key,
+            "price": booking.price,
+            "notes": booking.notes,
+            "created_at": booking.created_at,
+            "updated_at": self._clock.now(),
+        }
 
     async def get_booking(self, booking_id: str) -> Booking | None:
         async with self._db.transaction("read booking") as conn:
@@ -155,31 +200,33 @@ class SqlBookingRepo:
         identity, customer and service stay as first stored).
 
         Each change is recorded under its ``idempotency_key`` in ``booking_changes``; a
-        repeated key changes nothing and returns the booking as stored. Raises
-        :class:`StorageError` for an unknown ``booking_id``.
+        repeated key changes nothing and returns the booking as stored. A change that would
+        make the booking overlap another confirmed one (moving it, or confirming it again)
+        raises :class:`SlotTaken`, checked and applied in one step like
+        :meth:`create_booking`. Raises :class:`StorageError` for an unknown ``booking_id``.
         """
         now = self._clock.now()
         where = bookings.c.booking_id == booking.booking_id
-        async with self._db.transaction("update booking") as conn:
-            lock = select(bookings.c.booking_id).where(where)
-            if self._db.dialect == "postgresql":
-                lock = lock.with_for_update()
-            if (await conn.execute(lock)).first() is None:
+        seen = select(booking_changes.c.id).where(
+            booking_changes.c.idempotency_key == idempotency_key
+        )
+        async with self._db.serialized("update booking", BOOKINGS_LOCK) as conn:
+            stored = await first_row(conn, select(bookings).where(where))
+            if stored is None:
                 raise StorageError(f"no booking {booking.booking_id!r} to update")
-            change = (
-                self._db.insert(booking_changes)
-                .values(
-                    booking_id=booking.booking_id,
-                    idempotency_key=idempotency_key,
-                    start_utc=booking.start_utc,
-                    end_utc=booking.end_utc,
-                    status=booking.status,
-                    created_at=now,
+            if (await conn.execute(seen)).first() is None:
+                if _takes_a_slot(_booking(stored), booking):
+                    await _refuse_overlap(conn, booking)
+                await conn.execute(
+                    booking_changes.insert().values(
+                        booking_id=booking.booking_id,
+                        idempotency_key=idempotency_key,
+                        start_utc=booking.start_utc,
+                        end_utc=booking.end_utc,
+                        status=booking.status,
+                        created_at=now,
+                    )
                 )
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(booking_changes.c.id)
-            )
-            if (await conn.execute(change)).first() is not None:
                 await conn.execute(
                     update(bookings)
                     .where(where)
@@ -194,7 +241,7 @@ class SqlBookingRepo:
                     )
                 )
             row = await first_row(conn, select(bookings).where(where))
-        if row is None:  # pragma: no cover - locked above
+        if row is None:  # pragma: no cover - the lock keeps other writers out
             raise StorageError("booking vanished during its update")
         return _booking(row)
 

@@ -8,6 +8,7 @@ and command timeouts so that a database that went away fails fast instead of han
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -125,6 +126,31 @@ class Database:
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise StorageError(f"{what} failed: {type(exc).__name__}") from exc
 
+    @asynccontextmanager
+    async def serialized(self, what: str, lock: str) -> AsyncIterator[AsyncConnection]:
+        """Like :meth:`transaction`, holding the write lock named ``lock`` from its first
+        statement to its end, so that what it reads cannot change before it writes: two
+        such transactions on the same lock run one after the other, on every process.
+
+        SQLite has one write lock per database: the transaction begins ``IMMEDIATE``,
+        taking it at once (waiting up to the busy timeout). PostgreSQL takes a
+        transaction-level advisory lock on a number derived from ``lock``; in ``READ
+        COMMITTED`` every statement after it sees what the previous holder committed.
+        """
+        try:
+            async with self.engine.connect() as conn, conn.begin():
+                if self.dialect == "sqlite":
+                    # pysqlite opens transactions itself, and only before a write; an explicit
+                    # BEGIN first makes it take the lock here instead.
+                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(lock)}
+                    )
+                yield conn
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StorageError(f"{what} failed: {type(exc).__name__}") from exc
+
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An ``INSERT`` for this dialect, with ``on_conflict_do_nothing/do_update``."""
         if self.dialect == "postgresql":
@@ -141,6 +167,12 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit advisory lock key for ``name``, the same on every process."""
+    digest = hashlib.sha256(f"voiceops:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 async def first_row(conn: AsyncConnection, stmt: Any) -> RowMapping | None:

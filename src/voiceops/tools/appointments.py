@@ -3,9 +3,11 @@
 Arguments are CALLER-local wall times; the rules are judged in business time
 (``tools/booking.py``). Commits (book, reschedule, cancel) carry an idempotency key, so a
 repeated call changes nothing and answers with the stored row, and happen only while the
-turn is current. Two calls racing for one slot both commit, then look again: the booking
-created first (``created_at``, read from the app's clock at the commit, then the booking id)
-keeps the slot and the other is cancelled and answered ``slot_taken``.
+turn is current. Of two calls racing for one slot, the SQL repository lets one commit and
+refuses the other (``SlotTaken``, answered ``slot_taken``). Over a repository that does not
+(the in-memory one), both commit, then look again: the booking created first
+(``created_at``, read from the app's clock at the commit, then the booking id) keeps the
+slot and the other is cancelled and answered ``slot_taken``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from voiceops.core.errors import SlotTaken
 from voiceops.core.ports import Booking, ToolStatus
 from voiceops.tools.booking import Slot, check_instant, find_slots
 from voiceops.tools.results import (
@@ -202,16 +205,19 @@ async def _commit_booking(
     request: dict[str, Any],
 ) -> Booked:
     key = idempotency_key(scope.call_id, "book_appointment", request)
-    booking = await _create_booking(scope, service, slot, name, phone, key)
-    for _ in range(MAX_REBOOKINGS):
-        if booking.status == "confirmed":
-            break
-        # This call booked the very same thing before and has cancelled it since: book
-        # anew under a key naming the cancelled booking, so retries stay idempotent.
-        key = idempotency_key(
-            scope.call_id, "book_appointment", {**request, "after": booking.booking_id}
-        )
+    try:
         booking = await _create_booking(scope, service, slot, name, phone, key)
+        for _ in range(MAX_REBOOKINGS):
+            if booking.status == "confirmed":
+                break
+            # This call booked the very same thing before and has cancelled it since: book
+            # anew under a key naming the cancelled booking, so retries stay idempotent.
+            key = idempotency_key(
+                scope.call_id, "book_appointment", {**request, "after": booking.booking_id}
+            )
+            booking = await _create_booking(scope, service, slot, name, phone, key)
+    except SlotTaken:  # another call took the slot since the check
+        return await _slot_taken(Booked, scope, service, slot.start_utc)
     if booking.status != "confirmed":
         return Booked(
             status=ToolStatus.INVALID,
@@ -335,7 +341,10 @@ async def reschedule_appointment(
         return await _slot_taken(Rescheduled, scope, service, instant, booking.booking_id)
     if not scope.is_current():
         return SUPERSEDED
-    return await _commit_move(scope, booking, slot)
+    try:
+        return await _commit_move(scope, booking, slot)
+    except SlotTaken:  # another call took the slot since the check
+        return await _slot_taken(Rescheduled, scope, service, instant, booking.booking_id)
 
 
 async def _commit_move(scope: ToolScope, booking: Booking, slot: Slot) -> Rescheduled:
