@@ -2,7 +2,7 @@
 
 Implements sections 8 (events and delivery contract) and 9 (``x-retell-signature``) of
 ``reference/retell-protocol.md``. Pure functions only; the route lives in
-``web/webhook.py`` and the storage in ``store/repo.py``.
+``web/webhook.py`` and the storage in ``store/webhooks.py`` and ``store/calls.py``.
 
 Signature (section 9): ``x-retell-signature: v=<ms>,d=<64 lowercase hex>`` where the digest
 is HMAC-SHA256, keyed by the Retell API key, over the raw body bytes immediately followed

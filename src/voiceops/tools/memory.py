@@ -1,6 +1,6 @@
 """An in-memory :class:`~voiceops.core.ports.BookingRepo` for tests, scripts and evals.
 
-It keeps the same contract as the SQL repository (``store/repo.py``): idempotency keys make
+It keeps the same contract as the SQL repository (``store/bookings.py``): idempotency keys make
 repeated creates and updates return the stored row, ``bookings_between`` sees only confirmed
 bookings, lookups return newest first. Every method runs without awaiting, so each call is
 atomic with respect to other tasks on the event loop. State lives only as long as the object.

@@ -109,7 +109,7 @@ def create_app(
                 collections.start()
                 stack.callback(collections.stop)
             stack.push_async_callback(db.close)
-            version = await ProfileRepo(db).save(active_profile)
+            version = await ProfileRepo(db, clock=clock).save(active_profile)
             active_profile = active_profile.model_copy(update={"version": version})
 
             writer = EventWriter(
@@ -119,11 +119,14 @@ def create_app(
                 flush_interval_ms=settings.event_flush_interval_ms,
                 journal_path=settings.journal_path,
                 metrics=metrics,
+                clock=clock,
             )
             await writer.start()
             stack.push_async_callback(writer.stop)
 
-            persister = StatePersister(StateStore(db), clock=clock)
+            persister = StatePersister(
+                StateStore(db, clock=clock, metrics=metrics), clock=clock
+            )
             await persister.start()
             stack.push_async_callback(persister.stop)
 
@@ -163,14 +166,14 @@ def create_app(
                 fallback=fallback,
                 profile=active_profile,
                 settings=settings,
-                repo=SqlBookingRepo(db),
+                repo=SqlBookingRepo(db, clock=clock),
                 events=writer,
                 metrics=metrics,
                 rng=rng or random.Random(),
                 tracer=spans,
                 clock=clock,
             )
-            calls = CallRepo(db)
+            calls = CallRepo(db, clock=clock)
 
             def on_outcome(call_id: str, outcome: str, number: str | None) -> None:
                 persister.submit(

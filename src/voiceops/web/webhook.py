@@ -92,8 +92,8 @@ class WebhookProcessor:
         rescan_interval_s: float = RESCAN_INTERVAL_S,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
-        self._deliveries = WebhookDeliveryRepo(db)
-        self._calls = CallRepo(db)
+        self._deliveries = WebhookDeliveryRepo(db, clock=clock)
+        self._calls = CallRepo(db, clock=clock)
         self._metrics = metrics
         self._clock = clock
         self._rescan_interval_s = rescan_interval_s
@@ -240,7 +240,7 @@ class _WebhookEndpoints:
         processor: WebhookProcessor,
         clock: Clock,
     ) -> None:
-        self._deliveries = WebhookDeliveryRepo(db)
+        self._deliveries = WebhookDeliveryRepo(db, clock=clock)
         self._settings = settings
         self._metrics = metrics
         self._profile = profile
