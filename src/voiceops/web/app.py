@@ -124,9 +124,7 @@ def create_app(
             await writer.start()
             stack.push_async_callback(writer.stop)
 
-            persister = StatePersister(
-                StateStore(db, clock=clock, metrics=metrics), clock=clock
-            )
+            persister = StatePersister(StateStore(db, clock=clock, metrics=metrics), clock=clock)
             await persister.start()
             stack.push_async_callback(persister.stop)
 
