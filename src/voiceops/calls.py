@@ -21,12 +21,16 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from voiceops.core.clock import Clock, utc_now_ms
+from voiceops.core.clock import Clock, Deadline, utc_now_ms
 from voiceops.core.errors import StorageError
 from voiceops.core.state import CallState, StateSnapshot
 from voiceops.logs import CallLogger
 
 log = logging.getLogger("voiceops.calls")
+
+
+SAVE_NOW_TIMEOUT_S = 0.1
+"""The longest a greeting or a turn's closing frame waits for its state to be written."""
 
 
 class StateStore(Protocol):
@@ -179,6 +183,31 @@ class StatePersister:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    async def save_now(self, state: CallState, timeout_s: float = SAVE_NOW_TIMEOUT_S) -> bool:
+        """Mark ``state`` and write it at once instead of after the linger, waiting at most
+        ``timeout_s``; True when it reached the database.
+
+        For the moments a crash right after would otherwise change the call's course: the
+        greeting (a re-dial to another instance must not greet again) and a turn's outcome
+        before its closing frame. When the database is slow or away the snapshot simply
+        stays queued for the background writer.
+        """
+        self.mark(state)
+        if self._store is None:
+            return False
+        snapshot = self._dirty[state.call_id]
+        try:
+            async with Deadline.after(self._clock, timeout_s):
+                await self._store.save_many([snapshot])
+        except (TimeoutError, OSError, StorageError) as exc:
+            CallLogger(log, state.call_id).debug(
+                "state not saved at once (%s); it stays queued", type(exc).__name__
+            )
+            return False
+        if self._dirty.get(state.call_id) is snapshot:
+            del self._dirty[state.call_id]
+        return True
 
     @property
     def pending(self) -> int:

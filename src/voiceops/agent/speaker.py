@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,6 +48,8 @@ class Speaker:
     filler_spoken: bool = False
     last_spoke_at: float = 0.0
     closed: bool = False
+    before_close: Callable[[], Awaitable[object]] | None = None
+    """Awaited once before the closing frame is sent (the call's state is saved there)."""
     committed: list[tuple[str, str]] = field(default_factory=list)
     """What this turn's tools changed for the caller, as (sentence, detail) pairs: carried
     to the next reply if this one is cut off."""
@@ -133,6 +135,9 @@ class Speaker:
     ) -> None:
         """Close the response. A closing line with an action is its own short frame, so
         ``transfer_number`` sits on the first chunk of that line (protocol section 6)."""
+        if self.before_close is not None:
+            before, self.before_close = self.before_close, None
+            await before()
         tail = self.pending + self.filter.flush()
         self.pending = ""
         line = clean(closing) if closing else ""

@@ -86,6 +86,11 @@ class TurnRunner:
         state.last_response_id = rid
         deps.metrics.turns.labels(kind=kind).inc()
         out = Speaker(link, rid, received_at, deps.clock.monotonic, deps.metrics)
+        save = deps.save_state
+        if save is not None:
+            # The turn's outcome is written before its closing frame: a crash right after
+            # the turn must not lose it (or greet the caller again on the re-dial).
+            out.before_close = lambda: save(state)
         with deps.tracer.current(
             "voiceops.turn", call_id=link.call_id, response_id=rid, turn__kind=kind
         ) as span:

@@ -170,6 +170,7 @@ def create_app(
                 rng=rng or random.Random(),
                 tracer=spans,
                 clock=clock,
+                save_state=persister.save_now,
             )
             calls = CallRepo(db, clock=clock)
 

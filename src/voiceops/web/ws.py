@@ -271,11 +271,14 @@ class RetellEndpoint:
     ) -> None:
         for action in actions:
             if isinstance(action, Send):
+                if action.kind == "begin" and conn.session.begin_content:
+                    # Saved before it is said: a crash right after must not make the
+                    # re-dial to another instance greet the caller a second time.
+                    conn.state.greeted = True
+                    await self.persister.save_now(conn.state)
                 await conn.send(action.text)
                 if action.kind == "ping_pong":
                     self.metrics.pings.inc()
-                elif action.kind == "begin" and conn.session.begin_content:
-                    conn.state.greeted = True
             elif isinstance(action, StartTurn):
                 # At most one live turn per call: the session always cancels the older
                 # one first, so any leftover task here is already finished.
