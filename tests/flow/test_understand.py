@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import date, time
 
 import pytest
 
 from tests.flow.support import demo_profile
 from voiceops.core.profile import AgentProfile
+from voiceops.flow import understand as understand_module
+from voiceops.flow import when as when_module
 from voiceops.flow.understand import Expectation, Understanding, lexicon_for, understand
+from voiceops.flow.when import When
 
 TUESDAY = date(2026, 12, 1)
 PROFILE = demo_profile()
@@ -191,3 +196,63 @@ def test_the_lexicon_is_compiled_once_per_profile() -> None:
     assert lexicon_for(PROFILE) is lexicon_for(PROFILE)
     other = demo_profile()
     assert lexicon_for(other) is not lexicon_for(PROFILE)
+
+
+# --- long utterances: bounded work ---------------------------------------------------------
+
+FILLER = (
+    "uh so yeah my cousin says the weather is nice, not Friday though, Friday doesn't work "
+    "at 4, qwe-rty ### 1234 5678, I don't need to speak to someone (unintelligible audio) "
+)
+
+
+def test_a_400_kb_utterance_is_understood_from_its_tail(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit = when_module.MAX_PARSED_CHARS
+    ending = " anyway, I'd like to book a haircut on Saturday at 3pm, my name is Dana"
+    opening = "I need to cancel my appointment, this is Alex. "
+    size = 400_000 - len(opening) - len(ending)
+    text = opening + (FILLER * (size // len(FILLER) + 1))[:size] + ending
+    real_parse = understand_module.parse_when
+
+    def bounded_parse(said: str, today: date, *, expect_time: bool = False) -> When:
+        # Fails at once, instead of after minutes, when the whole utterance comes through.
+        assert len(said) <= limit, f"{len(said)} characters handed to the date reader"
+        return real_parse(said, today, expect_time=expect_time)
+
+    monkeypatch.setattr(understand_module, "parse_when", bounded_parse)
+
+    u = read(text, "time")
+
+    assert len(u.text) <= limit
+    assert u == read(when_module.utterance_tail(text), "time")
+    assert "book" in u.intents and "cancel" not in u.intents and "human" not in u.intents
+    assert (u.service, u.name) == ("haircut", "Dana")
+    assert (u.when.day, u.when.at) == (date(2026, 12, 5), time(15, 0))
+
+
+def test_negations_are_looked_for_next_to_a_request_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tail bound aside, reading must be linear: lift the bound and count what the
+    # negation check reads for a text with a thousand negated requests in it.
+    monkeypatch.setattr(when_module, "MAX_PARSED_CHARS", 10**9, raising=False)
+    negated = understand_module._NEGATED
+    widths: list[int] = []
+
+    class Spy:
+        def search(
+            self, string: str, pos: int = 0, endpos: int = sys.maxsize
+        ) -> re.Match[str] | None:
+            widths.append(min(endpos, len(string)) - pos)
+            return negated.search(string, pos, endpos)
+
+    monkeypatch.setattr(understand_module, "_NEGATED", Spy())
+
+    u = read("I don't need to speak to someone, " * 1_000)
+
+    assert "human" not in u.intents
+    assert len(widths) == 1_000
+    assert max(widths) <= 64, "a negation is looked for just before the request"
+
+
+def test_a_line_break_in_a_reply_does_not_hide_the_name() -> None:
+    assert read("it's Sam\nthanks", "name").name == "Sam"
+    assert read("um\nyes, Sam", "name").name == "Sam"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from collections.abc import Callable
 from datetime import date, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from voiceops.flow import when as when_module
 from voiceops.flow.when import _dateparser_day, normalise, parse_when, part_of
 
 TUESDAY = date(2026, 12, 1)  # Tuesday 1 December 2026
@@ -180,3 +184,134 @@ def test_any_text_parses_without_error_and_never_into_the_past(text: str, offset
         assert when.day >= today
     if when.days != 1:
         assert 1 <= when.days <= 7
+
+
+# --- long utterances: bounded work ---------------------------------------------------------
+
+RAMBLE = (
+    "uh so not Friday, Friday doesn't work for me at 4, maybe the 3rd at half past two or "
+    "Monday morning, qwe-rty ### 1234, I can't make it at 5 "
+)
+"""Caller-like filler with dates, times and refusals in it: every kind of phrase is found."""
+
+
+def _long(size: int, ending: str) -> str:
+    filler = (RAMBLE * (size // len(RAMBLE) + 1))[: size - len(ending)]
+    return filler + ending
+
+
+class _Spy:
+    """Stands in for a compiled pattern and records how many characters each call reads."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.widths: list[int] = []
+
+    def _width(self, string: str, pos: int, endpos: int) -> None:
+        self.widths.append(min(endpos, len(string)) - pos)
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        self._width(string, pos, endpos)
+        return self.pattern.search(string, pos, endpos)
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        self._width(string, pos, endpos)
+        return self.pattern.match(string, pos, endpos)
+
+
+def _bounded_normalise(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
+    """Make ``normalise`` refuse (fast) any text over ``limit``; returns the lengths seen."""
+    seen: list[int] = []
+    real: Callable[[str], str] = when_module.normalise
+
+    def checked(text: str) -> str:
+        assert len(text) <= limit, f"{len(text)} characters handed to the date reader"
+        seen.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(when_module, "normalise", checked)
+    return seen
+
+
+def test_a_400_kb_utterance_parses_the_same_as_its_tail(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit = when_module.MAX_PARSED_CHARS
+    text = "Monday at 9am is what I first thought. " + _long(
+        400_000, " so Saturday at 3pm then, not Friday"
+    )
+    tail = when_module.utterance_tail(text)
+    assert len(tail) <= limit and text.endswith(tail)
+    seen = _bounded_normalise(monkeypatch, limit)
+
+    whole = parse_when(text, TUESDAY, expect_time=True)
+
+    assert seen and max(seen) <= limit
+    assert whole == parse_when(tail, TUESDAY, expect_time=True)
+    assert whole.day == date(2026, 12, 5) and whole.at == time(15, 0)
+    assert whole.rejected_day == date(2026, 12, 4)
+
+
+def test_the_tail_starts_at_a_word_and_costs_only_its_own_length() -> None:
+    tail = when_module.utterance_tail
+    assert tail("Friday at 3", 100) == "Friday at 3"
+    assert tail("on Saturday at 3", 10) == "at 3", "the cut word (urday) is dropped"
+    assert tail("on Saturday at 3", 13) == "Saturday at 3", "a cut at a space keeps the word"
+    assert tail("x" * 50, 10) == "x" * 10, "no space to cut at: the last characters"
+    assert tail("a b " + "x" * 20, 10) == "x" * 10
+    assert len(tail("y " * 5_000_000)) <= when_module.MAX_PARSED_CHARS
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prefix=st.text(max_size=300),
+    phrases=st.lists(
+        st.sampled_from(
+            [
+                "next Friday",
+                "not Friday",
+                "Friday doesn't work",
+                "at 3",
+                "half past two",
+                "the 3rd",
+                "in two weeks",
+                "tomorrow morning",
+                "December 21st at 10am",
+                "can't do 4",
+                "um",
+                "###",
+                "1234",
+            ]
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_what_comes_before_the_last_characters_never_changes_the_reading(
+    prefix: str, phrases: list[str]
+) -> None:
+    unit = " ".join(phrases) + " "
+    body = unit * (when_module.MAX_PARSED_CHARS // len(unit) + 2)
+    assert len(body) > when_module.MAX_PARSED_CHARS
+    for expect_time in (False, True):
+        assert parse_when(prefix + body, TUESDAY, expect_time=expect_time) == parse_when(
+            body, TUESDAY, expect_time=expect_time
+        )
+
+
+def test_refusal_checks_read_a_window_not_the_text_before_each_phrase(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The tail bound aside, each step must be linear: lift the bound and count what the
+    # refusal checks read for a text with hundreds of dates and times in it.
+    monkeypatch.setattr(when_module, "MAX_PARSED_CHARS", 10**9, raising=False)
+    before, after = _Spy(when_module._REJECT_BEFORE), _Spy(when_module._REJECT_AFTER)
+    monkeypatch.setattr(when_module, "_REJECT_BEFORE", before)
+    monkeypatch.setattr(when_module, "_REJECT_AFTER", after)
+    text = _long(40_000, " not Friday, Saturday at 3pm")
+
+    when = parse_when(text, TUESDAY, expect_time=True)
+
+    assert when.day == date(2026, 12, 5) and when.rejected_day == date(2026, 12, 4)
+    checks = before.widths + after.widths
+    assert len(before.widths) > 500, "every date and time phrase is checked"
+    assert max(checks) <= 128, "a refusal is looked for next to the phrase only"
+    assert sum(checks) <= 128 * len(checks)

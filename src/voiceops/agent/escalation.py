@@ -49,10 +49,20 @@ _NEGATED_BEFORE = re.compile(
 )
 _NOT_A_REQUEST_BEFORE = re.compile(r"\b(?:(?:my|our|his|her|their)\s+|for\s+)$", re.IGNORECASE)
 """"my manager told me", "booking for someone else": the phrase names a person, not a wish."""
+_NEGATION_REACH = 40
+"""Characters before a phrase searched for a negation (``_NEGATED_BEFORE`` matches at most
+35) or for "my"/"for" (a few, with their spaces): a window, not all the text before it."""
+_SCANNED_CHARS = 2_000
+"""Only the last 2,000 characters of each utterance are scanned (the flow brain reads no
+more either): a caller never says more in one turn, and a frame carrying megabytes of
+transcript must not hold the event loop every call shares."""
+_BREAK = re.compile(r"\s")
 _WORDS = re.compile(r"[a-z0-9']+")
 _LETTERS = re.compile(r"[A-Za-z]")
 _LOWER_WORD = re.compile(r"[a-z]{3}")
-_SENTENCES = re.compile(r"[^.!?]*\?")
+# A question starts where a sentence does: without the lookbehind, every position of a
+# long stretch with no "?" starts a scan to its end again (quadratic in the text).
+_SENTENCES = re.compile(r"(?<![^.!?])[^.!?]*\?")
 # Courtesy questions an agent rightly repeats after every answer ("Is there anything else I
 # can help with?") show progress, not a loop.
 _CLOSER = re.compile(r"\b(?:anything|something) else\b|\bstill there\b|\bhelp you with\b")
@@ -90,6 +100,15 @@ def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
+def _tail(text: str) -> str:
+    """At most the last ``_SCANNED_CHARS`` characters of ``text``, without a cut word."""
+    if len(text) <= _SCANNED_CHARS:
+        return text
+    tail = text[-_SCANNED_CHARS:]
+    cut = None if text[-_SCANNED_CHARS - 1].isspace() else _BREAK.search(tail)
+    return tail[cut.end() :] if cut is not None else tail
+
+
 def _clean(text: str) -> str:
     if "(" not in text:  # the common case skips the regex
         return text.strip()
@@ -102,7 +121,10 @@ def _phrase_hit(pattern: re.Pattern[str] | None, text: str) -> str | None:
         return None
     for match in pattern.finditer(text):
         before = match.start()
-        if _NEGATED_BEFORE.search(text, 0, before) or _NOT_A_REQUEST_BEFORE.search(text, 0, before):
+        reach = max(0, before - _NEGATION_REACH)
+        if _NEGATED_BEFORE.search(text, reach, before) or _NOT_A_REQUEST_BEFORE.search(
+            text, reach, before
+        ):
             continue
         return match.group(0)
     return None
@@ -215,7 +237,7 @@ def detect_escalation(
     for utterance in reversed(transcript):
         role = utterance.role
         if role == "user":
-            text = _clean(utterance.content)
+            text = _clean(_tail(utterance.content))
             if newest_user is None:
                 newest_user = text
             if text:
@@ -226,7 +248,7 @@ def detect_escalation(
             # Only lines the caller answered: repeated reminders to a silent line are not a loop.
             answered = False
             if len(agent_texts) < loop_turns:
-                agent_texts.append(utterance.content)
+                agent_texts.append(_tail(utterance.content))
         if len(agent_texts) >= loop_turns and len(user_texts) >= _FRUSTRATION_WINDOW:
             break
     if not user_texts:

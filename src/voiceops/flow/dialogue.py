@@ -36,6 +36,7 @@ from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.existing import ExistingSteps
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.understand import Expectation, Understanding, understand
+from voiceops.flow.when import utterance_tail
 from voiceops.flow.wording import off_topic, services_sentence
 from voiceops.tools.results import OpeningHours, ServiceInfo
 
@@ -156,8 +157,10 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
     @staticmethod
     def infer_awaiting(agent_text: str) -> Awaiting | None:
         """What an agent line asked for, judged from its last question."""
-        lowered = agent_text.lower()
-        questions = re.findall(r"[^.!?]*\?", lowered)
+        lowered = utterance_tail(agent_text).lower()
+        # A question starts where a sentence does (the lookbehind): a long line with no "?"
+        # is then read once, not once from every position in it.
+        questions = re.findall(r"(?<![^.!?])[^.!?]*\?", lowered)
         focus = questions[-1] if questions else lowered
         for pattern, awaiting in _AGENT_ASKED:
             if pattern.search(focus):

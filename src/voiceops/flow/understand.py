@@ -12,6 +12,10 @@ per profile (:func:`lexicon_for`). What the agent has just asked (``awaiting``) 
 short reply can mean: "Sam" is a name only after "what name should I put it under?", and
 "3" is a time only after a question about times. Everything here is pure and allocation-light;
 a typical utterance takes a few tens of microseconds plus any uncached date phrase.
+
+Only the last :data:`~voiceops.flow.when.MAX_PARSED_CHARS` characters of an utterance are
+read, from a word boundary (:func:`~voiceops.flow.when.utterance_tail`), and every pattern
+here is linear in what it reads: the cost of one utterance is bounded whatever its length.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Literal
 import phonenumbers
 
 from voiceops.core.profile import AgentProfile
-from voiceops.flow.when import When, normalise, parse_when
+from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 
 Intent = Literal[
     "book",
@@ -86,6 +90,10 @@ _HUMAN = re.compile(
     r"|reception|the owner|the team)|receptionist|front desk|somebody real|someone real)\b"
 )
 _NEGATED = re.compile(r"\b(?:not|don'?t|do not|doesn'?t|no need to|never)\b[\w\s']{0,24}$")
+_NEGATION_REACH = 40
+"""``_NEGATED`` matches at most 34 characters (``no need to`` and 24 more) ending where a
+request starts, so only that many characters before it are searched, not the whole text
+before it again for every request."""
 _DISMISS = re.compile(
     r"\b(?:never ?mind|forget (?:it|about it|that)|don't worry about it|doesn't matter"
     r"|scratch that|i'll call (?:back|again) later)\b"
@@ -166,20 +174,26 @@ _NAME_EXPLICIT = re.compile(
 )
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+"
 """A capitalised Latin word, as speech-to-text writes names."""
+# The whitespace runs below are possessive (``\s*+``, ``\s++``): a run of spaces is read
+# once, never split between two quantifiers in every possible way, which made a long run
+# cost its length squared.
 _NAME_THIS_IS = re.compile(
     rf"\b(?i:this is) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)"
-    r"(?=\s*(?:[,.!?]|$|(?i:\s+(?:calling|here|speaking))\b))"
+    r"(?=\s*+(?:[,.!?]|$)|\s++(?i:calling|here|speaking)\b)"
 )
 _NAME_FOR = re.compile(
-    rf"\b(?i:for|under) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)\s*[.!?]?\s*$"
+    rf"\b(?i:for|under) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)\s*+(?:[.!?]\s*+)?$"
 )
 """A capitalised name closing the sentence: "a colour on Saturday for Jo"."""
 _NAME_INTRO = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|hi|hello|so|well|and)[\s,]+)*"
     r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
-    r"[\s,]*(?P<rest>.*)$",
+    r"[\s,]*(?P<rest>(?s:.*))",
     re.IGNORECASE,
 )
+"""Everything after the opening words of a reply, line breaks included: the match never
+fails, so it never backtracks (``.*$`` stopped at a line break and then tried every other
+way to split the opening words, which grew with the cube of the text)."""
 _NAME_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\-]){0,30}$")
 """Letters of any script, inner apostrophes and hyphens: "José", "O'Brien", "Anne-Marie"."""
 _NAME_STOP = frozenset(
@@ -408,7 +422,8 @@ def _human(text: str, lexicon: Lexicon) -> bool:
         if pattern is None:
             continue
         for match in pattern.finditer(text):
-            if not _NEGATED.search(text, 0, match.start()):
+            start = match.start()
+            if not _NEGATED.search(text, max(0, start - _NEGATION_REACH), start):
                 return True
     return False
 
@@ -421,12 +436,14 @@ def understand(
     expect: Expectation | None = None,
 ) -> Understanding:
     """Read one caller utterance. ``today`` is the caller-local date; ``expect`` is the kind
-    of answer the agent's last question invites (it widens what a bare reply may mean)."""
+    of answer the agent's last question invites (it widens what a bare reply may mean).
+    Only the tail of a long utterance is read (see the module docstring)."""
     lexicon = lexicon_for(profile)
-    spoken = UNINTELLIGIBLE.sub(" ", raw)
+    heard = utterance_tail(raw)
+    spoken = UNINTELLIGIBLE.sub(" ", heard)
     text = normalise(spoken)
     if not text:
-        return Understanding(text="", unintelligible=bool(UNINTELLIGIBLE.search(raw)))
+        return Understanding(text="", unintelligible=bool(UNINTELLIGIBLE.search(heard)))
 
     intents: set[Intent] = set()
     if _CANCEL.search(text) and not _POLICY.search(text):

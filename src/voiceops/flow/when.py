@@ -17,6 +17,10 @@ Work is split by who does it best:
 Clock times without AM/PM are read as a caller booking an appointment means them: 1 to 7
 is afternoon, 8 to 11 morning, unless "morning"/"afternoon"/"evening" says otherwise.
 Everything here is pure; the only state is the dateparser answer cache.
+
+The work is bounded: only the last :data:`MAX_PARSED_CHARS` characters of an utterance are
+read (:func:`utterance_tail`), and every step is linear in what is read, so no utterance,
+however long, holds the event loop that every call of the process shares.
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ PART_PIVOT: dict[DayPart, time] = {
     "evening": time(17, 30),
 }
 """A representative time per part of the day, to ask for the nearest free slots."""
+
+MAX_PARSED_CHARS = 2_000
+"""How much of one utterance is read: its last 2,000 characters, about 350 spoken words or
+two minutes of talk without a pause. A phone caller never says more in one turn; a longer
+text is a transcript gone wrong or a hostile frame. What the caller said last is what the
+agent answers, so the tail is kept and the rest is not looked at."""
 
 _DATEPARSER_SETTINGS_BASE = {
     "PREFER_DATES_FROM": "future",
@@ -221,12 +231,33 @@ _REJECT_BEFORE = re.compile(
     r"\b(?:not|except|can'?t do|cannot do|can'?t make|cannot make)\s+(?:on\s+|at\s+)?$"
 )
 _REJECT_AFTER = re.compile(
-    r"^\s*(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|is no|can'?t|cannot|is bad)"
+    r"\s*(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|is no|can'?t|cannot|is bad)"
     r"(?:\s+(?:work|good|suit|do|possible))?\b"
 )
+_REJECT_REACH = 48
+"""How far from a date or time phrase a refusal is looked for, past the blanks left where
+other phrases were taken out: the longest refusal ("cannot make on", "does not work") is
+well within it. Looking only there keeps each check constant, not as long as the text."""
+_BLANKS = re.compile(r" *")
+_WORD_REST = re.compile(r"\S+\s*")
 _NON_TEXT = re.compile(r"[^a-z0-9:' ]+")
 _SPACES = re.compile(r"\s+")
 _GLUED_MERIDIEM = re.compile(r"(\d)(am|pm)\b")
+
+
+def utterance_tail(text: str, limit: int | None = None) -> str:
+    """At most the last ``limit`` (default :data:`MAX_PARSED_CHARS`) characters of
+    ``text``, starting at a word: a word cut in half ("...urday at 3") is dropped, unless
+    the tail has no space to cut at. Costs ``O(limit)`` whatever the length of ``text``."""
+    limit = MAX_PARSED_CHARS if limit is None else limit
+    if len(text) <= limit:
+        return text
+    start = len(text) - limit
+    if not text[start - 1].isspace():
+        rest = _WORD_REST.match(text, start)
+        if rest is not None and rest.end() < len(text):
+            start = rest.end()
+    return text[start:]
 
 
 def normalise(text: str) -> str:
@@ -529,7 +560,19 @@ def _resolve_time(match: re.Match[str], part: DayPart | None, expect_time: bool)
 
 
 def _rejected(text: str, start: int, end: int) -> bool:
-    return bool(_REJECT_BEFORE.search(text[:start]) or _REJECT_AFTER.match(text[end:]))
+    """Whether a refusal stands right before or after ``text[start:end]``.
+
+    Only a window of :data:`_REJECT_REACH` characters on either side is read, beyond the
+    run of blanks that touches the phrase. Those runs lie between consecutive phrases, so
+    over one scan they add up to at most the text's length: the checks stay linear."""
+    head = start
+    while head > 0 and text[head - 1] == " ":
+        head -= 1
+    if _REJECT_BEFORE.search(text, max(0, head - _REJECT_REACH), start):
+        return True
+    after = _BLANKS.match(text, end)
+    reach = (after.end() if after is not None else end) + _REJECT_REACH
+    return _REJECT_AFTER.match(text, end, reach) is not None
 
 
 @dataclass(slots=True)
@@ -612,9 +655,10 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     ``expect_time`` says the agent has just asked for a time, so a bare number ("3",
     "two thirty") is a clock time. When several dates or times are named, the last one
     wins ("not Friday, Saturday"): callers correct themselves forwards. A date in the past
-    sets ``past`` instead of ``day``. ``text`` may be raw; it is normalised here.
+    sets ``past`` instead of ``day``. ``text`` may be raw; it is normalised here. Only its
+    last :data:`MAX_PARSED_CHARS` characters are read (:func:`utterance_tail`).
     """
-    clean = normalise(text)
+    clean = normalise(utterance_tail(text))
     if not clean:
         return When()
     words = frozenset(clean.split())
