@@ -129,6 +129,7 @@ class TurnRunner:
             brain_name, outcome = await self._turn(link, request, kind, out, stats)
         except asyncio.CancelledError:
             outcome = "superseded"
+            out.before_close = None  # nothing to save before a frame Retell will drop
             deps.metrics.turns_superseded.inc()
             # The caller talked over this reply: what its tools did is said in the next.
             since = len(request.transcript)

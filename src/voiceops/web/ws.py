@@ -111,7 +111,8 @@ class Connection:
         """Retell re-dialled this call: the new socket owns it now."""
         await self.cancel_turn()
         self._closed = True
-        with contextlib.suppress(RuntimeError, OSError):
+        # The old socket is often dead already (that is why Retell re-dialled).
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
             await self.websocket.close(CLOSE_GOING_AWAY)
 
 
