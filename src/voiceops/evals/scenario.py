@@ -25,11 +25,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from voiceops.core.errors import ConfigError
 from voiceops.core.profile import AgentProfile, load_profile
@@ -41,7 +50,7 @@ _SLUG = re.compile(r"[^a-z0-9_]+")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def _as_list(value: object) -> object:
@@ -50,13 +59,36 @@ def _as_list(value: object) -> object:
 
 
 def _clock_time(value: object) -> object:
-    """``"15:00"`` (or ``"3pm"``-free ``HH:MM``) to a time."""
+    """``"15:00"`` to a time."""
     if isinstance(value, str):
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
         if match is None:
             raise ValueError(f"{value!r} is not a time like 15:00")
         return time(int(match.group(1)), int(match.group(2)))
     return value
+
+
+Phrases = Annotated[
+    list[str],
+    BeforeValidator(_as_list),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+"""One phrase or a list of them."""
+ClockTime = Annotated[
+    dt.time,
+    BeforeValidator(_clock_time),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$"}),
+]
+LocalDateTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?$",
+        }
+    ),
+]
+"""``2026-12-08T11:00`` (local) or with an offset."""
 
 
 # --------------------------------------------------------------------------------------
@@ -85,13 +117,13 @@ class TransferExpect(_Model):
 class TurnExpect(_Model):
     """What one agent reply must (and must not) do. Every field is optional."""
 
-    says: list[str] | None = None
+    says: Phrases | None = None
     """Each of these must appear in the reply (case-insensitive)."""
-    says_any: list[str] | None = None
+    says_any: Phrases | None = None
     """At least one of these must appear in the reply (case-insensitive)."""
     matches: str | None = None
     """A regular expression the reply must match (case-insensitive ``search``)."""
-    never_says: list[str] | None = None
+    never_says: Phrases | None = None
     """None of these may appear in the reply (case-insensitive)."""
     calls: list[ToolExpect] | None = None
     """Tools the agent must call in this turn (in any order)."""
@@ -114,8 +146,6 @@ class TurnExpect(_Model):
     """A holding line ("One moment, let me check.") came first, or did not."""
     judge: str | None = None
     """A free-text criterion for the optional LLM judge (never required for CI)."""
-
-    _lists = field_validator("says", "says_any", "never_says", mode="before")(_as_list)
 
     @field_validator("matches")
     @classmethod
@@ -200,7 +230,7 @@ class Turn(_Model):
 class CallSetup(_Model):
     """The call as Retell describes it in ``call_details``, and the server's clock."""
 
-    now: datetime | None = None
+    now: LocalDateTime | None = None
     """The server's wall clock at the start of the call (pinned; it then runs on). A
     local time (``2026-12-08T11:00``) is in ``now_zone``; an offset may be given instead."""
     now_zone: str | None = None
@@ -279,7 +309,7 @@ class SeedBooking(_Model):
     """A booking already in the diary when the call starts."""
 
     service: str
-    start: datetime
+    start: LocalDateTime
     """Local wall time in the business's zone (or with an offset)."""
     name: str
     phone: str | None = None
@@ -305,15 +335,13 @@ class BookingExpect(_Model):
     service: str | None = None
     date: dt.date | None = None
     """The caller-local date of the start."""
-    time: dt.time | None = None
+    time: ClockTime | None = None
     """The caller-local time of the start (``"15:00"``)."""
     name: str | None = None
     status: Literal["confirmed", "cancelled"] | None = None
     zone: str | None = None
     """The caller zone it was booked in."""
     phone: str | None = None
-
-    _time = field_validator("time", mode="before")(_clock_time)
 
 
 class CallbackExpect(_Model):
