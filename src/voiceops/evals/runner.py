@@ -434,11 +434,7 @@ async def read_evidence(db_url: str, call_id: str) -> Evidence:
 
 
 async def store_run(settings: Settings, run: RunResult, options: EvalOptions) -> None:
-    """Record the run in the operator's database (migrating it first, as ``serve`` does)."""
-    from voiceops.store.migrate import upgrade
-
-    if settings.migrate_on_start:
-        await upgrade(settings.database_url)
+    """Record the run in the operator's database."""
     db = await Database.open(settings.database_url)
     try:
         status = "passed" if run.exit_code(strict_xfail=options.strict_xfail) == 0 else "failed"
@@ -562,6 +558,11 @@ async def run_suite(
     )
     if options.store:
         try:
+            if settings.migrate_on_start:
+                # The operator's database, migrated as ``serve`` does at start.
+                from voiceops.store.migrate import upgrade
+
+                await upgrade(settings.database_url)
             if options.url is None:
                 run.profile_version, run.profile_sha256 = await profile_version(settings, profile)
             else:

@@ -12,9 +12,9 @@ Every file is validated before anything runs. An error names the file, the line,
 and the field (``evals/scenarios/x.yaml:14: turn 3: expect.says_any: ...``), so a typo is
 found in the editor, not half-way through a run: unknown keys are errors too.
 
-YAML is read with the safe loader, except that date-times and ``15:00``-style values stay
-strings (YAML 1.1 would turn ``15:00`` into the number 900 and guess time zones); the models
-below parse them.
+YAML is read with the safe loader, except that date-times, ``15:00`` and ``yes``/``no`` stay
+strings (YAML 1.1 would turn ``15:00`` into the number 900, guess time zones, and make a
+caller who says ``yes`` say ``True``); the models below parse them.
 """
 
 from __future__ import annotations
@@ -486,7 +486,15 @@ def _int_or_clock(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     return yaml.SafeLoader.construct_yaml_int(loader, node)  # type: ignore[arg-type]
 
 
+def _bool_or_word(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    value = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value  # "caller: yes" is the word yes (the models read yes/no where they mean it)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain_string)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _bool_or_word)
 _Loader.add_constructor("tag:yaml.org,2002:int", _int_or_clock)
 
 
