@@ -316,9 +316,12 @@ def test_callbacks_escalations_transfers_and_events(tmp_path: Path) -> None:
     )
     call = record(turn(1, "Hi."))
     assert failed(run(loaded, call, good)) == {}
+    transfer = StoredEvent(
+        "escalation", 2, 2, None, None, {"trigger": "phrase", "outcome": "transfer"}, at
+    )
     bad = Evidence(
         callbacks=[StoredCallback("c", "Maria", "+1", "billing", "medium")],
-        events=[escalation, escalation],
+        events=[escalation, transfer],
     )
     results = failed(run(loaded, record(turn(1, "Hi.", transfer="+1")), bad))
     assert {"call:callbacks", "call:escalations", "call:transfers", "call:events"} <= set(results)
@@ -345,3 +348,20 @@ def test_database_checks_are_not_applied_against_a_server_we_do_not_own(tmp_path
     results = check_call(loaded, record(turn(1, "Hi.")), None, scope)
     bookings = next(c for c in results if c.name == "bookings")
     assert not bookings.applied and bookings.note == "needs our server"
+
+
+def test_an_escalation_recorded_by_the_tool_and_the_turn_counts_once(tmp_path: Path) -> None:
+    loaded = scenario(
+        tmp_path,
+        "turns: [{caller: a}]\n"
+        "after_call: {escalations: [{trigger: model, outcome: transfer, number: '+1555'}]}\n",
+    )
+    at = datetime(2026, 12, 8, tzinfo=UTC)
+    by_tool = {"trigger": "model", "outcome": "transfer", "number": "+1555"}
+    by_turn = {"trigger": "model", "outcome": "transfer", "transfer_number": "+1555"}
+    events = [
+        StoredEvent("escalation", 1, 1, None, None, by_tool, at),
+        StoredEvent("escalation", 1, 1, None, None, by_turn, at),
+    ]
+    call = record(turn(1, "Connecting.", transfer="+1555"))
+    assert failed(run(loaded, call, Evidence(events=events))) == {}

@@ -312,6 +312,23 @@ def _callback_matches(expected: CallbackExpect, actual: StoredCallback) -> bool:
     return expected.priority is None or expected.priority == actual.priority
 
 
+def _escalations(events: Sequence[StoredEvent]) -> list[dict[str, Any]]:
+    """The call's escalations, one per decision: a transfer the brain's ``escalate`` tool
+    asked for is recorded by the tool and again by the turn that carried it out."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for event in events:
+        if event.event_type != "escalation":
+            continue
+        payload = event.payload
+        key = (event.response_id, payload.get("trigger"), payload.get("outcome"))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(payload)
+    return out
+
+
 def _escalation_matches(expected: EscalationExpect, payload: dict[str, Any]) -> bool:
     if expected.trigger is not None and expected.trigger != payload.get("trigger"):
         return False
@@ -320,7 +337,8 @@ def _escalation_matches(expected: EscalationExpect, payload: dict[str, Any]) -> 
     reason = str(payload.get("reason") or "")
     if expected.reason is not None and expected.reason.lower() not in reason.lower():
         return False
-    return expected.number is None or expected.number == payload.get("transfer_number")
+    number = payload.get("transfer_number") or payload.get("number")
+    return expected.number is None or expected.number == number
 
 
 def _assign(
@@ -631,7 +649,7 @@ def _check_evidence(
             + ("" if ok else f" (expected {len(want.callbacks)}): {actual or 'none'}"),
             database=True,
         )
-    escalations = [e.payload for e in ev.events if e.event_type == "escalation"]
+    escalations = _escalations(ev.events)
     if want.escalations is not None:
         ok = len(escalations) == len(want.escalations) and all(
             _escalation_matches(w, got)
