@@ -172,7 +172,7 @@ async def test_against_a_running_server_what_needs_our_own_is_skipped_and_said(
     assert played.status == "passed", played.reason
     bookings = next(c for c in played.checks if c.name == "bookings")
     assert not bookings.applied and "own server" in bookings.note
-    assert run.target == server.ws_base
+    assert run.target == server.ws_base and run.brain == "flow"
 
 
 async def test_the_run_is_stored_with_its_results(

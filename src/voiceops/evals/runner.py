@@ -511,17 +511,25 @@ def _healthz(ws_url: str) -> dict[str, object]:
     return body if isinstance(body, dict) else {}
 
 
-async def remote_versions(ws_url: str) -> tuple[int | None, str | None]:
-    """The running server's profile version and code version, from its ``/healthz``."""
+@dataclass(frozen=True, slots=True)
+class RemoteServer:
+    """What a running server says about itself on ``/healthz``."""
+
+    brain: str | None = None
+    profile_version: int | None = None
+    code_version: str | None = None
+
+
+async def remote_server(ws_url: str) -> RemoteServer:
     try:
         info = await asyncio.to_thread(_healthz, ws_url)
     except (OSError, ValueError):
-        return None, None
-    version = info.get("profile_version")
-    code = info.get("version")
-    return (
-        version if isinstance(version, int) else None,
-        str(code) if code is not None else None,
+        return RemoteServer()
+    brain, version, code = info.get("brain"), info.get("profile_version"), info.get("version")
+    return RemoteServer(
+        brain=str(brain) if brain is not None else None,
+        profile_version=version if isinstance(version, int) else None,
+        code_version=str(code) if code is not None else None,
     )
 
 
@@ -542,6 +550,10 @@ async def run_suite(
     loaded = select(load_all(options.paths, profile), options)
     clock = clock or SystemClock()
     runner = Runner(options, settings, profile, on_result=on_result, judge=judge, clock=clock)
+    remote = await remote_server(options.url) if options.url is not None else None
+    if remote is not None and remote.brain in ("flow", "llm"):
+        runner.brain = "llm" if remote.brain == "llm" else "flow"
+        runner.fake_model = False
     started_at = clock.now()
     t0 = clock.monotonic()
     results = await runner.run(loaded)
@@ -551,7 +563,7 @@ async def run_suite(
         finished_at=clock.now(),
         brain=runner.brain_label,
         target=options.url or "own server",
-        code_version=code_version(),
+        code_version=(remote.code_version if remote else None) or code_version(),
         results=results,
         duration_s=clock.monotonic() - t0,
         content_checks=not runner.fake_model,
@@ -563,12 +575,10 @@ async def run_suite(
                 from voiceops.store.migrate import upgrade
 
                 await upgrade(settings.database_url)
-            if options.url is None:
+            if remote is None:
                 run.profile_version, run.profile_sha256 = await profile_version(settings, profile)
             else:
-                run.profile_version, remote_code = await remote_versions(options.url)
-                if remote_code is not None:
-                    run.code_version = remote_code
+                run.profile_version = remote.profile_version
             await store_run(settings, run, options)
             run.stored = True
         except Exception as exc:  # the run's outcome stands even if it cannot be kept
