@@ -117,17 +117,18 @@ def test_every_turn_expectation_passes_on_a_good_reply(tmp_path: Path) -> None:
         says_any: [booked, all set]
         matches: '\\b3 PM\\b'
         never_says: [pizza]
+        never_matches: '\\barr\\b'
         calls: [{name: book_appointment, args: {service: Haircut}}]
         transfer: false
         ends_call: false
         read_back: true
-        max_words: 20
-        max_sentences: 2
+        max_words: 25
+        max_sentences: 3
         first_frame_ms: 500
         filler: false
         """,
     )
-    reply = "You're all set. Your haircut is booked for Wednesday at 3 PM."
+    reply = "You're all set. Your haircut is booked for Wednesday at 3 PM. We'll arrange it."
     results = run(loaded, record(turn(1, reply, tools=[BOOK], previous=CONFIRM)))
     assert failed(results) == {}
     assert {c.name for c in results} >= {"says", "calls", "read_back", "hygiene", "filler"}
@@ -140,6 +141,7 @@ def test_every_turn_expectation_passes_on_a_good_reply(tmp_path: Path) -> None:
         ("says_any: [colour, beard]", "A haircut.", "says_any"),
         ("matches: '\\d PM'", "At noon.", "matches"),
         ("never_says: [haircut]", "A Haircut.", "never_says"),
+        ("never_matches: '\\barr\\b'", "Arr, matey.", "never_matches"),
         ("max_words: 3", "one two three four", "max_words"),
         ("max_sentences: 1", "One. Two.", "max_sentences"),
         ("first_frame_ms: 10", "Slow.", "first_frame_ms"),

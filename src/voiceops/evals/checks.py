@@ -426,6 +426,15 @@ def _check_turn(
             not said,
             f"never says {expect.never_says}" if not said else f"said {said} in {_quote(text)}",
         )
+    if expect.never_matches:
+        found = re.search(expect.never_matches, text, re.IGNORECASE)
+        out.add(
+            where,
+            "never_matches",
+            found is None,
+            f"never matches /{expect.never_matches}/"
+            + ("" if found is None else f", found {found.group(0)!r} in {_quote(text)}"),
+        )
     if expect.calls:
         missing_calls = [
             e for e in expect.calls if not any(tool_matches(e, seen) for seen in turn.tools)

@@ -125,6 +125,9 @@ class TurnExpect(_Model):
     """A regular expression the reply must match (case-insensitive ``search``)."""
     never_says: Phrases | None = None
     """None of these may appear in the reply (case-insensitive)."""
+    never_matches: str | None = None
+    """A regular expression the reply must not match (case-insensitive ``search``): for
+    whole words (``'\\barr\\b'``) where a phrase would also be found inside others."""
     calls: list[ToolExpect] | None = None
     """Tools the agent must call in this turn (in any order)."""
     no_calls: bool | list[str] | None = None
@@ -147,7 +150,7 @@ class TurnExpect(_Model):
     judge: str | None = None
     """A free-text criterion for the optional LLM judge (never required for CI)."""
 
-    @field_validator("matches")
+    @field_validator("matches", "never_matches")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         if value is not None:
