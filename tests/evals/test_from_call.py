@@ -164,3 +164,83 @@ def test_the_plain_text_transcript_is_used_when_there_is_no_woven_one() -> None:
     greeting, turns, _ = _turns(entries)
     assert greeting == ["Hello"] and turns[0].caller == "Is there parking?"
     assert turns[0].agent == ["Yes."]
+
+
+def test_bookings_the_agent_found_are_seeded_as_they_were_before_the_call(
+    tmp_path: Path, make_settings: Callable[..., Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    found = {
+        "status": "ok",
+        "bookings": [
+            {
+                "booking_id": "B-1",
+                "service": "colour",
+                "start_local": "2026-12-11T10:00:00-05:00",
+                "start_utc": "2026-12-11T15:00:00Z",
+                "customer_name": "Dana Park",
+            }
+        ],
+    }
+    entries: list[dict[str, Any]] = [
+        {"role": "agent", "content": "Thanks for calling Maple Street Hair, this is Ava."},
+        {"role": "user", "content": "I'd like to cancel my appointment."},
+        {
+            "role": "tool_call_invocation",
+            "tool_call_id": "f",
+            "name": "find_booking",
+            "arguments": "{}",
+        },
+        {"role": "tool_call_result", "tool_call_id": "f", "content": json.dumps(found)},
+        {"role": "agent", "content": "I see your colour on Friday at 10 AM. Shall I cancel it?"},
+        {"role": "user", "content": "Yes please."},
+        *tool("c", "cancel_appointment", {"booking_id": "B-1"}),
+        {"role": "agent", "content": "Done, it's cancelled."},
+    ]
+    settings = make_settings()
+    asyncio.run(store_call(settings.database_url, "call_cancel", entries))
+    asyncio.run(cancelled_booking(settings.database_url))
+    out = tmp_path / "cancel.yaml"
+    code = command.from_call("call_cancel", options(), settings, out=out)
+    printed = capsys.readouterr().out
+    data = yaml.safe_load(out.read_text())
+    assert data["setup"]["bookings"] == [
+        {
+            "service": "colour",
+            "start": "2026-12-11T10:00",
+            "name": "Dana Park",
+            "phone": "+12125550100",
+        }
+    ]
+    assert data["turns"][1]["expect"]["calls"] == [{"name": "cancel_appointment"}]
+    assert data["after_call"]["bookings"] == [
+        {
+            "service": "colour",
+            "date": "2026-12-11",
+            "time": "10:00",
+            "name": "Dana Park",
+            "status": "cancelled",
+        }
+    ]
+    assert code == 0, printed
+
+
+async def cancelled_booking(url: str) -> None:
+    """The booking as the call left it: cancelled (made by an earlier call)."""
+    db = await Database.open(url)
+    try:
+        await seed_booking(
+            db,
+            booking_id="B-1",
+            service="colour",
+            customer_name="Dana Park",
+            customer_phone="+12125550100",
+            start_utc=datetime(2026, 12, 11, 15, 0, tzinfo=UTC),
+            end_utc=datetime(2026, 12, 11, 16, 30, tzinfo=UTC),
+            caller_zone="America/New_York",
+            local_start="2026-12-11T10:00:00-05:00",
+            status="cancelled",
+            price="120",
+            created_at=START,
+        )
+    finally:
+        await db.close()

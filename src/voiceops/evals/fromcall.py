@@ -6,8 +6,9 @@ scenario: the call's set-up (the server's clock pinned at the call's start, the 
 number, zone, metadata and dynamic variables), the caller's turns as they were said, and as
 each turn's expectations what the agent did then (the tools it called with their stable
 arguments, or none; the transfer; the hang-up). The agent's words then are kept as each
-turn's ``note``. Bookings the agent found for the caller are seeded as they were before the
-call, and the bookings the call made are the call's expected diary.
+turn's ``note``. Bookings the agent found for the caller are seeded as they were when it
+found them, and the diary the call left (what it booked, the found bookings as they are now)
+is the expected one.
 
 The expectations record what happened, not what should have: edit them into what a good
 receptionist does, and the file joins the suite. :func:`differences` then lists, turn by
@@ -117,7 +118,8 @@ def _local_iso(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).replace(tzinfo=None).isoformat(timespec="minutes")
 
 
-def _seeds(found: Sequence[Any], zone: ZoneInfo, phone: str | None) -> list[dict[str, Any]]:
+def _seeds(found: Sequence[Any], zone: ZoneInfo, phone: str | None) -> dict[str, dict[str, Any]]:
+    """Bookings the agent found, by id, as they were when it found them."""
     seeds: dict[str, dict[str, Any]] = {}
     for view in found:
         if not isinstance(view, dict) or not view.get("booking_id"):
@@ -136,7 +138,7 @@ def _seeds(found: Sequence[Any], zone: ZoneInfo, phone: str | None) -> list[dict
         if phone:
             seed["phone"] = phone
         seeds.setdefault(str(view["booking_id"]), seed)
-    return list(seeds.values())
+    return seeds
 
 
 def _booking_expect(booking: StoredBooking) -> dict[str, Any]:
@@ -224,10 +226,15 @@ async def scenario_from_call(
         data["call"] = call
     seeds = _seeds(found, zone, row.get("from_number"))
     if seeds:
-        data["setup"] = {"bookings": seeds}
+        data["setup"] = {"bookings": list(seeds.values())}
     data["turns"] = scripted
-    made = [b for b in await read_bookings(db) if b.call_id == call_id]
-    data["after_call"] = {"bookings": [_booking_expect(b) for b in made]}
+    # The diary after the call: what the call made, and the found bookings as they are now
+    # (moved or cancelled by the call, or not). One that is gone leaves the diary unknown.
+    diary = {b.booking_id: b for b in await read_bookings(db)}
+    after = [_booking_expect(b) for b in diary.values() if b.call_id == call_id]
+    if all(booking_id in diary for booking_id in seeds):
+        after += [_booking_expect(diary[booking_id]) for booking_id in seeds]
+        data["after_call"] = {"bookings": after}
     if greeting:
         data["greeting"] = {"says": [greeting[0][:60]]} if greeting[0] else {}
         if not data["greeting"]:
