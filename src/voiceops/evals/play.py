@@ -158,6 +158,7 @@ async def _keepalive(peer: RetellPeer, record: CallRecord) -> None:
         await asyncio.sleep(KEEPALIVE_S)
         if peer.closed.is_set():
             return
+        # Timestamps key the answers: keep them distinct even within one millisecond.
         record.pings.append(await peer.ping(utc_now_ms(peer.clock) + len(record.pings)))
 
 

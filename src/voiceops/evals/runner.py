@@ -392,7 +392,7 @@ class Runner:
         settings = harness.server_settings(self.settings, loaded, db_path, brain=self.brain)
         clock = harness.clock_for(loaded)
         await harness.seed(settings.database_url, loaded, clock)
-        async with self._model(settings) as (settings, client, fake):
+        async with self._model() as (client, fake):
             script = FakeScript(lambda steps: fake.load(_fake_answers(steps))) if fake else None
             async with harness.own_server(
                 settings, loaded.profile, clock, llm_client=client
@@ -401,13 +401,11 @@ class Runner:
         return record, await read_evidence(settings.database_url, record.call_id)
 
     @contextlib.asynccontextmanager
-    async def _model(
-        self, settings: Settings
-    ) -> AsyncIterator[tuple[Settings, openai.AsyncOpenAI | None, FakeModel | None]]:
-        """The LLM the scenario's server talks to: none (flow), the configured one, or a
-        fake model of its own on a free port."""
+    async def _model(self) -> AsyncIterator[tuple[openai.AsyncOpenAI | None, FakeModel | None]]:
+        """The LLM the scenario's server talks to: none or the configured one (the app
+        builds its own client), or a fake model of its own on a free port."""
         if not self.fake_model:
-            yield settings, None, None
+            yield None, None
             return
         fake = FakeModel()
         async with harness.serve_app(fake.app) as port:
@@ -415,7 +413,7 @@ class Runner:
                 base_url=f"http://127.0.0.1:{port}/v1", api_key="fake", max_retries=0
             )
             try:
-                yield settings, client, fake
+                yield client, fake
             finally:
                 await client.close()
 
