@@ -487,15 +487,17 @@ async def store_run(settings: Settings, run: RunResult, options: EvalOptions) ->
         await db.close()
 
 
-async def profile_version(settings: Settings, profile: AgentProfile) -> tuple[int | None, str]:
+async def profile_version(
+    settings: Settings, profile: AgentProfile, clock: Clock
+) -> tuple[int | None, str]:
     """The version the operator's database gives ``profile`` (saving it, as ``serve``
     does at start), and its content hash."""
-    from voiceops.store.repo import ProfileRepo, profile_digest
+    from voiceops.store.profiles import ProfileRepo, profile_digest
 
     digest, _ = profile_digest(profile)
     db = await Database.open(settings.database_url)
     try:
-        return await ProfileRepo(db).save(profile), digest
+        return await ProfileRepo(db, clock=clock).save(profile), digest
     finally:
         await db.close()
 
@@ -574,7 +576,9 @@ async def run_suite(
 
                 await upgrade(settings.database_url)
             if remote is None:
-                run.profile_version, run.profile_sha256 = await profile_version(settings, profile)
+                run.profile_version, run.profile_sha256 = await profile_version(
+                    settings, profile, clock
+                )
             else:
                 run.profile_version = remote.profile_version
             await store_run(settings, run, options)
