@@ -1,8 +1,8 @@
 """The ``voiceops`` command: thin wrappers over the package's functions.
 
 ``serve`` runs the server, ``call`` talks to a running server from the terminal the way
-Retell would, ``db`` manages the database. Settings are read from the environment here, at
-the edge, once; options override them.
+Retell would, ``eval`` plays the scenario suite against it, ``db`` manages the database.
+Settings are read from the environment here, at the edge, once; options override them.
 """
 
 from __future__ import annotations
@@ -159,6 +159,81 @@ def call(
             )
         )
     )
+
+
+@app.command(name="eval")
+def eval_(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Scenario files or directories (default: evals/scenarios)."),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Play against this running server's LLM WebSocket base URL."),
+    ] = None,
+    brain: Annotated[str, typer.Option(help="auto, flow or llm (own server only).")] = "auto",
+    jobs: Annotated[int, typer.Option(help="Scenarios played at once.")] = 4,
+    repeat: Annotated[int, typer.Option(help="Play each scenario N times; report flaky.")] = 1,
+    tag: Annotated[list[str] | None, typer.Option(help="Only scenarios with this tag.")] = None,
+    keyword: Annotated[
+        str | None, typer.Option("-k", help="Only scenarios whose name contains this.")
+    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write an HTML report.")] = None,
+    judge: Annotated[bool, typer.Option(help="Ask an LLM about `judge:` criteria.")] = False,
+    judge_model: Annotated[str | None, typer.Option(help="The judge's model.")] = None,
+    judge_cache: Annotated[Path, typer.Option(help="Verdict cache.")] = Path(
+        ".voiceops/judge-cache.json"
+    ),
+    store: Annotated[bool, typer.Option(help="Record the run in the database.")] = True,
+    profile: Annotated[Path | None, typer.Option(help="Agent profile YAML.")] = None,
+    strict_xfail: Annotated[bool, typer.Option(help="An XPASS fails the run.")] = False,
+    turn_timeout: Annotated[float, typer.Option(help="Seconds to wait for a reply.")] = 10.0,
+    from_call: Annotated[
+        str | None, typer.Option(help="Turn this stored call into a scenario and replay it.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where --from-call writes the file.")] = None,
+    schema: Annotated[bool, typer.Option(help="Print the scenario JSON schema.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", help="Show every call's transcript.")] = False,
+) -> None:
+    """Play scripted phone conversations against the agent, as Retell would, and check them.
+
+    Exit code 0: everything passed; 1: a scenario failed; 2: invalid scenarios or options.
+    """
+    from voiceops.evals import command
+    from voiceops.evals.runner import EvalOptions
+
+    if schema:
+        raise typer.Exit(command.print_schema())
+    if brain not in ("auto", "flow", "llm"):
+        typer.echo("--brain is auto, flow or llm", err=True)
+        raise typer.Exit(2)
+    settings = _settings(profile_path=profile)
+    setup_logging("error")
+    options = EvalOptions(
+        url=url,
+        brain=brain,  # type: ignore[arg-type]
+        jobs=jobs,
+        repeat=repeat,
+        tags=tag or [],
+        select=keyword,
+        turn_timeout_s=turn_timeout,
+        json_path=json_path,
+        junit_path=junit,
+        html_path=html,
+        judge=judge,
+        judge_model=judge_model,
+        judge_cache=judge_cache,
+        store=store,
+        strict_xfail=strict_xfail,
+        verbose=verbose,
+    )
+    if paths:
+        options.paths = list(paths)
+    if from_call is not None:
+        raise typer.Exit(command.from_call(from_call, options, settings, out=out))
+    raise typer.Exit(command.main(options, settings))
 
 
 def _add_db() -> None:

@@ -24,6 +24,8 @@ TABLES = {
     "agent_profiles",
     "call_states",
     "dead_letters",
+    "eval_runs",
+    "eval_results",
 }
 
 

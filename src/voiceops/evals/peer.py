@@ -184,12 +184,44 @@ class RetellPeer:
         rid = await self.user_says(text)
         return await self.wait(rid, timeout_s)
 
-    async def wait(self, response_id: int, timeout_s: float = 10.0) -> Reply:
+    async def wait(self, response_id: int, timeout_s: float = 10.0, *, join: bool = True) -> Reply:
+        """Wait for the reply to ``response_id``; with ``join`` its text joins the
+        transcript (the caller heard it all)."""
         reply = self.replies[response_id]
         await asyncio.wait_for(reply.done.wait(), timeout_s)
-        if reply.text:
+        if join and reply.text:
             self.transcript.append({"role": "agent", "content": reply.text, "words": []})
         return reply
+
+    def agent_said(self, text: str) -> None:
+        """Put an agent utterance into the transcript (what the caller actually heard)."""
+        self._settle_agent_turns()
+        if text:
+            self.transcript.append({"role": "agent", "content": text, "words": []})
+
+    def cut_last_agent(self, words: int) -> str:
+        """The caller talked over the agent's last line after ``words`` words: keep only
+        those in the transcript, as Retell reports an interrupted utterance. Returns what
+        is kept."""
+        for index in range(len(self.transcript) - 1, -1, -1):
+            entry = self.transcript[index]
+            if entry["role"] == "user":
+                break
+            if entry["role"] == "agent":
+                kept = " ".join(str(entry["content"]).split()[:words])
+                if kept:
+                    entry["content"] = kept
+                else:
+                    del self.transcript[index]
+                return kept
+        return ""
+
+    async def send_update(self, turntaking: str | None = None) -> None:
+        """An ``update_only`` with the transcript as it stands (protocol 3.3)."""
+        frame: dict[str, Any] = {"interaction_type": "update_only", "transcript": self.transcript}
+        if turntaking is not None:
+            frame["turntaking"] = turntaking
+        await self.send(frame)
 
     async def wait_begin(self, timeout_s: float = 5.0) -> Reply:
         await asyncio.wait_for(self.begin.done.wait(), timeout_s)
