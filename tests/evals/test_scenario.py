@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.evals.support import PROFILE, scenario, write
 from voiceops.evals.scenario import (
@@ -15,6 +14,7 @@ from voiceops.evals.scenario import (
     json_schema,
     load_all,
     load_scenario,
+    read_yaml,
     scenario_files,
 )
 
@@ -197,10 +197,11 @@ def test_the_shipped_schema_file_is_the_models_schema() -> None:
 
 
 def test_the_shipped_scenarios_validate_against_the_schema_file() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
+
     schema = json.loads((ROOT / "evals" / "scenario.schema.json").read_text())
     for path in scenario_files([SHIPPED]):
-        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+        jsonschema.validate(read_yaml(path.read_text()), schema)
 
 
 def test_fifty_scenarios_are_shipped_and_all_load() -> None:

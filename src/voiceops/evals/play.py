@@ -246,7 +246,7 @@ async def _play_turn(
     if turn.pause_ms:
         await asyncio.sleep(turn.pause_ms / 1000)
     if fake is not None:
-        fake.next_turn(turn.fake_llm)
+        fake.next_turn(turn.fake_steps)
     entry = TurnRecord(
         index=index,
         kind="silence" if turn.silence else "caller",

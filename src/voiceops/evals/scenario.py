@@ -205,8 +205,15 @@ class Turn(_Model):
     note: str | None = None
     """Shown in reports next to the turn."""
     expect: TurnExpect = Field(default_factory=TurnExpect)
-    fake_llm: list[FakeStep] | None = None
-    """What the fake model answers in this turn, one step per request (else a default)."""
+    fake_llm: list[FakeStep] | FakeStep | None = None
+    """What the fake model answers in this turn, one step per request (else a default); a
+    single step may be written without the list."""
+
+    @property
+    def fake_steps(self) -> list[FakeStep] | None:
+        if isinstance(self.fake_llm, FakeStep):
+            return [self.fake_llm]
+        return self.fake_llm
 
     @field_validator("fake_llm", mode="before")
     @classmethod
@@ -499,6 +506,12 @@ def _bool_or_word(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain_string)
 _Loader.add_constructor("tag:yaml.org,2002:bool", _bool_or_word)
 _Loader.add_constructor("tag:yaml.org,2002:int", _int_or_clock)
+
+
+def read_yaml(text: str) -> Any:
+    """A scenario file's YAML as the runner reads it (date-times and ``HH:MM`` as strings,
+    ``yes``/``no`` as words)."""
+    return yaml.load(text, Loader=_Loader)
 
 
 def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> tuple[int | None, list[str]]:
