@@ -23,7 +23,8 @@ Definitions (all times ``time.monotonic()``, one clock for every process on Linu
   chunk received by the caller - first content token sent by the fake LLM, both as the
   two processes saw them: what a caller waits beyond the model's first token, the wait
   for the first word's end included. ``llm_first_word_gap_ms`` is the fake LLM's own part
-  of it (first token sent to the token ending the first word sent).
+  of it (first token sent to the token ending the first word sent), and
+  ``first_frame_by_first_token`` the figure for each reply text, by its first token.
 * **server overhead** is the server's own measure (``overhead_ms`` of its
   ``turn_completed`` events: first speakable chunk sent minus request received, minus its
   wait for the LLM's first token) less the fake LLM's gap between the first token and the
@@ -119,6 +120,7 @@ def client_figures(
     nominal: list[float] = []
     first_chunk: list[float] = []
     after_first_token: list[float] = []
+    by_first_token: dict[str, list[float]] = {}
     word_gap: list[float] = []
     filler: list[float] = []
     early = unjoined = timeouts = no_reply = 0
@@ -148,6 +150,9 @@ def client_figures(
                 pre_llm.append((timing["received_at"] - turn["sent_at"]) * 1000)
                 post_llm.append((first_at - word_at) * 1000)
                 after_first_token.append((first_at - timing["first_token_at"]) * 1000)
+                by_first_token.setdefault(str(timing.get("first_token")), []).append(
+                    after_first_token[-1]
+                )
                 word_gap.append((word_at - timing["first_token_at"]) * 1000)
                 if first_at < timing["first_token_at"]:
                     early += 1  # something (a filler) was spoken before the LLM's first token
@@ -179,6 +184,9 @@ def client_figures(
         "first_chunk_ms": summary(first_chunk),
         "first_frame_after_first_token_ms": summary(after_first_token),
         "llm_first_word_gap_ms": summary(word_gap),
+        "first_frame_by_first_token": {
+            token: summary(values) for token, values in sorted(by_first_token.items())
+        },
         "first_chunk_before_llm_token": early,
         "unjoined_turns": unjoined,
         "ping_ms": summary(pings["latencies_ms"]),

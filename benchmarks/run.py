@@ -482,7 +482,6 @@ async def _measure_level(
             "server_overhead_ms": summary(server_overhead),
             "server_overhead_recorded_ms": summary([value for _, _, value in recorded]),
             "server_overhead_unjoined": overhead_unjoined,
-            "token_ms": opts.token_ms,
             "writer_delta": delta,
             "events_lost_writer_view": writer_lost,
             "turn_rows_missing": len(missing_turns),

@@ -72,6 +72,7 @@ async def test_texts_stream_as_model_tokens_and_time_the_end_of_the_first_word(
         (timing,) = (await client.get(f"{llm.base_url[:-3]}/_timings")).json()["timings"]
     (request,) = llm.requests
     assert request.script is not None and request.script.text == ("Beta", " two", ".")
+    assert timing["first_token"] == "Beta"
     # "Beta" ends when " two" is sent: the second token, not the first.
     assert timing["first_word_at"] is not None
     assert timing["first_token_at"] < timing["first_word_at"]

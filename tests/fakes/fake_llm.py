@@ -879,6 +879,9 @@ class BenchResponder:
             {
                 "tag": tags[-1],
                 "first_token_ms": record.script.first_token_ms if record.script else None,
+                "first_token": record.script.text[0]
+                if record.script and record.script.text
+                else None,
                 "received_at": record.received_at,
                 "first_token_at": record.first_token_at,
                 "first_word_at": record.first_word_at,
