@@ -31,7 +31,8 @@ _TURN_IDS_SQL = text(
     "AND event_type IN ('turn_completed', 'turn_superseded')"
 )
 _OVERHEAD_SQL = text(
-    "SELECT payload FROM call_events WHERE call_id LIKE :p AND event_type = 'turn_completed'"
+    "SELECT call_id, response_id, payload FROM call_events "
+    "WHERE call_id LIKE :p AND event_type = 'turn_completed'"
 )
 
 
@@ -58,15 +59,20 @@ class BenchDatabase:
         rows = await self._rows(_COUNT_SQL, call_prefix)
         return {str(kind): int(str(count)) for kind, count in rows}
 
-    async def server_overheads(self, call_prefix: str) -> list[float]:
+    async def server_overheads(self, call_prefix: str) -> list[tuple[str, int, float]]:
         """The server's own measure of each turn's share (``overhead_ms`` of its
         ``turn_completed`` events: first speakable chunk sent minus request received,
-        minus the wait for the LLM's first token), where it recorded one."""
-        values: list[float] = []
-        for (payload,) in await self._rows(_OVERHEAD_SQL, call_prefix):
+        minus the wait for the LLM's first token), where it recorded one, as (call id,
+        response id, milliseconds)."""
+        values: list[tuple[str, int, float]] = []
+        for call_id, response_id, payload in await self._rows(_OVERHEAD_SQL, call_prefix):
             data = json.loads(payload) if isinstance(payload, str) else payload
-            if isinstance(data, dict) and isinstance(data.get("overhead_ms"), int | float):
-                values.append(float(data["overhead_ms"]))
+            if (
+                isinstance(data, dict)
+                and isinstance(data.get("overhead_ms"), int | float)
+                and isinstance(response_id, int)
+            ):
+                values.append((str(call_id), response_id, float(data["overhead_ms"])))
         return values
 
     async def turn_event_ids(self, call_prefix: str) -> set[str]:

@@ -2,17 +2,35 @@
 
 Definitions (all times ``time.monotonic()``, one clock for every process on Linux):
 
-* **server overhead per turn** = (first speakable chunk received by the caller - request
-  sent) - (first token sent by the fake LLM - request received by the fake LLM). What is
-  left is the server's own share on both sides of the LLM plus loopback transport; the fake
-  LLM's own lateness under load is not charged to the server. ``overhead_nominal_ms``
-  subtracts the configured first-token delay instead, and so also contains the fake's lag.
-  Slow turns (made to trigger the filler) are left out; everything else sent within the
-  window counts, including a reply that is later interrupted and the request that
-  interrupts it. Turns before the window (calls getting under way) count only for the
-  correctness figures (timeouts, stale frames, stored events). Its two parts are
-  reported too: ``overhead_before_llm_ms`` (request sent to request received by the fake
-  LLM) and ``overhead_after_llm_ms`` (first token sent to first chunk received).
+* **the LLM's own time** for a turn runs from the fake LLM receiving the request to it
+  sending the token that ends the reply's first word (``first_word_at`` of its timings):
+  no server can speak a word before the word has ended, and a model streams ``"Sure"``
+  and then ``","``, so that is one token after the first (``first_token_at``). When the
+  first token ends a word by itself the two are the same.
+* **caller-side overhead per turn** (``overhead_ms``) = (first speakable chunk received
+  by the caller - request sent) - the LLM's own time. What is left is the server's own
+  share on both sides of the LLM plus loopback transport; the fake LLM's own lateness
+  under load is not charged to the server. ``overhead_nominal_ms`` subtracts the
+  configured first-token delay instead, and so also contains the fake's lag and the wait
+  for the first word's end. Slow turns (made to trigger the filler) are left out;
+  everything else sent within the window counts, including a reply that is later
+  interrupted and the request that interrupts it. Turns before the window (calls getting
+  under way) count only for the correctness figures (timeouts, stale frames, stored
+  events). Its two parts are reported too: ``overhead_before_llm_ms`` (request sent to
+  request received by the fake LLM) and ``overhead_after_llm_ms`` (token ending the first
+  word sent to first chunk received).
+* **first frame - first token** (``first_frame_after_first_token_ms``) = first speakable
+  chunk received by the caller - first content token sent by the fake LLM, both as the
+  two processes saw them: what a caller waits beyond the model's first token, the wait
+  for the first word's end included. ``llm_first_word_gap_ms`` is the fake LLM's own part
+  of it (first token sent to the token ending the first word sent), and
+  ``first_frame_by_first_token`` the figure for each reply text, by its first token.
+* **server overhead** is the server's own measure (``overhead_ms`` of its
+  ``turn_completed`` events: first speakable chunk sent minus request received, minus its
+  wait for the LLM's first token) less the fake LLM's gap between the first token and the
+  token ending the first word for the same turn (:func:`server_overheads`), so that it
+  too leaves out the LLM's own time; the server's figure as recorded is kept as
+  ``server_overhead_recorded_ms``.
 * **filler timing** = first speakable chunk of a slow turn - request sent - filler deadline.
 * **superseded stream**: the LLM stream of an interrupted reply that was still running when
   the server took up the newer request. When that was is known from the caller's side: the
@@ -76,6 +94,13 @@ class Thresholds:
     filler_deadline_ms: float
 
 
+def _first_word_at(timing: Mapping[str, Any]) -> float:
+    """When the token ending the first word was sent (the first token for timings that
+    have no such record, or a reply whose only word never ended before its end)."""
+    word = timing.get("first_word_at")
+    return float(word if word is not None else timing["first_token_at"])
+
+
 def client_figures(
     load: Mapping[str, Any],
     timings: Sequence[Mapping[str, Any]],
@@ -94,6 +119,9 @@ def client_figures(
     post_llm: list[float] = []
     nominal: list[float] = []
     first_chunk: list[float] = []
+    after_first_token: list[float] = []
+    by_first_token: dict[str, list[float]] = {}
+    word_gap: list[float] = []
     filler: list[float] = []
     early = unjoined = timeouts = no_reply = 0
     superseded = closed = finished_first = before_llm = 0
@@ -116,10 +144,16 @@ def client_figures(
             if timing is None or timing["first_token_at"] is None:
                 unjoined += 1
             else:
-                upstream = (timing["first_token_at"] - timing["received_at"]) * 1000
+                word_at = _first_word_at(timing)
+                upstream = (word_at - timing["received_at"]) * 1000
                 overhead.append(e2e - upstream)
                 pre_llm.append((timing["received_at"] - turn["sent_at"]) * 1000)
-                post_llm.append((first_at - timing["first_token_at"]) * 1000)
+                post_llm.append((first_at - word_at) * 1000)
+                after_first_token.append((first_at - timing["first_token_at"]) * 1000)
+                by_first_token.setdefault(str(timing.get("first_token")), []).append(
+                    after_first_token[-1]
+                )
+                word_gap.append((word_at - timing["first_token_at"]) * 1000)
                 if first_at < timing["first_token_at"]:
                     early += 1  # something (a filler) was spoken before the LLM's first token
         if turn["kind"] == "barge" and turn["superseded_at"] is not None:
@@ -148,6 +182,11 @@ def client_figures(
         "overhead_after_llm_ms": summary(post_llm),
         "overhead_nominal_ms": summary(nominal),
         "first_chunk_ms": summary(first_chunk),
+        "first_frame_after_first_token_ms": summary(after_first_token),
+        "llm_first_word_gap_ms": summary(word_gap),
+        "first_frame_by_first_token": {
+            token: summary(values) for token, values in sorted(by_first_token.items())
+        },
         "first_chunk_before_llm_token": early,
         "unjoined_turns": unjoined,
         "ping_ms": summary(pings["latencies_ms"]),
@@ -165,6 +204,34 @@ def client_figures(
         "call_outcomes": load["calls"],
         "loadgen_errors": load["errors"],
     }
+
+
+def server_overheads(
+    recorded: Iterable[tuple[str, int, float]],
+    load: Mapping[str, Any],
+    timings: Sequence[Mapping[str, Any]],
+) -> tuple[list[float], int]:
+    """The server's own overhead per turn, less the fake LLM's gap between its first token
+    and the token ending the first word (see the module docstring); and how many turns had
+    no timing to join (their figure is taken as recorded).
+
+    ``recorded`` holds (call id, response id, overhead ms) from the ``turn_completed``
+    events; ``load`` and ``timings`` join them to the fake LLM's record by the turn's tag.
+    """
+    tags = {(t["call_id"], t["response_id"]): str(t["tag"]) for t in load["turns"]}
+    by_tag = {str(t["tag"]): t for t in timings}
+    values: list[float] = []
+    unjoined = 0
+    for call_id, response_id, overhead in recorded:
+        tag = tags.get((call_id, response_id))
+        timing = by_tag.get(tag) if tag is not None else None
+        if timing is None or timing["first_token_at"] is None:
+            unjoined += 1
+            values.append(overhead)
+            continue
+        gap = (_first_word_at(timing) - timing["first_token_at"]) * 1000
+        values.append(max(0.0, overhead - gap))
+    return values, unjoined
 
 
 def expected_turn_ids(load: Mapping[str, Any]) -> set[str]:

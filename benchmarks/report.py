@@ -54,6 +54,10 @@ COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
         "caller-side overhead p50 / p99 ms",
         lambda r: _trio(r["overhead_ms"], "p50", "p99"),
     ),
+    (
+        "first frame \u2212 first token p50 / p99 ms",
+        lambda r: _trio(r.get("first_frame_after_first_token_ms") or {}, "p50", "p99"),
+    ),
     ("ping p99 ms", lambda r: _num(r["ping_ms"]["p99"])),
     ("missed pings", lambda r: str(r["keepalives_missed"])),
     ("stale frames", lambda r: str(r["stale_frames"])),
@@ -105,6 +109,12 @@ TARGETS: tuple[Target, ...] = (
         lambda r: r["server_overhead_ms"]["p99"],
         lambda v: v < 60,
         500,
+    ),
+    Target(
+        "first frame within 2 ms of the token ending the first word (p50) at 1 call",
+        lambda r: r["overhead_after_llm_ms"]["p50"],
+        lambda v: v <= 2,
+        1,
     ),
     Target("ping p99 < 20 ms at 500 calls", lambda r: r["ping_ms"]["p99"], lambda v: v < 20, 500),
     Target(

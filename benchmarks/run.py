@@ -43,6 +43,7 @@ from benchmarks.figures import (
     loop_figures,
     per_unit,
     profile_summary,
+    server_overheads,
     summary,
 )
 from benchmarks.procs import PYTHON, REPO, Child, ChildFailed, free_port, wait_http
@@ -61,7 +62,8 @@ FAKE_TEXTS = (
     "Got it. We are on Maple Street in Brooklyn, right next to the bakery, and there is "
     "free street parking nearby most days. Shall I send you a reminder the day before?",
 )
-"""What the fake LLM says, cycled per turn: the server's loop detector must never fire."""
+"""What the fake LLM says, cycled per turn: the server's loop detector must never fire. It
+streams them as a model does: ``"Sure"``, ``","``, ``" I"`` ... (``model_tokens``)."""
 SERVER_READY_S = 60.0
 DRAIN_S = 60.0
 SAMPLE_EVERY_S = 0.5
@@ -450,7 +452,8 @@ async def _measure_level(
     after = after_health["events"]
     counts = await db.event_counts(prefix)
     stored_turns = await db.turn_event_ids(prefix)
-    server_overhead = summary(await db.server_overheads(prefix))
+    recorded = await db.server_overheads(prefix)
+    server_overhead, overhead_unjoined = server_overheads(recorded, load, timings)
 
     deadline_ms, _ = _server_defaults()
     row: dict[str, Any] = {"db": db.kind, "calls": calls}
@@ -476,7 +479,9 @@ async def _measure_level(
             "events_per_s": round((end.events_written - start.events_written) / wall, 1),
             "event_rows": rows,
             "event_rows_by_type": counts,
-            "server_overhead_ms": server_overhead,
+            "server_overhead_ms": summary(server_overhead),
+            "server_overhead_recorded_ms": summary([value for _, _, value in recorded]),
+            "server_overhead_unjoined": overhead_unjoined,
             "writer_delta": delta,
             "events_lost_writer_view": writer_lost,
             "turn_rows_missing": len(missing_turns),

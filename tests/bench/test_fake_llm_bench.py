@@ -61,6 +61,21 @@ async def test_markers_set_the_first_token_delay_and_keep_timings(llm: FakeLLM) 
     (timing,) = timings
     assert timing["tag"] == "c1r2" and timing["completed"] and not timing["closed_by_client"]
     assert timing["received_at"] <= timing["first_token_at"] <= timing["finished_at"]
+    assert timing["first_token_at"] <= timing["first_word_at"] <= timing["finished_at"]
+
+
+async def test_texts_stream_as_model_tokens_and_time_the_end_of_the_first_word(
+    llm: FakeLLM,
+) -> None:
+    async with httpx.AsyncClient() as client:
+        assert await _say(client, llm, "hi #bench:c3r1") == "Beta two."
+        (timing,) = (await client.get(f"{llm.base_url[:-3]}/_timings")).json()["timings"]
+    (request,) = llm.requests
+    assert request.script is not None and request.script.text == ("Beta", " two", ".")
+    assert timing["first_token"] == "Beta"
+    # "Beta" ends when " two" is sent: the second token, not the first.
+    assert timing["first_word_at"] is not None
+    assert timing["first_token_at"] < timing["first_word_at"]
 
 
 async def test_a_stream_the_client_drops_is_reported_closed_by_client(llm: FakeLLM) -> None:

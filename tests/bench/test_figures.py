@@ -13,6 +13,7 @@ from benchmarks.figures import (
     loop_figures,
     percentile,
     profile_summary,
+    server_overheads,
     summary,
 )
 from benchmarks.report import check_targets, markdown_table, verdict_lines
@@ -100,6 +101,56 @@ def test_overhead_subtracts_what_the_fake_llm_actually_took() -> None:
     assert figures["unjoined_turns"] == 0
 
 
+def test_the_llm_time_runs_to_the_token_that_ends_the_first_word() -> None:
+    # The fake sent "Sure" at 10.302 and "," at 10.317 (a token later); the caller heard
+    # "Sure," at 10.319: 17 ms after the first token, 2 ms after the word ended.
+    figures = client_figures(
+        _load([_turn("c1r1", "normal", 10.0, 10.319), _turn("c1r2", "normal", 20.0, 20.304)]),
+        [
+            _timing("c1r1", 10.002, 10.302, first_word_at=10.317, first_token="Sure"),
+            # An older record without the word's end: the first token ends the word.
+            _timing("c1r2", 20.001, 20.301),
+        ],
+        THRESHOLDS,
+    )
+    by_token = figures["first_frame_by_first_token"]
+    assert by_token["Sure"]["max"] == pytest.approx(17.0)
+    assert by_token["None"]["max"] == pytest.approx(3.0)
+    assert figures["first_frame_after_first_token_ms"]["max"] == pytest.approx(17.0)
+    assert figures["first_frame_after_first_token_ms"]["n"] == 2
+    assert figures["llm_first_word_gap_ms"]["max"] == pytest.approx(15.0)
+    assert figures["overhead_after_llm_ms"]["max"] == pytest.approx(3.0)
+    assert figures["overhead_after_llm_ms"]["p50"] == pytest.approx(2.5)
+    # The caller-side overhead leaves out the LLM's own time up to the word's end.
+    assert figures["overhead_ms"]["max"] == pytest.approx(4.0)
+    assert figures["overhead_nominal_ms"]["max"] == pytest.approx(19.0)
+
+
+def test_server_overheads_leave_out_the_wait_for_the_first_word_to_end() -> None:
+    load = _load(
+        [
+            _turn("c1r1", "normal", 10.0, 10.319),
+            _turn("c1r2", "normal", 20.0, 20.304),
+            _turn("c1r3", "slow", 30.0, 30.61),
+        ]
+    )
+    timings = [
+        _timing("c1r1", 10.002, 10.302, first_word_at=10.317),
+        _timing("c1r2", 20.001, 20.301, first_word_at=20.301),
+    ]
+    recorded = [
+        ("bench-c0001", 1, 16.5),
+        ("bench-c0001", 2, 1.25),
+        ("bench-c0001", 3, 2.0),  # no timing to join: as recorded
+        ("bench-c0001", 4, 0.5),  # no such turn: as recorded
+    ]
+    values, unjoined = server_overheads(recorded, load, timings)
+    assert values == pytest.approx([1.5, 1.25, 2.0, 0.5])
+    assert unjoined == 2
+    # Jitter may make the LLM's gap as sent longer than the server saw it: never below 0.
+    assert server_overheads([("bench-c0001", 1, 14.0)], load, timings)[0] == [0.0]
+
+
 def test_slow_turns_time_the_filler_and_stay_out_of_the_overhead() -> None:
     figures = client_figures(
         _load([_turn("c1r1", "slow", 10.0, 10.612), _turn("c1r2", "slow", 20.0, 20.605)]),
@@ -165,6 +216,8 @@ def _row(db: str, calls: int, **changes: Any) -> dict[str, Any]:
         "turns_in_window": 10,
         "overhead_ms": {"p50": 2.0, "p95": 5.0, "p99": 9.0},
         "server_overhead_ms": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
+        "first_frame_after_first_token_ms": {"p50": 16.0, "p99": 18.5},
+        "overhead_after_llm_ms": {"p50": 1.0, "p99": 3.5},
         "ping_ms": {"p99": 3.0},
         "keepalives_missed": 0,
         "stale_frames": 0,
@@ -191,6 +244,7 @@ def test_targets_apply_latency_limits_to_postgres_and_correctness_everywhere() -
         _row("postgres", 1, server_overhead_ms={"p50": 5.0, "p95": 6.0, "p99": 7.0}),
         _row("postgres", 200, overhead_ms={"p50": 50.0, "p95": 60.0, "p99": 70.0}),
         _row("postgres", 500, ping_ms={"p99": 25.0}),
+        _row("postgres", 1, overhead_after_llm_ms={"p50": 2.5, "p99": 20.0}),
         _row("sqlite", 1, server_overhead_ms={"p50": 9.0, "p95": 9.0, "p99": 9.0}, events_lost=2),
         _row("sqlite", 50, superseded_closed_share=None, superseded_streams=0),
     ]
@@ -198,13 +252,20 @@ def test_targets_apply_latency_limits_to_postgres_and_correctness_everywhere() -
     missed = {(v["target"], v["db"], v["calls"]) for v in verdicts if v["met"] is False}
     assert missed == {
         ("overhead p50 < 4 ms at 1 call", "postgres", 1),
+        (
+            "first frame within 2 ms of the token ending the first word (p50) at 1 call",
+            "postgres",
+            1,
+        ),
         ("ping p99 < 20 ms at 500 calls", "postgres", 500),
         ("no lost event", "sqlite", 1),
     }
     unknown = [v for v in verdicts if v["met"] is None]
     assert [(v["target"], v["calls"]) for v in unknown] == [("every superseded stream closed", 50)]
     lines = verdict_lines(verdicts)
-    assert lines[-1].startswith("targets: ") and "3 missed" in lines[-1]
+    assert lines[-1].startswith("targets: ") and "4 missed" in lines[-1]
+    first_frame = [v for v in verdicts if v["target"].startswith("first frame")]
+    assert [v["value"] for v in first_frame] == [1.0, 2.5]
 
 
 def test_markdown_table_has_one_line_per_row_and_dashes_for_no_sample() -> None:
@@ -214,7 +275,8 @@ def test_markdown_table_has_one_line_per_row_and_dashes_for_no_sample() -> None:
     lines = table.splitlines()
     assert len(lines) == 4
     assert lines[0].count("|") == lines[1].count("|") == lines[2].count("|")
-    assert "| postgres | 1 | 10 | 1.0 / 2.0 / 3.0 | 2.0 / 9.0 |" in lines[2]
+    assert "| postgres | 1 | 10 | 1.0 / 2.0 / 3.0 | 2.0 / 9.0 | 16.0 / 18.5 |" in lines[2]
+    assert "| first frame \u2212 first token p50 / p99 ms |" in lines[0]
     assert "100 % of 3" in lines[2]
     assert "- of 0" in lines[3]
     assert lines[2].endswith("| 2 of 300 / 2 |")

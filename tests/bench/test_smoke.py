@@ -17,6 +17,10 @@ FIGURES = (
     "overhead_ms",
     "overhead_before_llm_ms",
     "overhead_after_llm_ms",
+    "first_frame_after_first_token_ms",
+    "llm_first_word_gap_ms",
+    "server_overhead_ms",
+    "server_overhead_recorded_ms",
     "ping_ms",
     "keepalives_missed",
     "stale_frames",
@@ -61,6 +65,11 @@ def test_two_calls_on_sqlite_produce_every_figure(
         assert name in row, name
     assert row["loop"]["lag"]["n"] >= 30  # ten samples a second over a window of 4 s or more
     assert row["turns_in_window"] > 0 and row["overhead_ms"]["n"] > 0
+    # Every reply's first word ends a token after its first ("Sure" ","; "Of" " course").
+    assert row["first_frame_after_first_token_ms"]["n"] == row["overhead_ms"]["n"]
+    assert row["llm_first_word_gap_ms"]["p50"] > 0
+    assert row["server_overhead_ms"]["n"] == row["server_overhead_recorded_ms"]["n"] > 0
+    assert row["server_overhead_unjoined"] == 0
     assert row["ping_ms"]["n"] > 0 and row["keepalives_missed"] == 0
     assert row["stale_frames"] == 0
     assert row["superseded_closed_share"] in (None, 1.0)
@@ -75,4 +84,5 @@ def test_two_calls_on_sqlite_produce_every_figure(
 
     printed = capsys.readouterr().out
     assert printed.startswith("| DB | calls |")
+    assert "first frame \u2212 first token" in printed.splitlines()[0]
     assert "| sqlite | 2 |" in printed

@@ -18,13 +18,15 @@ tests (``async with FakeLLM() as llm: llm.base_url``) and as a process for the b
 
     python -m tests.fakes.fake_llm --port 8099 --first-token-ms 300 --token-ms 15 --text "Hi."
 
-The process also answers ``GET /_stats`` with its counters as JSON. With ``--text`` given
-several times it cycles through the texts by the number of caller messages in the request
-(so consecutive replies of one conversation differ). With ``--bench-tags`` it reads two
-markers from the last caller message, ``#bench:<tag>`` (keep this request's timings, served
-and forgotten by ``GET /_timings``) and ``#ft:<ms>`` (this request's first-token delay): that
-is how the benchmark joins its client-side times with the upstream's and measures filler
-timing in the same run.
+The process streams its texts as a model does (:func:`model_tokens`: ``"Sure"``, ``","``,
+``" I"``, ``" can"`` ...), and answers ``GET /_stats`` with its counters as JSON. With
+``--text`` given several times it cycles through the texts by the number of caller messages
+in the request (so consecutive replies of one conversation differ). With ``--bench-tags`` it
+reads two markers from the last caller message, ``#bench:<tag>`` (keep this request's
+timings, served and forgotten by ``GET /_timings``) and ``#ft:<ms>`` (this request's
+first-token delay): that is how the benchmark joins its client-side times with the
+upstream's (when the first token, and the token that ends the first word, were sent) and
+measures filler timing in the same run.
 """
 
 from __future__ import annotations
@@ -61,6 +63,47 @@ Fault = Literal[
 """
 
 _WORD = re.compile(r"\S+\s*|\s+")
+# How GPT-style tokenisers cut text before their byte-pair merges (the cl100k pattern, with
+# letters as [^\W\d_] and digits as \d): contractions, a word with at most one character
+# before it (its leading space), at most three digits, a run of punctuation with an
+# optional leading space, line breaks, other whitespace; and any other character (an
+# underscore, a superscript digit) alone, so that the tokens always add up to the text.
+_MODEL_TOKEN = re.compile(
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)"
+    r"|[^\r\n\w]?[^\W\d_]+"
+    r"|\d{1,3}"
+    r"| ?[^\s\w]+[\r\n]*"
+    r"|\s*[\r\n]+"
+    r"|\s+(?!\S)"
+    r"|\s+"
+    r"|.",
+)
+# A letter or digit followed by a character that cannot continue a word: the first word
+# of a text has ended (apostrophes and hyphens continue it: "I'm", "well-known").
+_WORD_ENDED = re.compile(r"[^\W_][^\w'\u2019-]")
+
+
+def model_tokens(text: str) -> tuple[str, ...]:
+    """``text`` cut as a model streams it: ``"Sure, I can."`` -> ``"Sure"``, ``","``,
+    ``" I"``, ``" can"``, ``"."``. Common English words are one token each in the GPT
+    vocabularies, so only the pre-tokenisation is modelled: words carry their leading space,
+    punctuation comes as tokens of its own, numbers in groups of up to three digits."""
+    return tuple(_MODEL_TOKEN.findall(text))
+
+
+def first_word_end(pieces: Sequence[str]) -> int | None:
+    """Index of the piece that ends the first word of ``"".join(pieces)`` (the first piece
+    after which a letter or digit is followed by a character that cannot continue a word),
+    or ``None`` if no word ends before the text does."""
+    last = ""
+    for index, piece in enumerate(pieces):
+        if _WORD_ENDED.search(last + piece):
+            return index
+        if piece:
+            last = piece[-1]
+    return None
+
+
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 8 * 1024 * 1024
 
@@ -98,8 +141,15 @@ class Script:
 
     @classmethod
     def say(cls, text: str, **kwargs: Any) -> Script:
-        """Stream ``text`` word by word (each word keeps its trailing space)."""
+        """Stream ``text`` word by word (each word keeps its trailing space, so every token
+        ends a word); :meth:`tokens` streams as a model does."""
         return cls(text=tuple(_WORD.findall(text)), **kwargs)
+
+    @classmethod
+    def tokens(cls, text: str, **kwargs: Any) -> Script:
+        """Stream ``text`` as a model does (:func:`model_tokens`): ``"Sure"``, ``","``,
+        ``" I"`` ..., so a word is known to have ended only from the token after it."""
+        return cls(text=model_tokens(text), **kwargs)
 
     @classmethod
     def call(cls, name: str, arguments: str | dict[str, Any], **kwargs: Any) -> Script:
@@ -129,6 +179,10 @@ class RecordedRequest:
     script: Script | None = None
     headers_sent_at: float | None = None
     first_token_at: float | None = None
+    first_word_at: float | None = None
+    """When the content token that ends the first word was sent (:func:`first_word_end`):
+    the first token itself when it carries the word's end, later when the word's end comes
+    with the next token ("Sure" then ","); ``None`` if no word ended."""
     finished_at: float | None = None
     chunks_sent: int = 0
     completed: bool = False
@@ -465,14 +519,19 @@ class _Streamer:
             return True
         await self._send_head()
         deltas = self._deltas()
+        word_end = first_word_end(script.text)
         for position, delta in enumerate(deltas):
             if position == script.fault_after and await self._fault_now():
                 return False
             if position > 0 and script.token_ms:
                 await asyncio.sleep(script.token_ms / 1000)
             await self._send_event(self._chunk(delta, None, first=position == 0))
-            if position == 0:
-                self.record.first_token_at = time.monotonic()
+            if position == 0 or position == word_end:
+                sent = time.monotonic()
+                if position == 0:
+                    self.record.first_token_at = sent
+                if position == word_end:
+                    self.record.first_word_at = sent
         if len(deltas) <= script.fault_after and await self._fault_now():
             return False
         if script.token_ms and deltas:
@@ -746,7 +805,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--text",
         action="append",
         help=(
-            "what a response says, streamed word by word; give it several times to cycle "
+            "what a response says, streamed in tokens as a model does (words with their "
+            "leading space, punctuation on its own); give it several times to cycle "
             "through the texts by the number of caller messages in the request"
         ),
     )
@@ -789,7 +849,7 @@ class BenchResponder:
     ) -> None:
         if not texts:
             raise ValueError("at least one text is needed")
-        self._pieces = [tuple(_WORD.findall(text)) for text in texts]
+        self._pieces = [model_tokens(text) for text in texts]
         self._first_token_ms = first_token_ms
         self._token_ms = token_ms
         self._tags = tags
@@ -819,8 +879,12 @@ class BenchResponder:
             {
                 "tag": tags[-1],
                 "first_token_ms": record.script.first_token_ms if record.script else None,
+                "first_token": record.script.text[0]
+                if record.script and record.script.text
+                else None,
                 "received_at": record.received_at,
                 "first_token_at": record.first_token_at,
+                "first_word_at": record.first_word_at,
                 "finished_at": record.finished_at,
                 "completed": record.completed,
                 "closed_by_client": record.closed_by_client,

@@ -8,8 +8,10 @@ import sys
 
 import openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.fakes.fake_llm import FakeLLM, Script, ToolCallScript
+from tests.fakes.fake_llm import FakeLLM, Script, ToolCallScript, first_word_end, model_tokens
 
 
 async def test_records_requests_and_streams_openai_chunks(
@@ -141,3 +143,82 @@ async def test_close_ends_idle_and_stalled_connections() -> None:
     assert done.completed
     assert stall.finished and not stall.completed
     assert server.stats.active == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Sure, I can help.", ("Sure", ",", " I", " can", " help", ".")),
+        ("Of course. Thursday?", ("Of", " course", ".", " Thursday", "?")),
+        (
+            "I'm in at 9:30, it's $1,200!",
+            (
+                "I",
+                "'m",
+                " in",
+                " at",
+                " ",
+                "9",
+                ":",
+                "30",
+                ",",
+                " it",
+                "'s",
+                " $",
+                "1",
+                ",",
+                "200",
+                "!",
+            ),
+        ),
+        ("Hi\n\n- **one**", ("Hi", "\n\n", "-", " **", "one", "**")),
+        ("12345 snake_case", ("123", "45", " snake", "_", "case")),
+    ],
+)
+def test_model_tokens_are_cut_as_a_model_streams(text: str, tokens: tuple[str, ...]) -> None:
+    assert model_tokens(text) == tokens
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_model_tokens_add_up_to_the_text(text: str) -> None:
+    tokens = model_tokens(text)
+    assert "".join(tokens) == text
+    assert all(tokens)
+
+
+@pytest.mark.parametrize(
+    ("pieces", "end"),
+    [
+        (("Sure", ",", " I"), 1),
+        (("Of", " course", "."), 1),
+        (("Sure, ", "I "), 0),
+        (("I", "'m", " here"), 2),
+        (("well", "-known", " fact"), 2),
+        ((" Hi", "!"), 1),
+        (("Hello",), None),
+        ((), None),
+    ],
+)
+def test_first_word_end_is_the_piece_after_which_a_word_has_ended(
+    pieces: tuple[str, ...], end: int | None
+) -> None:
+    assert first_word_end(pieces) == end
+
+
+async def test_records_when_the_token_ending_the_first_word_was_sent(
+    fake_llm: FakeLLM, client: openai.AsyncOpenAI
+) -> None:
+    fake_llm.enqueue(Script.tokens("Sure, I can.", token_ms=5), Script.say("Sure, I can."))
+    for _ in range(2):
+        stream = await client.chat.completions.create(model="m", messages=[], stream=True)
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        assert text == "Sure, I can."
+    by_tokens, by_words = await fake_llm.wait_requests(2)
+    await by_tokens.wait_finished()
+    await by_words.wait_finished()
+    assert by_tokens.script is not None and by_tokens.script.text[:2] == ("Sure", ",")
+    assert by_tokens.first_token_at is not None and by_tokens.first_word_at is not None
+    assert by_tokens.first_token_at < by_tokens.first_word_at
+    # "Sure, " ends its word by itself: the first token is the one that ends the first word.
+    assert by_words.first_word_at == by_words.first_token_at is not None

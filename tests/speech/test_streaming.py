@@ -8,7 +8,7 @@ import emoji
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.speech.strategies import chunkings, model_text
+from tests.speech.strategies import chunkings, fragments, model_text
 from voiceops.speech import SpeechFilter, clean
 
 PROPERTY = settings(max_examples=400, deadline=None)
@@ -83,3 +83,67 @@ def test_flush_leaves_the_filter_ready_for_the_next_response(first: str, second:
     speech = SpeechFilter()
     assert speech.feed(first) + speech.flush() == clean(first)
     assert speech.feed(second) + speech.flush() == clean(second)
+
+
+# Letters glued to whatever may follow them in model output, and then more of it: the
+# words whose beginning the filter may say before they end ("Sure," "Sure!" "Maple.com"
+# "Book@maple.com" "https:" "I'm" "Sure😊" "now](url)").
+glued_words = st.lists(
+    st.tuples(
+        st.sampled_from(["Sure", "I", "Book", "Maple", "https", "www", "ok", "Of", "x", "am"]),
+        st.text(
+            alphabet=".,!?;:'\"()[]{}<>*_~`@#$%^&+=-/\\|09 \n\u2019\u2026\u2013\u2014\u00e9\u200d"
+            "\ufe0f\u0301\U0001f60a",
+            max_size=3,
+        ),
+        st.lists(fragments, max_size=3).map("".join),
+        st.sampled_from(["", " ", "\n"]),
+    ),
+    min_size=1,
+    max_size=8,
+).map(lambda parts: "".join(a + b + c + d for a, b, c, d in parts))
+
+
+@PROPERTY
+@given(st.data(), glued_words)
+def test_words_said_before_they_end_are_said_as_the_whole_text_says_them(
+    data: st.DataObject, text: str
+) -> None:
+    expected = clean(text)
+    assert stream(list(text))[0] == expected
+    assert stream(data.draw(chunkings(text)))[0] == expected
+
+
+def model_tokens(words: list[tuple[str, str]]) -> list[str]:
+    """A sentence as a model streams it: the first word, then each word with its leading
+    space, and each punctuation mark as a token of its own."""
+    tokens: list[str] = []
+    for word, mark in words:
+        tokens.append(f" {word}" if tokens else word)
+        if mark:
+            tokens.append(mark)
+    return tokens
+
+
+@SUPPORTING
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1),
+            st.sampled_from(["", ",", "?", ";", "!", ")", "\u2026", "\u2014"]),
+        ),
+        min_size=2,
+        max_size=8,
+    )
+)
+def test_a_word_of_letters_goes_out_with_the_token_that_ends_it(
+    words: list[tuple[str, str]],
+) -> None:
+    speech = SpeechFilter()
+    first, mark = words[0]
+    tokens = model_tokens(words)
+    assert speech.feed(tokens[0]) == ""  # the letters may go on
+    said = speech.feed(tokens[1])  # a mark or a space: the word has ended
+    assert said == (first + mark if mark not in ("", "!") else first)
+    rest = "".join(speech.feed(token) for token in tokens[2:]) + speech.flush()
+    assert said + rest == clean("".join(tokens))

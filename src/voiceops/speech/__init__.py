@@ -4,8 +4,9 @@ Every outgoing chunk from every brain passes through a :class:`SpeechFilter` (on
 response); :func:`clean` is the one-shot form and :func:`is_speakable` tells whether a text
 gives the voice anything to say. The filter is a sans-I/O streaming transducer: for every
 text and every chunking, ``"".join(f.feed(c) for c in chunks) + f.flush() == clean(text)``,
-and it holds back only what it cannot decide yet (the open word, and at most a few words
-of look-ahead for times, prices, phone numbers, operators and list markers).
+and it holds back only what it cannot decide yet (the open word, of which a beginning of
+letters goes out as soon as what follows it decides it, and at most a few words of
+look-ahead for times, prices, phone numbers, operators and list markers).
 
 What it does (US English; conservative and predictable):
 

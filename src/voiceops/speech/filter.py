@@ -19,6 +19,15 @@ Every decision is a function of the token sequence alone and is taken as soon as
 that decide it are in, so the concatenated output is the same for every chunking and only
 an undecided tail is held back: the open word, an open whitespace run, and a word waiting
 for its look-ahead.
+
+The open word itself need not wait for its end when its beginning is already decided. A
+word that starts with ASCII letters is spoken on its own (no look-ahead, whatever the line
+state outside a code fence), and once a character follows the letters that can neither
+continue them nor make them part of an e-mail address, a host name or a URL scheme, no
+later character changes how they are said (:func:`_decided_prefix`). So with nothing else
+held back, those letters go out at once, with the following character too when that is
+plain punctuation: "Sure" then "," releases "Sure," before the next token arrives, which
+is what lets a reply's first word leave with the token that completes it.
 """
 
 from __future__ import annotations
@@ -47,6 +56,17 @@ _PRICE_START: Final = re.compile(r"[$€£](?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _MAGNITUDE_WORD: Final = re.compile(r"(?i:thousand|million|billion|trillion)[.,!?;:)]*")
 _PHONE_START: Final = re.compile(r"\+\d{1,3}|\(\d{3}\)")
 _PHONE_GROUP: Final = re.compile(r"(\(?\d{1,4}\)?(?:[-.]\d{1,4})*)([.,!?;:]*)")
+# The decided beginning of an open word (see the module docstring): ASCII letters, and
+# what may follow them. After these the letters may go on into an e-mail address
+# ("Book@maple.com", lower-cased), a host name ("Maple.com", "maple-salon.com"), a URL
+# scheme ("https:"), an entity that needs a letter or digit before it, or a contraction or
+# compound ("I'm", "well-known"): nothing is decided yet.
+_OPEN_LETTERS: Final = re.compile(r"[A-Za-z]+")
+_LETTERS_GO_ON: Final = frozenset(".@-:_%+'\u2019")
+# After these the letters are decided and so is the character: nothing removes it or reads
+# it as part of something else, whatever follows. After any other ASCII character only the
+# letters are ("!" goes before "[", an image; "*", "<" or "]" may be markup).
+_PLAIN_AFTER_LETTERS: Final = frozenset(',;?)"\u2026\u2013\u2014')
 # First characters of the words that may open a look-ahead window (checked before the
 # expressions, which most words would fail anyway).
 _WINDOW_HEADS: Final = frozenset("0123456789$€£+(")
@@ -82,6 +102,7 @@ class SpeechFilter:
 
     __slots__ = (
         "_after_number",
+        "_early",
         "_in_fence",
         "_layout",
         "_lexer",
@@ -103,11 +124,14 @@ class SpeechFilter:
         self._skip_line = False  # the rest of a code fence's line (its info string)
         self._in_fence = False
         self._after_number = False  # the last piece was a bare number ("5" before "* 3")
+        self._early = ""  # what was already said of the open word, before it ended
 
     def feed(self, chunk: str) -> str:
         """Take the next chunk of raw text; return the cleaned text that is final now."""
         self._lexer.feed(chunk, self._tokens)
         self._decide(final=False)
+        if not self._tokens and not (self._in_fence or self._skip_line):
+            self._say_open_word()
         return self._layout.take()
 
     def flush(self) -> str:
@@ -134,6 +158,17 @@ class SpeechFilter:
                 break
             i = after
         del tokens[:i]
+
+    def _say_open_word(self) -> None:
+        """Say the decided beginning of the open word, with nothing else held back."""
+        decided = _decided_prefix(self._lexer.open_word())
+        early = self._early
+        if len(decided) > len(early):
+            if early:
+                self._layout.extend(decided[len(early) :])
+            else:
+                self._layout.put(decided)
+            self._early = decided
 
     def _separator(self, token: int) -> None:
         if token == PIPE:
@@ -164,6 +199,14 @@ class SpeechFilter:
     def _word(self, word: str, i: int, final: bool) -> int:
         """Decide the word at ``tokens[i]``; return the index after what was consumed, or
         :data:`_UNDECIDED` to wait for more tokens."""
+        if self._early:
+            # Its beginning went out while it was open: say the rest. Only a word that
+            # starts with letters, outside a fence and with nothing before it held, gets
+            # here; it is spoken on its own, and its spoken form starts with what was said.
+            early, self._early = self._early, ""
+            self._line_start = False
+            self._put_rest(speak(word)[len(early) :])
+            return i + 1
         if self._in_fence or self._skip_line:
             if self._in_fence and self._line_start and word.startswith(_FENCE):
                 self._in_fence = False
@@ -267,6 +310,28 @@ class SpeechFilter:
     def _put(self, piece: str, *, number: bool) -> None:
         self._layout.put(piece)
         self._after_number = number
+
+    def _put_rest(self, rest: str) -> None:
+        self._layout.extend(rest)
+        self._after_number = False
+
+
+def _decided_prefix(word: str) -> str:
+    """The beginning of the open ``word`` that no later character can change: its leading
+    ASCII letters once a character follows them that cannot continue them, with that
+    character when it is plain punctuation; else ""."""
+    if word.isalpha():
+        return ""  # the letters may go on (most open words, most of the time)
+    letters = _OPEN_LETTERS.match(word)
+    if letters is None:
+        return ""
+    end = letters.end()
+    after = word[end]
+    if after in _PLAIN_AFTER_LETTERS:
+        return word[: end + 1]
+    if after in _LETTERS_GO_ON or not after.isascii() or after.isdigit():
+        return ""
+    return word[:end]
 
 
 def _starts_number(token: Token) -> bool:

@@ -66,6 +66,13 @@ class Layout:
             self._out.append(" ")
         self._write(piece)
 
+    def extend(self, rest: str) -> None:
+        """Continue the last piece: ``put(a)`` then ``extend(b)`` writes what ``put(a + b)``
+        would, for an ``a`` that starts with a letter (the filter's words that go out in
+        two parts)."""
+        if rest:
+            self._write(rest)
+
     def take(self) -> str:
         """The text written since the last call."""
         text = "".join(self._out)

@@ -6,7 +6,7 @@ as the number of line breaks in it, and is complete once the next non-whitespace
 has arrived. ``|`` is a token of its own (a table cell border). Every token's extent is fixed
 by the text alone, so every way of cutting the text into chunks yields the same tokens; only
 the moment each one is reported differs. A word or separator still open at the end of a
-chunk is all the lexer holds back.
+chunk is all the lexer holds back; :meth:`Lexer.open_word` shows the open word so far.
 """
 
 from __future__ import annotations
@@ -60,6 +60,15 @@ class Lexer:
                 pos += 1
             else:
                 self._in_space = True
+
+    def open_word(self) -> str:
+        """The word begun but not yet ended ("" inside a separator or before any text)."""
+        parts = self._word
+        if not parts:
+            return ""
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0]
 
     def finish(self, tokens: list[Token]) -> None:
         """Append the open word or separator, if any; the lexer is then empty again."""
