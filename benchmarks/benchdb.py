@@ -62,7 +62,7 @@ class BenchDatabase:
     async def server_overheads(self, call_prefix: str) -> list[tuple[str, int, float]]:
         """The server's own measure of each turn's share (``overhead_ms`` of its
         ``turn_completed`` events: first speakable chunk sent minus request received,
-        minus the wait for the LLM's first token), where it recorded one, as (call id,
+        minus its wait on the model for the text that made it), where it recorded one, as (call id,
         response id, milliseconds)."""
         values: list[tuple[str, int, float]] = []
         for call_id, response_id, payload in await self._rows(_OVERHEAD_SQL, call_prefix):

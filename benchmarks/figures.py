@@ -26,11 +26,10 @@ Definitions (all times ``time.monotonic()``, one clock for every process on Linu
   of it (first token sent to the token ending the first word sent), and
   ``first_frame_by_first_token`` the figure for each reply text, by its first token.
 * **server overhead** is the server's own measure (``overhead_ms`` of its
-  ``turn_completed`` events: first speakable chunk sent minus request received, minus its
-  wait for the LLM's first token) less the fake LLM's gap between the first token and the
-  token ending the first word for the same turn (:func:`server_overheads`), so that it
-  too leaves out the LLM's own time; the server's figure as recorded is kept as
-  ``server_overhead_recorded_ms``.
+  ``turn_completed`` events): first speakable chunk sent minus request received, minus its
+  wait on the model for the text that made that chunk (from handing the request to the
+  SDK to the arrival of the token that ends the first word), so it too leaves out the
+  LLM's own time.
 * **filler timing** = first speakable chunk of a slow turn - request sent - filler deadline.
 * **superseded stream**: the LLM stream of an interrupted reply that was still running when
   the server took up the newer request. When that was is known from the caller's side: the
@@ -204,34 +203,6 @@ def client_figures(
         "call_outcomes": load["calls"],
         "loadgen_errors": load["errors"],
     }
-
-
-def server_overheads(
-    recorded: Iterable[tuple[str, int, float]],
-    load: Mapping[str, Any],
-    timings: Sequence[Mapping[str, Any]],
-) -> tuple[list[float], int]:
-    """The server's own overhead per turn, less the fake LLM's gap between its first token
-    and the token ending the first word (see the module docstring); and how many turns had
-    no timing to join (their figure is taken as recorded).
-
-    ``recorded`` holds (call id, response id, overhead ms) from the ``turn_completed``
-    events; ``load`` and ``timings`` join them to the fake LLM's record by the turn's tag.
-    """
-    tags = {(t["call_id"], t["response_id"]): str(t["tag"]) for t in load["turns"]}
-    by_tag = {str(t["tag"]): t for t in timings}
-    values: list[float] = []
-    unjoined = 0
-    for call_id, response_id, overhead in recorded:
-        tag = tags.get((call_id, response_id))
-        timing = by_tag.get(tag) if tag is not None else None
-        if timing is None or timing["first_token_at"] is None:
-            unjoined += 1
-            values.append(overhead)
-            continue
-        gap = (_first_word_at(timing) - timing["first_token_at"]) * 1000
-        values.append(max(0.0, overhead - gap))
-    return values, unjoined
 
 
 def expected_turn_ids(load: Mapping[str, Any]) -> set[str]:

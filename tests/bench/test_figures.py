@@ -13,7 +13,6 @@ from benchmarks.figures import (
     loop_figures,
     percentile,
     profile_summary,
-    server_overheads,
     summary,
 )
 from benchmarks.report import check_targets, markdown_table, verdict_lines
@@ -124,31 +123,6 @@ def test_the_llm_time_runs_to_the_token_that_ends_the_first_word() -> None:
     # The caller-side overhead leaves out the LLM's own time up to the word's end.
     assert figures["overhead_ms"]["max"] == pytest.approx(4.0)
     assert figures["overhead_nominal_ms"]["max"] == pytest.approx(19.0)
-
-
-def test_server_overheads_leave_out_the_wait_for_the_first_word_to_end() -> None:
-    load = _load(
-        [
-            _turn("c1r1", "normal", 10.0, 10.319),
-            _turn("c1r2", "normal", 20.0, 20.304),
-            _turn("c1r3", "slow", 30.0, 30.61),
-        ]
-    )
-    timings = [
-        _timing("c1r1", 10.002, 10.302, first_word_at=10.317),
-        _timing("c1r2", 20.001, 20.301, first_word_at=20.301),
-    ]
-    recorded = [
-        ("bench-c0001", 1, 16.5),
-        ("bench-c0001", 2, 1.25),
-        ("bench-c0001", 3, 2.0),  # no timing to join: as recorded
-        ("bench-c0001", 4, 0.5),  # no such turn: as recorded
-    ]
-    values, unjoined = server_overheads(recorded, load, timings)
-    assert values == pytest.approx([1.5, 1.25, 2.0, 0.5])
-    assert unjoined == 2
-    # Jitter may make the LLM's gap as sent longer than the server saw it: never below 0.
-    assert server_overheads([("bench-c0001", 1, 14.0)], load, timings)[0] == [0.0]
 
 
 def test_slow_turns_time_the_filler_and_stay_out_of_the_overhead() -> None:

@@ -20,7 +20,6 @@ FIGURES = (
     "first_frame_after_first_token_ms",
     "llm_first_word_gap_ms",
     "server_overhead_ms",
-    "server_overhead_recorded_ms",
     "ping_ms",
     "keepalives_missed",
     "stale_frames",
@@ -68,8 +67,7 @@ def test_two_calls_on_sqlite_produce_every_figure(
     # Every reply's first word ends a token after its first ("Sure" ","; "Of" " course").
     assert row["first_frame_after_first_token_ms"]["n"] == row["overhead_ms"]["n"]
     assert row["llm_first_word_gap_ms"]["p50"] > 0
-    assert row["server_overhead_ms"]["n"] == row["server_overhead_recorded_ms"]["n"] > 0
-    assert row["server_overhead_unjoined"] == 0
+    assert row["server_overhead_ms"]["n"] > 0
     assert row["ping_ms"]["n"] > 0 and row["keepalives_missed"] == 0
     assert row["stale_frames"] == 0
     assert row["superseded_closed_share"] in (None, 1.0)

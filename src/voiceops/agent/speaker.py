@@ -44,6 +44,11 @@ class Speaker:
     spoken: list[str] = field(default_factory=list)
     chunks: int = 0
     first_chunk_at: float | None = None
+    brain_text_at: float | None = None
+    """When the brain's text that made its first speakable chunk arrived (the server's own
+    share of a turn ends this much earlier than that chunk's send)."""
+    brain_chunk_at: float | None = None
+    """When the brain's first speakable chunk was sent (a preface or filler may precede it)."""
     brain_spoke: bool = False
     filler_spoken: bool = False
     last_spoke_at: float = 0.0
@@ -93,12 +98,16 @@ class Speaker:
         """Clean ``raw`` and send it. The first speakable text goes out at once; after that
         text is coalesced into whole sentences (Retell voices a sentence once it is
         complete), which cuts frames per reply several-fold without delaying any speech."""
+        arrived = self.monotonic()
         cleaned = self.filter.feed(raw)
         if not cleaned:
             return
         if not self.brain_spoke:
             self.brain_spoke = is_speakable(cleaned)
             await self._send(cleaned, complete=False)
+            if self.brain_spoke:
+                self.brain_text_at = arrived
+                self.brain_chunk_at = self.last_spoke_at
             return
         pending = self.pending + cleaned
         end = _last_sentence_end(pending)

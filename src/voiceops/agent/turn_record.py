@@ -81,15 +81,21 @@ def record_turn(
 
 
 def _overhead_ms(deps: TurnDeps, out: Speaker, brain: str, stats: TurnStats) -> float | None:
-    """The server's own share of the turn in ms (observed in the metrics), if known."""
-    wait = stats.model_first_token_s
-    if (
-        out.first_chunk_at is None
-        or out.filler_spoken
-        or brain != deps.brain.name
-        or (wait is None and stats.waits_on_model)
-    ):
+    """The server's own share of the turn in ms (observed in the metrics), if known.
+
+    From the request to the brain's first speakable chunk, less the time the brain waited
+    on its model for the text that made that chunk: from handing the first request to the
+    model to that text's arrival. A word is only speakable once it has ended, so that wait
+    runs to the token that ends the first word, not to the first token.
+    """
+    chunk_at, text_at = out.brain_chunk_at, out.brain_text_at
+    if chunk_at is None or text_at is None or out.filler_spoken or brain != deps.brain.name:
         return None
-    overhead = max(0.0, out.first_chunk_at - out.started - (wait or 0.0))
+    waited = 0.0
+    if stats.waits_on_model:
+        if stats.model_request_at is None:
+            return None
+        waited = max(0.0, text_at - stats.model_request_at)
+    overhead = max(0.0, chunk_at - out.started - waited)
     deps.metrics.turn_overhead.observe(overhead)
     return round(overhead * 1000, 2)

@@ -68,6 +68,8 @@ class TurnStats:
     tokens_out: int | None = None
     tokens_cached: int | None = None
     """Of ``tokens_in``, those served from the provider's prompt cache."""
+    model_request_at: float | None = None
+    """When (monotonic) the turn's first model request was handed to the client."""
     model_first_token_s: float | None = None
     """Seconds the turn's first model request waited for its first token (``None``: no
     token came, or the brain asks no model)."""

@@ -226,6 +226,8 @@ class LLMBrain:
         """Stream one completion: yields text deltas, fills ``result`` with the assembled
         tool calls and the usage. The response is closed whatever happens."""
         started = self._clock.monotonic()
+        if round_no == 0:
+            ctx.stats.model_request_at = started
         first_deadline = min(started + self.first_token_timeout_s, turn_deadline)
         assembler = ToolCallAssembler(f"call_{ctx.response_id}_{round_no}")
         # Not made current: this generator yields to its consumer while the span is open.
