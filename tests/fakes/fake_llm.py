@@ -276,6 +276,8 @@ class FakeLLM:
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._arrived: asyncio.Condition | None = None
+        self.prompt_cache = PromptCache()
+        """Which prompt prefixes this "provider" has seen (``cached_tokens`` in usage)."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -439,7 +441,7 @@ class FakeLLM:
         if script.fault != "none":
             self.stats.faults += 1
 
-        responder = asyncio.create_task(_Streamer(record, script, writer).run())
+        responder = asyncio.create_task(_Streamer(record, script, writer, self.prompt_cache).run())
         # Watch the socket while responding: EOF here means the client hung up mid-response.
         watcher = asyncio.create_task(reader.read(_MAX_HEAD))
         keep_open = False
@@ -493,8 +495,13 @@ class _Streamer:
     """Writes one scripted response; returns whether the connection stays usable."""
 
     def __init__(
-        self, record: RecordedRequest, script: Script, writer: asyncio.StreamWriter
+        self,
+        record: RecordedRequest,
+        script: Script,
+        writer: asyncio.StreamWriter,
+        cache: PromptCache | None = None,
     ) -> None:
+        self.cache = cache if cache is not None else PromptCache()
         self.record = record
         self.script = script
         self.writer = writer
@@ -599,13 +606,16 @@ class _Streamer:
         return chunk
 
     def _usage_chunk(self) -> dict[str, Any]:
+        prompt = json.dumps(self.record.tools) + json.dumps(self.record.messages)
+        cached = self.cache.cached_tokens(prompt)
         if self.script.usage is not None:
             tokens_in, tokens_out = self.script.usage
         else:
-            tokens_in = _estimate_tokens(json.dumps(self.record.messages))
+            tokens_in = _estimate_tokens(prompt)
             tokens_out = len(self.script.text) + sum(
                 1 + _estimate_tokens(c.arguments) for c in self.script.tool_calls
             )
+        cached = min(cached, tokens_in)
         return {
             "id": self.chunk_id,
             "object": "chat.completion.chunk",
@@ -617,6 +627,7 @@ class _Streamer:
                 "prompt_tokens": tokens_in,
                 "completion_tokens": tokens_out,
                 "total_tokens": tokens_in + tokens_out,
+                "prompt_tokens_details": {"cached_tokens": cached},
             },
         }
 
@@ -782,6 +793,43 @@ def _split(text: str, pieces: int) -> list[str]:
         out.append(text[start:end])
         start = end
     return out
+
+
+class PromptCache:
+    """A provider's prompt cache, as OpenAI describes its own: a prompt whose first 1,024
+    tokens or more match an earlier prompt is served from the cache for the matching prefix,
+    in steps of 128 tokens (``usage.prompt_tokens_details.cached_tokens``)."""
+
+    MIN_TOKENS = 1024
+    STEP = 128
+    KEPT = 256
+
+    def __init__(self) -> None:
+        self._seen: deque[str] = deque(maxlen=self.KEPT)
+
+    def cached_tokens(self, prompt: str) -> int:
+        """Tokens of ``prompt`` served from the cache; then remember ``prompt``."""
+        best = 0
+        for earlier in self._seen:
+            best = max(best, _shared_prefix(earlier, prompt))
+        self._seen.append(prompt)
+        tokens = best // 4  # the same four characters a token as _estimate_tokens
+        if tokens < self.MIN_TOKENS:
+            return 0
+        return tokens // self.STEP * self.STEP
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of ``a`` and ``b`` (binary search on slices:
+    a few C-speed comparisons instead of a Python loop over every character)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _estimate_tokens(text: str) -> int:
