@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -55,7 +55,7 @@ class Call:
 class Rig:
     """A drain bound to live calls, a running persister on ``store`` and an event list."""
 
-    def __init__(self, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, *, timeout_s: float = 10.0, wave_size: int = 20) -> None:
         self.clock = ManualClock(START)
         self.store = Store()
         self.live = LiveCalls()
@@ -64,11 +64,13 @@ class Rig:
         self.persister = StatePersister(
             self.store, clock=self.clock, linger_s=3600, retry_initial_s=0.01, retry_max_s=0.01
         )
-        self.drain = Drain(timeout_s=timeout_s, clock=self.clock)
+        self.drain = Drain(
+            timeout_s=timeout_s, clock=self.clock, wave_size=wave_size, wave_interval_s=1.0
+        )
         self.drain.bind(live=self.live, persister=self.persister, events=self.events)
-        self.drops: list[tuple[list[str], dict[str, int]]] = []
-        """At each reset of the sockets: the live calls, and what the store held (call id
-        -> turns)."""
+        self.resets: list[tuple[list[str] | None, dict[str, int]]] = []
+        """At each reset of sockets: the calls reset (``None``: every socket left), and
+        what the store held then (call id -> turns)."""
 
     def add(self, call_id: str, turns: int = 0) -> Call:
         call = Call(call_id, turns)
@@ -79,13 +81,13 @@ class Rig:
         self.live.detach(call.state.call_id, call, call.state)
         self.persister.mark(call.state)
 
-    def drop(self) -> int:
+    def reset(self, call_ids: Collection[str] | None) -> int:
         saved = {cid: s.turns for cid, s in self.store.saved.items()}
-        self.drops.append((sorted(self.live.connections), saved))
-        return len(self.live)
+        self.resets.append((None if call_ids is None else sorted(call_ids), saved))
+        return 0 if call_ids is None else len(call_ids)
 
     def start(self) -> asyncio.Task[DrainReport]:
-        return asyncio.create_task(self.drain.run(self.drop))
+        return asyncio.create_task(self.drain.run(self.reset))
 
 
 @pytest.fixture
@@ -128,9 +130,9 @@ async def test_flush_gives_up_at_its_timeout_while_the_database_is_away(rig: Rig
 
 
 async def test_a_drain_with_no_live_call_ends_at_once(rig: Rig) -> None:
-    report = await asyncio.wait_for(rig.drain.run(rig.drop), 5)
+    report = await asyncio.wait_for(rig.drain.run(rig.reset), 5)
     assert report.reason == "no live calls" and report.dropped == ()
-    assert rig.drops == [([], {})] and rig.drain.phase is DrainPhase.DONE
+    assert rig.resets == [(None, {})] and rig.drain.phase is DrainPhase.DONE
     assert rig.drain.draining, "a drained process takes no call any more"
     await rig.persister.stop()
 
@@ -149,7 +151,7 @@ async def test_calls_that_end_during_the_drain_end_it_before_the_timeout(rig: Ri
     assert report.reason == "no live calls"
     assert (report.ended, report.dropped) == (2, ())
     assert report.waited_s < rig.drain.timeout_s
-    assert rig.drops == [([], {})] and rig.events.events == []
+    assert rig.resets == [(None, {})] and rig.events.events == []
     await rig.persister.stop()
 
 
@@ -169,7 +171,7 @@ async def test_calls_left_at_the_timeout_are_saved_before_their_sockets_are_rese
     assert report.reason == "timed out"
     assert report.dropped == ("c1",) and report.ended == 1 and report.states_saved
     # When the sockets were reset, both states were already in the store.
-    assert rig.drops == [(["c1"], {"c1": 3, "c2": 1})]
+    assert rig.resets == [(["c1"], {"c1": 3, "c2": 1}), (None, {"c1": 3, "c2": 1})]
     [event] = rig.events.events
     assert (event.call_id, event.event_type) == ("c1", "call_drained")
     assert event.payload is not None and event.payload["reason"] == "timed out"
@@ -184,22 +186,49 @@ async def test_cut_short_hands_the_calls_over_without_waiting(rig: Rig) -> None:
     await rig.clock.advance(0.1)
     report = await asyncio.wait_for(running, 5)
     assert report.reason == "cut short" and report.dropped == ("c1",)
-    assert rig.drops == [(["c1"], {"c1": 2})]
+    assert rig.resets[0] == (["c1"], {"c1": 2})
     await rig.persister.stop()
 
 
-async def test_sockets_are_reset_even_when_states_cannot_be_written(rig: Rig) -> None:
+async def test_sockets_are_reset_even_when_states_cannot_be_written() -> None:
+    rig = Rig(wave_size=1)
+    await rig.persister.start()
     rig.add("c1", turns=2)
+    rig.add("c2", turns=3)
     rig.store.away = True
     rig.drain.cut_short()
     running = rig.start()
-    await rig.clock.advance(SAVE_TIMEOUT_S + 0.1)
+    # The hand-over waits for the writes SAVE_TIMEOUT_S longer than its two waves' pacing
+    # in all, not that long per wave.
+    await rig.clock.advance(SAVE_TIMEOUT_S + 2 * 1.0 + 1.0 + 0.1)
     report = await asyncio.wait_for(running, 5)
-    assert report.dropped == ("c1",) and not report.states_saved
-    assert rig.drops == [(["c1"], {})]
+    assert report.dropped == ("c1", "c2") and not report.states_saved
+    assert [saved for _, saved in rig.resets] == [{}, {}, {}]
     rig.store.away = False
     await rig.persister.stop()
     assert rig.store.saved["c1"].turns == 2, "the persister still writes it at exit"
+
+
+async def test_calls_are_handed_over_in_waves_each_saved_just_before_its_reset() -> None:
+    rig = Rig(wave_size=2)
+    await rig.persister.start()
+    calls = [rig.add(f"c{i}", turns=1) for i in range(5)]
+    rig.drain.cut_short()
+    running = rig.start()
+    await rig.clock.advance(0.5)
+    assert [ids for ids, _ in rig.resets] == [["c0", "c1"]]
+    # Between waves, a call of a later wave takes a turn and another one ends.
+    calls[2].state.turns = 2
+    rig.persister.mark(calls[2].state)
+    rig.end(calls[3])
+    await rig.clock.advance(1)
+    assert rig.resets[1] == (["c2"], {"c0": 1, "c1": 1, "c2": 2, "c3": 1})
+    await rig.clock.advance(1)
+    report = await asyncio.wait_for(running, 5)
+    assert [ids for ids, _ in rig.resets] == [["c0", "c1"], ["c2"], ["c4"], None]
+    assert report.dropped == ("c0", "c1", "c2", "c4") and report.states_saved
+    assert [e.call_id for e in rig.events.events] == ["c0", "c1", "c2", "c4"]
+    await rig.persister.stop()
 
 
 def test_the_first_signal_drains_and_the_second_cuts_the_drain_short() -> None:
