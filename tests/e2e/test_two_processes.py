@@ -88,7 +88,8 @@ def processes(pg_url: str, tmp_path: Path) -> Iterator[list[tuple[subprocess.Pop
 
 
 async def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
+    # A minute: a process starting while the whole suite runs on two cores can take 15 s.
+    for _ in range(1200):
         if proc.poll() is not None:
             raise AssertionError(f"server exited with {proc.returncode}")
         try:
