@@ -48,6 +48,9 @@ class StateStore(Protocol):
 class LiveConnection(Protocol):
     """What the registry needs of an open call socket (``web/ws.py``'s ``Connection``)."""
 
+    @property
+    def state(self) -> CallState: ...
+
     async def close_superseded(self) -> None: ...
 
     async def interrupt(self, content: str, *, end_call: bool = False) -> bool: ...
@@ -94,10 +97,10 @@ class StatePersister:
 
     A round starts ``linger_s`` after the first mark or job that found it idle, so the
     turns of many calls that end close together share a transaction (a state reaches the
-    database that much later; stopping skips the wait). Each round first runs the waiting
-    jobs, one at a time in order, then writes the dirty states in batches of at most
-    ``batch_size``, each batch in one transaction. A failed job or batch keeps everything
-    queued and the round is retried after a backoff
+    database that much later; :meth:`flush` and stopping skip the wait). Each round first
+    runs the waiting jobs, one at a time in order, then writes the dirty states in batches
+    of at most ``batch_size``, each batch in one transaction. A failed job or batch keeps
+    everything queued and the round is retried after a backoff
     (``retry_initial_s`` doubling up to ``retry_max_s``); a job is given up (and logged)
     after :data:`MAX_JOB_ATTEMPTS`, a state never.
     """
@@ -127,6 +130,10 @@ class StatePersister:
         self._retry_max = retry_max_s
         self._linger = linger_s
         self._stopping = asyncio.Event()
+        self._hurry = asyncio.Event()
+        """Set by :meth:`flush` and :meth:`stop`: write without lingering."""
+        self._idle = asyncio.Event()
+        """Set by the worker whenever nothing is pending; cleared by every mark and job."""
 
     def mark(self, state: CallState) -> None:
         """Schedule a save of ``state`` as it is now (stamping its ``updated_at_ms``); it
@@ -135,6 +142,7 @@ class StatePersister:
             return
         state.updated_at_ms = utc_now_ms(self._clock)
         self._dirty[state.call_id] = state.snapshot()
+        self._idle.clear()
         self._wake.set()
 
     def submit(self, label: str, job: Job) -> None:
@@ -144,6 +152,7 @@ class StatePersister:
             dropped, _ = self._jobs[0]
             log.error("persister queue full; dropping oldest job %s", dropped)
         self._jobs.append((label, job))
+        self._idle.clear()
         self._wake.set()
 
     async def load(self, call_id: str, timeout_s: float = 1.0) -> CallState | None:
@@ -165,9 +174,32 @@ class StatePersister:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="voiceops-state-persister")
 
+    async def flush(self, timeout_s: float = 5.0) -> bool:
+        """Write what is pending now, without the linger. ``True`` once nothing is pending
+        (the last check has no await after it, so a caller that acts on ``True`` at once
+        acts with everything written); ``False`` if ``timeout_s`` passed first or the
+        worker is not running."""
+        if not self.pending:
+            return True
+        if self._task is None or self._task.done():
+            return False
+        self._hurry.set()
+        self._wake.set()
+        try:
+            async with Deadline.after(self._clock, timeout_s):
+                while self.pending:
+                    await self._idle.wait()
+        except TimeoutError:
+            return False
+        finally:
+            if not self._stopping.is_set():
+                self._hurry.clear()
+        return True
+
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Write what is pending (bounded by ``timeout_s``), then stop."""
         self._stopping.set()
+        self._hurry.set()
         self._wake.set()
         if self._task is None:
             return
@@ -217,11 +249,12 @@ class StatePersister:
         delay = self._retry_initial
         while True:
             if not self._dirty and not self._jobs:
+                self._idle.set()
                 if self._stopping.is_set():
                     return
                 self._wake.clear()
                 await self._wake.wait()
-                await self._linger_unless_stopping()
+                await self._linger_unless_hurried()
                 continue
             try:
                 await self._drain()
@@ -235,11 +268,11 @@ class StatePersister:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_max)
 
-    async def _linger_unless_stopping(self) -> None:
-        if self._linger > 0 and not self._stopping.is_set():
+    async def _linger_unless_hurried(self) -> None:
+        if self._linger > 0 and not self._hurry.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._linger):
-                    await self._stopping.wait()
+                    await self._hurry.wait()
 
     async def _drain(self) -> None:
         while self._jobs:

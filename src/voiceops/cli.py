@@ -8,6 +8,7 @@ Settings are read from the environment here, at the edge, once; options override
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
@@ -87,12 +88,18 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the server: Retell's LLM WebSocket, webhooks, /healthz and /metrics."""
+    """Run the server: Retell's LLM WebSocket, webhooks, /healthz and /metrics.
+
+    SIGTERM drains it: no new calls, live calls go on for up to VOICEOPS_DRAIN_TIMEOUT_S,
+    then what is left is handed over for Retell to re-dial elsewhere; a second SIGTERM or
+    Ctrl-C hands them over at once.
+    """
     import uvicorn
 
     from voiceops.agent.prompts import check_profile_templates
     from voiceops.core.profile import load_profile
     from voiceops.web.app import create_app
+    from voiceops.web.drain import Drain, DrainingServer
 
     settings = _settings(host=host, port=port, profile_path=profile, brain=brain)
     if not migrate:
@@ -119,12 +126,13 @@ def serve(
         )
     if settings.retell_api_key is None:
         log.warning("VOICEOPS_RETELL_API_KEY is not set: webhooks will be refused (503).")
-    application = create_app(settings, profile=agent_profile, clock=process_clock)
+    drain = Drain(timeout_s=settings.drain_timeout_s, clock=process_clock)
+    application = create_app(settings, profile=agent_profile, clock=process_clock, drain=drain)
     # Everything imported so far lives for the whole process: keep it out of the cyclic
     # collector's full passes, which otherwise traverse it again and again under load.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
@@ -132,9 +140,17 @@ def serve(
         ws_max_size=max(16 * 1024 * 1024, 2 * settings.max_frame_bytes),
         ws_ping_interval=None,
         log_config=None,
+        # After the drain: how long the remaining HTTP requests get.
         timeout_graceful_shutdown=15,
         proxy_headers=settings.trust_forwarded_for,
     )
+    server = DrainingServer(config, drain)
+    # After a graceful stop uvicorn raises the signal again at the process: SIGTERM ends it
+    # by the signal; SIGINT becomes this KeyboardInterrupt, a clean exit (as uvicorn.run).
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)
 
 
 @app.command()

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # --- server -------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8080
+    drain_timeout_s: float = Field(default=600.0, ge=0)
+    """On SIGTERM, how long live calls may go on before their sockets are reset for Retell
+    to re-dial them elsewhere (``web/drain.py``)."""
     log_level: str = "info"
     loop_warn_ms: int = Field(default=100, ge=1)
     """A loop stall or collector pause this long is logged as a warning."""

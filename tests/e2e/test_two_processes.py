@@ -1,6 +1,6 @@
-"""Scale-out for real: two server processes on one PostgreSQL. The first is killed mid-call;
-Retell's re-dial lands on the second, which resumes the call with its state and does not
-greet again."""
+"""Scale-out for real: two server processes on one PostgreSQL. The first is killed, or
+drained by SIGTERM, mid-call; Retell's re-dial lands on the second, which resumes the call
+with its state and does not greet again."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -48,7 +50,7 @@ async def pg_url() -> AsyncIterator[str]:
         yield url
 
 
-def spawn(url: str, port: int, tmp: Path, name: str) -> subprocess.Popen[bytes]:
+def spawn(url: str, port: int, tmp: Path, name: str, **extra_env: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         VOICEOPS_DATABASE_URL=url,
@@ -59,6 +61,7 @@ def spawn(url: str, port: int, tmp: Path, name: str) -> subprocess.Popen[bytes]:
         VOICEOPS_CLOCK_START=FIXED_NOW.isoformat(),
         VOICEOPS_ALLOW_PINNED_CLOCK="true",
     )
+    env.update(extra_env)
     voiceops = Path(sys.executable).parent / "voiceops"
     with open(tmp / f"{name}.log", "wb") as log:
         # The child keeps its own copy of the descriptor.
@@ -85,7 +88,8 @@ def processes(pg_url: str, tmp_path: Path) -> Iterator[list[tuple[subprocess.Pop
 
 
 async def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
+    # A minute: a process starting while the whole suite runs on two cores can take 15 s.
+    for _ in range(1200):
         if proc.poll() is not None:
             raise AssertionError(f"server exited with {proc.returncode}")
         try:
@@ -97,6 +101,44 @@ async def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
         await writer.wait_closed()
         return
     raise AssertionError("server did not start")
+
+
+async def healthz(port: int) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.get(f"http://127.0.0.1:{port}/healthz")
+
+
+async def wait_draining(port: int) -> httpx.Response:
+    """``/healthz`` once it says the instance drains (a SIGTERM was just sent)."""
+    for _ in range(100):
+        health = await healthz(port)
+        if health.status_code == 503:
+            return health
+        await asyncio.sleep(0.05)
+    raise AssertionError("the instance did not start draining")
+
+
+async def exited(proc: subprocess.Popen[bytes], timeout_s: float) -> int:
+    for _ in range(int(timeout_s / 0.05)):
+        if proc.poll() is not None:
+            return proc.returncode
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the process did not exit within {timeout_s}s")
+
+
+async def event_types(url: str, call_id: str) -> list[str]:
+    """The types of the call's events in the order they were written (by row id: each
+    process's clock is pinned to the same start, so their times do not compare)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT event_type FROM call_events WHERE call_id = :c ORDER BY id"),
+                {"c": call_id},
+            )
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
 
 
 async def saved_turns(url: str, call_id: str) -> int:
@@ -154,3 +196,68 @@ async def test_killed_process_call_resumes_on_the_other(
         assert "name" in reply.text.lower() or "haircut" in reply.text.lower(), reply.text
         confirm = await again.turn("It's Dana")
         assert "haircut" in confirm.text and "2 PM" in confirm.text
+
+
+DRAIN_S = 6.0
+"""Long enough for the turns and checks made while the first process drains, on a busy
+machine."""
+
+
+async def test_a_drained_call_goes_on_then_resumes_on_the_other(
+    pg_url: str, tmp_path: Path, processes: list[tuple[subprocess.Popen[bytes], int]]
+) -> None:
+    """SIGTERM drains the first process: it takes no new call, its live call goes on, and at
+    the drain timeout the call's socket is reset with its state saved; Retell's re-dial to
+    the second process resumes the call where it was, with no second greeting."""
+    call_id = str(CALL["call_id"])
+    first_port, second_port = free_port(), free_port()
+    first = spawn(pg_url, first_port, tmp_path, "a", VOICEOPS_DRAIN_TIMEOUT_S=str(DRAIN_S))
+    processes.append((first, first_port))
+    await wait_ready(first_port, first)
+    second = spawn(pg_url, second_port, tmp_path, "b")
+    processes.append((second, second_port))
+    await wait_ready(second_port, second)
+
+    base_a = f"ws://127.0.0.1:{first_port}/llm-websocket"
+    async with RetellPeer(f"{base_a}/{call_id}", call=CALL) as peer:
+        greeting = await peer.wait_begin()
+        assert "Dana" in greeting.text
+        assert (await peer.turn("Hi, I'd like to book a haircut")).text
+
+        first.send_signal(signal.SIGTERM)
+        health = await wait_draining(first_port)
+        assert health.json()["status"] == "draining"
+        assert health.json()["live_calls"] == 1
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await RetellPeer(f"{base_a}/call_two_proc_new", call=CALL).connect()
+        assert refused.value.response.status_code == 503
+
+        # The live call goes on while the instance drains.
+        when = await peer.turn("tomorrow at 2pm")
+        assert "name" in when.text.lower() or "haircut" in when.text.lower(), when.text
+
+        await asyncio.wait_for(peer.closed.wait(), DRAIN_S + 10)
+        # No closing frame: an abnormal close, which Retell re-dials.
+        assert peer.close_code == 1006
+        # Written before the reset, both turns.
+        assert await saved_turns(pg_url, call_id) == 2
+    assert await exited(first, 20) == -signal.SIGTERM
+
+    async with RetellPeer(
+        f"ws://127.0.0.1:{second_port}/llm-websocket/{call_id}", call=CALL
+    ) as again:
+        begin = await again.wait_begin()
+        assert begin.text == "", "a resumed call must not be greeted twice"
+        again.latest_id = peer.latest_id
+        again.transcript = list(peer.transcript)
+        confirm = await again.turn("It's Dana")
+        assert "haircut" in confirm.text and "2 PM" in confirm.text, confirm.text
+
+    for _ in range(100):  # the second process writes its events in batches
+        events = await event_types(pg_url, call_id)
+        if "call_resumed" in events:
+            break
+        await asyncio.sleep(0.05)
+    assert events.index("call_connected") < events.index("call_drained")
+    assert events.index("call_drained") < events.index("call_resumed")
+    assert events.count("call_drained") == 1

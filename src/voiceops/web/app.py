@@ -50,6 +50,7 @@ from voiceops.store.profiles import ProfileRepo
 from voiceops.store.states import StateStore
 from voiceops.store.writer import EventWriter
 from voiceops.tracing import Tracer, make_tracer
+from voiceops.web.drain import Drain
 from voiceops.web.webhook import webhook_routes
 from voiceops.web.ws import RetellEndpoint
 
@@ -81,14 +82,18 @@ def create_app(
     clock: Clock | None = None,
     rng: random.Random | None = None,
     tracer: Tracer | None = None,
+    drain: Drain | None = None,
 ) -> Starlette:
     """Build the app. Nothing is opened until the lifespan starts.
 
     ``clock`` is the one source of time for everything the app runs (default: the system
-    clock; ``voiceops serve --clock`` passes a pinned one, tests a manual one).
+    clock; ``voiceops serve --clock`` passes a pinned one, tests a manual one). ``drain``
+    is the process's drain (``web/drain.py``), which ``serve`` runs on SIGTERM (default: a
+    drain of ``settings.drain_timeout_s`` that nothing starts).
     """
     metrics = Metrics()
     clock = clock or SystemClock()
+    drain = drain or Drain(timeout_s=settings.drain_timeout_s, clock=clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -204,7 +209,9 @@ def create_app(
                 metrics=metrics,
                 on_call_details=on_details,
                 clock=clock,
+                drain=drain,
             )
+            drain.bind(live=live, persister=persister, events=writer)
             app.state.runtime = Runtime(
                 settings=settings,
                 profile=active_profile,
@@ -236,9 +243,10 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
+        # Draining: the load balancer takes this instance out while its calls finish.
         return JSONResponse(
             {
-                "status": "ok",
+                "status": "draining" if drain.draining else "ok",
                 "version": __version__,
                 "brain": runtime.brain.name,
                 "profile_version": runtime.profile.version,
@@ -247,7 +255,8 @@ def create_app(
                 "pending_state_writes": runtime.persister.pending,
                 "loop": runtime.loop.stats(),
                 "uptime_s": round(clock.monotonic() - runtime.started_at, 1),
-            }
+            },
+            status_code=503 if drain.draining else 200,
         )
 
     async def metrics_route(request: Request) -> Response:

@@ -9,6 +9,9 @@ Authentication (protocol 2.1: Retell sends no auth headers): an optional shared 
 given as the path segment before the call id (``/llm-websocket/<secret>/<call_id>``) or as
 ``?secret=``, compared in constant time; and an optional IP allowlist. A refused socket is
 accepted and closed with 1008 (policy violation). Close codes are decided here only.
+
+While the instance drains (``web/drain.py``) a new socket is refused at the upgrade with
+HTTP 503: no socket opens, so Retell's next attempt goes to another instance.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import ipaddress
 import logging
 from collections.abc import Callable
 
+from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from voiceops.agent.prompts import caller_name_from, render_greeting
@@ -46,6 +50,7 @@ from voiceops.retell.session import (
     StartTurn,
 )
 from voiceops.speech import clean
+from voiceops.web.drain import Drain
 
 log = logging.getLogger("voiceops.ws")
 
@@ -131,6 +136,7 @@ class RetellEndpoint:
         metrics: Metrics,
         on_call_details: CallDetailsHook | None = None,
         clock: Clock,
+        drain: Drain | None = None,
     ) -> None:
         self.settings = settings
         self.profile = profile
@@ -142,6 +148,7 @@ class RetellEndpoint:
         self.on_call_details = on_call_details
         self.clock = clock
         self.monotonic = clock.monotonic
+        self.drain = drain
         self._networks = [ipaddress.ip_network(n, strict=False) for n in settings.ws_allow_ips]
         self._secret = (
             settings.ws_secret.get_secret_value().encode() if settings.ws_secret else None
@@ -176,6 +183,9 @@ class RetellEndpoint:
 
     async def __call__(self, websocket: WebSocket) -> None:
         call_id = str(websocket.path_params.get("call_id", ""))[:128]
+        if self.drain is not None and self.drain.draining:
+            await self._refuse_draining(websocket, call_id)
+            return
         await websocket.accept()
         refusal = self._refusal(websocket) if call_id else "no call id"
         if refusal is not None:
@@ -228,6 +238,11 @@ class RetellEndpoint:
                 )
             )
             conn.log.info("socket closed: %s", reason)
+
+    async def _refuse_draining(self, websocket: WebSocket, call_id: str) -> None:
+        self.metrics.ws_connections.labels(outcome="refused").inc()
+        log.info("refused socket: draining", extra={"call_id": call_id or "-"})
+        await websocket.send_denial_response(PlainTextResponse("draining\n", status_code=503))
 
     async def _read_loop(self, conn: Connection) -> str:
         websocket, session = conn.websocket, conn.session
