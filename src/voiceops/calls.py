@@ -29,7 +29,7 @@ from voiceops.logs import CallLogger
 log = logging.getLogger("voiceops.calls")
 
 
-SAVE_NOW_TIMEOUT_S = 0.1
+SAVE_NOW_TIMEOUT_S = 0.25
 """The longest a greeting or a turn's closing frame waits for its state to be written."""
 
 
