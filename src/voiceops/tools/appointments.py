@@ -191,6 +191,17 @@ async def book_appointment(scope: ToolScope, args: BookAppointmentArgs) -> Booke
         return Booked(status=ToolStatus.CONFIRMED, booking=booking_view(scope, mine))
     if taken:
         return await _slot_taken(Booked, scope, service, instant)
+    limit = scope.profile.booking.max_per_call
+    if len(await scope.repo.find_bookings(call_id=scope.call_id)) >= limit:
+        # Whatever the caller says or the model is talked into: one call books what one
+        # caller can reasonably need (booking.max_per_call).
+        return Booked(
+            status=ToolStatus.INVALID,
+            error=(
+                f"this call already has {limit} bookings, the most one call may make; "
+                "offer to have the team call back for more"
+            ),
+        )
     if not scope.is_current():
         return SUPERSEDED
     return await _commit_booking(scope, service, slot, args.customer_name, phone, request)
