@@ -409,8 +409,20 @@ async def call_page(console: Console, request: Request, session: Session) -> Res
         slow_ms=console.settings.slow_turn_ms,
         mask=mask_phone,
         retell_transcript=detail.call.get("transcript_entries") or [],
+        live=_is_live(detail.events) and detail.call.get("ended_at") is None,
         pretty=lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str),
     )
+
+
+def _is_live(events: list[dict[str, Any]]) -> bool:
+    """Whether the call's socket is open: connected, and not disconnected since."""
+    live = False
+    for e in events:
+        if e["event_type"] in ("call_connected", "call_resumed"):
+            live = True
+        elif e["event_type"] == "call_disconnected":
+            live = False
+    return live
 
 
 async def call_raw(console: Console, request: Request, session: Session) -> Response:
@@ -585,6 +597,23 @@ def side_by_side(left: list[str], right: list[str]) -> list[tuple[str, str, str]
     return rows
 
 
+def with_context(rows: list[tuple[str, str, str]], n: int) -> list[tuple[str, str, str]]:
+    """Only the changed rows and ``n`` rows around each; a ``gap`` row stands for the rest."""
+    near = {
+        j
+        for i, row in enumerate(rows)
+        if row[0] != "equal"
+        for j in range(max(0, i - n), min(len(rows), i + n + 1))
+    }
+    out: list[tuple[str, str, str]] = []
+    for i, row in enumerate(rows):
+        if i in near:
+            out.append(row)
+        elif not out or out[-1][0] != "gap":
+            out.append(("gap", "", ""))
+    return out
+
+
 async def agent_diff(console: Console, request: Request, session: Session) -> Response:
     q = request.query_params
     a = q.get("a") or str(console.endpoint.current.version)
@@ -593,6 +622,8 @@ async def agent_diff(console: Console, request: Request, session: Session) -> Re
     name_b, body_b = await _body_of(console, b)
     rows = side_by_side(_yaml(body_a) if body_a else [], _yaml(body_b) if body_b else [])
     changed = [r for r in rows if r[0] != "equal"]
+    if q.get("full") != "1":
+        rows = with_context(rows, 3)
     return console.render(
         request,
         "diff.html",
