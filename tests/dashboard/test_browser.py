@@ -121,7 +121,8 @@ async def test_the_console_in_a_browser(
         await page.goto(f"{base}/dashboard/agent/edit?section=voice")
         await page.fill(
             "#greeting",
-            "Thanks for calling {{ business_name }}, this is {{ agent_name }}. What can I do for you?",
+            "Thanks for calling {{ business_name }}, this is {{ agent_name }}. "
+            "What can I do for you?",
         )
         await page.click("form.stack button[type=submit]")
         await page.wait_for_url("**/dashboard/agent/diff**")
