@@ -10,6 +10,7 @@ a fixed window; past the limit further attempts are refused until the window end
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -49,9 +50,12 @@ def check_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A real hash to check against when the account does not exist, so that an unknown
-# e-mail costs the same time as a wrong password.
-DUMMY_HASH = hash_password(secrets.token_hex(16))
+@functools.cache
+def dummy_hash() -> str:
+    """A real hash to check against when the account does not exist, so that an unknown
+    e-mail costs the same time as a wrong password. Made on first use: hashing takes CPU
+    that a starting server should not spend."""
+    return hash_password(secrets.token_hex(16))
 
 
 def token_digest(token: str) -> str:

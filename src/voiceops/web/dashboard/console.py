@@ -33,7 +33,6 @@ from voiceops.store.audit import AuditLog
 from voiceops.store.calllist import CallFilter, CallList, Cursor
 from voiceops.store.db import Database
 from voiceops.store.users import (
-    DUMMY_HASH,
     MIN_PASSWORD_LENGTH,
     ROLES,
     LoginThrottle,
@@ -43,6 +42,7 @@ from voiceops.store.users import (
     UserExists,
     UserRepo,
     check_password,
+    dummy_hash,
     hash_password,
 )
 from voiceops.store.versions import VersionRepo
@@ -229,7 +229,7 @@ async def login(request: Request) -> Response:
         )
     user = await console.users.by_email(email) if email else None
     ok = await asyncio.to_thread(
-        check_password, user.password_hash if user else DUMMY_HASH, password
+        check_password, user.password_hash if user else dummy_hash(), password
     )
     if user is None or not ok or user.disabled:
         await console.throttle.fail(account_key)
