@@ -261,6 +261,15 @@ def _add_db() -> None:
 _add_db()
 
 
+def _add_users() -> None:
+    from voiceops.cli_users import users_app
+
+    app.add_typer(users_app, name="users", help="Console users (voiceops users add EMAIL).")
+
+
+_add_users()
+
+
 def main() -> None:
     try:
         app()

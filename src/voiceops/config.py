@@ -105,6 +105,20 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = 1_048_576
     webhook_tolerance_ms: int = 300_000
 
+    # --- operator console (``/dashboard/``) ----------------------------------------------
+    session_secret: SecretStr | None = None
+    """Signs the console's session cookies. Unset: a random one per process (sessions end
+    at a restart and do not carry across instances; a warning says so)."""
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    """``Secure`` on the session cookie: ``auto`` when the request came over HTTPS (behind
+    a proxy, with ``VOICEOPS_TRUST_FORWARDED_FOR`` and ``X-Forwarded-Proto``)."""
+    session_hours: float = Field(default=12.0, gt=0)
+    login_max_failures_account: int = Field(default=5, ge=1)
+    login_max_failures_address: int = Field(default=20, ge=1)
+    login_window_s: int = Field(default=900, ge=1)
+    slow_turn_ms: int = Field(default=1200, ge=1)
+    """A turn slower than this to its first speakable frame is flagged in the console."""
+
     @field_validator("ws_allow_ips", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:

@@ -298,3 +298,101 @@ eval_results = Table(
     Column("failures", JSONType),
     UniqueConstraint("run_id", "scenario", "attempt"),
 )
+
+# --- the operator console (``web/dashboard``) ------------------------------------------
+
+# Full-text search for the calls list: the words of every call's transcript (caller and
+# agent), one row per (word, call). Filled from ``call_events`` by ``store.calllist``'s
+# indexer; an exact-word lookup is one index range on both dialects.
+Index("ix_call_events_event_type_call_id", call_events.c.event_type, call_events.c.call_id)
+Index("ix_call_events_event_type_latency_ms", call_events.c.event_type, call_events.c.latency_ms)
+Index("ix_calls_profile_version", calls.c.profile_version)
+Index("ix_calls_outcome", calls.c.outcome)
+
+call_words = Table(
+    "call_words",
+    metadata,
+    Column("word", String(64), primary_key=True),
+    Column("call_id", String(255), primary_key=True),
+    Index(None, "call_id"),
+)
+
+search_progress = Table(
+    "search_progress",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_event_id", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("email", String(255), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("disabled", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    # The SHA-256 of the cookie's token: a stolen database holds no usable session.
+    Column("token_sha256", String(64), primary_key=True),
+    Column(
+        "user_id",
+        BigId,
+        ForeignKey("console_users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("address", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    # ``account:<email>`` or ``address:<ip>``: failures counted in a window per key.
+    Column("key", String(320), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255), nullable=False, server_default=""),
+    Column("detail", JSONType),
+    Column("address", String(64)),
+)
+
+profile_drafts = Table(
+    "profile_drafts",
+    metadata,
+    # One shared working draft (``main``), as in Retell's own agent editor.
+    Column("name", String(32), primary_key=True),
+    Column("body", JSONType, nullable=False),
+    Column("base_version", Integer),
+    Column("updated_by", String(255), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+profile_publications = Table(
+    "profile_publications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=False, index=True),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("published_by", String(255), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+)

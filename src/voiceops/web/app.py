@@ -50,6 +50,8 @@ from voiceops.store.profiles import ProfileRepo
 from voiceops.store.states import StateStore
 from voiceops.store.writer import EventWriter
 from voiceops.tracing import Tracer, make_tracer
+from voiceops.web.dashboard import Console
+from voiceops.web.dashboard.mount import open_console
 from voiceops.web.drain import Drain
 from voiceops.web.webhook import webhook_routes
 from voiceops.web.ws import RetellEndpoint
@@ -72,6 +74,8 @@ class Runtime:
     brain: Brain
     started_at: float
     loop: LoopWatch
+    console: Console | None = None
+    """The operator console; its endpoint picks each new call's agent version."""
 
 
 def create_app(
@@ -212,6 +216,9 @@ def create_app(
                 drain=drain,
             )
             drain.bind(live=live, persister=persister, events=writer)
+            console = await open_console(
+                stack, app, settings=settings, db=db, clock=clock, endpoint=endpoint, events=writer
+            )
             app.state.runtime = Runtime(
                 settings=settings,
                 profile=active_profile,
@@ -224,6 +231,7 @@ def create_app(
                 brain=brain,
                 started_at=clock.monotonic(),
                 loop=watch,
+                console=console,
             )
             log.info(
                 "voiceops %s ready: brain=%s profile=%s v%d db=%s",
@@ -239,7 +247,7 @@ def create_app(
 
     async def llm_socket(websocket: WebSocket) -> None:
         runtime: Runtime = websocket.app.state.runtime
-        await runtime.endpoint(websocket)
+        await (runtime.console.endpoint if runtime.console else runtime.endpoint)(websocket)
 
     async def healthz(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
@@ -249,7 +257,11 @@ def create_app(
                 "status": "draining" if drain.draining else "ok",
                 "version": __version__,
                 "brain": runtime.brain.name,
-                "profile_version": runtime.profile.version,
+                "profile_version": (
+                    runtime.console.endpoint.current.version
+                    if runtime.console
+                    else runtime.profile.version
+                ),
                 "live_calls": len(runtime.live),
                 "events": runtime.writer.stats(),
                 "pending_state_writes": runtime.persister.pending,
