@@ -4,16 +4,20 @@
 precompiled regular expressions over at most the last few utterances (microseconds, no
 allocation proportional to the call's length). Three rules, in order:
 
-* **phrase**: a trigger phrase (``manager``, ``real person`` ...) in the newest caller
-  utterance, as whole words, case-insensitively, unless negated just before ("I don't
-  need a manager") or naming someone rather than asking ("my manager said", "booking for
-  someone else");
+* **phrase**: the newest caller utterance clearly asks for a person ("put me through to
+  billing", "can I speak to a manager", "operator"), as ``agent/intent.py`` reads it. A
+  word alone is no request ("I'm only human", "my manager asked me to book", "are you a
+  real person?"), and indirect requests ("is there someone I can talk to?") are left to
+  the brain: the LLM judges them, the flow brain reads them itself;
 * **frustration**: a score over the last three caller utterances reaches
   ``rules.frustration_threshold``; repeated negations ("no no no") score one per repeat,
   a frustration phrase or a profanity two, shouting in capitals one. A single "no" (as in
   "no, Thursday please") scores nothing;
-* **loop**: the agent's last ``rules.loop_turns`` answered utterances are (nearly) the same
-  text, or end with the same question.
+* **loop**: no progress over the agent's last ``rules.loop_turns`` answered utterances:
+  the same line or the same question each time, nothing new in them (no new times, dates
+  or details, nothing taken from the caller's answers), and a newest reply that neither
+  agrees nor gives what was asked. "Which would suit you?" after new offers, or "Shall I
+  book it?" answered "yes", is progress, never a loop.
 
 Whether a human can take the call, and what is said when nobody can, is decided in
 ``tools/handoff.py``.
@@ -25,8 +29,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
+from voiceops.agent.intent import person_request
 from voiceops.core.events import EscalationTrigger
 
 if TYPE_CHECKING:
@@ -43,15 +49,6 @@ _PROFANITY = re.compile(
     r"piss(?:ed)? off|ass(?:hole)?s?|bastard\w*|wtf)\b",
     re.IGNORECASE,
 )
-_NEGATED_BEFORE = re.compile(
-    r"\b(?:not|don'?t|do not|doesn'?t|no need (?:for|to)|never|without)\b[\w\s']{0,24}$",
-    re.IGNORECASE,
-)
-_NOT_A_REQUEST_BEFORE = re.compile(r"\b(?:(?:my|our|his|her|their)\s+|for\s+)$", re.IGNORECASE)
-""""my manager told me", "booking for someone else": the phrase names a person, not a wish."""
-_NEGATION_REACH = 40
-"""Characters before a phrase searched for a negation (``_NEGATED_BEFORE`` matches at most
-35) or for "my"/"for" (a few, with their spaces): a window, not all the text before it."""
 _SCANNED_CHARS = 2_000
 """Only the last 2,000 characters of each utterance are scanned (the flow brain reads no
 more either): a caller never says more in one turn, and a frame carrying megabytes of
@@ -77,12 +74,58 @@ _CACHE_SIZE = 4096
 """Per-utterance results cached by text: transcripts grow by a line or two per turn."""
 _LOOP_SIMILARITY = 0.8
 """Word-set Jaccard at or above which two agent utterances count as the same line."""
+_SCAN_PER_TURN = 4
+"""Transcript lines read per loop turn and frustration utterance at most: the rules look
+at the newest lines only, however long the call."""
+
+# What a caller's reply gives. A value: a time, a date, a number, a pick from a list.
+_VALUE = re.compile(
+    r"\b(?:\d+(?:st|nd|rd|th)?|noon|midday|midnight|morning|afternoon|evening|tonight|today"
+    r"|tomorrow|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|january|february|march"
+    r"|april|may|june|july|august|september|october|november|december|first|second|third"
+    r"|fourth|fifth|last|earliest|latest|earlier|later|either|whenever|o'clock|half past"
+    r"|quarter)\b|\b[ap]\.?m\b",
+    re.IGNORECASE,
+)
+_AFFIRM = re.compile(
+    r"^\W*(?:(?:oh|well|um|uh|so|okay|ok)\W+)?(?:yes|yeah|yep|yup|ya|sure|certainly|correct"
+    r"|right|ok|okay|alright|all right|perfect|great|lovely|absolutely|definitely|of course"
+    r"|please|go ahead|do it|book it|fine|uh huh|mhm|that's right|that is right|that's correct"
+    r"|that works|sounds good|sounds great|works for me)\b",
+    re.IGNORECASE,
+)
+_DENY = re.compile(r"^\W*(?:(?:oh|well|um|uh)\W+)?(?:no|nope|nah|not really)\b", re.IGNORECASE)
+_NOT_AN_ANSWER = frozenset(
+    """
+    um umm uh uhh uhm hmm hm er erm ah oh well what sorry pardon huh eh i don't dont know not
+    sure again say come repeat that the a an one it is and so like mean wait hold on hello
+    hi you me there can could please
+    """.split()
+)
+"""Words that carry no answer: "umm", "what?", "sorry, say that again", "I don't know"."""
+_ECHO_MIN_LETTERS = 3
+
+# What an agent question asks for, judged from its words.
+_ASKS_NAME = re.compile(r"\bname\b")
+_ASKS_NUMBER = re.compile(r"\b(?:number|phone)\b")
+_ASKS_YES_NO = re.compile(
+    r"^\W*(?:shall|should|can|could|would|will|do|does|did|is|are|was|am|have|has|may)\b"
+)
+_ASKS_WHEN = re.compile(r"\b(?:day|date|when|time|which|suit|work|works|option|one)\b")
 
 
 @dataclass(frozen=True, slots=True)
 class _Matchers:
-    trigger: re.Pattern[str] | None
     frustration: re.Pattern[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Exchange:
+    """An agent line the caller answered, and the caller's answer (their lines until the
+    agent spoke again)."""
+
+    agent: str
+    reply: str
 
 
 def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -113,21 +156,6 @@ def _clean(text: str) -> str:
     if "(" not in text:  # the common case skips the regex
         return text.strip()
     return _UNINTELLIGIBLE.sub(" ", text).strip()
-
-
-def _phrase_hit(pattern: re.Pattern[str] | None, text: str) -> str | None:
-    """The first trigger phrase in ``text`` that is not negated just before it."""
-    if pattern is None:
-        return None
-    for match in pattern.finditer(text):
-        before = match.start()
-        reach = max(0, before - _NEGATION_REACH)
-        if _NEGATED_BEFORE.search(text, reach, before) or _NOT_A_REQUEST_BEFORE.search(
-            text, reach, before
-        ):
-            continue
-        return match.group(0)
-    return None
 
 
 def _shouting(text: str) -> bool:
@@ -167,14 +195,12 @@ def _utterance_score(text: str, frustration: re.Pattern[str] | None) -> tuple[in
 
 
 def _matchers_for(rules: EscalationRules) -> _Matchers:
-    """The compiled trigger and frustration patterns, built once per profile."""
+    """The compiled frustration patterns, built once per profile."""
     return rules.derived("escalation.matchers", _compile_matchers)
 
 
 def _compile_matchers(rules: EscalationRules) -> _Matchers:
-    return _Matchers(
-        _alternation(tuple(rules.trigger_phrases)), _alternation(tuple(rules.frustration_phrases))
-    )
+    return _Matchers(_alternation(tuple(rules.frustration_phrases)))
 
 
 def frustration_score(texts: Sequence[str], rules: EscalationRules) -> tuple[int, list[str]]:
@@ -206,16 +232,74 @@ def _last_question(text: str) -> frozenset[str]:
     return _normalise(questions[-1]) if questions else frozenset()
 
 
-def _looping(agent_texts: Sequence[str]) -> bool:
-    """``agent_texts`` newest first; True when all are the same line or the same question."""
+def _question_of(text: str) -> str:
+    """The last question of an agent line, lower case; empty when it asks none."""
+    questions = _SENTENCES.findall(text)
+    return questions[-1].lower().strip() if questions else ""
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _values(text: str) -> frozenset[str]:
+    """The times, dates, numbers and picks in ``text``, lower case."""
+    return frozenset(m.group(0).lower() for m in _VALUE.finditer(text))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _content(text: str) -> frozenset[str]:
+    """The words of ``text`` that could be an answer (not "umm", "what", "sorry")."""
+    return frozenset(
+        w for w in _WORDS.findall(text.lower()) if w not in _NOT_AN_ANSWER and len(w) > 1
+    )
+
+
+def _answered(reply: str, question: str) -> bool:
+    """Whether ``reply`` agrees, or gives what ``question`` asks for (judged from its words:
+    a name, a number, a yes or no, a time or a date; anything with words in it otherwise).
+    Without a question only an agreement or a value counts."""
+    if _AFFIRM.match(reply):
+        return True
+    if not question:
+        return bool(_values(reply))
+    if _ASKS_NAME.search(question):
+        return bool(_content(reply))
+    if _ASKS_NUMBER.search(question):
+        return any(ch.isdigit() for ch in reply) or "number" in reply.lower()
+    if _ASKS_YES_NO.search(question) and _DENY.match(reply):
+        return True
+    if _ASKS_YES_NO.search(question) or _ASKS_WHEN.search(question):
+        return bool(_values(reply))
+    return bool(_content(reply))
+
+
+def _moved_on(older: _Exchange, newer: _Exchange) -> bool:
+    """Whether the agent's newer line shows progress over its older one: values it did not
+    have (new times offered, a date taken), or words it took from the caller's answer to
+    the older one ("Added a beard trim.")."""
+    if _values(newer.agent) - _values(older.agent):
+        return True
+    taken = _content(older.reply) & _normalise(newer.agent) - _normalise(older.agent)
+    return any(len(word) >= _ECHO_MIN_LETTERS for word in taken)
+
+
+def _looping(exchanges: Sequence[_Exchange]) -> bool:
+    """``exchanges`` newest first. True when the agent keeps asking the same (the same
+    line, or the same question), nothing in its lines moved on, and the caller's newest
+    reply neither agreed nor answered."""
+    agent_texts = [e.agent for e in exchanges]
     first = _normalise(agent_texts[0])
-    if all(_similar(first, _normalise(t)) for t in agent_texts[1:]):
-        return bool(first)
-    questions = _SENTENCES.findall(agent_texts[0])
-    if not questions or _CLOSER.search(questions[-1].lower()):
+    if not first:
         return False
-    question = _last_question(agent_texts[0])
-    return bool(question) and all(_similar(question, _last_question(t)) for t in agent_texts[1:])
+    if not all(_similar(first, _normalise(t)) for t in agent_texts[1:]):
+        questions = _SENTENCES.findall(agent_texts[0])
+        if not questions or _CLOSER.search(questions[-1].lower()):
+            return False
+        question = _last_question(agent_texts[0])
+        if not question or not all(_similar(question, _last_question(t)) for t in agent_texts[1:]):
+            return False
+    newest = exchanges[0]
+    if _answered(newest.reply, _question_of(newest.agent)):
+        return False
+    return not any(_moved_on(older, newer) for newer, older in pairwise(exchanges))
 
 
 def detect_escalation(
@@ -225,45 +309,48 @@ def detect_escalation(
 
     Looks at the newest caller utterance (phrases), the last three caller utterances
     (frustration) and the agent's last ``rules.loop_turns`` utterances that the caller
-    answered (loop). Frustration gives priority ``high``, the rules' default otherwise
-    (a phrase with a frustrated caller is ``high`` too). ``(unintelligible audio)`` markers
-    are ignored. Returns ``None`` when no rule fires.
+    answered, with the answers (loop); never more than a few dozen lines back. Frustration
+    gives priority ``high``, the rules' default otherwise (a phrase with a frustrated
+    caller is ``high`` too). ``(unintelligible audio)`` markers are ignored. Returns
+    ``None`` when no rule fires.
     """
     newest_user: str | None = None
     user_texts: list[str] = []
-    agent_texts: list[str] = []
-    answered = False
+    exchanges: list[_Exchange] = []
+    reply: list[str] = []
     loop_turns = rules.loop_turns
-    for utterance in reversed(transcript):
+    limit = _SCAN_PER_TURN * (loop_turns + _FRUSTRATION_WINDOW)
+    for scanned, utterance in enumerate(reversed(transcript)):
+        if scanned >= limit:
+            break
         role = utterance.role
         if role == "user":
             text = _clean(_tail(utterance.content))
             if newest_user is None:
                 newest_user = text
             if text:
-                answered = True
+                reply.append(text)
                 if len(user_texts) < _FRUSTRATION_WINDOW:
                     user_texts.append(text)
-        elif role == "agent" and answered:
+        elif role == "agent" and reply:
             # Only lines the caller answered: repeated reminders to a silent line are not a loop.
-            answered = False
-            if len(agent_texts) < loop_turns:
-                agent_texts.append(_tail(utterance.content))
-        if len(agent_texts) >= loop_turns and len(user_texts) >= _FRUSTRATION_WINDOW:
+            if len(exchanges) < loop_turns:
+                exchanges.append(_Exchange(_tail(utterance.content), " ".join(reversed(reply))))
+            reply = []
+        if len(exchanges) >= loop_turns and len(user_texts) >= _FRUSTRATION_WINDOW:
             break
     if not user_texts:
         return None
-    matchers = _matchers_for(rules)
     score, why = frustration_score(user_texts, rules)
     frustrated = score >= rules.frustration_threshold
     default: Priority = rules.default_priority
-    phrase = _phrase_hit(matchers.trigger, newest_user) if newest_user else None
-    if phrase is not None:
+    request = person_request(newest_user, rules) if newest_user else None
+    if request is not None and request.clarity == "clear":
         return EscalationTrigger(
-            reason="caller asked for a person",
+            reason=request.reason,
             trigger="phrase",
             priority="high" if frustrated else default,
-            detail=phrase.lower(),
+            detail=request.who or "a transfer",
         )
     if frustrated:
         return EscalationTrigger(
@@ -272,11 +359,11 @@ def detect_escalation(
             priority="high",
             detail=f"score {score}: {', '.join(dict.fromkeys(why))}",
         )
-    if len(agent_texts) >= rules.loop_turns and _looping(agent_texts):
+    if len(exchanges) >= loop_turns and _looping(exchanges):
         return EscalationTrigger(
             reason="conversation is going in circles",
             trigger="loop",
             priority=default,
-            detail=f"agent repeated itself {rules.loop_turns} times",
+            detail=f"no progress over {loop_turns} agent turns",
         )
     return None

@@ -412,6 +412,12 @@ def _frames(extra: str) -> Matcher:
             _ASKS,
         ),
         frame(_WHO_DO_I, "indirect", frozenset({"who"})),
+        frame(
+            rf"\b{_SUBJECT}\s+(?:have|got)\s+(?:a\s+|an\s+|one\s+|some\s+)?(?:quick\s+)?"
+            rf"(?:question|query|complaint|problem)s?\s+for\s+{wanted}",
+            "indirect",
+            frozenset({"question", "questions", "query", "complaint", "problem"}),
+        ),
         frame(rf"\b(?:can|could|will|would)\s+{wanted}{_CALL_ME}", "indirect", _CALLS),
         frame(
             rf"(?:^|\b(?:please|you|to)\s+)(?:have|get)\s+{wanted}(?:\s+to)?{_CALL_ME}",
