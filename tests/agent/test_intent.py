@@ -197,3 +197,10 @@ def test_reading_never_raises(text: str) -> None:
     request = person_request(text)
     assert request is None or request.clarity in ("clear", "indirect")
     asks_what_agent_is(text)
+
+
+def test_a_huge_utterance_is_read_from_its_tail() -> None:
+    assert person_request("human " * 100_000) is None
+    request = person_request("blah " * 100_000 + "get me a manager")
+    assert request is not None and request.clarity == "clear"
+    assert not asks_what_agent_is("you're a robot " * 10_000)

@@ -44,7 +44,13 @@ if TYPE_CHECKING:
 Clarity = Literal["clear", "indirect"]
 
 MAX_CHARS = 1000
-"""Only the last this many characters of an utterance are read (a request ends a ramble)."""
+"""Only the last this many characters of an utterance are read, from a word (a request ends
+a ramble; the flow brain reads the last 2,000 for everything else)."""
+_WINDOW = 120
+"""Characters before a request searched for what undoes it (a negation, reported speech):
+the words next to it, not all the text before it again for every request."""
+_ALONE_MAX = 80
+"""An utterance longer than this is never a person said alone ("operator, please")."""
 _CACHE_SIZE = 4096
 _TOPIC_MAX = 80
 
@@ -140,8 +146,8 @@ _ACQUIRE_MINE = (
 )
 _ACQUIRE_FOR_ME = (
     r"(?:(?:can|could|would|will)\s+you" + _ADVERBS + r"\s+(?:get|find|fetch|grab|bring)(?:\s+me)?"
-    r"|let\s+me\s+have"
-    r"|" + _START + r"(?:(?:get|give|find|fetch|bring)(?:\s+me)?|gimme))" + _ADVERBS
+    r"|let\s+me\s+have|(?:get|give|find|fetch|bring)\s+me|gimme"
+    r"|" + _START + r"(?:get|give|find|fetch|bring))" + _ADVERBS
 )
 _ACQUIRE = r"(?:" + _ACQUIRE_MINE + "|" + _ACQUIRE_FOR_ME + ")"
 """Asking to be given someone: "get me a manager", "I need a human", "can I have the owner"."""
@@ -258,7 +264,7 @@ _WHAT_ARE_YOU = re.compile(
     + r"|\b(?:is|was)\s+(?:this|that|it)\s+(?:the\s+\w+\s+or\s+)?"
     + _MACHINE
     + r"|\bwho\s+am\s+i\s+(?:talking|speaking)\s+(?:to|with)\b|\bwho\s+is\s+this\b"
-    + r"|\byou(?:'re|\s+are)\s+(?:a|an)\s+(?:robot|bot|machine|computer|ai)\b[^.!]*\?"
+    + r"|\byou(?:'re|\s+are)\s+(?:a|an)\s+(?:robot|bot|machine|computer|ai)\b[^.!?]{0,80}\?"
 )
 
 # --------------------------------------------------------------------------------------
@@ -266,20 +272,31 @@ _WHAT_ARE_YOU = re.compile(
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": " ", "\u201d": " ", '"': " "})
 _UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)")
-_FILLER = re.compile(r",?\s*\b(?:u+m+|u+h+m*|e+r+m*|h+m+|a+h+)\b\s*,?")
+_FILLER = re.compile(r",?\s*+\b(?:u+m+|u+h+m*|e+r+m*|h+m+|a+h+)\b\s*+,?")
+_BREAK = re.compile(r"\s")
 _HAS_FILLER = re.compile(r"\b(?:u+m+|u+h+m*|e+r+m*|h+m+|a+h+)\b")
 _SPACES = re.compile(r"\s+")
 _CLAUSES = re.compile(r"\s*(?:[.!?;:]+|,|\s+-+\s+|\s+(?:but|because|cause|cos)\s+)\s*")
 _WORDS = re.compile(r"[a-z']+")
 
 
+def _tail(text: str) -> str:
+    """At most the last ``MAX_CHARS`` characters of ``text``, from a word."""
+    if len(text) <= MAX_CHARS:
+        return text
+    tail = text[-MAX_CHARS:]
+    cut = None if text[-MAX_CHARS - 1].isspace() else _BREAK.search(tail)
+    return tail[cut.end() :] if cut is not None else tail
+
+
 def _normalise(text: str) -> str:
-    lowered = text[-MAX_CHARS:].translate(_QUOTES).lower()
+    """Lower case, plain quotes, single spaces; no "(unintelligible audio)", no "um"."""
+    lowered = _SPACES.sub(" ", text.translate(_QUOTES).lower())
     if "(" in lowered:
         lowered = _UNINTELLIGIBLE.sub(" ", lowered)
     if _HAS_FILLER.search(lowered):
-        lowered = _FILLER.sub(" ", lowered)
-    return _SPACES.sub(" ", lowered).strip()
+        lowered = _SPACES.sub(" ", _FILLER.sub(" ", lowered))
+    return lowered.strip()
 
 
 # --------------------------------------------------------------------------------------
@@ -435,9 +452,8 @@ def _frames(extra: str) -> Matcher:
         ),
     )
     bare_head = (
-        rf"(?:{_DETERMINER}{_ADJECTIVES}(?:{_DEPARTMENT_HEAD}|{_HUMAN}|{_PERSON}|manager"
-        r"|supervisor|representative|rep|operator|agent|receptionist"
-        rf"|(?:someone|somebody)\s+(?:from|in)\s+{_DEPARTMENT}{own}))"
+        rf"(?:{_DETERMINER}(?:(?:real|actual|live)\s+)?(?:{_DEPARTMENT_HEAD}|{_HUMAN}|{_PERSON}"
+        rf"|manager|supervisor|representative|rep|operator|agent|receptionist{own}))"
     )
     filler = (
         r"(?:please|now|right\s+now|immediately|thanks|thank\s+you|yes|yeah|no|okay|ok|hi|hello"
@@ -495,7 +511,7 @@ def _read_clause(clause: str, matcher: Matcher) -> PersonRequest | None:
         if words.isdisjoint(frame.needs):
             continue
         for match in frame.pattern.finditer(clause):
-            prefix = clause[: match.start()]
+            prefix = clause[max(0, match.start() - _WINDOW) : match.start()]
             if _REPORTED.search(prefix) or _DENIED_WISH.search(prefix):
                 continue
             if frame.subjectless and _negated(prefix):
@@ -527,7 +543,7 @@ def _read(text: str, raw: str, matcher: Matcher) -> PersonRequest | None:
             best = request
             if request.clarity == "clear":
                 break
-    if best is None:
+    if best is None and len(text) <= _ALONE_MAX:
         bare = _CLAUSES.sub(" ", text).strip()
         if bare and matcher.alone.fullmatch(bare):
             best = PersonRequest("clear", _trim_alone(bare))
@@ -565,7 +581,7 @@ def person_request(text: str, rules: EscalationRules | None = None) -> PersonReq
     docstring for what counts.
     """
     matcher = matcher_for(rules)
-    tail = text[-MAX_CHARS:]
+    tail = _tail(text)
     if matcher.cues.isdisjoint(_WORDS.findall(tail.translate(_QUOTES).lower())):
         return None  # the common case: a booking, a date, a yes
     normalised = _normalise(tail)
@@ -583,4 +599,4 @@ def wants_person(text: str, rules: EscalationRules | None = None) -> bool:
 def asks_what_agent_is(text: str) -> bool:
     """Whether ``text`` asks if the agent is a person or a machine ("are you a robot?",
     "am I talking to a real person?", "who am I speaking to?")."""
-    return _WHAT_ARE_YOU.search(_normalise(text)) is not None
+    return _WHAT_ARE_YOU.search(_normalise(_tail(text))) is not None
