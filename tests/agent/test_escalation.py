@@ -12,7 +12,12 @@ from tests.tools.support import BILLING, FRONT_DESK, LONDON, TUE_0900_NY, clock_
 from voiceops.agent.escalation import detect_escalation, frustration_score
 from voiceops.core.profile import EscalationRules
 from voiceops.core.transcript import Utterance
-from voiceops.tools.handoff import callback_line, plan_transfer, why_no_transfer
+from voiceops.tools.handoff import (
+    callback_line,
+    plan_transfer,
+    transfer_number,
+    why_no_transfer,
+)
 
 RULES = EscalationRules()
 ASK_DAY = "What day would you like to come in?"
@@ -372,6 +377,34 @@ def test_plan_transfer_in_hours() -> None:
     assert billing.number == BILLING
     assert billing.priority == "medium"
     assert billing.message == "Connecting you with our billing team now."
+
+
+@pytest.mark.parametrize(
+    ("reason", "number"),
+    [
+        ("caller asked for billing", BILLING),
+        ("Billing dispute", BILLING),
+        ("caller asked for the billing department", BILLING),
+        ("caller asked for a person, about my bill", BILLING),
+        ("caller asked for a person, about a refund", BILLING),
+        ("caller disputes a charge on their card", BILLING),
+        ("was overcharged last week", BILLING),
+        ("caller asked for a person", FRONT_DESK),
+        ("caller asked for the manager", FRONT_DESK),
+        ("a question for Billy the stylist", FRONT_DESK),
+    ],
+)
+def test_the_reason_picks_the_number(reason: str, number: str) -> None:
+    profile = make_profile()
+    assert transfer_number(profile, reason) == number
+    transfer = plan_transfer(profile, clock_for(TUE_0900_NY), reason, "medium", "model")
+    assert transfer is not None and transfer.number == number
+
+
+def test_a_team_of_several_words_is_matched_as_a_phrase() -> None:
+    profile = make_profile(transfer={"default": FRONT_DESK, "by_reason": {"colour team": BILLING}})
+    assert transfer_number(profile, "caller asked for the colour team") == BILLING
+    assert transfer_number(profile, "a colour for the team") == FRONT_DESK
 
 
 def test_plan_transfer_refuses_after_hours_closed_dates_and_no_number() -> None:

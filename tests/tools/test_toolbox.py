@@ -737,8 +737,8 @@ async def test_escalate_in_hours_transfers_to_the_right_number() -> None:
     assert isinstance(billing.action, Transfer)
     assert billing.action.number == BILLING
     assert billing.action.priority == "high"
-    escalations = [e for e in sink.events if e.event_type == "escalation"]
-    assert [e.payload["outcome"] for e in escalations if e.payload] == ["transfer", "transfer"]
+    # A transfer is recorded once, by the turn runner as it sends it (agent/turn.py).
+    assert [e for e in sink.events if e.event_type == "escalation"] == []
 
 
 async def test_escalate_after_hours_requires_a_callback() -> None:

@@ -498,9 +498,12 @@ class TurnRunner:
         priority: str = "medium",
         number: str | None = None,
     ) -> None:
+        """Record an escalation, once: where the transfer is sent (whoever decided it, the
+        ``escalate`` tool included, which records none of its own), re-asserted or given
+        up, or where a rule's callback is handed to the brain."""
         self.deps.metrics.escalations.labels(trigger=trigger, outcome=outcome).inc()
         payload: dict[str, object] = {
-            "reason": reason,
+            "reason": reason[:200],  # the model writes it: bounded, as the tools bound theirs
             "trigger": trigger,
             "priority": priority,
             "outcome": outcome,

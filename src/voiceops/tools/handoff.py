@@ -4,11 +4,13 @@ and the tools that hand the caller on: ``escalate``, ``request_callback`` and ``
 :func:`plan_transfer` turns an escalation (by the model's ``escalate`` tool, by a rule in
 ``agent/escalation.py`` or by the flow dialogue) into a :class:`~voiceops.core.events.Transfer`
 when the business is open (its own zone) and a number is configured; otherwise the caller is
-offered a callback with :func:`callback_line`.
+offered a callback with :func:`callback_line`. The reason picks the number
+(:func:`transfer_number`): a billing dispute goes to the ``billing`` line, not the desk.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Literal
 
 from voiceops.core.actions import EndCall, Transfer
@@ -38,9 +40,68 @@ _PRIORITIES: dict[str, Literal["low", "medium", "high"]] = {
 }
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+_SUFFIXES = ("ing", "ed", "es", "s")
+_STEM_MIN = 4
+_KINDRED = (
+    frozenset(
+        """
+        bill bills billed billing invoice invoices charge charges charged overcharge
+        overcharged refund refunds refunded payment payments receipt receipts accounts
+        accounting
+        """.split()
+    ),
+)
+"""Words that name one subject: a reason with any of them goes to a team named by another
+("a refund" to ``billing``)."""
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _STEM_MIN:
+            return word[: -len(suffix)]
+    return word
+
+
+_KINDRED_STEMS = tuple(frozenset(_stem(word) for word in words) for words in _KINDRED)
+
+
+def _mentions(key: str, words: list[str], stems: frozenset[str]) -> bool:
+    """Whether a reason (its ``words`` and their ``stems``) names the team ``key``: the key
+    itself as whole words, another form of it ("bill" for ``billing``), or a word of the
+    same subject ("refund" for ``billing``)."""
+    key_words = _WORD.findall(key.lower())
+    if not key_words:
+        return False
+    if len(key_words) > 1:
+        return f" {' '.join(key_words)} " in f" {' '.join(words)} "
+    stem = _stem(key_words[0])
+    if stem in stems:
+        return True
+    return any(stem in kindred and not kindred.isdisjoint(stems) for kindred in _KINDRED_STEMS)
+
+
+def _team_of(profile: AgentProfile, reason: str) -> tuple[str, str] | None:
+    """The ``transfer.by_reason`` entry (key, number) the reason names, the first one."""
+    words = _WORD.findall(reason.lower())
+    stems = frozenset(_stem(word) for word in words)
+    for key, number in profile.transfer.by_reason.items():
+        if _mentions(key, words, stems):
+            return key, number
+    return None
+
+
+def transfer_number(profile: AgentProfile, reason: str) -> str | None:
+    """The number for an escalation's ``reason``: the ``transfer.by_reason`` team it names
+    (a billing dispute, a refund: the billing line), else the default desk; ``None`` when
+    neither is configured."""
+    team = _team_of(profile, reason)
+    return team[1] if team is not None else profile.transfer.default
+
+
 def why_no_transfer(profile: AgentProfile, clock: CallerClock, reason: str) -> NoTransferWhy | None:
     """Why nobody can take a transfer right now, or ``None`` when someone can."""
-    if profile.transfer.number_for(reason) is None:
+    if transfer_number(profile, reason) is None:
         return "no_number"
     if not is_open_at(profile, clock.now_utc):
         return "after_hours"
@@ -48,21 +109,18 @@ def why_no_transfer(profile: AgentProfile, clock: CallerClock, reason: str) -> N
 
 
 def _team_for(profile: AgentProfile, reason: str) -> str:
-    lowered = reason.lower()
-    for key in profile.transfer.by_reason:
-        if key.lower() in lowered:
-            return f"our {key.lower()} team"
-    return "the front desk"
+    team = _team_of(profile, reason)
+    return f"our {team[0].lower()} team" if team is not None else "the front desk"
 
 
 def plan_transfer(
     profile: AgentProfile, clock: CallerClock, reason: str, priority: str, trigger: str
 ) -> Transfer | None:
-    """A cold transfer to the number for ``reason`` (``profile.transfer.number_for``), or
-    ``None`` when no human can take the call now: outside opening hours in the business
-    zone, on a closed date, or with no number configured. ``priority`` outside
-    low/medium/high becomes ``medium``."""
-    number = profile.transfer.number_for(reason)
+    """A cold transfer to the number for ``reason`` (:func:`transfer_number`), or ``None``
+    when no human can take the call now: outside opening hours in the business zone, on a
+    closed date, or with no number configured. ``priority`` outside low/medium/high
+    becomes ``medium``."""
+    number = transfer_number(profile, reason)
     if number is None or not is_open_at(profile, clock.now_utc):
         return None
     return Transfer(
@@ -102,14 +160,25 @@ _NEXT_AFTER_NO_TRANSFER = (
 
 
 async def escalate(scope: ToolScope, args: EscalateArgs) -> ToolOutcome:
-    """A transfer when someone can take the call now, else the callback to offer."""
-    event = {"trigger": "model", "reason": args.reason[:200], "priority": args.priority}
+    """A transfer when someone can take the call now, else the callback to offer.
+
+    A transfer is recorded where it is carried out, by the turn runner when it sends the
+    transfer (``agent/turn.py``), once, with its ``transfer_number``; here only the
+    callback the caller is offered instead."""
     transfer = plan_transfer(scope.profile, scope.clock, args.reason, args.priority, "model")
     if transfer is not None:
-        scope.emit("escalation", {"outcome": "transfer", **event, "number": transfer.number})
         return ToolOutcome(Escalated(status=ToolStatus.TRANSFERRING), action=transfer)
     why = why_no_transfer(scope.profile, scope.clock, args.reason) or "after_hours"
-    scope.emit("escalation", {"outcome": "callback_required", **event, "why": why})
+    scope.emit(
+        "escalation",
+        {
+            "outcome": "callback_required",
+            "trigger": "model",
+            "reason": args.reason[:200],
+            "priority": args.priority,
+            "why": why,
+        },
+    )
     return ToolOutcome(
         Escalated(
             status=ToolStatus.CALLBACK_REQUIRED,
