@@ -1,9 +1,11 @@
 """People: a transfer to the team, or a callback request taken when nobody can answer.
 
 An escalation (the caller asks for a person, a rule fires, the dialogue gives up) runs the
-``escalate`` tool: a transfer ends the turn; otherwise the caller hears why nobody can take
-the call and is asked for name, number and topic, in any order and several at once, before
-``request_callback`` records it. A number the tool refuses is asked for again.
+``escalate`` tool with a reason naming whom the caller asked for: a transfer ends the turn;
+otherwise the caller hears why nobody can take the call and is asked for name, number and
+topic, in any order and several at once, before ``request_callback`` records it. A number
+the tool refuses is asked for again. "Are you a robot?" gets the truth and the offer of a
+person, not a transfer.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import re
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from voiceops.agent.intent import person_request
 from voiceops.core.actions import Transfer
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.base import MAX_FAILED_ATTEMPTS, DialogueBase
 from voiceops.flow.state import CallbackDraft
 from voiceops.flow.steps import Call, Finish, Say, Step, result_of
+from voiceops.flow.wording import who_i_am
 from voiceops.tools.handoff import callback_line, why_no_transfer
 from voiceops.tools.results import CallbackRecorded, Escalated, ToolFailure
 
@@ -38,6 +42,18 @@ def _phone_refused(result: CallbackRecorded | ToolFailure) -> bool:
 
 class CallbackSteps(DialogueBase):
     """The part of the dialogue that hands the caller to people."""
+
+    def _asked_for(self, text: str) -> str:
+        """The escalation reason for the caller's request for a person in ``text``: whom
+        they asked for and what about, which picks the number (``tools/handoff.py``)."""
+        request = person_request(text, self.profile.escalation)
+        return request.reason if request is not None else "caller asked for a person"
+
+    def _who_i_am(self) -> list[Step]:
+        """The honest answer to "are you a robot?", with what the agent can do about it:
+        put the caller through when someone can take the call, else take a message."""
+        reachable = why_no_transfer(self.profile, self.clock, "caller asked for a person") is None
+        return [Say(who_i_am(self.profile, can_transfer=reachable))]
 
     def _escalate(self, reason: str, priority: Priority) -> list[Step]:
         return [

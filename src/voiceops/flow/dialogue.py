@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from voiceops.agent.intent import asks_what_agent_is
 from voiceops.agent.prompts import render_greeting
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.booking import BookingSteps
@@ -139,7 +140,17 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.farewell or (u.closing and state.awaiting in _IDLE and not u.intents - {"thanks"}):
             return self._goodbye()
         if "human" in u.intents and state.task != "callback":
-            return self._escalate("caller asked for a person", "medium")
+            return self._escalate(self._asked_for(text), "medium")
+        honest = self._who_i_am() if asks_what_agent_is(text) else []
+        if honest and u.is_empty:
+            # "Are you a robot?": the truth, then the question the caller was answering.
+            return [*honest, Say(self._question(state.awaiting))]
+        return [*honest, *self._answer(u)]
+
+    def _answer(self, u: Understanding) -> list[Step]:
+        """The turn's answer once nobody is to be called in: by what the agent is waiting
+        for, else by the general reading."""
+        state = self.state
         if u.dismiss and not u.has_slot_value and not u.intents:
             state.finish_task()
             state.callback = None

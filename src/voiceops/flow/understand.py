@@ -28,6 +28,7 @@ from typing import Literal
 
 import phonenumbers
 
+from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 
@@ -463,7 +464,7 @@ def understand(
         intents.add("hours")
     if _SERVICES.search(text):
         intents.add("services")
-    if _human(text, lexicon):
+    if wants_person(spoken, profile.escalation):
         intents.add("human")
     if _THANKS.search(text):
         intents.add("thanks")

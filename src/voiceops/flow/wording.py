@@ -35,6 +35,20 @@ FIXED_QUESTIONS: dict[Awaiting, str] = {
 """The questions whose words never depend on the call."""
 
 
+def who_i_am(profile: AgentProfile, *, can_transfer: bool) -> str:
+    """The honest answer to "are you a real person?": a virtual assistant, and what it can
+    do, a person included."""
+    person = (
+        "put you through to the team"
+        if can_transfer
+        else "take a message for the team to call you back"
+    )
+    return (
+        f"I'm {profile.agent_name}, {profile.business_name}'s virtual assistant."
+        f" I can book an appointment for you, or {person}."
+    )
+
+
 def join_or(items: Sequence[str]) -> str:
     """``a``, ``a or b``, ``a, b or c``."""
     if len(items) <= 1:
