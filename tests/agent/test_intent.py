@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from voiceops.agent.intent import asks_what_agent_is, person_request, wants_person
+from voiceops.agent.prompts import DEFAULT_VOICE_PROMPT
 from voiceops.core.profile import EscalationRules
 
 # -- the labelled corpus ----------------------------------------------------------------------
@@ -204,3 +205,9 @@ def test_a_huge_utterance_is_read_from_its_tail() -> None:
     request = person_request("blah " * 100_000 + "get me a manager")
     assert request is not None and request.clarity == "clear"
     assert not asks_what_agent_is("you're a robot " * 10_000)
+
+
+def test_the_llm_is_told_to_answer_are_you_a_robot_honestly() -> None:
+    line = next(line for line in DEFAULT_VOICE_PROMPT.splitlines() if "real person or a" in line)
+    assert "say honestly" in line
+    assert "no request for a person" in DEFAULT_VOICE_PROMPT
