@@ -164,6 +164,7 @@ class VersionedEndpoint:
             metrics=base.metrics,
             on_call_details=base.on_call_details,
             clock=base.clock,
+            drain=base.drain,
         )
 
     async def endpoint_for(self, version: int) -> RetellEndpoint:
