@@ -170,6 +170,64 @@ class LLMSettings(_Model):
     service_tier: Literal["auto", "default", "flex", "priority"] | None = None
 
 
+RetellWebhookEvent = Literal[
+    "call_started",
+    "call_ended",
+    "call_analyzed",
+    "transcript_updated",
+    "transfer_started",
+    "transfer_bridged",
+    "transfer_cancelled",
+    "transfer_ended",
+]
+
+DEFAULT_WEBHOOK_EVENTS: tuple[RetellWebhookEvent, ...] = (
+    "call_started",
+    "call_ended",
+    "call_analyzed",
+    "transfer_started",
+    "transfer_bridged",
+    "transfer_cancelled",
+    "transfer_ended",
+)
+
+
+class AnalysisField(_Model):
+    """One custom field of Retell's post-call analysis (``post_call_analysis_data``)."""
+
+    name: str = Field(min_length=1)
+    type: Literal["string", "enum", "boolean", "number"]
+    description: str = Field(min_length=1)
+    choices: list[str] | None = None
+    """The values of an ``enum`` field (and only of one)."""
+
+    @model_validator(mode="after")
+    def _choices(self) -> AnalysisField:
+        if (self.type == "enum") != bool(self.choices):
+            raise ValueError(f"analysis field {self.name!r}: choices are for enum fields only")
+        return self
+
+
+class RetellAgentConfig(_Model):
+    """How ``voiceops retell setup`` configures the business's agent on Retell."""
+
+    agent_name: str | None = None
+    """The agent's name on Retell; ``None``: the business name followed by ``(voiceops)``."""
+    voice_id: str | None = None
+    """``None`` keeps the agent's voice (a new agent gets ``11labs-Adrian``)."""
+    webhook_events: list[RetellWebhookEvent] = Field(
+        default_factory=lambda: list(DEFAULT_WEBHOOK_EVENTS)
+    )
+    """Every event but the noisy ``transcript_updated`` by default."""
+    webhook_timeout_ms: int = Field(default=10_000, ge=1_000, le=60_000)
+    reminder_trigger_ms: int = Field(default=10_000, gt=0)
+    """Caller silence after which Retell asks for a reminder turn."""
+    reminder_max_count: int = Field(default=1, ge=0)
+    end_call_after_silence_ms: int = Field(default=600_000, ge=10_000)
+    post_call_analysis: list[AnalysisField] = Field(default_factory=list)
+    """Custom fields Retell extracts after the call (summary, success and sentiment always)."""
+
+
 class AgentProfile(_Model):
     """One business's agent. ``version`` is assigned by the store when a profile is saved."""
 
@@ -195,6 +253,7 @@ class AgentProfile(_Model):
     )
     faq: list[FaqEntry] = Field(default_factory=list)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    retell: RetellAgentConfig = Field(default_factory=RetellAgentConfig)
     greeting: str = (
         "Thanks for calling {{ business_name }}, this is {{ agent_name }}. How can I help?"
     )
