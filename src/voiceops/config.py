@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -118,6 +119,19 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=900, ge=1)
     slow_turn_ms: int = Field(default=1200, ge=1)
     """A turn slower than this to its first speakable frame is flagged in the console."""
+
+    # --- Retell's HTTP API and cost -----------------------------------------------------
+    retell_base_url: str = "https://api.retellai.com"
+    """Where ``voiceops retell ...`` and the call sync reach Retell's API."""
+    retell_timeout_s: float = Field(default=30.0, gt=0)
+    retell_sync_interval_s: float = Field(default=900.0, ge=0)
+    """``serve`` syncs recent calls' Retell records this often when a key is set; 0: never."""
+    telephony_cents_per_minute: Decimal = Field(default=Decimal(0), ge=0)
+    """Telephony to add to a phone call's cost when Retell's cost does not include it (a
+    number of your own over SIP), in US cents per minute."""
+    llm_prices: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
+    """USD per million tokens by model, e.g. ``{"my-model": {"input": 0.2, "cached_input":
+    0.05, "output": 0.8}}``; added to (and overriding) ``insight.cost.DEFAULT_PRICES``."""
 
     @field_validator("ws_allow_ips", mode="before")
     @classmethod
