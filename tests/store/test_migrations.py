@@ -26,6 +26,7 @@ TABLES = {
     "dead_letters",
     "eval_runs",
     "eval_results",
+    "retell_calls",
 }
 
 

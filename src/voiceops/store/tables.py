@@ -396,3 +396,34 @@ profile_publications = Table(
     Column("published_by", String(255), nullable=False),
     Column("published_at", UTCDateTime, nullable=False),
 )
+
+# Each call's record as Retell keeps it (webhooks and ``voiceops retell calls sync``), merged
+# field by field: ``field_times`` holds, per field, the epoch ms of the observation that set
+# it, and a newer observation wins. Amounts in ``call_cost`` are decimal strings in cents.
+retell_calls = Table(
+    "retell_calls",
+    metadata,
+    Column("call_id", String(255), primary_key=True),
+    Column("agent_id", String(255)),
+    Column("agent_version", Integer),
+    Column("call_type", String(32)),
+    Column("direction", String(16)),
+    Column("call_status", String(32)),
+    Column("disconnection_reason", String(64)),
+    Column("started_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("duration_ms", BigInteger),
+    Column("recording_url", Text),
+    Column("public_log_url", Text),
+    Column("transfer_destination", String(255)),
+    Column("call_analysis", JSONType),
+    Column("latency", JSONType),
+    Column("call_cost", JSONType),
+    Column("field_times", JSONType, nullable=False),
+    Column("webhook_at", UTCDateTime),
+    Column("synced_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "started_at"),
+    Index(None, "created_at"),
+)
