@@ -56,6 +56,7 @@ from voiceops.retell.webhooks import (
 )
 from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
+from voiceops.store.retell_records import RetellRecordRepo
 from voiceops.store.webhooks import Delivery, WebhookDeliveryRepo
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class WebhookProcessor:
     ) -> None:
         self._deliveries = WebhookDeliveryRepo(db, clock=clock)
         self._calls = CallRepo(db, clock=clock)
+        self._records = RetellRecordRepo(db, clock=clock)
         self._metrics = metrics
         self._clock = clock
         self._rescan_interval_s = rescan_interval_s
@@ -189,6 +191,14 @@ class WebhookProcessor:
                 payload.event,
                 payload.call,
                 transfer_destination=payload.transfer_destination,
+            )
+            # Retell's record of the call (status, cost, latency ...), merged with syncs.
+            await self._records.merge_webhook_in(
+                conn,
+                payload.event,
+                payload.call,
+                transfer_destination=payload.transfer_destination,
+                delivery_id=delivery.id,
             )
             if payload.event in LIFECYCLE_EVENTS or payload.event in TRANSFER_EVENTS:
                 await calls.record_event_in(
