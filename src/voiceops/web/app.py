@@ -42,6 +42,7 @@ from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
 from voiceops.loopwatch import FullCollections, LoopWatch
 from voiceops.metrics import Metrics
+from voiceops.retell.api import scheduled_sync
 from voiceops.store.bookings import SqlBookingRepo
 from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
@@ -143,6 +144,8 @@ def create_app(
             await processor.start()
             stack.push_async_callback(processor.stop)
             app.router.routes.extend(routes)
+            # Makes up for webhooks that never arrived: Retell's records of recent calls.
+            await stack.enter_async_context(scheduled_sync(settings, db=db, clock=clock))
 
             spans = tracer or make_tracer(settings.otel_traces)
             flow = FlowBrain()
