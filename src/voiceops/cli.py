@@ -270,6 +270,17 @@ def _add_users() -> None:
 _add_users()
 
 
+def _add_retell() -> None:
+    from voiceops.cli_cost import cost
+    from voiceops.cli_retell import retell_app
+
+    app.add_typer(retell_app, name="retell", help="Retell's side: agent, numbers, calls.")
+    app.command("cost")(cost)
+
+
+_add_retell()
+
+
 def main() -> None:
     try:
         app()
