@@ -3,6 +3,7 @@ winning field by field, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from tests.fakes.fake_retell_api import phone_call
@@ -133,3 +134,22 @@ async def test_tokens_per_call_and_calls_the_sync_has_not_brought(db: Database) 
         record_from_call(phone_call("call_x", start_ms=START_MS)), source="sync"
     )
     assert await calls_without_record(db, **window) == 1
+
+
+async def test_a_webhook_and_a_sync_merging_at_once_make_one_row_with_both(
+    db: Database,
+) -> None:
+    repo = RetellRecordRepo(db, clock=ManualClock(NOW))
+    for n in range(10):
+        call_id = f"call_race_{n}"
+        webhook = RetellRecord(call_id, {"call_analysis": {"call_successful": True}})
+        sync = RetellRecord(call_id, {"call_status": "ended", "duration_ms": 1_000})
+        outcomes = await asyncio.gather(
+            repo.merge(webhook, source="webhook", as_of_ms=5),
+            repo.merge_many([sync], source="sync", as_of_ms=6),
+        )
+        assert sorted([outcomes[0], *outcomes[1]]) == ["new", "updated"]
+        stored = await repo.get(call_id)
+        assert stored is not None
+        assert stored.call_analysis == {"call_successful": True}
+        assert stored.call_status == "ended" and stored.duration_ms == 1_000

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -349,10 +349,7 @@ class RetellRecordRepo:
     ) -> list[Outcome]:
         """Merge several records (a page of a sync) in one transaction."""
         async with self._db.transaction("merge Retell records") as conn:
-            return [
-                await self.merge_in(conn, record, source=source, as_of_ms=as_of_ms)
-                for record in records
-            ]
+            return await self.merge_all_in(conn, records, source=source, as_of_ms=as_of_ms)
 
     async def merge_webhook_in(
         self,
@@ -389,29 +386,67 @@ class RetellRecordRepo:
     ) -> Outcome:
         """Merge ``record`` inside the caller's transaction; says whether the row is new,
         changed or already said the same."""
+        (outcome,) = await self.merge_all_in(conn, [record], source=source, as_of_ms=as_of_ms)
+        return outcome
+
+    async def merge_all_in(
+        self,
+        conn: AsyncConnection,
+        records: Sequence[RetellRecord],
+        *,
+        source: Source,
+        as_of_ms: int | None = None,
+    ) -> list[Outcome]:
+        """Merge ``records`` inside the caller's transaction, in three statements whatever
+        their number: create the missing rows, read and lock them all, write them back."""
+        if not records:
+            return []
         now = self._clock.now()
         as_of = utc_now_ms(self._clock) if as_of_ms is None else as_of_ms
-        # Make sure the row exists, then lock it: a webhook and a sync of the same call
-        # may merge at the same moment, and each must see the other's fields.
-        created = await conn.execute(
+        ids = sorted({record.call_id for record in records})
+        # Create what is missing, then lock every row: a webhook and a sync of the same
+        # call may merge at the same moment, and each must see the other's fields.
+        inserted = await conn.execute(
             self._db.insert(retell_calls)
-            .values(call_id=record.call_id, field_times={}, created_at=now, updated_at=now)
+            .values(
+                [
+                    {"call_id": i, "field_times": {}, "created_at": now, "updated_at": now}
+                    for i in ids
+                ]
+            )
             .on_conflict_do_nothing(index_elements=["call_id"])
+            .returning(retell_calls.c.call_id)
         )
-        query = select(retell_calls).where(retell_calls.c.call_id == record.call_id)
+        created = set(inserted.scalars().all())
+        query = select(retell_calls).where(retell_calls.c.call_id.in_(ids))
         if self._db.dialect == "postgresql":
-            query = query.with_for_update()
-        row = (await conn.execute(query)).mappings().one()
-        changed, times = merge_values(dict(row), row["field_times"] or {}, record, as_of)
+            query = query.order_by(retell_calls.c.call_id).with_for_update()
+        rows = {row["call_id"]: dict(row) for row in (await conn.execute(query)).mappings()}
+        outcomes: list[Outcome] = []
+        for record in records:
+            row = rows[record.call_id]
+            fresh = record.call_id in created
+            created.discard(record.call_id)
+            changed, row["field_times"] = merge_values(row, row["field_times"] or {}, record, as_of)
+            row.update(changed)
+            outcomes.append("new" if fresh else "updated" if changed else "unchanged")
         stamp = "webhook_at" if source == "webhook" else "synced_at"
-        await conn.execute(
+        columns = [*FIELDS, "field_times"]
+        statement = (
             retell_calls.update()
-            .where(retell_calls.c.call_id == record.call_id)
-            .values(**changed, field_times=times, updated_at=now, **{stamp: now})
+            .where(retell_calls.c.call_id == bindparam("key"))
+            .values(
+                {name: bindparam(f"v_{name}") for name in columns} | {"updated_at": now, stamp: now}
+            )
         )
-        if created.rowcount:
-            return "new"
-        return "updated" if changed else "unchanged"
+        await conn.execute(
+            statement,
+            [
+                {"key": call_id} | {f"v_{name}": row[name] for name in columns}
+                for call_id, row in rows.items()
+            ],
+        )
+        return outcomes
 
     async def get(self, call_id: str) -> StoredRecord | None:
         query = select(retell_calls).where(retell_calls.c.call_id == call_id)
