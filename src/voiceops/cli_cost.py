@@ -162,7 +162,7 @@ def render(report: CostReport, context: dict[str, Any]) -> list[str]:
         lines.append(
             f"LLM {context['model']}: USD {price['input']} / {price['cached_input']} / "
             f"{price['output']} per million tokens (input / cached input / output); "
-            f"{report.tokens.input} input and {report.tokens.output} output tokens"
+            f"{report.tokens.input:,} input and {report.tokens.output:,} output tokens"
         )
     elif context["brain"] == "llm":
         lines.append(
