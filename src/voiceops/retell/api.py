@@ -435,6 +435,7 @@ async def scheduled_sync(
         interval_s=settings.retell_sync_interval_s,
     )
     sync.start()
+    log.info("Retell's call records are synced every %.0f s", settings.retell_sync_interval_s)
     try:
         yield sync
     finally:
