@@ -17,41 +17,28 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx2
 import typer
-from retell import AsyncRetell
 
 from voiceops.cli_db import parse_duration
 from voiceops.config import Settings
 from voiceops.core.clock import SystemClock, utc_now_ms
-from voiceops.core.errors import ConfigError, StorageError
+from voiceops.core.errors import ConfigError, RetellApiError, StorageError
 from voiceops.core.profile import AgentProfile, load_profile
-from voiceops.retell.api import (
-    RetellApiError,
-    Weighted,
-    assign_number,
-    buy_number,
-    connect,
-    create_web_call,
-    describe_agents,
-    list_numbers,
-    parse_split,
-    resolve_agent,
-    sync_calls,
-)
-from voiceops.retell.setup import (
-    DesiredAgent,
-    all_ok,
-    apply_setup,
-    desired_agent,
-    plan_setup,
-    run_checks,
-)
 from voiceops.store.db import Database, safe_url
 from voiceops.store.migrate import current, head_revision
 from voiceops.store.retell_records import RetellRecordRepo
+
+if TYPE_CHECKING:
+    from retell import AsyncRetell
+
+    from voiceops.retell.setup import DesiredAgent
+
+# The SDK (and with it retell/api.py and retell/setup.py) is imported inside the commands
+# that use it: loading its models takes a second or so, which `voiceops serve` and the
+# other commands should not pay.
 
 T = TypeVar("T")
 
@@ -94,6 +81,8 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 
 
 async def with_client(settings: Settings, use: Callable[[AsyncRetell], Awaitable[T]]) -> T:
+    from voiceops.retell.api import connect
+
     client = connect(settings)
     try:
         return await use(client)
@@ -114,6 +103,8 @@ async def require_schema(url: str) -> None:
 def _desired(
     settings: Settings, public_url: str, agent_name: str | None, voice_id: str | None
 ) -> DesiredAgent:
+    from voiceops.retell.setup import desired_agent
+
     secret = settings.ws_secret.get_secret_value() if settings.ws_secret else None
     try:
         return desired_agent(
@@ -166,6 +157,8 @@ def setup_command(
             err=True,
         )
 
+    from voiceops.retell.setup import apply_setup, plan_setup
+
     async def work(client: AsyncRetell) -> None:
         plan = await plan_setup(client, desired)
         for line in plan.describe():
@@ -193,6 +186,7 @@ def check_command(public_url: PublicUrl, agent_name: AgentName = None) -> None:
         typer.echo("error: VOICEOPS_RETELL_API_KEY is not set", err=True)
         raise typer.Exit(1)
     api_key = settings.retell_api_key.get_secret_value()
+    from voiceops.retell.setup import all_ok, run_checks
 
     async def work(client: AsyncRetell) -> bool:
         async with httpx2.AsyncClient(timeout=CHECK_TIMEOUT_S) as http:
@@ -220,6 +214,7 @@ def web_call_command(
     chosen: int | str | None = None
     if version is not None:
         chosen = int(version) if version.isdigit() else version
+    from voiceops.retell.api import create_web_call, resolve_agent
 
     async def work(client: AsyncRetell) -> None:
         agent_id = await resolve_agent(client, name)
@@ -243,6 +238,8 @@ def _agent_name(settings: Settings) -> str:
 @numbers_app.command("list")
 def numbers_list_command() -> None:
     """The account's phone numbers and the agents their inbound calls go to."""
+    from voiceops.retell.api import describe_agents, list_numbers
+
     settings = load_settings()
 
     async def work(client: AsyncRetell) -> None:
@@ -267,6 +264,8 @@ def numbers_buy_command(
     nickname: Annotated[str | None, typer.Option(help="For your own reference.")] = None,
 ) -> None:
     """Buy a number whose inbound calls go to the agent's published version."""
+    from voiceops.retell.api import Weighted, buy_number, describe_agents, resolve_agent
+
     settings = load_settings()
     name = agent or _agent_name(settings)
 
@@ -297,6 +296,14 @@ def numbers_assign_command(
     ] = None,
 ) -> None:
     """Send the number's inbound calls to the agent, or split them between versions."""
+    from voiceops.retell.api import (
+        Weighted,
+        assign_number,
+        describe_agents,
+        parse_split,
+        resolve_agent,
+    )
+
     settings = load_settings()
     name = agent or _agent_name(settings)
     try:
@@ -332,6 +339,8 @@ def calls_sync_command(
 
 
 async def _sync(settings: Settings, window: timedelta) -> str:
+    from voiceops.retell.api import sync_calls
+
     await require_schema(settings.database_url)
     clock = SystemClock()
     db = await Database.open(settings.database_url)

@@ -24,7 +24,8 @@ from voiceops.cli import app
 from voiceops.config import Settings
 from voiceops.core.clock import ManualClock, PinnedClock
 from voiceops.core.profile import AgentProfile
-from voiceops.retell.api import ScheduledSync, scheduled_sync, sync_calls
+from voiceops.retell.api import ScheduledSync, sync_calls
+from voiceops.retell.schedule import scheduled_sync
 from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
 from voiceops.store.retell_records import RetellRecordRepo

@@ -15,6 +15,7 @@
     ├── WebhookError
     │   ├── SignatureError       missing, malformed, stale or wrong ``x-retell-signature``
     │   └── PayloadError         body not JSON / not a webhook
+    ├── RetellApiError           a request to Retell's HTTP API failed (``status`` if any)
     └── StorageError             the database refused or is away
         └── SlotTaken            a booking overlaps a confirmed one (refused atomically)
 
@@ -82,6 +83,15 @@ class SignatureError(WebhookError):
 
 class PayloadError(WebhookError):
     pass
+
+
+class RetellApiError(VoiceOpsError):
+    """A request to Retell's HTTP API failed; ``status`` is the HTTP status when there was
+    one. The message names what was being done and never carries the API key."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class StorageError(VoiceOpsError):

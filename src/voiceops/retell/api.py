@@ -13,11 +13,13 @@ including the 2026 moves (``POST /v3/list-calls``, ``GET /v2/get-call/{id}``, ``
   :func:`parse_split`);
 * calls: :func:`sync_calls` pages through list-calls and merges every call's record into
   ``retell_calls`` (``store.retell_records``); :class:`ScheduledSync` does so on a timer
-  inside ``serve``, so a webhook that never arrived is made up;
+  inside ``serve`` (``retell/schedule.py``), so a webhook that never arrived is made up;
 * :func:`create_web_call` for a browser test call.
 
 The agent's set-up plan, its diff and the deployment check are in ``retell/setup.py``.
-SDK errors become :class:`RetellApiError` with a short message naming what was being done.
+SDK errors become :class:`~voiceops.core.errors.RetellApiError` with a short message naming
+what was being done. Importing this module imports the SDK (a second or so of pydantic
+models): ``serve`` and the ``voiceops`` command import it only when they use it.
 """
 
 from __future__ import annotations
@@ -40,8 +42,7 @@ from retell.types.create_web_call_response import CreateWebCallResponse
 
 from voiceops.config import Settings
 from voiceops.core.clock import Clock
-from voiceops.core.errors import ConfigError, StorageError, VoiceOpsError
-from voiceops.store.db import Database
+from voiceops.core.errors import ConfigError, RetellApiError, StorageError
 from voiceops.store.retell_records import RetellRecordRepo, record_from_call
 
 log = logging.getLogger(__name__)
@@ -54,14 +55,6 @@ SYNC_LOOKBACK = timedelta(hours=3)
 """A scheduled sync looks back this far before its previous run: a call that started then
 (Retell's longest is two hours) may have ended, been analysed or costed since."""
 FIRST_SYNC_WINDOW = timedelta(days=1)
-
-
-class RetellApiError(VoiceOpsError):
-    """A request to Retell's API failed; ``status`` is the HTTP status when there was one."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def connect(settings: Settings, *, max_retries: int = 2) -> AsyncRetell:
@@ -415,29 +408,3 @@ class ScheduledSync:
                 continue
             self.runs += 1
             log.info("Retell call sync: %s", result.summary())
-
-
-@asynccontextmanager
-async def scheduled_sync(
-    settings: Settings, *, db: Database, clock: Clock
-) -> AsyncIterator[ScheduledSync | None]:
-    """``serve``'s :class:`ScheduledSync` for the lifespan of the app, with its own SDK
-    client; none (``None``) without a Retell key or with ``VOICEOPS_RETELL_SYNC_INTERVAL_S``
-    at 0."""
-    if settings.retell_api_key is None or settings.retell_sync_interval_s <= 0:
-        yield None
-        return
-    client = connect(settings)
-    sync = ScheduledSync(
-        client,
-        RetellRecordRepo(db, clock=clock),
-        clock=clock,
-        interval_s=settings.retell_sync_interval_s,
-    )
-    sync.start()
-    log.info("Retell's call records are synced every %.0f s", settings.retell_sync_interval_s)
-    try:
-        yield sync
-    finally:
-        await sync.stop()
-        await client.close()

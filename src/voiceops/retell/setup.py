@@ -36,9 +36,9 @@ import httpx2
 from retell import AsyncRetell
 from retell.types import AgentResponse
 
+from voiceops.core.errors import RetellApiError
 from voiceops.core.profile import AgentProfile
 from voiceops.retell.api import (
-    RetellApiError,
     find_agents,
     get_agent,
     latest_published,

@@ -42,7 +42,7 @@ from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
 from voiceops.loopwatch import FullCollections, LoopWatch
 from voiceops.metrics import Metrics
-from voiceops.retell.api import scheduled_sync
+from voiceops.retell.schedule import scheduled_sync
 from voiceops.store.bookings import SqlBookingRepo
 from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
