@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from tests.fakes.fake_retell_api import phone_call
 from voiceops.core.callevents import CallEvent
 from voiceops.core.clock import ManualClock
-from voiceops.store.db import Database
 from voiceops.store.calls import CallRepo
+from voiceops.store.db import Database
 from voiceops.store.retell_records import (
     RetellRecord,
     RetellRecordRepo,
@@ -18,6 +18,7 @@ from voiceops.store.retell_records import (
     record_from_call,
     token_usage,
 )
+from voiceops.store.retention import purge
 
 START_MS = 1_767_225_600_000
 NOW = datetime(2026, 1, 1, 0, 10, tzinfo=UTC)
@@ -153,3 +154,13 @@ async def test_a_webhook_and_a_sync_merging_at_once_make_one_row_with_both(
         assert stored is not None
         assert stored.call_analysis == {"call_successful": True}
         assert stored.call_status == "ended" and stored.duration_ms == 1_000
+
+
+async def test_records_age_out_with_the_rest_of_the_call_data(db: Database) -> None:
+    month_ago = RetellRecordRepo(db, clock=ManualClock(NOW - timedelta(days=31)))
+    await month_ago.merge(RetellRecord("call_old", {"call_status": "ended"}), source="sync")
+    recent = RetellRecordRepo(db, clock=ManualClock(NOW - timedelta(days=29)))
+    await recent.merge(RetellRecord("call_new", {"call_status": "ended"}), source="sync")
+    counts = await purge(db, timedelta(days=30), clock=ManualClock(NOW))
+    assert counts["retell_calls"] == 1
+    assert await recent.get("call_old") is None and await recent.get("call_new") is not None

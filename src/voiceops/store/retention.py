@@ -15,6 +15,7 @@ from voiceops.store.tables import (
     callback_requests,
     calls,
     dead_letters,
+    retell_calls,
     webhook_deliveries,
 )
 
@@ -24,9 +25,9 @@ async def purge(
 ) -> dict[str, int]:
     """Delete call data older than ``older_than``; returns rows deleted per table.
 
-    Purged: call events, calls, call states, webhook deliveries, callback requests and dead
-    letters created (or, for states and dead letters, last updated) before the cutoff, and
-    bookings whose appointment *ended* before it (a future
+    Purged: call events, calls (and their Retell records), call states, webhook deliveries,
+    callback requests and dead letters created (or, for states and dead letters, last
+    updated) before the cutoff, and bookings whose appointment *ended* before it (a future
     booking is never purged, however old the call that made it).
     """
     if older_than <= timedelta(0):
@@ -35,6 +36,7 @@ async def purge(
     statements = {
         "call_events": delete(call_events).where(call_events.c.created_at < cutoff),
         "calls": delete(calls).where(calls.c.created_at < cutoff),
+        "retell_calls": delete(retell_calls).where(retell_calls.c.created_at < cutoff),
         "call_states": delete(call_states).where(call_states.c.updated_at < cutoff),
         "webhook_deliveries": delete(webhook_deliveries).where(
             webhook_deliveries.c.received_at < cutoff
