@@ -1,11 +1,12 @@
 """``voiceops cost``: what the calls of the last days cost, by part, and what a month will.
 
 Reads the Retell records (``retell_calls``: duration, Retell's ``call_cost``) of the calls
-that started in the window, the LLM tokens of their turns (``call_events``), the price of
-the configured model (``insight.cost.DEFAULT_PRICES`` and ``VOICEOPS_LLM_PRICES``) and
-``VOICEOPS_TELEPHONY_CENTS_PER_MINUTE``, and prints calls, minutes, the average cost per
-call and per minute of each part and a monthly projection at the window's daily volume
-(or at ``--calls-per-day`` and ``--minutes-per-call``). ``--json`` prints the same as JSON.
+that started in the window, the LLM tokens of their turns (``call_events``: input, cached
+input, output), the price of the configured model (``insight.cost.DEFAULT_PRICES`` and
+``VOICEOPS_LLM_PRICES``) and ``VOICEOPS_TELEPHONY_CENTS_PER_MINUTE``, and prints calls,
+minutes, the average cost per call and per minute of each part and a monthly projection
+at the window's daily volume (or at ``--calls-per-day`` and ``--minutes-per-call``).
+``--json`` prints the same as JSON.
 """
 
 from __future__ import annotations
@@ -126,7 +127,9 @@ async def _report(
                 duration_ms=record.duration_ms,
                 call_type=record.call_type,
                 retell=RetellCost.from_record(record.call_cost),
-                usage=None if used is None else TokenUsage(used.tokens_in, 0, used.tokens_out),
+                usage=None
+                if used is None
+                else TokenUsage(used.tokens_in, used.tokens_cached, used.tokens_out),
                 price=price,
                 telephony_cents_per_minute=settings.telephony_cents_per_minute,
             )
@@ -162,7 +165,8 @@ def render(report: CostReport, context: dict[str, Any]) -> list[str]:
         lines.append(
             f"LLM {context['model']}: USD {price['input']} / {price['cached_input']} / "
             f"{price['output']} per million tokens (input / cached input / output); "
-            f"{report.tokens.input:,} input and {report.tokens.output:,} output tokens"
+            f"{report.tokens.input:,} input ({report.tokens.cached_input:,} of them cached) "
+            f"and {report.tokens.output:,} output tokens"
         )
     elif context["brain"] == "llm":
         lines.append(

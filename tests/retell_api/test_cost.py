@@ -181,22 +181,25 @@ def test_voiceops_cost_reads_records_and_turn_tokens(tmp_path: Path) -> None:
     assert report["model"] == "gpt-4o-mini"
     assert report["calls"] == 2 and report["minutes"] == "8.00"
     assert report["calls_per_day"] == "1.00"
-    # call_1: 250k input, 10k output tokens = 3.75 + 0.6 cents; call_2 asked no model.
+    # call_1: 250k input tokens of which 100k cached, 10k output: 2.25 + 0.75 + 0.6 cents;
+    # call_2 asked no model.
+    assert report["tokens"] == {"input": 250_000, "cached_input": 100_000, "output": 10_000}
     assert report["total_cents"] == {
         "retell": "56.0000",
-        "llm": "4.3500",
+        "llm": "3.6000",
         "telephony": "10.4000",
-        "all": "70.7500",
+        "all": "70.0000",
     }
-    assert report["per_minute_cents"]["all"] == "8.8438"
+    assert report["per_minute_cents"]["all"] == "8.7500"
     assert report["retell_products_cents"] == {"retell_platform": "56.0000"}
     assert report["calls_without_retell_record"] == 1
-    assert report["monthly_projection"]["usd"]["llm"] == "0.65"
+    assert report["monthly_projection"]["usd"]["llm"] == "0.54"
 
     text = runner.invoke(app, ["cost", "--days", "2"], env=env)
     assert text.exit_code == 0, text.output
     assert "2 calls, 8.0 minutes (4.00 a call), 1.00 calls a day" in text.output
     assert "LLM (our model's tokens)" in text.output
+    assert "250,000 input (100,000 of them cached)" in text.output
     assert "calls without a Retell record: 1 (left out" in text.output
 
 
@@ -213,7 +216,10 @@ async def _seed(url: str, now: datetime) -> None:
             )
         calls = CallRepo(db)
         async with db.transaction("seed turns") as conn:
-            for rid, tokens_in, tokens_out in ((1, 100_000, 4_000), (2, 150_000, 6_000)):
+            for rid, tokens_in, tokens_out, cached in (
+                (1, 100_000, 4_000, 0),
+                (2, 150_000, 6_000, 100_000),
+            ):
                 await calls.record_event_in(
                     conn,
                     CallEvent(
@@ -222,6 +228,7 @@ async def _seed(url: str, now: datetime) -> None:
                         response_id=rid,
                         tokens_in=tokens_in,
                         tokens_out=tokens_out,
+                        payload={"tokens_cached": cached},
                         event_id=f"call_1:{rid}:turn",
                         created_at=now - timedelta(hours=4),
                     ),

@@ -104,10 +104,10 @@ async def test_tokens_per_call_and_calls_the_sync_has_not_brought(db: Database) 
     clock = ManualClock(NOW)
     calls = CallRepo(db)
     async with db.transaction("seed") as conn:
-        for call_id, rid, tokens_in, tokens_out in (
-            ("call_x", 1, 2_000, 40),
-            ("call_x", 2, 2_500, 60),
-            ("call_y", 1, None, None),  # a flow turn asks no model
+        for call_id, rid, tokens_in, tokens_out, cached in (
+            ("call_x", 1, 2_000, 40, 0),
+            ("call_x", 2, 2_500, 60, 1_792),
+            ("call_y", 1, None, None, None),  # a flow turn asks no model
         ):
             await calls.record_event_in(
                 conn,
@@ -117,13 +117,14 @@ async def test_tokens_per_call_and_calls_the_sync_has_not_brought(db: Database) 
                     response_id=rid,
                     tokens_in=tokens_in,
                     tokens_out=tokens_out,
+                    payload={"brain": "llm", "tokens_cached": cached},
                     event_id=f"{call_id}:{rid}:turn",
                     created_at=NOW,
                 ),
             )
     usage = await token_usage(db, since=NOW - timedelta(hours=1))
     assert usage["call_x"].tokens_in == 4_500 and usage["call_x"].tokens_out == 100
-    assert usage["call_x"].turns == 2
+    assert usage["call_x"].turns == 2 and usage["call_x"].tokens_cached == 1_792
     assert "call_y" not in usage
     assert await token_usage(db, since=NOW - timedelta(hours=1), call_ids=["call_y"]) == {}
 

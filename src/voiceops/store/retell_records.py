@@ -15,8 +15,8 @@ Both sources land in one ``retell_calls`` row per call:
   carry never clears one it did (``call_ended`` has no analysis yet), and a call that
   ended never goes back to ``ongoing``. A webhook and a sync of the same call therefore
   merge into one row, never two, whatever their order.
-* :func:`token_usage` sums the LLM tokens of each call's turns (``call_events``) for the
-  cost report.
+* :func:`token_usage` sums the LLM tokens of each call's turns (``call_events``: input,
+  output, and the input the provider's prompt cache served) for the cost report.
 
 Every method raises :class:`StorageError` when the database refuses or is away.
 """
@@ -478,6 +478,9 @@ class CallTokens:
     tokens_in: int
     tokens_out: int
     turns: int
+    tokens_cached: int = 0
+    """Of ``tokens_in``, those the provider served from its prompt cache (the turn event's
+    ``payload.tokens_cached``)."""
 
 
 async def token_usage(
@@ -485,12 +488,14 @@ async def token_usage(
 ) -> dict[str, CallTokens]:
     """LLM tokens per call, summed over the turns recorded since ``since`` (optionally only
     for ``call_ids``). Calls whose turns asked no model (the ``flow`` brain) have none."""
+    cached = call_events.c.payload["tokens_cached"].as_integer()
     query = (
         select(
             call_events.c.call_id,
             func.coalesce(func.sum(call_events.c.tokens_in), 0),
             func.coalesce(func.sum(call_events.c.tokens_out), 0),
             func.count(),
+            func.coalesce(func.sum(cached), 0),
         )
         .where(
             call_events.c.event_type.in_(TOKEN_EVENTS),
@@ -503,8 +508,8 @@ async def token_usage(
     async with db.transaction("sum LLM tokens per call") as conn:
         rows = (await conn.execute(query)).all()
     return {
-        str(call_id): CallTokens(int(tokens_in), int(tokens_out), int(turns))
-        for call_id, tokens_in, tokens_out, turns in rows
+        str(call_id): CallTokens(int(tokens_in), int(tokens_out), int(turns), int(tokens_cached))
+        for call_id, tokens_in, tokens_out, turns, tokens_cached in rows
         if wanted is None or call_id in wanted
     }
 
