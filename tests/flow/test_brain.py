@@ -158,8 +158,14 @@ async def test_a_time_taken_between_read_back_and_yes_offers_alternatives() -> N
 
 async def test_a_day_with_nothing_free_says_so_and_offers_the_nearest_days() -> None:
     call = Conversation()
-    turn = await call.say("a haircut on Monday please")  # the salon is closed on Mondays
-    assert turn.text.startswith("I don't have anything free on Monday. ")
+    await call.book_directly("2026-12-02T09:00", phone=OTHER)
+    for hour in range(9, 17):
+        for minute in (0, 30):
+            start = f"2026-12-02T{hour:02d}:{minute:02d}"
+            if start != "2026-12-02T09:00":
+                await call.book_directly(start, phone=f"+1212555{hour:02d}{minute:02d}")
+    turn = await call.say("a haircut on Wednesday please")
+    assert turn.text.startswith("I don't have anything free on Wednesday. ")
     assert "Which would suit you?" in turn.text
 
 

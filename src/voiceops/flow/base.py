@@ -120,8 +120,28 @@ class DialogueBase:
                 return "How can I help you today?"
         raise AssertionError(f"no question for {awaiting}")  # pragma: no cover
 
+    def _nameless(self) -> list[Step]:
+        """The caller won't give a name: book under their number, or ask once more."""
+        state = self.state
+        if self.caller_phone:
+            state.slots.name, state.slots.by_phone = self.caller_phone, True
+            state.attempts.pop("name", None)
+            return [
+                Say("No problem, I'll put it under the number you're calling from."),
+                *self._advance(),
+            ]
+        if state.attempts.get("no_name", 0) == 0:
+            self._bump("no_name")
+            state.awaiting = "name"
+            return [Say("That's fine. Just a first name is enough, so we know who to expect.")]
+        state.slots.name = "Guest"
+        return [Say("No problem, I'll book it without a name."), *self._advance()]
+
     def _ask_missing(self, awaiting: Awaiting, *, other: bool = False) -> list[Step]:
         """Ask for a slot, or offer a person once it has failed too often."""
+        if awaiting == "name" and self.state.attempts.get("name", 0) >= MAX_FAILED_ATTEMPTS:
+            # Nobody needs a person to book without a name.
+            return self._nameless()
         if self.state.attempts.get(awaiting, 0) >= MAX_FAILED_ATTEMPTS:
             self.state.awaiting = awaiting
             return self._offer_human()
@@ -169,8 +189,11 @@ class DialogueBase:
             return [Say("Sorry, I can't book that day."), *self._ask_missing("day", other=True)]
         return [Say("Sorry, I couldn't complete that."), *self._offer_human()]
 
-    def _goodbye(self) -> list[Step]:
-        line = f"Thanks for calling {self.profile.business_name}. Have a great day!"
+    def _goodbye(self, line: str | None = None) -> list[Step]:
+        if line is None:
+            line = f"Thanks for calling {self.profile.business_name}. Have a great day!"
+        elif "Have a" not in line:
+            line = f"{line} Have a great day!"
         self.state.awaiting = None
 
         def ended(outcome: ToolOutcome) -> list[Step]:

@@ -19,8 +19,10 @@ from voiceops.flow.base import DialogueBase
 from voiceops.flow.state import Offer
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
+from voiceops.flow.wording import closed_weekdays, join_and
+from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import Availability, BookingChange, ToolFailure
-from voiceops.tools.timefmt import spoken_clock, weekday_name
+from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -31,6 +33,7 @@ _CHANGE_DAY = re.compile(r"\b(?:day|date)\b")
 _CHANGE_TIME = re.compile(r"\btime\b")
 _CHANGE_NAME = re.compile(r"\bname\b")
 _CHANGE_SERVICE = re.compile(r"\bservice\b")
+_CLOSED_LOOKAHEAD_DAYS = 15
 
 
 class BookingSteps(DialogueBase):
@@ -92,9 +95,33 @@ class BookingSteps(DialogueBase):
                 slots.at = None
             slots.clear_time()
             changed = True
+        if u.shift is not None and slots.at is not None and when.at is None:
+            # "Push it back an hour": the same day, the time moved.
+            moved = datetime.combine(slots.day or self.today, slots.at) + timedelta(minutes=u.shift)
+            slots.day, slots.at = moved.date(), moved.time()
+            slots.clear_time()
+            changed = True
+        if u.business_time and self.clock.zones_differ and slots.at is not None:
+            # "I mean New York time": the clock time said is the business's wall clock.
+            theirs = datetime.combine(slots.day or self.today, slots.at)
+            ours = theirs.replace(tzinfo=self.clock.business_zone).astimezone(self.clock.zone)
+            slots.day, slots.at = ours.date(), ours.time().replace(tzinfo=None)
+            slots.clear_time()
+            changed = True
         if u.name is not None and u.name != slots.name:
-            slots.name = u.name
+            slots.name, slots.by_phone = u.name, False
             state.attempts.pop("name", None)
+            changed = True
+        if u.services and state.task == "book" and not slots.then:
+            # "A beard trim and a haircut": this one now, the others straight after.
+            slots.service = u.services[0]
+            slots.then = list(u.services[1:])
+            remarks.append(
+                Say(
+                    f"I can book the {u.services[0]} now and the {join_and(list(u.services[1:]))}"
+                    " straight after."
+                )
+            )
             changed = True
         if changed:
             state.offers = []
@@ -116,10 +143,39 @@ class BookingSteps(DialogueBase):
         if slots.day is None and not slots.earliest:
             return self._ask_missing("day")
         if slots.start is None:
+            closed = self._closed_day()
+            if closed is not None:
+                return [Say(closed), self._availability()]
             return [self._availability()]
         if task == "book" and not slots.name:
             return self._ask_missing("name")
         return self._ask("confirm")
+
+    def _closed_day(self) -> str | None:
+        """When the day asked for is a closed one: say so, and move to the next open day."""
+        slots = self.state.slots
+        day = slots.day
+        if day is None or slots.days != 1 or intervals_on(self.profile, day):
+            return None
+        following = next(
+            (
+                day + timedelta(days=n)
+                for n in range(1, _CLOSED_LOOKAHEAD_DAYS)
+                if intervals_on(self.profile, day + timedelta(days=n))
+            ),
+            None,
+        )
+        if following is None:
+            return None
+        slots.day, slots.from_closed = following, True
+        slots.clear_time()
+        if day in self.profile.closed_dates:
+            closed = f"We're closed on {spoken_date(day)}"
+        else:
+            closed = f"We're closed on {closed_weekdays(self.profile)}"
+        nearby = following - day < timedelta(days=7)
+        named = weekday_name(following) if nearby else spoken_date(following)
+        return f"{closed}; the next day we're open is {named}."
 
     def _task_service(self) -> str:
         state = self.state
@@ -155,11 +211,25 @@ class BookingSteps(DialogueBase):
         state.attempts.pop("day", None)
         offers = self._offers_from(result.slots)
         requested = slots.day
+        from_closed, slots.from_closed = slots.from_closed, False
         if requested is not None and slots.at is not None:
             wanted = datetime.combine(requested, slots.at)
             match = next((o for o in offers if o.start == wanted), None)
+            if match is not None and from_closed:
+                # "We're closed on Mondays; the next day we're open is Tuesday." Ask first.
+                state.offers = [match]
+                return [
+                    Say(f"Would {spoken_clock(slots.at)} work?"),
+                    *self._ask("offer", say=False),
+                ]
             if match is not None:
                 return [Say("Good news, that time is free."), *self._choose(match)]
+            hours = intervals_on(self.profile, requested)
+            if hours and not any(iv.start <= slots.at < iv.end for iv in hours):
+                spans = " and ".join(
+                    f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours
+                )
+                return self._present(offers, f"On {weekday_name(requested)} we're open {spans}.")
             return self._present(
                 offers,
                 f"Sorry, {spoken_clock(slots.at)} on {weekday_name(requested)} isn't available.",
@@ -167,7 +237,7 @@ class BookingSteps(DialogueBase):
         if slots.part is not None:
             offers = [o for o in offers if part_of(o.start.time()) == slots.part] or offers
         head = None
-        if requested is not None and offers:
+        if requested is not None and offers and not from_closed:
             last = requested + timedelta(days=slots.days - 1)
             if all(not requested <= o.start.date() <= last for o in offers):
                 # The tool widened the search itself: say why these are other days.
@@ -238,7 +308,20 @@ class BookingSteps(DialogueBase):
                 line = f"Done. Your {service} is now on {spoken}."
             else:
                 line = f"You're all set. Your {service} is booked for {spoken}."
+            following = state.slots.then
+            kind = self.profile.service(service)
+            start = self._wall(booking) if booking else None
             state.finish_task()
+            state.last_service = service
+            if following and start is not None and kind is not None:
+                # The next service asked for: straight after this one, same day.
+                name, by_phone = state.slots.name, state.slots.by_phone
+                self._begin_booking()
+                state.slots.name, state.slots.by_phone = name, by_phone
+                after = start + timedelta(minutes=kind.duration_min)
+                state.slots.service, state.slots.then = following[0], following[1:]
+                state.slots.day, state.slots.at = after.date(), after.time()
+                return [Say(line), Say(f"Now the {following[0]}."), self._availability()]
             return [Say(line), *self._ask("anything_else")]
         state.slots.clear_time()
         if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:

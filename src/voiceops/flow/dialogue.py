@@ -27,18 +27,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.agent.intent import asks_what_agent_is
 from voiceops.agent.prompts import render_greeting
 from voiceops.core.ports import ToolStatus
+from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.existing import ExistingSteps
+from voiceops.flow.state import CallbackDraft
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import utterance_tail
-from voiceops.flow.wording import off_topic, services_sentence
+from voiceops.flow.wording import hours_now, not_offered, off_topic, services_sentence
 from voiceops.tools.results import OpeningHours, ServiceInfo
 
 if TYPE_CHECKING:
@@ -46,6 +49,17 @@ if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting
 
 _SHORT_NO_WORDS = 3
+_REMINDERS_BEFORE_HANGING_UP = 2
+"""Reminders spoken into a silence; the next one ends the call."""
+_DONE = re.compile(
+    r"\b(?:that's (?:all|it|everything)|that is (?:all|it)|that'll be all|that will be all"
+    r"|nothing else|i'm done|i am done|i'm all set|all set)\b"
+)
+"""Closers that end the call whatever was asked; "no thanks" only answers the question."""
+_SOCIAL_REPLIES = {
+    "how_are_you": "I'm doing well, thanks for asking.",
+    "weather": "It is, isn't it?",
+}
 
 _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
 _EXPECT: dict[Awaiting, Expectation] = {
@@ -97,9 +111,13 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         return [Say(render_greeting(self.profile, self.caller_name))]
 
     def remind(self) -> list[Step]:
-        """The caller has been silent: check in once, then just say we are here."""
+        """The caller has been silent: check in once, say we are here, then hang up."""
         state = self.state
         state.reminders += 1
+        if state.reminders > _REMINDERS_BEFORE_HANGING_UP:
+            return self._goodbye(
+                f"I'll let you go for now. Thanks for calling {self.profile.business_name}."
+            )
         if state.reminders > 1:
             return [Say("I'm still here whenever you're ready.")]
         return [Say("Are you still there?"), Say(self._question(state.awaiting))]
@@ -137,7 +155,13 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._escalation_callback(u)
         if u.unintelligible:
             return self._not_understood("Sorry, I didn't catch that.")
-        if u.farewell or (u.closing and state.awaiting in _IDLE and not u.intents - {"thanks"}):
+        if u.social == "wrong_number":
+            return self._goodbye("No problem at all. Have a great day!")
+        if u.farewell or self._closes(u):
+            if state.awaiting == "confirm" and not u.deny and not u.farewell:
+                # "That's it" to a read-back may be a yes: ask once before hanging up.
+                if self._bump("leaving") == 1:
+                    return [Say("Before you go, shall I book it?")]
             return self._goodbye()
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
@@ -158,12 +182,31 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.follow_up and state.task is None and state.last_topic and not u.intents:
             # "What about Sunday?" after the hours: the same question for another day.
             u = replace(u, intents=frozenset({state.last_topic}))
+        social = _SOCIAL_REPLIES.get(u.social or "")
+        if social is not None:
+            rest = replace(u, social=None)
+            if rest.is_empty or (rest.intents <= {"greeting", "thanks"} and not rest.question):
+                return [Say(social), Say(self._question(state.awaiting))]
+            return [Say(social), *self._reply(rest)]
+        return self._reply(u)
+
+    def _reply(self, u: Understanding) -> list[Step]:
+        state = self.state
         handler = _HANDLERS.get(state.awaiting) if state.awaiting else None
         if handler is not None:
             steps = handler(self, u)
             if steps is not None:
                 return steps
         return self._general(u)
+
+    def _closes(self, u: Understanding) -> bool:
+        """ "That's it, thanks", "no, that's all": the caller is done, whatever was asked."""
+        if not u.closing or u.intents - {"thanks"} or u.faq or u.service is not None:
+            return False
+        if not u.when.empty or u.question:
+            return False
+        # "No thanks" answers a yes/no question; "that's all" ends the call wherever it comes.
+        return self.state.awaiting in _IDLE or bool(_DONE.search(u.text))
 
     @staticmethod
     def infer_awaiting(agent_text: str) -> Awaiting | None:
@@ -188,6 +231,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         """Switch task on an explicit request; True when a new task began."""
         state = self.state
         for intent in ("cancel", "reschedule", "lookup"):
+            if intent == "reschedule" and u.shift is not None and state.task == "book":
+                continue  # "push it back an hour" while booking moves the time asked for
             if intent in u.intents:
                 state.finish_task()
                 state.task = intent
@@ -250,6 +295,9 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             ]
         if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
             return self._goodbye()
+        if u.unknown_question:
+            state.question = u.text[:200]
+            return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
         return self._not_understood(off_topic(self.profile))
 
     def _info(self, u: Understanding, *, follow_up: bool) -> list[Step]:
@@ -263,19 +311,29 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         offer_booking: str | None = None
         if u.intents & {"price", "duration"}:
             service = (
-                u.service or state.slots.service or (state.target.service if state.target else None)
+                u.service
+                or state.slots.service
+                or (state.target.service if state.target else None)
+                or state.last_service
             )
             if service is None:
                 return [Say(services_sentence(self.profile)), *self._ask("info_service")]
             steps.extend(self._service_info(service, follow_up=False))
-            offer_booking = service
+            if service != state.last_service:
+                offer_booking = service
         if "hours" in u.intents:
             args: dict[str, Any] = {}
             if u.when.day is not None:
                 args["date"] = u.when.day.isoformat()
-            steps.append(Call("get_opening_hours", args, then=self._after_hours))
+            week = u.week_hours or u.when.day is not None
+            steps.append(Call("get_opening_hours", args, then=partial(self._after_hours, week)))
         if u.faq:
             steps.append(Say(u.faq))
+        if u.not_offered is not None:
+            steps.append(Say(not_offered(self.profile)))
+            offer_booking = offer_booking or ""
+        elif u.unknown_question and not follow_up:
+            steps.append(Say("I don't have that information, but the team can tell you."))
         if "services" in u.intents:
             steps.append(Say(services_sentence(self.profile)))
             offer_booking = offer_booking or ""
@@ -309,10 +367,12 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
                 steps.extend(self._advance())
         return steps
 
-    def _after_hours(self, outcome: ToolOutcome) -> list[Step]:
+    def _after_hours(self, week: bool, outcome: ToolOutcome) -> list[Step]:
         result = result_of(outcome, OpeningHours)
         if isinstance(result, OpeningHours) and result.spoken:
-            return [Say(result.spoken)]
+            if week:
+                return [Say(result.spoken)]
+            return [Say(hours_now(result, self.clock))]
         return [Say("Sorry, I can't look up our hours right now.")]
 
     # --- answers to its own questions ---------------------------------------------------
@@ -342,6 +402,35 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._goodbye()
         return None
 
+    def _on_callback_offer(self, u: Understanding) -> list[Step] | None:
+        state = self.state
+        if u.affirm and not u.has_slot_value:
+            topic, state.question = state.question, None
+            state.finish_task()
+            state.task = "callback"
+            state.callback = CallbackDraft(
+                reason="caller asked something the profile does not answer",
+                priority="low",
+                name=state.slots.name,
+                topic=topic,
+            )
+            return [Say("Sure."), *self._callback_next()]
+        if u.deny and not u.has_slot_value:
+            state.question = None
+            return [Say("No problem."), *self._ask("anything_else")]
+        return None
+
+    def _on_name(self, u: Understanding) -> list[Step] | None:
+        if u.name is not None or self.state.task not in ("book", "reschedule"):
+            return None
+        if u.no_name:
+            return self._nameless()
+        if u.has_slot_value or u.intents - {"thanks", "greeting"} or u.question or u.faq:
+            return None
+        if self._bump("name") >= MAX_FAILED_ATTEMPTS:
+            return self._nameless()
+        return [Say("Sorry, I didn't catch the name."), *self._ask("name")]
+
     def _on_human_offer(self, u: Understanding) -> list[Step] | None:
         state = self.state
         if u.affirm:
@@ -367,7 +456,13 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         return None
 
 
+_NO_INFORMATION = (
+    "I don't have that information — I can have someone call you back. Would you like that?"
+)
+
 _HANDLERS: dict[Awaiting, Callable[[Dialogue, Understanding], list[Step] | None]] = {
+    "name": Dialogue._on_name,
+    "callback_offer": Dialogue._on_callback_offer,
     "offer": Dialogue._on_offer,
     "confirm": Dialogue._on_confirm,
     "change": Dialogue._on_change,

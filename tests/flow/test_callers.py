@@ -1,0 +1,321 @@
+"""What callers say that is not a plain booking: endings, closed days, short hours,
+names, corrections, questions the profile does or does not answer, small talk, context.
+
+Brain-level conversations over the real tool box (see ``tests/flow/support.py``); the clock
+is Tuesday 1 December 2026, 9 AM in New York, and the demo salon is closed on Sundays and
+Mondays.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.flow.support import CALLER, Conversation
+from voiceops.core.actions import EndCall
+
+GOODBYE = "Thanks for calling Maple Street Hair. Have a great day!"
+
+
+async def _to_confirm(call: Conversation, name: str = "Sam") -> None:
+    await call.say("a haircut on Friday at 3")
+    confirm = await call.say(name)
+    assert confirm.text.startswith("Just to confirm"), confirm.text
+
+
+# -- endings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("closer", ["That's it, thanks", "bye", "no that's all"])
+async def test_a_closer_mid_booking_ends_the_call_without_booking(closer: str) -> None:
+    call = Conversation()
+    await call.say("I'd like a haircut tomorrow at 2")
+    turn = await call.say(closer)
+    assert isinstance(turn.action, EndCall)
+    assert turn.tools == ["end_call"]
+    assert call.repo.bookings == []
+
+
+async def test_a_closer_during_a_callback_request_ends_the_call() -> None:
+    call = Conversation()
+    await call.say("can I bring my dog?")
+    await call.say("yes please")
+    turn = await call.say("actually no, that's all, bye")
+    assert isinstance(turn.action, EndCall)
+
+
+async def test_that_s_it_to_a_read_back_asks_once_before_hanging_up() -> None:
+    call = Conversation()
+    await _to_confirm(call)
+    ask = await call.say("that's it")
+    assert ask.text == "Before you go, shall I book it?"
+    done = await call.say("yes")
+    assert done.tools == ["book_appointment"]
+
+
+async def test_no_thanks_answers_a_yes_no_question_and_does_not_hang_up() -> None:
+    call = Conversation()
+    await call.say("how much is a colour?")
+    turn = await call.say("no thanks")
+    assert turn.text == "No problem. Is there anything else I can help with?"
+    assert turn.action is None
+
+
+async def test_long_silence_ends_the_call_after_the_reminders() -> None:
+    call = Conversation()
+    await call.turn()
+    first = await call.turn(kind="reminder")
+    assert first.text.startswith("Are you still there?")
+    second = await call.turn(kind="reminder")
+    assert second.text == "I'm still here whenever you're ready."
+    third = await call.turn(kind="reminder")
+    assert isinstance(third.action, EndCall)
+    assert "Thanks for calling Maple Street Hair" in third.action.message
+
+
+# -- closed days and times -------------------------------------------------------------------
+
+
+async def test_a_closed_day_names_the_closed_days_and_the_next_open_one() -> None:
+    call = Conversation()
+    turn = await call.say("Can I get a haircut on Monday at 10?")
+    assert turn.text == (
+        "We're closed on Sundays and Mondays; the next day we're open is Tuesday. Would 10 AM work?"
+    )
+    assert turn.arguments("check_availability")["date"] == "2026-12-08"
+    yes = await call.say("yes")
+    assert yes.text == "What name should I put the booking under?"
+    confirm = await call.say("Ana")
+    assert "Tuesday, December 8th at 10 AM for Ana" in confirm.text
+
+
+async def test_a_closed_day_without_a_time_offers_the_next_open_day() -> None:
+    call = Conversation()
+    turn = await call.say("a haircut on Sunday please")
+    assert turn.text.startswith(
+        "We're closed on Sundays and Mondays; the next day we're open is Tuesday. On Tuesday,"
+    )
+    assert "isn't available" not in turn.text and "nothing" not in turn.text
+
+
+async def test_a_time_outside_the_hours_says_the_hours_of_that_day() -> None:
+    call = Conversation()
+    turn = await call.say("a haircut on Wednesday at 8 in the evening")
+    assert turn.text.startswith("On Wednesday we're open 9 AM to 5 PM. ")
+    assert "isn't available" not in turn.text
+
+
+# -- short answers and the hours ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("asked", ["Are you open?", "what are your hours?", "when do you close"])
+async def test_the_hours_are_today_and_the_next_opening_not_the_week(asked: str) -> None:
+    call = Conversation()
+    turn = await call.say(asked)
+    assert turn.text == (
+        "Yes, we're open today until 5 PM. Tomorrow we're open 9 AM to 5 PM."
+        " Is there anything else I can help with?"
+    )
+
+
+async def test_the_week_comes_when_asked_for() -> None:
+    call = Conversation()
+    turn = await call.say("what are your hours during the week?")
+    assert turn.text.startswith("We're open Tuesday and Wednesday 9 AM to 5 PM, Thursday")
+
+
+async def test_on_a_closed_day_the_hours_say_when_it_opens_next(monday: Conversation) -> None:
+    turn = await monday.say("are you open?")
+    assert turn.text.startswith("We're closed now. Tomorrow we're open 9 AM to 5 PM.")
+
+
+@pytest.fixture
+def monday() -> Conversation:
+    from tests.flow.support import MON_1800_NY
+
+    return Conversation(now=MON_1800_NY)
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("Hi it's Priya Shah, can I book a haircut tomorrow at 2?", "Priya Shah"),
+        ("a haircut tomorrow at 2 under Ana please", "Ana"),
+        ("I need a haircut tomorrow at 2 for my son Leo", "Leo"),
+    ],
+)
+async def test_a_name_given_anywhere_is_taken(said: str, name: str) -> None:
+    call = Conversation()
+    turn = await call.say(said)
+    assert turn.text.endswith(f"for {name}. Shall I book it?")
+
+
+@pytest.mark.parametrize("reply", ["Oh, um, yes", "You're kidding", "Actually", "Yes"])
+async def test_fillers_are_never_a_name(reply: str) -> None:
+    call = Conversation()
+    await call.say("book a colour friday at 11")
+    turn = await call.say(reply)
+    assert "for Oh" not in turn.text and "Just to confirm" not in turn.text
+    assert turn.action is None
+
+
+async def test_a_caller_who_will_not_give_a_name_is_booked_under_their_number() -> None:
+    call = Conversation()
+    await call.say("book a colour friday at 11")
+    turn = await call.say("I'd rather not say")
+    assert turn.text == (
+        "No problem, I'll put it under the number you're calling from. Just to confirm, a"
+        " colour on Friday, December 4th at 11 AM under the number you're calling from."
+        " Shall I book it?"
+    )
+    await call.say("yes")
+    [booking] = call.repo.bookings
+    assert booking.customer_name == CALLER
+
+
+async def test_without_a_number_the_name_is_asked_once_more_then_booked_anyway() -> None:
+    call = Conversation(caller_phone=None)
+    await call.say("book a colour friday at 11")
+    again = await call.say("why do you need it?")
+    assert again.text == "That's fine. Just a first name is enough, so we know who to expect."
+    turn = await call.say("I'd rather not say")
+    assert turn.text.startswith("No problem, I'll book it without a name. Just to confirm")
+    assert turn.action is None
+
+
+async def test_a_name_that_is_not_heard_twice_is_never_escalated() -> None:
+    call = Conversation()
+    await call.say("book a colour friday at 11")
+    await call.say("um")
+    turn = await call.say("hmm")
+    assert turn.tools == []
+    assert "under the number you're calling from" in turn.text
+
+
+# -- corrections -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("correction", "expected"),
+    [
+        ("Actually, make it 4", "a haircut on Friday, December 4th at 4 PM for Sam"),
+        ("change it to colour", "a colour on Friday, December 4th at 3 PM for Sam"),
+        ("no, Thursday", "a haircut on Thursday, December 3rd at 3 PM for Sam"),
+        ("push it back an hour", "a haircut on Friday, December 4th at 4 PM for Sam"),
+        ("half an hour earlier", "a haircut on Friday, December 4th at 2:30 PM for Sam"),
+        ("my name is Sara, not Sam", "a haircut on Friday, December 4th at 3 PM for Sara"),
+        ("not this Friday, the one after", "a haircut on Friday, December 11th at 3 PM for Sam"),
+    ],
+)
+async def test_a_correction_changes_one_slot_keeps_the_others_and_is_read_back(
+    correction: str, expected: str
+) -> None:
+    call = Conversation()
+    await _to_confirm(call)
+    turn = await call.say(correction)
+    assert f"Just to confirm, {expected}. Shall I book it?" in turn.text
+    done = await call.say("yes")
+    assert done.tools == ["book_appointment"]
+    assert len(call.repo.bookings) == 1
+
+
+# -- questions -------------------------------------------------------------------------------
+
+
+async def test_a_name_is_not_a_question_about_parking() -> None:
+    call = Conversation()
+    turn = await call.say("My name is Jo Park, I'd like a haircut")
+    assert "parking" not in turn.text
+
+
+@pytest.mark.parametrize(
+    ("asked", "answer"),
+    [
+        ("do you do gift vouchers?", "gift cards"),
+        ("can I just walk in?", "walk-ins"),
+        ("is it wheelchair accessible?", "step-free"),
+        ("do you cut kids' hair?", "children's hair"),
+    ],
+)
+async def test_the_demo_faq_answers_common_questions(asked: str, answer: str) -> None:
+    call = Conversation()
+    turn = await call.say(asked)
+    assert answer in turn.text
+    assert "payment" not in turn.text.lower()
+
+
+@pytest.mark.parametrize(
+    "asked", ["can I bring my dog?", "do you validate parking tickets?", "is the stylist a woman?"]
+)
+async def test_a_question_the_profile_does_not_answer_gets_a_callback_offer(asked: str) -> None:
+    call = Conversation()
+    turn = await call.say(asked)
+    assert turn.text == (
+        "I don't have that information — I can have someone call you back. Would you like that?"
+    )
+    yes = await call.say("yes please")
+    assert yes.text == "Sure. Could I have your name, please?"
+    await call.say("Dana")
+    done = await call.say("yes, this number")
+    assert done.tools == ["request_callback"]
+    assert asked.rstrip("?").lower() in done.arguments("request_callback")["reason"]
+
+
+@pytest.mark.parametrize("asked", ["do you do tattoos?", "can I get my nails done"])
+async def test_a_service_not_offered_names_what_is(asked: str) -> None:
+    call = Conversation()
+    turn = await call.say(asked)
+    assert turn.text.startswith(
+        "Sorry, we don't do that; we do haircut, colour, blow dry and beard trim."
+    )
+
+
+async def test_only_a_truly_off_topic_request_gets_the_catch_all() -> None:
+    call = Conversation()
+    turn = await call.say("what's the capital of France?")
+    assert turn.text.startswith("Sorry, I can only help with appointments and questions about")
+
+
+# -- small talk ------------------------------------------------------------------------------
+
+
+async def test_small_talk_gets_a_short_human_reply() -> None:
+    call = Conversation()
+    how = await call.say("How are you?")
+    assert how.text == "I'm doing well, thanks for asking. How can I help you today?"
+    weather = await call.say("lovely weather today")
+    assert weather.text == "It is, isn't it? How can I help you today?"
+    thanks = await call.say("thanks so much")
+    assert thanks.text.startswith("You're welcome.")
+    wrong = await call.say("oh sorry, wrong number")
+    assert isinstance(wrong.action, EndCall)
+
+
+async def test_small_talk_with_a_request_answers_both() -> None:
+    call = Conversation()
+    turn = await call.say("hi, how are you? I'd like a haircut")
+    assert turn.text.startswith("I'm doing well, thanks for asking. What day")
+
+
+# -- context ---------------------------------------------------------------------------------
+
+
+async def test_how_much_after_booking_is_the_booked_service_s_price() -> None:
+    call = Conversation()
+    await call.say("book a colour friday at 11 for Ana")
+    await call.say("yes")
+    turn = await call.say("how much will that be?")
+    assert turn.text == (
+        "A colour takes an hour and a half and costs 120 dollars."
+        " Is there anything else I can help with?"
+    )
+
+
+async def test_i_mean_new_york_time_moves_a_london_caller_s_time() -> None:
+    call = Conversation(caller_zone="Europe/London")
+    await call.say("a haircut tomorrow at 10 for Sam")
+    turn = await call.say("sorry, I mean New York time")
+    assert turn.arguments("check_availability")["time"] == "15:00"
+    assert "3 PM your time, that's 10 AM here in New York" in turn.text
