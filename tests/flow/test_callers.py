@@ -319,3 +319,79 @@ async def test_i_mean_new_york_time_moves_a_london_caller_s_time() -> None:
     turn = await call.say("sorry, I mean New York time")
     assert turn.arguments("check_availability")["time"] == "15:00"
     assert "3 PM your time, that's 10 AM here in New York" in turn.text
+
+
+# -- relative dates --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "date", "at"),
+    [
+        ("a haircut next Friday at 2", "2026-12-04", "14:00"),
+        ("a haircut the Friday after at 2", "2026-12-11", "14:00"),
+        ("a haircut tomorrow after work", "2026-12-02", "17:30"),
+        ("a haircut first thing tomorrow", "2026-12-02", "09:00"),
+        ("a haircut around lunch on Thursday", "2026-12-03", "12:00"),
+        ("a haircut in two hours", "2026-12-01", "11:00"),
+    ],
+)
+async def test_relative_dates_and_times(said: str, date: str, at: str) -> None:
+    call = Conversation()
+    turn = await call.say(said)
+    asked = turn.arguments("check_availability")
+    assert (asked["date"], asked.get("time")) == (date, at)
+
+
+async def test_next_friday_says_which_date_was_understood() -> None:
+    call = Conversation()
+    turn = await call.say("a haircut next Friday at 2")
+    assert turn.text.startswith("That's Friday, December 4th. ")
+
+
+async def test_this_weekend_said_on_a_saturday_is_this_saturday_and_sunday() -> None:
+    from datetime import UTC, datetime
+
+    call = Conversation(now=datetime(2026, 12, 5, 14, 0, tzinfo=UTC))
+    turn = await call.say("a haircut this weekend")
+    asked = turn.arguments("check_availability")
+    assert (asked["date"], asked["days"]) == ("2026-12-05", 2)
+
+
+async def test_a_day_that_cannot_be_resolved_gets_a_question_not_a_guess() -> None:
+    call = Conversation()
+    turn = await call.say("a haircut the Saturday before the 3rd")
+    assert turn.text == "I'm not sure which day you mean. What day would you like to come in?"
+    assert turn.tools == []
+
+
+# -- more than one service or person ---------------------------------------------------------
+
+
+async def test_two_services_are_booked_back_to_back() -> None:
+    call = Conversation()
+    first = await call.say("I'd like a beard trim and a haircut on Friday at 3")
+    assert first.text.startswith("I can book the beard trim now and the haircut straight after.")
+    await call.say("Sam")
+    done = await call.say("yes")
+    assert "Now the haircut." in done.text
+    assert done.text.endswith(
+        "Just to confirm, a haircut on Friday, December 4th at 3:30 PM for Sam. Shall I book it?"
+    )
+    await call.say("yes")
+    assert [(b.service, b.customer_name) for b in call.repo.bookings] == [
+        ("beard trim", "Sam"),
+        ("haircut", "Sam"),
+    ]
+
+
+async def test_two_people_at_the_same_time_are_booked_one_after_the_other() -> None:
+    call = Conversation()
+    first = await call.say("me and my son both need a haircut at the same time on Friday at 3")
+    assert first.text.startswith(
+        "We can only do one at a time, so I can book the first haircut now and the second"
+        " straight after."
+    )
+    await call.say("Dana")
+    await call.say("yes")
+    await call.say("yes")
+    assert [b.service for b in call.repo.bookings] == ["haircut", "haircut"]

@@ -95,6 +95,42 @@ class BookingSteps(DialogueBase):
                 slots.at = None
             slots.clear_time()
             changed = True
+        if u.unresolved:
+            remarks.append(Say("I'm not sure which day you mean."))
+            slots.day = None
+            slots.clear_time()
+            changed = True
+        if u.next_weekday and when.day is not None:
+            remarks.append(Say(f"That's {spoken_date(when.day)}."))
+        if u.two_people and state.task == "book" and slots.service and not slots.then:
+            # One chair at a time: the second appointment straight after the first.
+            slots.then = [slots.service]
+            head = "We can only do one at a time, so I" if u.same_time else "I"
+            remarks.append(
+                Say(f"{head} can book the first {slots.service} now and the second straight after.")
+            )
+            changed = True
+        if u.from_now is not None and when.day is None:
+            # "In half an hour": the next bookable start after then, today.
+            step = self.profile.booking.slot_step_min
+            moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)
+            moment += timedelta(minutes=-moment.minute % step, seconds=-moment.second)
+            moment = moment.replace(microsecond=0)
+            slots.day, slots.at, slots.part, slots.earliest = (
+                moment.date(),
+                moment.time(),
+                None,
+                False,
+            )
+            slots.clear_time()
+            changed = True
+        if u.first_thing and when.at is None:
+            day = slots.day or self.today
+            opening = intervals_on(self.profile, day)
+            if opening and opening[0].start != slots.at:
+                slots.at, slots.part = opening[0].start, "morning"
+                slots.clear_time()
+                changed = True
         if u.shift is not None and slots.at is not None and when.at is None:
             # "Push it back an hour": the same day, the time moved.
             moved = datetime.combine(slots.day or self.today, slots.at) + timedelta(minutes=u.shift)
@@ -319,6 +355,8 @@ class BookingSteps(DialogueBase):
                 self._begin_booking()
                 state.slots.name, state.slots.by_phone = name, by_phone
                 after = start + timedelta(minutes=kind.duration_min)
+                step = self.profile.booking.slot_step_min
+                after += timedelta(minutes=-(after.minute % step) % step)
                 state.slots.service, state.slots.then = following[0], following[1:]
                 state.slots.day, state.slots.at = after.date(), after.time()
                 return [Say(line), Say(f"Now the {following[0]}."), self._availability()]

@@ -277,8 +277,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.service is not None or u.when.has_date or u.when.at is not None:
             # "A haircut, please" or "tomorrow at 3": the caller wants to come in.
             self._begin_booking()
-            self._apply(u)
-            return self._advance()
+            _, remarks = self._apply(u)
+            return remarks + self._advance()
         if "ask" in u.intents:
             state.awaiting = None
             return [Say("Sure, go ahead.")]
@@ -388,8 +388,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.affirm or "book" in u.intents:
             self._begin_booking()
             self.state.slots.service = u.service or service
-            self._apply(u)
-            return self._advance()
+            _, remarks = self._apply(u)
+            return remarks + self._advance()
         if u.deny and not u.has_slot_value:
             self.state.slots.service = None
             return [Say("No problem."), *self._ask("anything_else")]

@@ -51,7 +51,8 @@ NOT_NAMES = frozenset(
     right wrong correct true exactly maybe perhaps probably rather prefer said say name
     names mine myself nobody anyone none not never wait hold hang second moment minute sec
     make change push move instead still same again only mean meant happy here back calling
-    looking wondering trying hoping interested busy ready done new late early running
+    looking wondering trying hoping interested busy ready done new late early running both
+    together too each all
     """.split()
 )
 """Words that are never a name, whatever their capitals: interjections, pronouns, fillers."""

@@ -24,7 +24,7 @@ import dataclasses
 import re
 import weakref
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Literal
 
 import phonenumbers
@@ -230,6 +230,38 @@ _FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|ove
 """Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 _ONE_AFTER = re.compile(r"\b(?:the one after|the following one|the week after|a week later)\b")
 """After a refused day ("not this Friday, the one after"): the same weekday a week on."""
+_WD = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_AFTER = re.compile(rf"\bthe {_WD} after\b(?! next| the| that| this| \d)")
+""""The Friday after": the one after the coming Friday."""
+_WEEKDAY_BEFORE = re.compile(rf"\bthe {_WD} before (?:the )?\w+")
+""""The Saturday before the 3rd": the last such weekday before the date named."""
+_NEXT_WEEKDAY = re.compile(rf"\bnext {_WD}\b")
+_FROM_NOW = re.compile(
+    r"\bin (?P<amount>half an|an|one|two|a couple of|\d{1,3}|ten|fifteen|twenty|thirty"
+    r"|forty five) (?P<unit>hours?|minutes?|mins?)\b"
+)
+_FROM_NOW_AMOUNTS = {
+    "half an": 0.5,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "a couple of": 2,
+    "ten": 10,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty five": 45,
+}
+_PEOPLE = re.compile(
+    r"\b(?:me and my \w+|my \w+ and (?:me|i)|both of us|the two of us|two of us|for two"
+    r"|two people|two haircuts|me and (?:my )?(?:friend|partner|husband|wife|son|daughter))\b"
+)
+"""Two people to book for."""
+_SAME_TIME = re.compile(r"\b(?:same time|at once|together|side by side)\b")
+_AFTER_WORK = re.compile(r"\bafter work\b")
+_LUNCH = re.compile(r"\blunch ?(?:time|break|hour)?\b")
+_FIRST_THING = re.compile(r"\b(?:first thing|as soon as you open|when you open)\b")
 _NOT_OFFERED = re.compile(
     r"\b(?:tattoos?|piercings?|nails?|manicures?|pedicures?|massages?|waxing|wax|facials?"
     r"|eyelash(?:es)?|lash(?:es)? extensions|lashes|eyebrows?|brows|botox|tanning|spray tans?"
@@ -460,6 +492,18 @@ class Understanding:
     """Nothing to do with the business ("what's the capital of France?")."""
     business_time: bool = False
     """"I mean New York time": the times said are the business's, not the caller's."""
+    from_now: int | None = None
+    """"In half an hour": minutes from now."""
+    two_people: bool = False
+    """"Me and my son": the service is for two people."""
+    same_time: bool = False
+    """"At the same time": two appointments side by side."""
+    first_thing: bool = False
+    """"First thing": when the business opens that day."""
+    unresolved: bool = False
+    """A date phrase that names no day we can be sure of: ask, don't guess."""
+    next_weekday: bool = False
+    """"Next Friday" was said, so the date understood is said back."""
 
     @property
     def has_slot_value(self) -> bool:
@@ -670,8 +714,7 @@ def understand(
         today,
         expect_time=expect == "time" or (expect != "phone" and bool(_CORRECTION.search(text))),
     )
-    if when.day is None and when.rejected_day is not None and _ONE_AFTER.search(text):
-        when = dataclasses.replace(when, day=when.rejected_day + timedelta(days=7))
+    when, unresolved = _relative(text, today, when)
     off_topic = bool(_OFF_TOPIC.search(text))
     answered = (
         bool(intents - {"thanks", "greeting"} or faq or service or not_offered or social)
@@ -716,4 +759,44 @@ def understand(
         unknown_question=unknown_question,
         off_topic=off_topic,
         business_time=business_time,
+        from_now=_from_now(text),
+        two_people=bool(_PEOPLE.search(text)),
+        same_time=bool(_SAME_TIME.search(text)),
+        first_thing=bool(_FIRST_THING.search(text)),
+        unresolved=unresolved,
+        next_weekday=bool(_NEXT_WEEKDAY.search(text)) and when.day is not None,
     )
+
+
+def _from_now(text: str) -> int | None:
+    match = _FROM_NOW.search(text)
+    if match is None:
+        return None
+    amount = match.group("amount")
+    value = _FROM_NOW_AMOUNTS.get(amount) or (int(amount) if amount.isdigit() else 0)
+    return int(value * 60) if match.group("unit").startswith("hour") else int(value)
+
+
+def _relative(text: str, today: date, when: When) -> tuple[When, bool]:
+    """Day phrases :func:`parse_when` leaves to us; True when one cannot be resolved."""
+    if when.day is None and when.rejected_day is not None and _ONE_AFTER.search(text):
+        # "Not this Friday, the one after."
+        return dataclasses.replace(when, day=when.rejected_day + timedelta(days=7)), False
+    before = _WEEKDAY_BEFORE.search(text)
+    if before is not None and when.day is not None:
+        anchor = when.day
+        wanted = _WEEKDAY_NAMES.index(before.group("wd"))
+        back = (anchor.weekday() - wanted) % 7 or 7
+        day = anchor - timedelta(days=back)
+        if day < today:
+            return dataclasses.replace(when, day=None, ordinal=None, mentioned=()), True
+        return dataclasses.replace(when, day=day, ordinal=None), False
+    after = _WEEKDAY_AFTER.search(text)
+    if after is not None and when.day is not None:
+        if when.day.weekday() == _WEEKDAY_NAMES.index(after.group("wd")):
+            return dataclasses.replace(when, day=when.day + timedelta(days=7)), False
+    if when.at is None and _AFTER_WORK.search(text):
+        return dataclasses.replace(when, at=time(17, 30), part="evening"), False
+    if when.at is None and _LUNCH.search(text):
+        return dataclasses.replace(when, at=time(12, 0), part="afternoon"), False
+    return when, False
