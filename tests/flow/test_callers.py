@@ -164,7 +164,10 @@ async def test_fillers_are_never_a_name(reply: str) -> None:
 async def test_a_caller_who_will_not_give_a_name_is_booked_under_their_number() -> None:
     call = Conversation()
     await call.say("book a colour friday at 11")
-    turn = await call.say("I'd rather not say")
+    again = await call.say("I'd rather not say")
+    assert again.text == "That's fine. Just a first name is enough, so we know who to expect."
+    assert again.tools == [] and again.action is None
+    turn = await call.say("no, I don't want to give a name")
     assert turn.text == (
         "No problem, I'll put it under the number you're calling from. Just to confirm, a"
         " colour on Friday, December 4th at 11 AM under the number you're calling from."
@@ -371,13 +374,17 @@ async def test_two_services_are_booked_back_to_back() -> None:
     call = Conversation()
     first = await call.say("I'd like a beard trim and a haircut on Friday at 3")
     assert first.text.startswith("I can book the beard trim now and the haircut straight after.")
-    await call.say("Sam")
-    done = await call.say("yes")
-    assert "Now the haircut." in done.text
-    assert done.text.endswith(
-        "Just to confirm, a haircut on Friday, December 4th at 3:30 PM for Sam. Shall I book it?"
+    confirm = await call.say("Sam")
+    assert confirm.text == (
+        "Just to confirm, a beard trim on Friday, December 4th at 3 PM for Sam, then a haircut"
+        " at 3:30 PM. Shall I book them?"
     )
-    await call.say("yes")
+    done = await call.say("yes, book them")
+    assert done.tools == ["book_appointment", "check_availability", "book_appointment"]
+    assert done.text == (
+        "You're all set. Your beard trim is booked for Friday, December 4th at 3 PM. And the"
+        " haircut for Sam at 3:30 PM is booked. Is there anything else I can help with?"
+    )
     assert [(b.service, b.customer_name) for b in call.repo.bookings] == [
         ("beard trim", "Sam"),
         ("haircut", "Sam"),
@@ -388,10 +395,15 @@ async def test_two_people_at_the_same_time_are_booked_one_after_the_other() -> N
     call = Conversation()
     first = await call.say("me and my son both need a haircut at the same time on Friday at 3")
     assert first.text.startswith(
-        "We can only do one at a time, so I can book the first haircut now and the second"
-        " straight after."
+        "We can only do one at a time, so I can book two haircuts, one straight after the other."
     )
-    await call.say("Dana")
+    confirm = await call.say("I'm Dana and he's Leo")
+    assert confirm.text == (
+        "Just to confirm, a haircut on Friday, December 4th at 3 PM for Dana, then a haircut"
+        " for Leo at 3:30 PM. Shall I book them?"
+    )
     await call.say("yes")
-    await call.say("yes")
-    assert [b.service for b in call.repo.bookings] == ["haircut", "haircut"]
+    assert [(b.customer_name, b.local_start[11:16]) for b in call.repo.bookings] == [
+        ("Dana", "15:00"),
+        ("Leo", "15:30"),
+    ]

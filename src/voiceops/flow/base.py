@@ -57,6 +57,8 @@ class DialogueBase:
         self.escalation = escalation
         self._log = logger
         self.today = clock.now_local.date()
+        self.closed_said = False
+        """This turn already said the day asked about is a closed one (from the hours)."""
 
     # --- hand-overs between the parts, each implemented by the part named -------------
 
@@ -121,8 +123,12 @@ class DialogueBase:
         raise AssertionError(f"no question for {awaiting}")  # pragma: no cover
 
     def _nameless(self) -> list[Step]:
-        """The caller won't give a name: book under their number, or ask once more."""
+        """The caller won't give a name: ask once more, then book under their number."""
         state = self.state
+        if state.attempts.get("no_name", 0) == 0:
+            self._bump("no_name")
+            state.awaiting = "name"
+            return [Say("That's fine. Just a first name is enough, so we know who to expect.")]
         if self.caller_phone:
             state.slots.name, state.slots.by_phone = self.caller_phone, True
             state.attempts.pop("name", None)
@@ -130,10 +136,6 @@ class DialogueBase:
                 Say("No problem, I'll put it under the number you're calling from."),
                 *self._advance(),
             ]
-        if state.attempts.get("no_name", 0) == 0:
-            self._bump("no_name")
-            state.awaiting = "name"
-            return [Say("That's fine. Just a first name is enough, so we know who to expect.")]
         state.slots.name = "Guest"
         return [Say("No problem, I'll book it without a name."), *self._advance()]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
@@ -82,10 +82,11 @@ class BookingSteps(DialogueBase):
         if when.day is not None and (when.day, when.days) != (slots.day, slots.days):
             # Attempts at the day are cleared only once the tools accept it.
             slots.day, slots.days, slots.earliest = when.day, when.days, False
+            slots.near = None
             slots.clear_time()
             changed = True
         if when.at is not None and when.at != slots.at:
-            slots.at, slots.part = when.at, when.part
+            slots.at, slots.part, slots.near = when.at, when.part, None
             slots.clear_time()
             state.attempts.pop("time", None)
             changed = True
@@ -107,21 +108,20 @@ class BookingSteps(DialogueBase):
             slots.then = [slots.service]
             head = "We can only do one at a time, so I" if u.same_time else "I"
             remarks.append(
-                Say(f"{head} can book the first {slots.service} now and the second straight after.")
+                Say(f"{head} can book two {slots.service}s, one straight after the other.")
             )
             changed = True
+        if u.names and state.task == "book" and slots.then:
+            # "I'm Lena and she's Mia": the first name is this booking's, the rest the next.
+            slots.name, slots.by_phone = u.names[0], False
+            slots.then_names = list(u.names[1 : 1 + len(slots.then)])
+            state.attempts.pop("name", None)
+            changed = True
         if u.from_now is not None and when.day is None:
-            # "In half an hour": the next bookable start after then, today.
-            step = self.profile.booking.slot_step_min
+            # "In an hour": today, the free times from then on.
             moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)
-            moment += timedelta(minutes=-moment.minute % step, seconds=-moment.second)
-            moment = moment.replace(microsecond=0)
-            slots.day, slots.at, slots.part, slots.earliest = (
-                moment.date(),
-                moment.time(),
-                None,
-                False,
-            )
+            slots.day, slots.days, slots.at, slots.part = moment.date(), 1, None, None
+            slots.near, slots.earliest = moment.time().replace(second=0, microsecond=0), False
             slots.clear_time()
             changed = True
         if u.first_thing and when.at is None:
@@ -180,12 +180,33 @@ class BookingSteps(DialogueBase):
             return self._ask_missing("day")
         if slots.start is None:
             closed = self._closed_day()
+            if closed is not None and self.closed_said:
+                # The hours just said it is closed: name the next open day, let them choose.
+                slots.day, slots.from_closed = None, False
+                following = closed.split("; ", 1)[1]
+                return [Say(following[:1].upper() + following[1:]), *self._ask("day", other=True)]
             if closed is not None:
                 return [Say(closed), self._availability()]
             return [self._availability()]
         if task == "book" and not slots.name:
             return self._ask_missing("name")
+        slots.then_times = self._following_starts()
         return self._ask("confirm")
+
+    def _following_starts(self) -> list[time]:
+        """Where each further service falls: straight after the one before, on the step."""
+        slots = self.state.slots
+        if not slots.then or slots.start is None:
+            return []
+        step = self.profile.booking.slot_step_min
+        starts: list[time] = []
+        at = slots.start
+        for before in [slots.service or "", *slots.then[:-1]]:
+            kind = self.profile.service(before)
+            at += timedelta(minutes=kind.duration_min if kind else step)
+            at += timedelta(minutes=-(at.minute % step) % step)
+            starts.append(at.time())
+        return starts
 
     def _closed_day(self) -> str | None:
         """When the day asked for is a closed one: say so, and move to the next open day."""
@@ -228,7 +249,7 @@ class BookingSteps(DialogueBase):
         if slots.day is not None:
             args["date"] = slots.day.isoformat()
             args["days"] = slots.days
-            pivot = slots.at or (PART_PIVOT[slots.part] if slots.part else None)
+            pivot = slots.at or slots.near or (PART_PIVOT[slots.part] if slots.part else None)
             if pivot is not None:
                 args["time"] = pivot.strftime("%H:%M")
         return Call("check_availability", args, then=self._after_availability)
@@ -258,6 +279,10 @@ class BookingSteps(DialogueBase):
                     Say(f"Would {spoken_clock(slots.at)} work?"),
                     *self._ask("offer", say=False),
                 ]
+            if match is not None and slots.agreed:
+                # Agreed in the read-back of the first booking ("book them"): book it now.
+                self._choose(match)
+                return self._commit()
             if match is not None:
                 return [Say("Good news, that time is free."), *self._choose(match)]
             hours = intervals_on(self.profile, requested)
@@ -270,10 +295,20 @@ class BookingSteps(DialogueBase):
                 offers,
                 f"Sorry, {spoken_clock(slots.at)} on {weekday_name(requested)} isn't available.",
             )
-        if slots.part is not None:
-            offers = [o for o in offers if part_of(o.start.time()) == slots.part] or offers
         head = None
-        if requested is not None and offers and not from_closed:
+        if slots.near is not None and requested is not None:
+            later = [o for o in offers if o.start >= datetime.combine(requested, slots.near)]
+            offers = later or offers
+        if slots.part is not None:
+            fitting = [o for o in offers if part_of(o.start.time()) == slots.part]
+            hours = intervals_on(self.profile, requested) if requested is not None else []
+            if not fitting and hours and requested is not None:
+                spans = " and ".join(
+                    f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours
+                )
+                head = f"On {weekday_name(requested)} we're open {spans}."
+            offers = fitting or offers
+        if requested is not None and offers and not from_closed and head is None:
             last = requested + timedelta(days=slots.days - 1)
             if all(not requested <= o.start.date() <= last for o in offers):
                 # The tool widened the search itself: say why these are other days.
@@ -342,9 +377,12 @@ class BookingSteps(DialogueBase):
             spoken = booking.spoken if booking else state.slots.spoken or ""
             if state.task == "reschedule":
                 line = f"Done. Your {service} is now on {spoken}."
+            elif state.slots.agreed and booking is not None:
+                at = spoken_clock(self._wall(booking).time())
+                line = f"And the {service} for {state.slots.name} at {at} is booked."
             else:
                 line = f"You're all set. Your {service} is booked for {spoken}."
-            following = state.slots.then
+            following, names = state.slots.then, state.slots.then_names
             kind = self.profile.service(service)
             start = self._wall(booking) if booking else None
             state.finish_task()
@@ -354,12 +392,16 @@ class BookingSteps(DialogueBase):
                 name, by_phone = state.slots.name, state.slots.by_phone
                 self._begin_booking()
                 state.slots.name, state.slots.by_phone = name, by_phone
+                if names:
+                    state.slots.name, state.slots.by_phone = names[0], False
+                    state.slots.then_names = names[1:]
+                state.slots.agreed = True
                 after = start + timedelta(minutes=kind.duration_min)
                 step = self.profile.booking.slot_step_min
                 after += timedelta(minutes=-(after.minute % step) % step)
                 state.slots.service, state.slots.then = following[0], following[1:]
                 state.slots.day, state.slots.at = after.date(), after.time()
-                return [Say(line), Say(f"Now the {following[0]}."), self._availability()]
+                return [Say(line), self._availability()]
             return [Say(line), *self._ask("anything_else")]
         state.slots.clear_time()
         if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:

@@ -40,8 +40,9 @@ from voiceops.flow.existing import ExistingSteps
 from voiceops.flow.state import CallbackDraft
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.understand import Expectation, Understanding, understand
-from voiceops.flow.when import utterance_tail
+from voiceops.flow.when import normalise, utterance_tail
 from voiceops.flow.wording import hours_now, not_offered, off_topic, services_sentence
+from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import OpeningHours, ServiceInfo
 
 if TYPE_CHECKING:
@@ -157,6 +158,11 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._not_understood("Sorry, I didn't catch that.")
         if u.social == "wrong_number":
             return self._goodbye("No problem at all. Have a great day!")
+        if u.who_is_this and state.task is None and not u.service and "book" not in u.intents:
+            business = self.profile.business_name
+            ours = normalise(business) in u.text
+            this = f"Yes, this is {business}." if ours else f"This is {business}."
+            return [Say(this), *self._ask("anything_else", say=False), Say("How can I help?")]
         if u.farewell or self._closes(u):
             if state.awaiting == "confirm" and not u.deny and not u.farewell:
                 # "That's it" to a read-back may be a yes: ask once before hanging up.
@@ -325,6 +331,7 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             args: dict[str, Any] = {}
             if u.when.day is not None:
                 args["date"] = u.when.day.isoformat()
+                self.closed_said = not intervals_on(self.profile, u.when.day)
             week = u.week_hours or u.when.day is not None
             steps.append(Call("get_opening_hours", args, then=partial(self._after_hours, week)))
         if u.faq:
@@ -343,6 +350,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             state.last_topic = "hours"
         elif u.intents & {"price", "duration"}:
             state.last_topic = "price"
+        elif "services" in u.intents:
+            state.last_topic = "services"
         if offer_booking is not None and state.task is None:
             state.slots.service = offer_booking or None
             return [*steps, *self._ask("book_offer")]
@@ -428,6 +437,7 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.has_slot_value or u.intents - {"thanks", "greeting"} or u.question or u.faq:
             return None
         if self._bump("name") >= MAX_FAILED_ATTEMPTS:
+            self.state.attempts["no_name"] = 1  # asked twice already: no third time
             return self._nameless()
         return [Say("Sorry, I didn't catch the name."), *self._ask("name")]
 

@@ -89,6 +89,14 @@ class Slots(_Model):
     """The day asked for was a closed day and this one is the next open day."""
     then: list[str] = Field(default_factory=list)
     """Further services asked for in the same breath, booked one after another."""
+    then_names: list[str] = Field(default_factory=list)
+    """Who each of ``then`` is for, when it is for someone else ("me and my daughter")."""
+    then_times: list[time] = Field(default_factory=list)
+    """When each of ``then`` starts, straight after the one before, for the read-back."""
+    agreed: bool = False
+    """The caller already agreed to this one in an earlier read-back ("book them")."""
+    near: time | None = None
+    """A time to look around without asking for it exactly ("in an hour")."""
 
     def clear_time(self) -> None:
         self.start = None
@@ -126,7 +134,7 @@ class FlowState(_Model):
     reminders: int = 0
     """Reminders spoken since the caller last said something."""
     greeted: bool = False
-    last_topic: Literal["price", "hours"] | None = None
+    last_topic: Literal["price", "hours", "services"] | None = None
     """The question last answered outside a task, for follow-ups ("what about Sunday?")."""
     last_service: str | None = None
     """The service last booked or moved, for "how much will that be?" afterwards."""

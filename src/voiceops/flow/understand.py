@@ -87,7 +87,7 @@ _HOURS = re.compile(
 )
 _SERVICES = re.compile(
     r"\b(?:what (?:services|treatments)|what do you (?:do|offer|have)|what can i (?:get|book)"
-    r"|what kind of|services do you|list of services|menu)\b"
+    r"|what kind of|services do you|list of (?:your |the )?services|your services|menu)\b"
 )
 _HUMAN = re.compile(
     r"\b(?:(?:speak|talk) (?:to|with) (?:someone|somebody|a person|a human|staff|the front desk"
@@ -103,7 +103,8 @@ _DISMISS = re.compile(
     r"|scratch that|i'll call (?:back|again) later)\b"
 )
 _FOLLOW_UP = re.compile(
-    r"^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
+    r"^(?:(?:and|so|ok|okay|oh|well)\s+)?(?:just\s+)?(?:tell|read)\s+(?:me|them)(?:\s+then)?$"
+    r"|^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
     r"|^and\s+(?:on\s+|for\s+)?(?:(?:a|an|the)\s+)?\w+(?:\s+\w+)?$"
 )
 _ASK = re.compile(
@@ -226,6 +227,7 @@ _FAQ_ASK = re.compile(
     r"|want to know|like to know|any|what about|how about)\b"
 )
 """Asking about something, so a single FAQ word in it is a question about that."""
+_NOT_THIS = re.compile(r"\b(?:not|no|instead of|rather than) (?:a |an |the |my )?$")
 _FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
 """Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 _ONE_AFTER = re.compile(r"\b(?:the one after|the following one|the week after|a week later)\b")
@@ -259,6 +261,11 @@ _PEOPLE = re.compile(
 )
 """Two people to book for."""
 _SAME_TIME = re.compile(r"\b(?:same time|at once|together|side by side)\b")
+_IS_THIS = re.compile(
+    r"^(?:(?:hi|hello|hey|oh|um)\s+)*(?:is this|is that|am i (?:speaking|talking) (?:to|with)"
+    r"|have i (?:reached|got)|who (?:is this|am i speaking to))\b"
+)
+"""The caller checks whom they called ("is this Joe's Pizza?")."""
 _AFTER_WORK = re.compile(r"\bafter work\b")
 _LUNCH = re.compile(r"\blunch ?(?:time|break|hour)?\b")
 _FIRST_THING = re.compile(r"\b(?:first thing|as soon as you open|when you open)\b")
@@ -494,6 +501,10 @@ class Understanding:
     """"I mean New York time": the times said are the business's, not the caller's."""
     from_now: int | None = None
     """"In half an hour": minutes from now."""
+    who_is_this: bool = False
+    """"Is this Joe's Pizza?": the caller checks whom they called."""
+    names: tuple[str, ...] = ()
+    """Two or more names in one reply ("I'm Lena and she's Mia")."""
     two_people: bool = False
     """"Me and my son": the service is for two people."""
     same_time: bool = False
@@ -600,6 +611,8 @@ def _services(text: str, lexicon: Lexicon) -> tuple[str, ...]:
         return ()
     named: list[str] = []
     for match in lexicon.services.finditer(text):
+        if _NOT_THIS.search(text, max(0, match.start() - 20), match.start()):
+            continue  # "not a haircut, a blow dry": one service, corrected
         key = match.group(0).replace("-", " ")
         if key not in lexicon.service_names and key.endswith("s"):
             key = key[:-1]
@@ -760,12 +773,27 @@ def understand(
         off_topic=off_topic,
         business_time=business_time,
         from_now=_from_now(text),
+        who_is_this=bool(_IS_THIS.search(text)),
+        names=_names(spoken, lexicon) if expect == "name" else (),
         two_people=bool(_PEOPLE.search(text)),
         same_time=bool(_SAME_TIME.search(text)),
         first_thing=bool(_FIRST_THING.search(text)),
         unresolved=unresolved,
         next_weekday=bool(_NEXT_WEEKDAY.search(text)) and when.day is not None,
     )
+
+
+_CAPITALISED_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'\-]*+")
+
+
+def _names(raw: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """Every name-like capitalised word of a reply, when there are two or more."""
+    found: list[str] = []
+    for match in _CAPITALISED_WORD.finditer(raw):
+        name = _name_from(match.group(0), lexicon.stop)
+        if name is not None and name not in found:
+            found.append(name)
+    return tuple(found) if len(found) > 1 else ()
 
 
 def _from_now(text: str) -> int | None:
@@ -796,7 +824,7 @@ def _relative(text: str, today: date, when: When) -> tuple[When, bool]:
         if when.day.weekday() == _WEEKDAY_NAMES.index(after.group("wd")):
             return dataclasses.replace(when, day=when.day + timedelta(days=7)), False
     if when.at is None and _AFTER_WORK.search(text):
-        return dataclasses.replace(when, at=time(17, 30), part="evening"), False
+        return dataclasses.replace(when, part="evening"), False
     if when.at is None and _LUNCH.search(text):
         return dataclasses.replace(when, at=time(12, 0), part="afternoon"), False
     return when, False

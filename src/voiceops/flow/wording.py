@@ -174,6 +174,20 @@ def confirm_sentence(state: FlowState) -> str:
     if state.task == "reschedule" and state.target is not None:
         return f"Just to confirm, move your {state.target.service} to {slots.spoken}?"
     who = "under the number you're calling from" if slots.by_phone else f"for {slots.name}"
+    if slots.then:
+        # Two at once: the first exactly, the rest straight after it.
+        others = []
+        for i, service in enumerate(slots.then):
+            other = with_article(service)
+            if i < len(slots.then_names):
+                other += f" for {slots.then_names[i]}"
+            if i < len(slots.then_times):
+                other += f" at {spoken_clock(slots.then_times[i])}"
+            others.append(other)
+        return (
+            f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken} {who},"
+            f" then {join_and(others)}. Shall I book them?"
+        )
     return (
         f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken}"
         f" {who}. Shall I book it?"
