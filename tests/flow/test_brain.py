@@ -316,9 +316,21 @@ async def test_prices_and_hours_are_spoken_from_the_tools() -> None:
     )
 
 
-async def test_a_price_question_without_a_service_asks_which() -> None:
+async def test_a_price_question_without_a_service_gives_every_price() -> None:
     call = Conversation()
     ask = await call.say("how much do you charge?")
+    assert ask.tools == ["get_service_info"]
+    assert ask.text == (
+        "A haircut is 45 dollars, a colour 120 dollars, a blow dry 35 dollars and a beard trim"
+        " 20 dollars. Would you like to book an appointment?"
+    )
+    answer = await call.say("how long is a blow dry?")
+    assert answer.text.startswith("A blow dry takes 45 minutes and costs 35 dollars.")
+
+
+async def test_a_duration_question_without_a_service_asks_which() -> None:
+    call = Conversation()
+    ask = await call.say("how long does it take?")
     assert ask.tools == []
     assert ask.text == (
         "We offer haircut, colour, blow dry and beard trim."

@@ -218,7 +218,7 @@ async def test_a_correction_changes_one_slot_keeps_the_others_and_is_read_back(
     call = Conversation()
     await _to_confirm(call)
     turn = await call.say(correction)
-    assert f"Just to confirm, {expected}. Shall I book it?" in turn.text
+    assert f"Just to confirm, {expected}. Shall I go ahead and book that?" in turn.text
     done = await call.say("yes")
     assert done.tools == ["book_appointment"]
     assert len(call.repo.bookings) == 1
@@ -407,3 +407,81 @@ async def test_two_people_at_the_same_time_are_booked_one_after_the_other() -> N
         ("Dana", "15:00"),
         ("Leo", "15:30"),
     ]
+
+
+# -- found by playing calls ------------------------------------------------------------------
+
+
+async def test_a_caller_who_only_wants_prices_hears_them_all_at_once() -> None:
+    call = Conversation()
+    turn = await call.say("what are your prices?")
+    assert turn.text == (
+        "A haircut is 45 dollars, a colour 120 dollars, a blow dry 35 dollars and a beard trim"
+        " 20 dollars. Would you like to book an appointment?"
+    )
+
+
+async def test_a_correction_before_the_name_says_the_new_time_and_rewords_the_question() -> None:
+    call = Conversation()
+    first = await call.say("I want to book a blow dry on Friday at 2")
+    assert first.text.endswith("What name should I put the booking under?")
+    moved = await call.say("no wait, make it Saturday")
+    assert moved.text == ("Okay, I have Saturday, December 5th at 2 PM. And what name is it under?")
+    again = await call.say("actually make it 11")
+    assert (
+        again.text == "Okay, I have Saturday, December 5th at 11 AM. And the name for the booking?"
+    )
+
+
+async def test_thanks_to_a_read_back_asks_again_briefly() -> None:
+    call = Conversation()
+    await _to_confirm(call)
+    turn = await call.say("thanks so much")
+    assert turn.text == "Shall I go ahead and book it?"
+
+
+async def test_what_time_is_that_repeats_the_booking() -> None:
+    call = Conversation(caller_zone="Europe/London")
+    await call.say("a haircut tomorrow at 3pm for Olivia")
+    await call.say("yes")
+    turn = await call.say("what time is that for me?")
+    assert turn.text.startswith(
+        "It's Wednesday, December 2nd at 3 PM your time, that's 10 AM here in New York."
+    )
+
+
+async def test_is_this_another_business_is_told_which_one_it_reached() -> None:
+    call = Conversation()
+    turn = await call.say("Hello, is this Dr. Patel's office?")
+    assert turn.text == "This is Maple Street Hair. How can I help?"
+    assert turn.tools == []
+
+
+async def test_how_are_you_today_is_not_a_booking_for_today() -> None:
+    call = Conversation()
+    turn = await call.say("Hello! How are you today?")
+    assert turn.text == "I'm doing well, thanks for asking. How can I help you today?"
+
+
+async def test_asking_the_hours_of_a_closed_day_while_booking_lets_the_caller_choose() -> None:
+    call = Conversation()
+    turn = await call.say("Are you open on Monday? I'd like a beard trim.")
+    assert turn.text == (
+        "We're closed on Monday, December 7th. The next day we're open is Tuesday."
+        " Which other day would suit you?"
+    )
+    assert turn.tools == ["get_opening_hours"]
+
+
+@pytest.mark.parametrize(
+    ("asked", "start"),
+    [
+        ("is the owner nice?", "I don't have that information"),
+        ("what's your favourite colour?", "Sorry, I can only help with appointments"),
+    ],
+)
+async def test_odd_questions(asked: str, start: str) -> None:
+    call = Conversation()
+    turn = await call.say(asked)
+    assert turn.text.startswith(start)
+    assert turn.tools == []

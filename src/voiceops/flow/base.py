@@ -58,6 +58,8 @@ class DialogueBase:
         self._log = logger
         self.today = clock.now_local.date()
         self.closed_said = False
+        self.corrected = False
+        """This turn changed a time the tools had already agreed to (a correction)."""
         """This turn already said the day asked about is a closed one (from the hours)."""
 
     # --- hand-overs between the parts, each implemented by the part named -------------
@@ -83,6 +85,11 @@ class DialogueBase:
     def _ask(self, awaiting: Awaiting, *, other: bool = False, say: bool = True) -> list[Step]:
         """Wait for ``awaiting`` next, saying its question unless ``say`` is False."""
         self.state.awaiting = awaiting
+        if say and awaiting in wording.REWORDED:
+            asked = self.state.asked.get(awaiting, 0)
+            self.state.asked[awaiting] = asked + 1
+            variants = wording.REWORDED[awaiting]
+            return [Say(variants[asked % len(variants)])]
         return [Say(self._question(awaiting, other=other))] if say else []
 
     def _question(self, awaiting: Awaiting | None, *, other: bool = False) -> str:
@@ -90,6 +97,8 @@ class DialogueBase:
         fixed = wording.FIXED_QUESTIONS.get(awaiting) if awaiting else None
         if fixed is not None:
             return fixed
+        if awaiting in wording.REWORDED:
+            return wording.REWORDED[awaiting][0]
         match awaiting:
             case "service":
                 return wording.which_service(self.profile)

@@ -54,6 +54,7 @@ class BookingSteps(DialogueBase):
         slots = state.slots
         remarks: list[Step] = []
         changed = False
+        had_time = slots.start is not None
         if u.service and state.task == "book" and u.service != slots.service:
             slots.service = u.service
             slots.clear_time()
@@ -161,6 +162,8 @@ class BookingSteps(DialogueBase):
             changed = True
         if changed:
             state.offers = []
+            # A time already agreed has changed: the next answer says the new one in full.
+            self.corrected = self.corrected or had_time
         return changed, remarks
 
     # --- moving a booking forward ----------------------------------------------------------
@@ -283,6 +286,11 @@ class BookingSteps(DialogueBase):
                 # Agreed in the read-back of the first booking ("book them"): book it now.
                 self._choose(match)
                 return self._commit()
+            if match is not None and self.corrected:
+                steps = self._choose(match)
+                if state.awaiting == "confirm":
+                    return steps  # the read-back says the new time
+                return [Say(f"Okay, I have {match.spoken}."), *steps]
             if match is not None:
                 return [Say("Good news, that time is free."), *self._choose(match)]
             hours = intervals_on(self.profile, requested)
@@ -386,7 +394,7 @@ class BookingSteps(DialogueBase):
             kind = self.profile.service(service)
             start = self._wall(booking) if booking else None
             state.finish_task()
-            state.last_service = service
+            state.last_service, state.last_booked = service, spoken
             if following and start is not None and kind is not None:
                 # The next service asked for: straight after this one, same day.
                 name, by_phone = state.slots.name, state.slots.by_phone

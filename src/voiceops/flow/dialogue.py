@@ -41,7 +41,14 @@ from voiceops.flow.state import CallbackDraft
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import normalise, utterance_tail
-from voiceops.flow.wording import hours_now, not_offered, off_topic, services_sentence
+from voiceops.flow.wording import (
+    SERVICES_LISTED,
+    hours_now,
+    not_offered,
+    off_topic,
+    prices_sentence,
+    services_sentence,
+)
 from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import OpeningHours, ServiceInfo
 
@@ -191,7 +198,15 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         social = _SOCIAL_REPLIES.get(u.social or "")
         if social is not None:
             rest = replace(u, social=None)
-            if rest.is_empty or (rest.intents <= {"greeting", "thanks"} and not rest.question):
+            asks = (
+                rest.service is not None
+                or rest.intents - {"greeting", "thanks"}
+                or rest.faq
+                or rest.not_offered
+                or (state.task is not None and rest.has_slot_value)
+            )
+            if not asks:
+                # "How are you today?" is not a booking for today.
                 return [Say(social), Say(self._question(state.awaiting))]
             return [Say(social), *self._reply(rest)]
         return self._reply(u)
@@ -271,12 +286,16 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
                 # "Okay", "great, thanks": nothing wrong, nothing new; the question stands.
                 if state.awaiting is None:
                     return self._advance()
+                if state.awaiting == "confirm" and state.slots.spoken:
+                    return [Say("Shall I go ahead and book it?")]  # not the read-back again
                 return [Say(self._question(state.awaiting))]
             return self._not_understood(off_topic(self.profile))
         if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
             return info + self._find(u)
         if info:
             return info
+        if u.off_topic:
+            return self._not_understood(off_topic(self.profile))
         if u.service is not None and u.question:
             # "Do you do colour?": what it is and costs, then an offer to book it.
             return self._service_info(u.service, follow_up=True)
@@ -301,6 +320,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             ]
         if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
             return self._goodbye()
+        if u.when_is_that and state.last_booked:
+            return [Say(f"It's {state.last_booked}."), *self._ask("anything_else")]
         if u.unknown_question:
             state.question = u.text[:200]
             return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
@@ -322,6 +343,14 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
                 or (state.target.service if state.target else None)
                 or state.last_service
             )
+            few = len(self.profile.services) <= SERVICES_LISTED
+            if service is None and "price" in u.intents and few:
+                # "What are your prices?": every price at once, from the catalogue tool.
+                state.last_topic = "price"
+                return [
+                    Call("get_service_info", {}, then=self._all_prices),
+                    *self._ask("book_offer" if state.task is None else "anything_else", say=False),
+                ]
             if service is None:
                 return [Say(services_sentence(self.profile)), *self._ask("info_service")]
             steps.extend(self._service_info(service, follow_up=False))
@@ -375,6 +404,12 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             else:
                 steps.extend(self._advance())
         return steps
+
+    def _all_prices(self, outcome: ToolOutcome) -> list[Step]:
+        result = result_of(outcome, ServiceInfo)
+        if isinstance(result, ServiceInfo) and result.status is ToolStatus.OK and result.services:
+            return [Say(prices_sentence(result.services)), Say(self._question(self.state.awaiting))]
+        return [Say("Sorry, I can't look that up right now.")]
 
     def _after_hours(self, week: bool, outcome: ToolOutcome) -> list[Step]:
         result = result_of(outcome, OpeningHours)
@@ -432,7 +467,7 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
     def _on_name(self, u: Understanding) -> list[Step] | None:
         if u.name is not None or self.state.task not in ("book", "reschedule"):
             return None
-        if u.no_name:
+        if u.no_name or (u.deny and self.state.attempts.get("no_name")):
             return self._nameless()
         if u.has_slot_value or u.intents - {"thanks", "greeting"} or u.question or u.faq:
             return None

@@ -140,8 +140,10 @@ class FlowState(_Model):
     """The service last booked or moved, for "how much will that be?" afterwards."""
     question: str | None = None
     """A question nothing here answers, kept for the callback the caller may accept."""
-    said: list[str] = Field(default_factory=list)
-    """Long lines already spoken this call, so they are not said again word for word."""
+    asked: dict[str, int] = Field(default_factory=dict)
+    """How often each question was asked this call, so a repeat is worded differently."""
+    last_booked: str | None = None
+    """The spoken time of the booking last made or moved, for "what time is that?"."""
 
     @classmethod
     def load(

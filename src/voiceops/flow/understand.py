@@ -194,7 +194,7 @@ _SHIFT_AMOUNTS = {
 _NO_NAME = re.compile(
     r"\b(?:rather not|prefer not|don't want to (?:give|say|share)|do not want to (?:give|say)"
     r"|not giving|no name|why do you need|do i have to|do i need to|skip (?:it|that|the name)"
-    r"|none of your business|anonymous|not telling)\b"
+    r"|none of your business|anonymous|not telling|i said no)\b"
 )
 _HOW_ARE_YOU = re.compile(
     r"\b(?:how are (?:you|ya|things)|how's it going|how is it going|how you doing"
@@ -215,12 +215,12 @@ _WEEK_HOURS = re.compile(
 """The week's hours asked for, not just today's."""
 _ADDRESSED = re.compile(
     r"\b(?:you|your|you're|yours|i|i'm|my|me|we|us|our|there|it|someone|anyone|they|the salon"
-    r"|the shop|the stylists?|staff)\b"
+    r"|the shop|the stylists?|staff|owner|stylists?|hairdressers?|barbers?|team)\b"
 )
 """A question about the business or the caller's visit, not about the world."""
 _OFF_TOPIC = re.compile(
     r"\b(?:joke|capital of|president|recipe|sing|poem|stock|stocks|football|soccer|score"
-    r"|movie|film|news|math|homework|bitcoin|lottery|horoscope|meaning of life)\b"
+    r"|movie|film|news|math|homework|bitcoin|lottery|horoscope|meaning of life|favou?rite)\b"
 )
 _FAQ_ASK = re.compile(
     r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
@@ -261,6 +261,10 @@ _PEOPLE = re.compile(
 )
 """Two people to book for."""
 _SAME_TIME = re.compile(r"\b(?:same time|at once|together|side by side)\b")
+_WHEN_IS_THAT = re.compile(
+    r"\b(?:what time (?:is|was) (?:that|it)|when is (?:that|it)|what time did you (?:say|book))\b"
+)
+"""Asking again when the booking just made is."""
 _IS_THIS = re.compile(
     r"^(?:(?:hi|hello|hey|oh|um)\s+)*(?:is this|is that|am i (?:speaking|talking) (?:to|with)"
     r"|have i (?:reached|got)|who (?:is this|am i speaking to))\b"
@@ -308,6 +312,12 @@ _NAME_UNDER = re.compile(
     r"[\w'\-]*+)?)"
 )
 """``under Ana``: a capitalised word after "under" or "for" anywhere in the utterance."""
+_NAME_IN_PASSING = re.compile(
+    r"(?<![\w'])(?<!(?i:with) )(?<!(?i:see) )(?<!(?i:ask for) )(?<=\S )"
+    r"(?P<rest>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)?)(?=\s|[,.!?]|$)"
+)
+"""A capitalised given name inside a sentence ("haircut today 3pm Mike"), not after "with"
+(a stylist asked for) and not the first word (which speech-to-text capitalises anyway)."""
 _NAME_RELATIVE = re.compile(
     r"\b(?i:for my|my) (?i:son|daughter|wife|husband|partner|mum|mom|mother|dad|father|friend"
     r"|boyfriend|girlfriend|kid|child|brother|sister|grandson|granddaughter|niece|nephew)"
@@ -501,6 +511,8 @@ class Understanding:
     """"I mean New York time": the times said are the business's, not the caller's."""
     from_now: int | None = None
     """"In half an hour": minutes from now."""
+    when_is_that: bool = False
+    """"What time is that for me?": the booking just made, said again."""
     who_is_this: bool = False
     """"Is this Joe's Pizza?": the caller checks whom they called."""
     names: tuple[str, ...] = ()
@@ -518,7 +530,15 @@ class Understanding:
 
     @property
     def has_slot_value(self) -> bool:
-        return self.service is not None or not self.when.empty or self.name is not None
+        return (
+            self.service is not None
+            or not self.when.empty
+            or self.name is not None
+            or self.shift is not None
+            or self.from_now is not None
+            or self.first_thing
+            or self.business_time
+        )
 
     @property
     def is_empty(self) -> bool:
@@ -578,9 +598,13 @@ def _name(raw: str, lexicon: Lexicon, expect: Expectation | None) -> str | None:
     if explicit:
         return _name_from(explicit.group("rest"), lexicon.stop)
     relative = _NAME_RELATIVE.search(raw)
-    if relative:
+    if relative and (relative.group("rest")[:1].isupper() or _given(relative.group("rest"))):
+        # "for my son Leo", not "my sister told me".
         return _name_from(relative.group("rest"), lexicon.stop)
-    for pattern in (_NAME_ITS, _NAME_UNDER):
+    passing = (
+        (_NAME_ITS, _NAME_UNDER) if expect == "name" else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
+    )
+    for pattern in passing:
         for match in pattern.finditer(raw):
             found = _given(_name_from(match.group("rest"), lexicon.stop))
             if found is not None:
@@ -774,6 +798,7 @@ def understand(
         business_time=business_time,
         from_now=_from_now(text),
         who_is_this=bool(_IS_THIS.search(text)),
+        when_is_that=bool(_WHEN_IS_THAT.search(text)),
         names=_names(spoken, lexicon) if expect == "name" else (),
         two_people=bool(_PEOPLE.search(text)),
         same_time=bool(_SAME_TIME.search(text)),

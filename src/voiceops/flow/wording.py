@@ -9,24 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from voiceops.core.profile import WEEKDAYS
 from voiceops.speech.words import ordinal
-from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name, zone_place
+from voiceops.tools.timefmt import (
+    spoken_clock,
+    spoken_date,
+    spoken_price,
+    weekday_name,
+    zone_place,
+)
 
 if TYPE_CHECKING:
     from voiceops.core.caller import CallerClock
     from voiceops.core.profile import AgentProfile
     from voiceops.flow.state import Awaiting, BookingRef, FlowState, Offer
-    from voiceops.tools.results import OpeningHours
+    from voiceops.tools.results import OpeningHours, ServiceView
 
 SERVICES_LISTED = 4
 """Up to this many services are named when asking which one; more would be a list."""
 
 FIXED_QUESTIONS: dict[Awaiting, str] = {
     "time": "What time would suit you?",
-    "name": "What name should I put the booking under?",
     "change": "What would you like to change, the day, the time or the name?",
     "confirm_cancel": "Shall I cancel it?",
     "lookup_name": "What name is the booking under?",
@@ -38,6 +44,16 @@ FIXED_QUESTIONS: dict[Awaiting, str] = {
     "callback_offer": "Would you like someone to call you back?",
 }
 """The questions whose words never depend on the call."""
+
+REWORDED: dict[Awaiting, tuple[str, ...]] = {
+    "name": (
+        "What name should I put the booking under?",
+        "And what name is it under?",
+        "And the name for the booking?",
+    ),
+}
+"""Questions asked again and again in one call (while the caller corrects the time): a
+repeat is worded differently, so the call doesn't sound stuck, and isn't taken for a loop."""
 
 
 def who_i_am(profile: AgentProfile, *, can_transfer: bool) -> str:
@@ -146,6 +162,15 @@ def hours_now(hours: OpeningHours, clock: CallerClock) -> str:
     return first or "We're closed right now."
 
 
+def prices_sentence(services: Sequence[ServiceView]) -> str:
+    """``A haircut is 45 dollars, a colour 120 dollars and a beard trim 20 dollars.``"""
+    parts = [
+        f"{with_article(s.name)} {'is ' if i == 0 else ''}{spoken_price(Decimal(s.price))}"
+        for i, s in enumerate(services)
+    ]
+    return join_and(parts)[:1].upper() + join_and(parts)[1:] + "."
+
+
 def off_topic(profile: AgentProfile) -> str:
     return f"Sorry, I can only help with appointments and questions about {profile.business_name}."
 
@@ -168,6 +193,10 @@ def offers_sentence(offers: Sequence[Offer], *, zones_differ: bool) -> str:
     return f"I have {join_or(moments)}{suffix}."
 
 
+_CONFIRM_ASKS = ("Shall I book it?", "Shall I go ahead and book that?", "Is that right?")
+"""The read-back's closing question, worded afresh each time it is read back again."""
+
+
 def confirm_sentence(state: FlowState) -> str:
     """The read-back before a booking or a move is committed."""
     slots = state.slots
@@ -188,9 +217,11 @@ def confirm_sentence(state: FlowState) -> str:
             f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken} {who},"
             f" then {join_and(others)}. Shall I book them?"
         )
+    asked = state.asked.get("confirm", 0)
+    state.asked["confirm"] = asked + 1
     return (
         f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken}"
-        f" {who}. Shall I book it?"
+        f" {who}. {_CONFIRM_ASKS[asked % len(_CONFIRM_ASKS)]}"
     )
 
 
