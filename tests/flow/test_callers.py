@@ -485,3 +485,40 @@ async def test_odd_questions(asked: str, start: str) -> None:
     turn = await call.say(asked)
     assert turn.text.startswith(start)
     assert turn.tools == []
+
+
+async def test_the_one_after_an_offered_day_is_a_week_later() -> None:
+    call = Conversation()
+    await call.say("can I get a beard trim next Friday")
+    turn = await call.say("no, not that one, the one after")
+    assert turn.arguments("check_availability")["date"] == "2026-12-11"
+
+
+async def test_a_move_at_the_same_time_keeps_the_booked_time() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-02T13:00", service="blow dry", name="Kim", phone=CALLER)
+    await call.say("can we move my booking to Thursday")
+    turn = await call.say("same time")
+    assert turn.arguments("check_availability")["time"] == "13:00"
+    assert turn.text.endswith("move your blow dry to Thursday, December 3rd at 1 PM?")
+
+
+@pytest.mark.parametrize("said", ["I want my hair done", "can you do my hair on Friday"])
+async def test_wanting_ones_hair_done_is_a_booking(said: str) -> None:
+    call = Conversation()
+    turn = await call.say(said)
+    assert turn.text.startswith("Which service would you like")
+
+
+async def test_a_short_weekday_is_a_day() -> None:
+    call = Conversation()
+    await call.say("colour")
+    turn = await call.say("wed")
+    assert turn.arguments("check_availability")["date"] == "2026-12-02"
+
+
+async def test_what_is_not_understood_mid_booking_is_not_called_off_topic() -> None:
+    call = Conversation()
+    await call.say("a haircut please")
+    turn = await call.say("blah blah")
+    assert turn.text == "Sorry, I didn't catch that. What day would you like to come in?"

@@ -118,6 +118,18 @@ class BookingSteps(DialogueBase):
             slots.then_names = list(u.names[1 : 1 + len(slots.then)])
             state.attempts.pop("name", None)
             changed = True
+        target = state.target
+        if u.same_time and state.task == "reschedule" and target is not None and when.at is None:
+            # "Move it to Thursday, same time."
+            slots.at, slots.part = target.start.time(), None
+            slots.clear_time()
+            changed = True
+        if u.one_after and when.day is None and (slots.day or state.offers):
+            # "Not that one, the one after": the day offered or asked for, a week on.
+            day = slots.day or state.offers[0].start.date()
+            slots.day, slots.days = day + timedelta(days=7), 1
+            slots.clear_time()
+            changed = True
         if u.from_now is not None and when.day is None:
             # "In an hour": today, the free times from then on.
             moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)

@@ -289,7 +289,7 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
                 if state.awaiting == "confirm" and state.slots.spoken:
                     return [Say("Shall I go ahead and book it?")]  # not the read-back again
                 return [Say(self._question(state.awaiting))]
-            return self._not_understood(off_topic(self.profile))
+            return self._not_understood(self._redirect(u))
         if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
             return info + self._find(u)
         if info:
@@ -325,7 +325,13 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.unknown_question:
             state.question = u.text[:200]
             return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
-        return self._not_understood(off_topic(self.profile))
+        return self._not_understood(self._redirect(u))
+
+    def _redirect(self, u: Understanding) -> str:
+        """The catch-all for what is off topic; a plain "didn't catch that" for the rest."""
+        if u.off_topic or (u.question and not u.unknown_question):
+            return off_topic(self.profile)
+        return "Sorry, I didn't catch that."
 
     def _info(self, u: Understanding, *, follow_up: bool) -> list[Step]:
         """Answers to questions (prices, hours, FAQ, services) in the utterance, if any.

@@ -73,7 +73,8 @@ _LOOKUP = re.compile(
 _BOOK = re.compile(
     r"\b(?:book(?:ing)?|appointment|schedule|reserve|reservation|come in|come by"
     r"|availab\w*|openings|(?:an|any) opening|are you free|anything free|something free"
-    r"|free (?:slot|time|spot)s?|slots?|squeeze me in|fit me in)\b"
+    r"|free (?:slot|time|spot)s?|slots?|squeeze me in|fit me in|(?:get|have) my hair"
+    r"|do my hair|hair done)\b"
 )
 _WANT = re.compile(
     r"\b(?:get (?:a|an|my)|(?:i'd|i would|i want|i wanna|i need|like|need) (?:a|an|to get|my))\b"
@@ -230,6 +231,7 @@ _FAQ_ASK = re.compile(
 _NOT_THIS = re.compile(r"\b(?:not|no|instead of|rather than) (?:a |an |the |my )?$")
 _FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
 """Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
+_SAME_AS_BEFORE = re.compile(r"\b(?:same time|the same time|same hour)\b")
 _ONE_AFTER = re.compile(r"\b(?:the one after|the following one|the week after|a week later)\b")
 """After a refused day ("not this Friday, the one after"): the same weekday a week on."""
 _WD = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -520,7 +522,9 @@ class Understanding:
     two_people: bool = False
     """"Me and my son": the service is for two people."""
     same_time: bool = False
-    """"At the same time": two appointments side by side."""
+    """"At the same time": two appointments side by side, or a move keeping the time."""
+    one_after: bool = False
+    """"The one after": the day offered or agreed, a week on."""
     first_thing: bool = False
     """"First thing": when the business opens that day."""
     unresolved: bool = False
@@ -538,6 +542,7 @@ class Understanding:
             or self.from_now is not None
             or self.first_thing
             or self.business_time
+            or self.one_after
         )
 
     @property
@@ -801,7 +806,8 @@ def understand(
         when_is_that=bool(_WHEN_IS_THAT.search(text)),
         names=_names(spoken, lexicon) if expect == "name" else (),
         two_people=bool(_PEOPLE.search(text)),
-        same_time=bool(_SAME_TIME.search(text)),
+        same_time=bool(_SAME_TIME.search(text) or _SAME_AS_BEFORE.search(text)),
+        one_after=bool(_ONE_AFTER.search(text)) and when.day is None,
         first_thing=bool(_FIRST_THING.search(text)),
         unresolved=unresolved,
         next_weekday=bool(_NEXT_WEEKDAY.search(text)) and when.day is not None,
