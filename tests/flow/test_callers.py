@@ -522,3 +522,16 @@ async def test_what_is_not_understood_mid_booking_is_not_called_off_topic() -> N
     await call.say("a haircut please")
     turn = await call.say("blah blah")
     assert turn.text == "Sorry, I didn't catch that. What day would you like to come in?"
+
+
+async def test_long_lines_are_not_repeated_word_for_word() -> None:
+    call = Conversation()
+    first = await call.say("I'd like to book something")
+    assert first.text == "Which service would you like, haircut, colour, blow dry or beard trim?"
+    again = await call.say("erm")
+    assert again.text == "Sorry, I didn't catch that. Which service would you like?"
+    call = Conversation()
+    joke = await call.say("tell me a joke")
+    assert joke.text.startswith("Sorry, I can only help with appointments")
+    news = await call.say("what's in the news?")
+    assert news.text.startswith("Sorry, I can't help with that.")

@@ -101,6 +101,11 @@ class DialogueBase:
             return wording.REWORDED[awaiting][0]
         match awaiting:
             case "service":
+                # The list once a call; after that the short question.
+                listed = state.asked.get("service", 0)
+                state.asked["service"] = listed + 1
+                if listed:
+                    return "Which service would you like?"
                 return wording.which_service(self.profile)
             case "day":
                 return wording.which_day(state, other=other)

@@ -289,13 +289,13 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
                 if state.awaiting == "confirm" and state.slots.spoken:
                     return [Say("Shall I go ahead and book it?")]  # not the read-back again
                 return [Say(self._question(state.awaiting))]
-            return self._not_understood(self._redirect(u))
+            return self._redirect(u)
         if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
             return info + self._find(u)
         if info:
             return info
         if u.off_topic:
-            return self._not_understood(off_topic(self.profile))
+            return self._redirect(u)
         if u.service is not None and u.question:
             # "Do you do colour?": what it is and costs, then an offer to book it.
             return self._service_info(u.service, follow_up=True)
@@ -325,13 +325,18 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.unknown_question:
             state.question = u.text[:200]
             return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
-        return self._not_understood(self._redirect(u))
+        return self._redirect(u)
 
-    def _redirect(self, u: Understanding) -> str:
-        """The catch-all for what is off topic; a plain "didn't catch that" for the rest."""
+    def _redirect(self, u: Understanding) -> list[Step]:
+        """The catch-all for what is off topic (not a failure: the question stands, and no
+        person is offered for it); a plain "didn't catch that" for the rest."""
+        state = self.state
         if u.off_topic or (u.question and not u.unknown_question):
-            return off_topic(self.profile)
-        return "Sorry, I didn't catch that."
+            said = state.asked.get("off_topic", 0)
+            state.asked["off_topic"] = said + 1
+            line = "Sorry, I can't help with that." if said else off_topic(self.profile)
+            return [Say(line), Say(self._question(state.awaiting))]
+        return self._not_understood("Sorry, I didn't catch that.")
 
     def _info(self, u: Understanding, *, follow_up: bool) -> list[Step]:
         """Answers to questions (prices, hours, FAQ, services) in the utterance, if any.
