@@ -535,3 +535,13 @@ async def test_long_lines_are_not_repeated_word_for_word() -> None:
     assert joke.text.startswith("Sorry, I can only help with appointments")
     news = await call.say("what's in the news?")
     assert news.text.startswith("Sorry, I can't help with that.")
+
+
+async def test_no_to_the_day_question_drops_the_booking() -> None:
+    call = Conversation()
+    await call.say("what are your prices?")
+    await call.say("haircut")
+    turn = await call.say("no")
+    assert turn.text == "No problem. Is there anything else I can help with?"
+    bye = await call.say("no thanks")
+    assert isinstance(bye.action, EndCall)

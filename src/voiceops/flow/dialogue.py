@@ -282,6 +282,10 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             changed, remarks = self._apply(u)
             if began or changed or info or remarks:
                 return info + remarks + self._advance()
+            if u.deny and not u.intents and state.awaiting in ("service", "day", "time"):
+                # "No" to "what day would you like?": the caller doesn't want to book now.
+                state.finish_task()
+                return [Say("No problem."), *self._ask("anything_else")]
             if (u.affirm or u.intents & {"thanks", "greeting"}) and not u.deny:
                 # "Okay", "great, thanks": nothing wrong, nothing new; the question stands.
                 if state.awaiting is None:
