@@ -60,7 +60,9 @@ async def test_books_after_filling_slots_over_several_turns_in_any_order() -> No
         "days": 1,
         "time": "15:00",
     }
-    assert third.text == "Good news, that time is free. What name should I put the booking under?"
+    assert third.text == (
+        "Good news, Friday, December 4th at 3 PM is free. What name should I put the booking under?"
+    )
     fourth = await call.say("Sam Smith")
     assert fourth.text == (
         "Just to confirm, a beard trim on Friday, December 4th at 3 PM for Sam Smith."

@@ -545,3 +545,21 @@ async def test_no_to_the_day_question_drops_the_booking() -> None:
     assert turn.text == "No problem. Is there anything else I can help with?"
     bye = await call.say("no thanks")
     assert isinstance(bye.action, EndCall)
+
+
+async def test_a_service_asked_about_mid_booking_is_answered_not_swapped_in() -> None:
+    call = Conversation()
+    first = await call.say("can I book a haircut Friday at 10?")
+    assert first.text.startswith("Good news, Friday, December 4th at 10 AM is free.")
+    turn = await call.say("Is there a person who does beards as well?")
+    assert turn.text.startswith("A beard trim takes 20 minutes and costs 20 dollars.")
+    await call.say("Sam")
+    done = await call.say("yes")
+    assert done.arguments("book_appointment")["service"] == "haircut"
+
+
+async def test_are_you_a_robot_is_not_a_question_nobody_answers() -> None:
+    call = Conversation()
+    turn = await call.say("Am I talking to a robot?")
+    assert "I don't have that information" not in turn.text
+    assert "This is Maple Street Hair." not in turn.text

@@ -304,7 +304,11 @@ class BookingSteps(DialogueBase):
                     return steps  # the read-back says the new time
                 return [Say(f"Okay, I have {match.spoken}."), *steps]
             if match is not None:
-                return [Say("Good news, that time is free."), *self._choose(match)]
+                steps = self._choose(match)
+                if state.awaiting == "confirm":
+                    return [Say("Good news, that time is free."), *steps]
+                # No read-back yet: say which day and time were understood.
+                return [Say(f"Good news, {match.spoken} is free."), *steps]
             hours = intervals_on(self.profile, requested)
             if hours and not any(iv.start <= slots.at < iv.end for iv in hours):
                 spans = " and ".join(

@@ -64,6 +64,8 @@ _DONE = re.compile(
     r"|nothing else|i'm done|i am done|i'm all set|all set)\b"
 )
 """Closers that end the call whatever was asked; "no thanks" only answers the question."""
+_SWITCH = re.compile(r"\b(?:instead|rather|change|switch|actually|make it|not a)\b")
+"""A service named in a question mid-booking replaces the one booked only with these."""
 _SOCIAL_REPLIES = {
     "how_are_you": "I'm doing well, thanks for asking.",
     "weather": "It is, isn't it?",
@@ -165,6 +167,10 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._not_understood("Sorry, I didn't catch that.")
         if u.social == "wrong_number":
             return self._goodbye("No problem at all. Have a great day!")
+        robot = asks_what_agent_is(text)
+        if robot:
+            # The question about the agent is answered below, not as a question nothing answers.
+            u = replace(u, unknown_question=False, off_topic=False, who_is_this=False)
         if u.who_is_this and state.task is None and not u.service and "book" not in u.intents:
             business = self.profile.business_name
             ours = normalise(business) in u.text
@@ -178,7 +184,7 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._goodbye()
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
-        honest = self._who_i_am() if asks_what_agent_is(text) else []
+        honest = self._who_i_am() if robot else []
         if honest and u.is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
             return [*honest, Say(self._question(state.awaiting))]
@@ -278,6 +284,18 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return info + self._find(u)
         working = state.task in ("book", "reschedule")
         info = self._info(u, follow_up=not working)
+        asked = state.slots.service
+        if (
+            working
+            and u.question
+            and u.service is not None
+            and asked is not None
+            and u.service != asked
+            and not _SWITCH.search(u.text)
+        ):
+            # "Is there someone who does beards as well?" mid-booking: an answer, not a switch.
+            info = [*info, *self._service_info(u.service, follow_up=False)]
+            u = replace(u, service=None)
         if working:
             changed, remarks = self._apply(u)
             if began or changed or info or remarks:
