@@ -85,9 +85,9 @@ async def test_book_tomorrow_at_three_on_every_day(
                 ).utcoffset()
             )
         else:
-            # A closed day: the agent offers times on another day, never tomorrow, and
-            # nothing is booked without the caller agreeing to one.
-            assert f"on {weekday} isn't available" in first.text, first.text
+            # A closed day: the agent says so and offers the next open day, never tomorrow,
+            # and nothing is booked without the caller agreeing to it.
+            assert "We're closed on Sundays and Mondays" in first.text, first.text
             assert f"On {weekday}" not in first.text, first.text
             await peer.turn("It's Robin")
             assert await booked(server, call_id) == []

@@ -60,7 +60,9 @@ async def test_books_after_filling_slots_over_several_turns_in_any_order() -> No
         "days": 1,
         "time": "15:00",
     }
-    assert third.text == "Good news, that time is free. What name should I put the booking under?"
+    assert third.text == (
+        "Good news, Friday, December 4th at 3 PM is free. What name should I put the booking under?"
+    )
     fourth = await call.say("Sam Smith")
     assert fourth.text == (
         "Just to confirm, a beard trim on Friday, December 4th at 3 PM for Sam Smith."
@@ -158,8 +160,14 @@ async def test_a_time_taken_between_read_back_and_yes_offers_alternatives() -> N
 
 async def test_a_day_with_nothing_free_says_so_and_offers_the_nearest_days() -> None:
     call = Conversation()
-    turn = await call.say("a haircut on Monday please")  # the salon is closed on Mondays
-    assert turn.text.startswith("I don't have anything free on Monday. ")
+    await call.book_directly("2026-12-02T09:00", phone=OTHER)
+    for hour in range(9, 17):
+        for minute in (0, 30):
+            start = f"2026-12-02T{hour:02d}:{minute:02d}"
+            if start != "2026-12-02T09:00":
+                await call.book_directly(start, phone=f"+1212555{hour:02d}{minute:02d}")
+    turn = await call.say("a haircut on Wednesday please")
+    assert turn.text.startswith("I don't have anything free on Wednesday. ")
     assert "Which would suit you?" in turn.text
 
 
@@ -310,9 +318,21 @@ async def test_prices_and_hours_are_spoken_from_the_tools() -> None:
     )
 
 
-async def test_a_price_question_without_a_service_asks_which() -> None:
+async def test_a_price_question_without_a_service_gives_every_price() -> None:
     call = Conversation()
     ask = await call.say("how much do you charge?")
+    assert ask.tools == ["get_service_info"]
+    assert ask.text == (
+        "A haircut is 45 dollars, a colour 120 dollars, a blow dry 35 dollars and a beard trim"
+        " 20 dollars. Would you like to book an appointment?"
+    )
+    answer = await call.say("how long is a blow dry?")
+    assert answer.text.startswith("A blow dry takes 45 minutes and costs 35 dollars.")
+
+
+async def test_a_duration_question_without_a_service_asks_which() -> None:
+    call = Conversation()
+    ask = await call.say("how long does it take?")
     assert ask.tools == []
     assert ask.text == (
         "We offer haircut, colour, blow dry and beard trim."

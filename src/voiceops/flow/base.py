@@ -57,6 +57,10 @@ class DialogueBase:
         self.escalation = escalation
         self._log = logger
         self.today = clock.now_local.date()
+        self.closed_said = False
+        self.corrected = False
+        """This turn changed a time the tools had already agreed to (a correction)."""
+        """This turn already said the day asked about is a closed one (from the hours)."""
 
     # --- hand-overs between the parts, each implemented by the part named -------------
 
@@ -81,6 +85,11 @@ class DialogueBase:
     def _ask(self, awaiting: Awaiting, *, other: bool = False, say: bool = True) -> list[Step]:
         """Wait for ``awaiting`` next, saying its question unless ``say`` is False."""
         self.state.awaiting = awaiting
+        if say and awaiting in wording.REWORDED:
+            asked = self.state.asked.get(awaiting, 0)
+            self.state.asked[awaiting] = asked + 1
+            variants = wording.REWORDED[awaiting]
+            return [Say(variants[asked % len(variants)])]
         return [Say(self._question(awaiting, other=other))] if say else []
 
     def _question(self, awaiting: Awaiting | None, *, other: bool = False) -> str:
@@ -88,8 +97,15 @@ class DialogueBase:
         fixed = wording.FIXED_QUESTIONS.get(awaiting) if awaiting else None
         if fixed is not None:
             return fixed
+        if awaiting in wording.REWORDED:
+            return wording.REWORDED[awaiting][0]
         match awaiting:
             case "service":
+                # The list once a call; after that the short question.
+                listed = state.asked.get("service", 0)
+                state.asked["service"] = listed + 1
+                if listed:
+                    return "Which service would you like?"
                 return wording.which_service(self.profile)
             case "day":
                 return wording.which_day(state, other=other)
@@ -120,8 +136,28 @@ class DialogueBase:
                 return "How can I help you today?"
         raise AssertionError(f"no question for {awaiting}")  # pragma: no cover
 
+    def _nameless(self) -> list[Step]:
+        """The caller won't give a name: ask once more, then book under their number."""
+        state = self.state
+        if state.attempts.get("no_name", 0) == 0:
+            self._bump("no_name")
+            state.awaiting = "name"
+            return [Say("That's fine. Just a first name is enough, so we know who to expect.")]
+        if self.caller_phone:
+            state.slots.name, state.slots.by_phone = self.caller_phone, True
+            state.attempts.pop("name", None)
+            return [
+                Say("No problem, I'll put it under the number you're calling from."),
+                *self._advance(),
+            ]
+        state.slots.name = "Guest"
+        return [Say("No problem, I'll book it without a name."), *self._advance()]
+
     def _ask_missing(self, awaiting: Awaiting, *, other: bool = False) -> list[Step]:
         """Ask for a slot, or offer a person once it has failed too often."""
+        if awaiting == "name" and self.state.attempts.get("name", 0) >= MAX_FAILED_ATTEMPTS:
+            # Nobody needs a person to book without a name.
+            return self._nameless()
         if self.state.attempts.get(awaiting, 0) >= MAX_FAILED_ATTEMPTS:
             self.state.awaiting = awaiting
             return self._offer_human()
@@ -169,8 +205,11 @@ class DialogueBase:
             return [Say("Sorry, I can't book that day."), *self._ask_missing("day", other=True)]
         return [Say("Sorry, I couldn't complete that."), *self._offer_human()]
 
-    def _goodbye(self) -> list[Step]:
-        line = f"Thanks for calling {self.profile.business_name}. Have a great day!"
+    def _goodbye(self, line: str | None = None) -> list[Step]:
+        if line is None:
+            line = f"Thanks for calling {self.profile.business_name}. Have a great day!"
+        elif "Have a" not in line:
+            line = f"{line} Have a great day!"
         self.state.awaiting = None
 
         def ended(outcome: ToolOutcome) -> list[Step]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
@@ -19,8 +19,10 @@ from voiceops.flow.base import DialogueBase
 from voiceops.flow.state import Offer
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
+from voiceops.flow.wording import closed_weekdays, join_and
+from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import Availability, BookingChange, ToolFailure
-from voiceops.tools.timefmt import spoken_clock, weekday_name
+from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -31,6 +33,7 @@ _CHANGE_DAY = re.compile(r"\b(?:day|date)\b")
 _CHANGE_TIME = re.compile(r"\btime\b")
 _CHANGE_NAME = re.compile(r"\bname\b")
 _CHANGE_SERVICE = re.compile(r"\bservice\b")
+_CLOSED_LOOKAHEAD_DAYS = 15
 
 
 class BookingSteps(DialogueBase):
@@ -51,6 +54,7 @@ class BookingSteps(DialogueBase):
         slots = state.slots
         remarks: list[Step] = []
         changed = False
+        had_time = slots.start is not None
         if u.service and state.task == "book" and u.service != slots.service:
             slots.service = u.service
             slots.clear_time()
@@ -79,10 +83,11 @@ class BookingSteps(DialogueBase):
         if when.day is not None and (when.day, when.days) != (slots.day, slots.days):
             # Attempts at the day are cleared only once the tools accept it.
             slots.day, slots.days, slots.earliest = when.day, when.days, False
+            slots.near = None
             slots.clear_time()
             changed = True
         if when.at is not None and when.at != slots.at:
-            slots.at, slots.part = when.at, when.part
+            slots.at, slots.part, slots.near = when.at, when.part, None
             slots.clear_time()
             state.attempts.pop("time", None)
             changed = True
@@ -92,12 +97,85 @@ class BookingSteps(DialogueBase):
                 slots.at = None
             slots.clear_time()
             changed = True
-        if u.name is not None and u.name != slots.name:
-            slots.name = u.name
+        if u.unresolved:
+            remarks.append(Say("I'm not sure which day you mean."))
+            slots.day = None
+            slots.clear_time()
+            changed = True
+        if u.next_weekday and when.day is not None:
+            remarks.append(Say(f"That's {spoken_date(when.day)}."))
+        if u.two_people and state.task == "book" and slots.service and not slots.then:
+            # One chair at a time: the second appointment straight after the first.
+            slots.then = [slots.service]
+            head = "We can only do one at a time, so I" if u.same_time else "I"
+            remarks.append(
+                Say(f"{head} can book two {slots.service}s, one straight after the other.")
+            )
+            changed = True
+        if u.names and state.task == "book" and slots.then:
+            # "I'm Lena and she's Mia": the first name is this booking's, the rest the next.
+            slots.name, slots.by_phone = u.names[0], False
+            slots.then_names = list(u.names[1 : 1 + len(slots.then)])
             state.attempts.pop("name", None)
+            changed = True
+        target = state.target
+        if u.same_time and state.task == "reschedule" and target is not None and when.at is None:
+            # "Move it to Thursday, same time."
+            slots.at, slots.part = target.start.time(), None
+            slots.clear_time()
+            changed = True
+        if u.one_after and when.day is None and (slots.day or state.offers):
+            # "Not that one, the one after": the day offered or asked for, a week on.
+            day = slots.day or state.offers[0].start.date()
+            slots.day, slots.days = day + timedelta(days=7), 1
+            slots.clear_time()
+            changed = True
+        if u.from_now is not None and when.day is None:
+            # "In an hour": today, the free times from then on.
+            moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)
+            slots.day, slots.days, slots.at, slots.part = moment.date(), 1, None, None
+            slots.near, slots.earliest = moment.time().replace(second=0, microsecond=0), False
+            slots.clear_time()
+            changed = True
+        if u.first_thing and when.at is None:
+            day = slots.day or self.today
+            opening = intervals_on(self.profile, day)
+            if opening and opening[0].start != slots.at:
+                slots.at, slots.part = opening[0].start, "morning"
+                slots.clear_time()
+                changed = True
+        if u.shift is not None and slots.at is not None and when.at is None:
+            # "Push it back an hour": the same day, the time moved.
+            moved = datetime.combine(slots.day or self.today, slots.at) + timedelta(minutes=u.shift)
+            slots.day, slots.at = moved.date(), moved.time()
+            slots.clear_time()
+            changed = True
+        if u.business_time and self.clock.zones_differ and slots.at is not None:
+            # "I mean New York time": the clock time said is the business's wall clock.
+            theirs = datetime.combine(slots.day or self.today, slots.at)
+            ours = theirs.replace(tzinfo=self.clock.business_zone).astimezone(self.clock.zone)
+            slots.day, slots.at = ours.date(), ours.time().replace(tzinfo=None)
+            slots.clear_time()
+            changed = True
+        if u.name is not None and u.name != slots.name:
+            slots.name, slots.by_phone = u.name, False
+            state.attempts.pop("name", None)
+            changed = True
+        if u.services and state.task == "book" and not slots.then:
+            # "A beard trim and a haircut": this one now, the others straight after.
+            slots.service = u.services[0]
+            slots.then = list(u.services[1:])
+            remarks.append(
+                Say(
+                    f"I can book the {u.services[0]} now and the {join_and(list(u.services[1:]))}"
+                    " straight after."
+                )
+            )
             changed = True
         if changed:
             state.offers = []
+            # A time already agreed has changed: the next answer says the new one in full.
+            self.corrected = self.corrected or had_time
         return changed, remarks
 
     # --- moving a booking forward ----------------------------------------------------------
@@ -116,10 +194,60 @@ class BookingSteps(DialogueBase):
         if slots.day is None and not slots.earliest:
             return self._ask_missing("day")
         if slots.start is None:
+            closed = self._closed_day()
+            if closed is not None and self.closed_said:
+                # The hours just said it is closed: name the next open day, let them choose.
+                slots.day, slots.from_closed = None, False
+                following = closed.split("; ", 1)[1]
+                return [Say(following[:1].upper() + following[1:]), *self._ask("day", other=True)]
+            if closed is not None:
+                return [Say(closed), self._availability()]
             return [self._availability()]
         if task == "book" and not slots.name:
             return self._ask_missing("name")
+        slots.then_times = self._following_starts()
         return self._ask("confirm")
+
+    def _following_starts(self) -> list[time]:
+        """Where each further service falls: straight after the one before, on the step."""
+        slots = self.state.slots
+        if not slots.then or slots.start is None:
+            return []
+        step = self.profile.booking.slot_step_min
+        starts: list[time] = []
+        at = slots.start
+        for before in [slots.service or "", *slots.then[:-1]]:
+            kind = self.profile.service(before)
+            at += timedelta(minutes=kind.duration_min if kind else step)
+            at += timedelta(minutes=-(at.minute % step) % step)
+            starts.append(at.time())
+        return starts
+
+    def _closed_day(self) -> str | None:
+        """When the day asked for is a closed one: say so, and move to the next open day."""
+        slots = self.state.slots
+        day = slots.day
+        if day is None or slots.days != 1 or intervals_on(self.profile, day):
+            return None
+        following = next(
+            (
+                day + timedelta(days=n)
+                for n in range(1, _CLOSED_LOOKAHEAD_DAYS)
+                if intervals_on(self.profile, day + timedelta(days=n))
+            ),
+            None,
+        )
+        if following is None:
+            return None
+        slots.day, slots.from_closed = following, True
+        slots.clear_time()
+        if day in self.profile.closed_dates:
+            closed = f"We're closed on {spoken_date(day)}"
+        else:
+            closed = f"We're closed on {closed_weekdays(self.profile)}"
+        nearby = following - day < timedelta(days=7)
+        named = weekday_name(following) if nearby else spoken_date(following)
+        return f"{closed}; the next day we're open is {named}."
 
     def _task_service(self) -> str:
         state = self.state
@@ -136,7 +264,7 @@ class BookingSteps(DialogueBase):
         if slots.day is not None:
             args["date"] = slots.day.isoformat()
             args["days"] = slots.days
-            pivot = slots.at or (PART_PIVOT[slots.part] if slots.part else None)
+            pivot = slots.at or slots.near or (PART_PIVOT[slots.part] if slots.part else None)
             if pivot is not None:
                 args["time"] = pivot.strftime("%H:%M")
         return Call("check_availability", args, then=self._after_availability)
@@ -155,19 +283,56 @@ class BookingSteps(DialogueBase):
         state.attempts.pop("day", None)
         offers = self._offers_from(result.slots)
         requested = slots.day
+        from_closed, slots.from_closed = slots.from_closed, False
         if requested is not None and slots.at is not None:
             wanted = datetime.combine(requested, slots.at)
             match = next((o for o in offers if o.start == wanted), None)
+            if match is not None and from_closed:
+                # "We're closed on Mondays; the next day we're open is Tuesday." Ask first.
+                state.offers = [match]
+                return [
+                    Say(f"Would {spoken_clock(slots.at)} work?"),
+                    *self._ask("offer", say=False),
+                ]
+            if match is not None and slots.agreed:
+                # Agreed in the read-back of the first booking ("book them"): book it now.
+                self._choose(match)
+                return self._commit()
+            if match is not None and self.corrected:
+                steps = self._choose(match)
+                if state.awaiting == "confirm":
+                    return steps  # the read-back says the new time
+                return [Say(f"Okay, I have {match.spoken}."), *steps]
             if match is not None:
-                return [Say("Good news, that time is free."), *self._choose(match)]
+                steps = self._choose(match)
+                if state.awaiting == "confirm":
+                    return [Say("Good news, that time is free."), *steps]
+                # No read-back yet: say which day and time were understood.
+                return [Say(f"Good news, {match.spoken} is free."), *steps]
+            hours = intervals_on(self.profile, requested)
+            if hours and not any(iv.start <= slots.at < iv.end for iv in hours):
+                spans = " and ".join(
+                    f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours
+                )
+                return self._present(offers, f"On {weekday_name(requested)} we're open {spans}.")
             return self._present(
                 offers,
                 f"Sorry, {spoken_clock(slots.at)} on {weekday_name(requested)} isn't available.",
             )
-        if slots.part is not None:
-            offers = [o for o in offers if part_of(o.start.time()) == slots.part] or offers
         head = None
-        if requested is not None and offers:
+        if slots.near is not None and requested is not None:
+            later = [o for o in offers if o.start >= datetime.combine(requested, slots.near)]
+            offers = later or offers
+        if slots.part is not None:
+            fitting = [o for o in offers if part_of(o.start.time()) == slots.part]
+            hours = intervals_on(self.profile, requested) if requested is not None else []
+            if not fitting and hours and requested is not None:
+                spans = " and ".join(
+                    f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours
+                )
+                head = f"On {weekday_name(requested)} we're open {spans}."
+            offers = fitting or offers
+        if requested is not None and offers and not from_closed and head is None:
             last = requested + timedelta(days=slots.days - 1)
             if all(not requested <= o.start.date() <= last for o in offers):
                 # The tool widened the search itself: say why these are other days.
@@ -236,9 +401,31 @@ class BookingSteps(DialogueBase):
             spoken = booking.spoken if booking else state.slots.spoken or ""
             if state.task == "reschedule":
                 line = f"Done. Your {service} is now on {spoken}."
+            elif state.slots.agreed and booking is not None:
+                at = spoken_clock(self._wall(booking).time())
+                line = f"And the {service} for {state.slots.name} at {at} is booked."
             else:
                 line = f"You're all set. Your {service} is booked for {spoken}."
+            following, names = state.slots.then, state.slots.then_names
+            kind = self.profile.service(service)
+            start = self._wall(booking) if booking else None
             state.finish_task()
+            state.last_service, state.last_booked = service, spoken
+            if following and start is not None and kind is not None:
+                # The next service asked for: straight after this one, same day.
+                name, by_phone = state.slots.name, state.slots.by_phone
+                self._begin_booking()
+                state.slots.name, state.slots.by_phone = name, by_phone
+                if names:
+                    state.slots.name, state.slots.by_phone = names[0], False
+                    state.slots.then_names = names[1:]
+                state.slots.agreed = True
+                after = start + timedelta(minutes=kind.duration_min)
+                step = self.profile.booking.slot_step_min
+                after += timedelta(minutes=-(after.minute % step) % step)
+                state.slots.service, state.slots.then = following[0], following[1:]
+                state.slots.day, state.slots.at = after.date(), after.time()
+                return [Say(line), self._availability()]
             return [Say(line), *self._ask("anything_else")]
         state.slots.clear_time()
         if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:

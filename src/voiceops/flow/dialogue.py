@@ -27,18 +27,29 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.agent.intent import asks_what_agent_is
 from voiceops.agent.prompts import render_greeting
 from voiceops.core.ports import ToolStatus
+from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.existing import ExistingSteps
+from voiceops.flow.state import CallbackDraft
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.understand import Expectation, Understanding, understand
-from voiceops.flow.when import utterance_tail
-from voiceops.flow.wording import off_topic, services_sentence
+from voiceops.flow.when import normalise, utterance_tail
+from voiceops.flow.wording import (
+    SERVICES_LISTED,
+    hours_now,
+    not_offered,
+    off_topic,
+    prices_sentence,
+    services_sentence,
+)
+from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import OpeningHours, ServiceInfo
 
 if TYPE_CHECKING:
@@ -46,6 +57,19 @@ if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting
 
 _SHORT_NO_WORDS = 3
+_REMINDERS_BEFORE_HANGING_UP = 2
+"""Reminders spoken into a silence; the next one ends the call."""
+_DONE = re.compile(
+    r"\b(?:that's (?:all|it|everything)|that is (?:all|it)|that'll be all|that will be all"
+    r"|nothing else|i'm done|i am done|i'm all set|all set)\b"
+)
+"""Closers that end the call whatever was asked; "no thanks" only answers the question."""
+_SWITCH = re.compile(r"\b(?:instead|rather|change|switch|actually|make it|not a)\b")
+"""A service named in a question mid-booking replaces the one booked only with these."""
+_SOCIAL_REPLIES = {
+    "how_are_you": "I'm doing well, thanks for asking.",
+    "weather": "It is, isn't it?",
+}
 
 _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
 _EXPECT: dict[Awaiting, Expectation] = {
@@ -97,9 +121,13 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         return [Say(render_greeting(self.profile, self.caller_name))]
 
     def remind(self) -> list[Step]:
-        """The caller has been silent: check in once, then just say we are here."""
+        """The caller has been silent: check in once, say we are here, then hang up."""
         state = self.state
         state.reminders += 1
+        if state.reminders > _REMINDERS_BEFORE_HANGING_UP:
+            return self._goodbye(
+                f"I'll let you go for now. Thanks for calling {self.profile.business_name}."
+            )
         if state.reminders > 1:
             return [Say("I'm still here whenever you're ready.")]
         return [Say("Are you still there?"), Say(self._question(state.awaiting))]
@@ -137,11 +165,26 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._escalation_callback(u)
         if u.unintelligible:
             return self._not_understood("Sorry, I didn't catch that.")
-        if u.farewell or (u.closing and state.awaiting in _IDLE and not u.intents - {"thanks"}):
+        if u.social == "wrong_number":
+            return self._goodbye("No problem at all. Have a great day!")
+        robot = asks_what_agent_is(text)
+        if robot:
+            # The question about the agent is answered below, not as a question nothing answers.
+            u = replace(u, unknown_question=False, off_topic=False, who_is_this=False)
+        if u.who_is_this and state.task is None and not u.service and "book" not in u.intents:
+            business = self.profile.business_name
+            ours = normalise(business) in u.text
+            this = f"Yes, this is {business}." if ours else f"This is {business}."
+            return [Say(this), *self._ask("anything_else", say=False), Say("How can I help?")]
+        if u.farewell or self._closes(u):
+            if state.awaiting == "confirm" and not u.deny and not u.farewell:
+                # "That's it" to a read-back may be a yes: ask once before hanging up.
+                if self._bump("leaving") == 1:
+                    return [Say("Before you go, shall I book it?")]
             return self._goodbye()
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
-        honest = self._who_i_am() if asks_what_agent_is(text) else []
+        honest = self._who_i_am() if robot else []
         if honest and u.is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
             return [*honest, Say(self._question(state.awaiting))]
@@ -158,12 +201,39 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.follow_up and state.task is None and state.last_topic and not u.intents:
             # "What about Sunday?" after the hours: the same question for another day.
             u = replace(u, intents=frozenset({state.last_topic}))
+        social = _SOCIAL_REPLIES.get(u.social or "")
+        if social is not None:
+            rest = replace(u, social=None)
+            asks = (
+                rest.service is not None
+                or rest.intents - {"greeting", "thanks"}
+                or rest.faq
+                or rest.not_offered
+                or (state.task is not None and rest.has_slot_value)
+            )
+            if not asks:
+                # "How are you today?" is not a booking for today.
+                return [Say(social), Say(self._question(state.awaiting))]
+            return [Say(social), *self._reply(rest)]
+        return self._reply(u)
+
+    def _reply(self, u: Understanding) -> list[Step]:
+        state = self.state
         handler = _HANDLERS.get(state.awaiting) if state.awaiting else None
         if handler is not None:
             steps = handler(self, u)
             if steps is not None:
                 return steps
         return self._general(u)
+
+    def _closes(self, u: Understanding) -> bool:
+        """ "That's it, thanks", "no, that's all": the caller is done, whatever was asked."""
+        if not u.closing or u.intents - {"thanks"} or u.faq or u.service is not None:
+            return False
+        if not u.when.empty or u.question:
+            return False
+        # "No thanks" answers a yes/no question; "that's all" ends the call wherever it comes.
+        return self.state.awaiting in _IDLE or bool(_DONE.search(u.text))
 
     @staticmethod
     def infer_awaiting(agent_text: str) -> Awaiting | None:
@@ -188,6 +258,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         """Switch task on an explicit request; True when a new task began."""
         state = self.state
         for intent in ("cancel", "reschedule", "lookup"):
+            if intent == "reschedule" and u.shift is not None and state.task == "book":
+                continue  # "push it back an hour" while booking moves the time asked for
             if intent in u.intents:
                 state.finish_task()
                 state.task = intent
@@ -212,28 +284,48 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return info + self._find(u)
         working = state.task in ("book", "reschedule")
         info = self._info(u, follow_up=not working)
+        asked = state.slots.service
+        if (
+            working
+            and u.question
+            and u.service is not None
+            and asked is not None
+            and u.service != asked
+            and not _SWITCH.search(u.text)
+        ):
+            # "Is there someone who does beards as well?" mid-booking: an answer, not a switch.
+            info = [*info, *self._service_info(u.service, follow_up=False)]
+            u = replace(u, service=None)
         if working:
             changed, remarks = self._apply(u)
             if began or changed or info or remarks:
                 return info + remarks + self._advance()
+            if u.deny and not u.intents and state.awaiting in ("service", "day", "time"):
+                # "No" to "what day would you like?": the caller doesn't want to book now.
+                state.finish_task()
+                return [Say("No problem."), *self._ask("anything_else")]
             if (u.affirm or u.intents & {"thanks", "greeting"}) and not u.deny:
                 # "Okay", "great, thanks": nothing wrong, nothing new; the question stands.
                 if state.awaiting is None:
                     return self._advance()
+                if state.awaiting == "confirm" and state.slots.spoken:
+                    return [Say("Shall I go ahead and book it?")]  # not the read-back again
                 return [Say(self._question(state.awaiting))]
-            return self._not_understood(off_topic(self.profile))
+            return self._redirect(u)
         if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
             return info + self._find(u)
         if info:
             return info
+        if u.off_topic:
+            return self._redirect(u)
         if u.service is not None and u.question:
             # "Do you do colour?": what it is and costs, then an offer to book it.
             return self._service_info(u.service, follow_up=True)
         if u.service is not None or u.when.has_date or u.when.at is not None:
             # "A haircut, please" or "tomorrow at 3": the caller wants to come in.
             self._begin_booking()
-            self._apply(u)
-            return self._advance()
+            _, remarks = self._apply(u)
+            return remarks + self._advance()
         if "ask" in u.intents:
             state.awaiting = None
             return [Say("Sure, go ahead.")]
@@ -250,7 +342,23 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             ]
         if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
             return self._goodbye()
-        return self._not_understood(off_topic(self.profile))
+        if u.when_is_that and state.last_booked:
+            return [Say(f"It's {state.last_booked}."), *self._ask("anything_else")]
+        if u.unknown_question:
+            state.question = u.text[:200]
+            return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
+        return self._redirect(u)
+
+    def _redirect(self, u: Understanding) -> list[Step]:
+        """The catch-all for what is off topic (not a failure: the question stands, and no
+        person is offered for it); a plain "didn't catch that" for the rest."""
+        state = self.state
+        if u.off_topic or (u.question and not u.unknown_question):
+            said = state.asked.get("off_topic", 0)
+            state.asked["off_topic"] = said + 1
+            line = "Sorry, I can't help with that." if said else off_topic(self.profile)
+            return [Say(line), Say(self._question(state.awaiting))]
+        return self._not_understood("Sorry, I didn't catch that.")
 
     def _info(self, u: Understanding, *, follow_up: bool) -> list[Step]:
         """Answers to questions (prices, hours, FAQ, services) in the utterance, if any.
@@ -263,19 +371,38 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         offer_booking: str | None = None
         if u.intents & {"price", "duration"}:
             service = (
-                u.service or state.slots.service or (state.target.service if state.target else None)
+                u.service
+                or state.slots.service
+                or (state.target.service if state.target else None)
+                or state.last_service
             )
+            few = len(self.profile.services) <= SERVICES_LISTED
+            if service is None and "price" in u.intents and few:
+                # "What are your prices?": every price at once, from the catalogue tool.
+                state.last_topic = "price"
+                return [
+                    Call("get_service_info", {}, then=self._all_prices),
+                    *self._ask("book_offer" if state.task is None else "anything_else", say=False),
+                ]
             if service is None:
                 return [Say(services_sentence(self.profile)), *self._ask("info_service")]
             steps.extend(self._service_info(service, follow_up=False))
-            offer_booking = service
+            if service != state.last_service:
+                offer_booking = service
         if "hours" in u.intents:
             args: dict[str, Any] = {}
             if u.when.day is not None:
                 args["date"] = u.when.day.isoformat()
-            steps.append(Call("get_opening_hours", args, then=self._after_hours))
+                self.closed_said = not intervals_on(self.profile, u.when.day)
+            week = u.week_hours or u.when.day is not None
+            steps.append(Call("get_opening_hours", args, then=partial(self._after_hours, week)))
         if u.faq:
             steps.append(Say(u.faq))
+        if u.not_offered is not None:
+            steps.append(Say(not_offered(self.profile)))
+            offer_booking = offer_booking or ""
+        elif u.unknown_question and not follow_up:
+            steps.append(Say("I don't have that information, but the team can tell you."))
         if "services" in u.intents:
             steps.append(Say(services_sentence(self.profile)))
             offer_booking = offer_booking or ""
@@ -285,6 +412,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             state.last_topic = "hours"
         elif u.intents & {"price", "duration"}:
             state.last_topic = "price"
+        elif "services" in u.intents:
+            state.last_topic = "services"
         if offer_booking is not None and state.task is None:
             state.slots.service = offer_booking or None
             return [*steps, *self._ask("book_offer")]
@@ -309,10 +438,18 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
                 steps.extend(self._advance())
         return steps
 
-    def _after_hours(self, outcome: ToolOutcome) -> list[Step]:
+    def _all_prices(self, outcome: ToolOutcome) -> list[Step]:
+        result = result_of(outcome, ServiceInfo)
+        if isinstance(result, ServiceInfo) and result.status is ToolStatus.OK and result.services:
+            return [Say(prices_sentence(result.services)), Say(self._question(self.state.awaiting))]
+        return [Say("Sorry, I can't look that up right now.")]
+
+    def _after_hours(self, week: bool, outcome: ToolOutcome) -> list[Step]:
         result = result_of(outcome, OpeningHours)
         if isinstance(result, OpeningHours) and result.spoken:
-            return [Say(result.spoken)]
+            if week:
+                return [Say(result.spoken)]
+            return [Say(hours_now(result, self.clock))]
         return [Say("Sorry, I can't look up our hours right now.")]
 
     # --- answers to its own questions ---------------------------------------------------
@@ -328,8 +465,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.affirm or "book" in u.intents:
             self._begin_booking()
             self.state.slots.service = u.service or service
-            self._apply(u)
-            return self._advance()
+            _, remarks = self._apply(u)
+            return remarks + self._advance()
         if u.deny and not u.has_slot_value:
             self.state.slots.service = None
             return [Say("No problem."), *self._ask("anything_else")]
@@ -341,6 +478,36 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         if u.deny and short and not u.intents and not u.has_slot_value and not u.faq:
             return self._goodbye()
         return None
+
+    def _on_callback_offer(self, u: Understanding) -> list[Step] | None:
+        state = self.state
+        if u.affirm and not u.has_slot_value:
+            topic, state.question = state.question, None
+            state.finish_task()
+            state.task = "callback"
+            state.callback = CallbackDraft(
+                reason="caller asked something the profile does not answer",
+                priority="low",
+                name=state.slots.name,
+                topic=topic,
+            )
+            return [Say("Sure."), *self._callback_next()]
+        if u.deny and not u.has_slot_value:
+            state.question = None
+            return [Say("No problem."), *self._ask("anything_else")]
+        return None
+
+    def _on_name(self, u: Understanding) -> list[Step] | None:
+        if u.name is not None or self.state.task not in ("book", "reschedule"):
+            return None
+        if u.no_name or (u.deny and self.state.attempts.get("no_name")):
+            return self._nameless()
+        if u.has_slot_value or u.intents - {"thanks", "greeting"} or u.question or u.faq:
+            return None
+        if self._bump("name") >= MAX_FAILED_ATTEMPTS:
+            self.state.attempts["no_name"] = 1  # asked twice already: no third time
+            return self._nameless()
+        return [Say("Sorry, I didn't catch the name."), *self._ask("name")]
 
     def _on_human_offer(self, u: Understanding) -> list[Step] | None:
         state = self.state
@@ -367,7 +534,13 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         return None
 
 
+_NO_INFORMATION = (
+    "I don't have that information — I can have someone call you back. Would you like that?"
+)
+
 _HANDLERS: dict[Awaiting, Callable[[Dialogue, Understanding], list[Step] | None]] = {
+    "name": Dialogue._on_name,
+    "callback_offer": Dialogue._on_callback_offer,
     "offer": Dialogue._on_offer,
     "confirm": Dialogue._on_confirm,
     "change": Dialogue._on_change,

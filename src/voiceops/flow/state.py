@@ -40,6 +40,7 @@ Awaiting = Literal[
     "callback_name",
     "callback_phone",
     "callback_reason",
+    "callback_offer",
     "anything_else",
 ]
 """What the agent's last question asked for; it decides how the next reply is read."""
@@ -82,6 +83,20 @@ class Slots(_Model):
     """A start the tools said is free (caller-local, naive); set once availability agrees."""
     spoken: str | None = None
     """The tools' spoken form of ``start``, for the read-back."""
+    by_phone: bool = False
+    """No name given: booked under the number the caller is calling from."""
+    from_closed: bool = False
+    """The day asked for was a closed day and this one is the next open day."""
+    then: list[str] = Field(default_factory=list)
+    """Further services asked for in the same breath, booked one after another."""
+    then_names: list[str] = Field(default_factory=list)
+    """Who each of ``then`` is for, when it is for someone else ("me and my daughter")."""
+    then_times: list[time] = Field(default_factory=list)
+    """When each of ``then`` starts, straight after the one before, for the read-back."""
+    agreed: bool = False
+    """The caller already agreed to this one in an earlier read-back ("book them")."""
+    near: time | None = None
+    """A time to look around without asking for it exactly ("in an hour")."""
 
     def clear_time(self) -> None:
         self.start = None
@@ -119,8 +134,16 @@ class FlowState(_Model):
     reminders: int = 0
     """Reminders spoken since the caller last said something."""
     greeted: bool = False
-    last_topic: Literal["price", "hours"] | None = None
+    last_topic: Literal["price", "hours", "services"] | None = None
     """The question last answered outside a task, for follow-ups ("what about Sunday?")."""
+    last_service: str | None = None
+    """The service last booked or moved, for "how much will that be?" afterwards."""
+    question: str | None = None
+    """A question nothing here answers, kept for the callback the caller may accept."""
+    asked: dict[str, int] = Field(default_factory=dict)
+    """How often each question was asked this call, so a repeat is worded differently."""
+    last_booked: str | None = None
+    """The spoken time of the booking last made or moved, for "what time is that?"."""
 
     @classmethod
     def load(
@@ -151,9 +174,9 @@ class FlowState(_Model):
 
     def finish_task(self) -> None:
         """Forget the task's slots and lists; the caller's name stays for later tasks."""
-        name = self.slots.name
+        name, by_phone = self.slots.name, self.slots.by_phone
         self.task = None
-        self.slots = Slots(name=name)
+        self.slots = Slots(name=name, by_phone=by_phone)
         self.offers = []
         self.bookings = []
         self.target = None

@@ -20,17 +20,20 @@ here is linear in what it reads: the cost of one utterance is bounded whatever i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import weakref
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Literal
 
 import phonenumbers
 
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
+from voiceops.flow.names import GIVEN_NAMES, NOT_NAMES
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
+from voiceops.tools.timefmt import zone_place
 
 Intent = Literal[
     "book",
@@ -70,7 +73,8 @@ _LOOKUP = re.compile(
 _BOOK = re.compile(
     r"\b(?:book(?:ing)?|appointment|schedule|reserve|reservation|come in|come by"
     r"|availab\w*|openings|(?:an|any) opening|are you free|anything free|something free"
-    r"|free (?:slot|time|spot)s?|slots?|squeeze me in|fit me in)\b"
+    r"|free (?:slot|time|spot)s?|slots?|squeeze me in|fit me in|(?:get|have) my hair"
+    r"|do my hair|hair done)\b"
 )
 _WANT = re.compile(
     r"\b(?:get (?:a|an|my)|(?:i'd|i would|i want|i wanna|i need|like|need) (?:a|an|to get|my))\b"
@@ -84,7 +88,7 @@ _HOURS = re.compile(
 )
 _SERVICES = re.compile(
     r"\b(?:what (?:services|treatments)|what do you (?:do|offer|have)|what can i (?:get|book)"
-    r"|what kind of|services do you|list of services|menu)\b"
+    r"|what kind of|services do you|list of (?:your |the )?services|your services|menu)\b"
 )
 _HUMAN = re.compile(
     r"\b(?:(?:speak|talk) (?:to|with) (?:someone|somebody|a person|a human|staff|the front desk"
@@ -100,7 +104,8 @@ _DISMISS = re.compile(
     r"|scratch that|i'll call (?:back|again) later)\b"
 )
 _FOLLOW_UP = re.compile(
-    r"^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
+    r"^(?:(?:and|so|ok|okay|oh|well)\s+)?(?:just\s+)?(?:tell|read)\s+(?:me|them)(?:\s+then)?$"
+    r"|^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
     r"|^and\s+(?:on\s+|for\s+)?(?:(?:a|an|the)\s+)?\w+(?:\s+\w+)?$"
 )
 _ASK = re.compile(
@@ -164,6 +169,120 @@ _PICK_INDEX = {
     "later": -1,
 }
 _SHORT_REPLY_WORDS = 5
+_CORRECTION = re.compile(
+    r"\b(?:actually|make it|make that|change it to|change that to|instead|rather|i meant"
+    r"|i mean|can we do|how about|what about)\b"
+)
+"""A correction or a counter-offer: a bare number in it is a clock time ("make it 4")."""
+_SHIFT = re.compile(
+    r"\b(?:push|move|bump|put|make|set) (?:it|that|the time|the appointment|the booking|me)"
+    r" (?P<dir>back|later|forward|earlier|ahead)(?: by)? (?P<amount>an|one|two|half an|a half"
+    r"|\d{1,2}|fifteen|thirty|forty five) (?P<unit>hours?|minutes?|mins?)\b"
+    r"|\b(?P<amount2>an|one|two|half an|\d{1,2}|fifteen|thirty|forty five)"
+    r" (?P<unit2>hours?|minutes?|mins?) (?P<dir2>later|earlier)\b"
+)
+"""Moving a time by an amount: "push it back an hour", "half an hour earlier"."""
+_SHIFT_AMOUNTS = {
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "half an": 0.5,
+    "a half": 0.5,
+    "fifteen": 15,
+    "thirty": 30,
+    "forty five": 45,
+}
+_NO_NAME = re.compile(
+    r"\b(?:rather not|prefer not|don't want to (?:give|say|share)|do not want to (?:give|say)"
+    r"|not giving|no name|why do you need|do i have to|do i need to|skip (?:it|that|the name)"
+    r"|none of your business|anonymous|not telling|i said no)\b"
+)
+_HOW_ARE_YOU = re.compile(
+    r"\b(?:how are (?:you|ya|things)|how's it going|how is it going|how you doing"
+    r"|how's your day|how is your day|you doing (?:ok|okay|well))\b"
+)
+_WEATHER = re.compile(
+    r"\b(?:weather|sunny|raining|rainy|snowing|so cold|freezing out|so hot|beautiful day"
+    r"|lovely day|nice day|gorgeous day)\b"
+)
+_WRONG_NUMBER = re.compile(
+    r"\b(?:wrong number|dial(?:l)?ed the wrong|misdial(?:l)?ed|called the wrong|wrong place"
+    r"|wrong business)\b"
+)
+_WEEK_HOURS = re.compile(
+    r"\b(?:week|weekly|every day|each day|which days|what days|all (?:the|your) hours"
+    r"|full hours|days (?:are|do) you)\b"
+)
+"""The week's hours asked for, not just today's."""
+_ADDRESSED = re.compile(
+    r"\b(?:you|your|you're|yours|i|i'm|my|me|we|us|our|there|it|someone|anyone|they|the salon"
+    r"|the shop|the stylists?|staff|owner|stylists?|hairdressers?|barbers?|team)\b"
+)
+"""A question about the business or the caller's visit, not about the world."""
+_OFF_TOPIC = re.compile(
+    r"\b(?:joke|capital of|president|recipe|sing|poem|stock|stocks|football|soccer|score"
+    r"|movie|film|news|math|homework|bitcoin|lottery|horoscope|meaning of life|favou?rite)\b"
+)
+_FAQ_ASK = re.compile(
+    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
+    r"|want to know|like to know|any|what about|how about)\b"
+)
+"""Asking about something, so a single FAQ word in it is a question about that."""
+_NOT_THIS = re.compile(r"\b(?:not|no|instead of|rather than) (?:a |an |the |my )?$")
+_FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
+"""Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
+_SAME_AS_BEFORE = re.compile(r"\b(?:same time|the same time|same hour)\b")
+_ONE_AFTER = re.compile(r"\b(?:the one after|the following one|the week after|a week later)\b")
+"""After a refused day ("not this Friday, the one after"): the same weekday a week on."""
+_WD = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_AFTER = re.compile(rf"\bthe {_WD} after\b(?! next| the| that| this| \d)")
+""""The Friday after": the one after the coming Friday."""
+_WEEKDAY_BEFORE = re.compile(rf"\bthe {_WD} before (?:the )?\w+")
+""""The Saturday before the 3rd": the last such weekday before the date named."""
+_NEXT_WEEKDAY = re.compile(rf"\bnext {_WD}\b")
+_FROM_NOW = re.compile(
+    r"\bin (?P<amount>half an|an|one|two|a couple of|\d{1,3}|ten|fifteen|twenty|thirty"
+    r"|forty five) (?P<unit>hours?|minutes?|mins?)\b"
+)
+_FROM_NOW_AMOUNTS = {
+    "half an": 0.5,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "a couple of": 2,
+    "ten": 10,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty five": 45,
+}
+_PEOPLE = re.compile(
+    r"\b(?:me and my \w+|my \w+ and (?:me|i)|both of us|the two of us|two of us|for two"
+    r"|two people|two haircuts|me and (?:my )?(?:friend|partner|husband|wife|son|daughter))\b"
+)
+"""Two people to book for."""
+_SAME_TIME = re.compile(r"\b(?:same time|at once|together|side by side)\b")
+_WHEN_IS_THAT = re.compile(
+    r"\b(?:what time (?:is|was) (?:that|it)|when is (?:that|it)|what time did you (?:say|book))\b"
+)
+"""Asking again when the booking just made is."""
+_IS_THIS = re.compile(
+    r"^(?:(?:hi|hello|hey|oh|um)\s+)*(?:is this|is that|am i (?:speaking|talking) (?:to|with)"
+    r"|have i (?:reached|got)|who (?:is this|am i speaking to))\b"
+)
+"""The caller checks whom they called ("is this Joe's Pizza?")."""
+_AFTER_WORK = re.compile(r"\bafter work\b")
+_LUNCH = re.compile(r"\blunch ?(?:time|break|hour)?\b")
+_FIRST_THING = re.compile(r"\b(?:first thing|as soon as you open|when you open)\b")
+_NOT_OFFERED = re.compile(
+    r"\b(?:tattoos?|piercings?|nails?|manicures?|pedicures?|massages?|waxing|wax|facials?"
+    r"|eyelash(?:es)?|lash(?:es)? extensions|lashes|eyebrows?|brows|botox|tanning|spray tans?"
+    r"|make ?up|perms?|hair extensions|extensions|braids|braiding|dreadlocks|teeth whitening"
+    r"|laser hair removal)\b"
+)
+"""Services people ask a salon for; those the profile does not list are not offered."""
+_OUR_TIME = r"(?:your|the salon's|the shop's|salon|shop|business|local|eastern|pacific|central)"
 
 # --------------------------------------------------------------------------------------
 # names
@@ -186,6 +305,27 @@ _NAME_FOR = re.compile(
     rf"\b(?i:for|under) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)\s*+(?:[.!?]\s*+)?$"
 )
 """A capitalised name closing the sentence: "a colour on Saturday for Jo"."""
+_NAME_ITS = re.compile(
+    r"\b(?i:it's|it is|this is|i'm|i am)\s++(?P<rest>[^\W\d_][\w'\-]*+(?:\s++[^\W\d_][\w'\-]*+)?)"
+)
+"""A name said in passing: "it's Priya Shah, can I …" (the first word must be a given name)."""
+_NAME_UNDER = re.compile(
+    r"\b(?i:under|for|book (?:it|that) for)\s++(?P<rest>[A-ZÀ-ÖØ-Þ][\w'\-]*+(?:\s++[A-ZÀ-ÖØ-Þ]"
+    r"[\w'\-]*+)?)"
+)
+"""``under Ana``: a capitalised word after "under" or "for" anywhere in the utterance."""
+_NAME_IN_PASSING = re.compile(
+    r"(?<![\w'])(?<!(?i:with) )(?<!(?i:see) )(?<!(?i:ask for) )(?<=\S )"
+    r"(?P<rest>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)?)(?=\s|[,.!?]|$)"
+)
+"""A capitalised given name inside a sentence ("haircut today 3pm Mike"), not after "with"
+(a stylist asked for) and not the first word (which speech-to-text capitalises anyway)."""
+_NAME_RELATIVE = re.compile(
+    r"\b(?i:for my|my) (?i:son|daughter|wife|husband|partner|mum|mom|mother|dad|father|friend"
+    r"|boyfriend|girlfriend|kid|child|brother|sister|grandson|granddaughter|niece|nephew)"
+    r",?\s++(?P<rest>[^\W\d_][\w'\-]*+)"
+)
+"""``for my son Leo``: the booking is for the person named."""
 _NAME_INTRO = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|hi|hello|so|well|and)[\s,]+)*"
     r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
@@ -227,7 +367,12 @@ def _name_from(fragment: str, extra_stop: frozenset[str]) -> str | None:
         if not word:
             break
         lowered = word.lower()
-        if not _NAME_WORD.match(word) or lowered in _NAME_STOP or lowered in extra_stop:
+        if (
+            not _NAME_WORD.match(word)
+            or lowered in _NAME_STOP
+            or lowered in NOT_NAMES
+            or lowered in extra_stop
+        ):
             break
         words.append(_title(word))
         if len(words) == _NAME_MAX_WORDS or raw[-1:] in ".,!?;:":
@@ -348,10 +493,57 @@ class Understanding:
     """"Never mind", "forget it": drop what is under way."""
     follow_up: bool = False
     """"What about Sunday?", "and a colour?": the previous question again, for something else."""
+    services: tuple[str, ...] = ()
+    """Every service named, in order, when more than one is ("a beard trim and a haircut")."""
+    shift: int | None = None
+    """Minutes to move the time by ("push it back an hour": 60; "half an hour earlier": -30)."""
+    no_name: bool = False
+    """The caller will not give a name."""
+    social: Literal["how_are_you", "weather", "wrong_number"] | None = None
+    """Small talk to answer before going on (or, for a wrong number, to end on)."""
+    week_hours: bool = False
+    """The hours of the whole week asked for."""
+    not_offered: str | None = None
+    """A service the business does not list ("tattoos")."""
+    unknown_question: bool = False
+    """A question about the business that nothing here answers ("can I bring my dog?")."""
+    off_topic: bool = False
+    """Nothing to do with the business ("what's the capital of France?")."""
+    business_time: bool = False
+    """"I mean New York time": the times said are the business's, not the caller's."""
+    from_now: int | None = None
+    """"In half an hour": minutes from now."""
+    when_is_that: bool = False
+    """"What time is that for me?": the booking just made, said again."""
+    who_is_this: bool = False
+    """"Is this Joe's Pizza?": the caller checks whom they called."""
+    names: tuple[str, ...] = ()
+    """Two or more names in one reply ("I'm Lena and she's Mia")."""
+    two_people: bool = False
+    """"Me and my son": the service is for two people."""
+    same_time: bool = False
+    """"At the same time": two appointments side by side, or a move keeping the time."""
+    one_after: bool = False
+    """"The one after": the day offered or agreed, a week on."""
+    first_thing: bool = False
+    """"First thing": when the business opens that day."""
+    unresolved: bool = False
+    """A date phrase that names no day we can be sure of: ask, don't guess."""
+    next_weekday: bool = False
+    """"Next Friday" was said, so the date understood is said back."""
 
     @property
     def has_slot_value(self) -> bool:
-        return self.service is not None or not self.when.empty or self.name is not None
+        return (
+            self.service is not None
+            or not self.when.empty
+            or self.name is not None
+            or self.shift is not None
+            or self.from_now is not None
+            or self.first_thing
+            or self.business_time
+            or self.one_after
+        )
 
     @property
     def is_empty(self) -> bool:
@@ -368,6 +560,12 @@ class Understanding:
             or self.pick is not None
             or self.faq
             or self.dismiss
+            or self.shift is not None
+            or self.no_name
+            or self.social is not None
+            or self.not_offered is not None
+            or self.unknown_question
+            or self.off_topic
         )
 
 
@@ -393,10 +591,29 @@ def _pick(text: str) -> int | None:
     return None
 
 
+def _given(candidate: str | None) -> str | None:
+    """``candidate`` when its first word is a known given name."""
+    if candidate and candidate.split()[0].lower() in GIVEN_NAMES:
+        return candidate
+    return None
+
+
 def _name(raw: str, lexicon: Lexicon, expect: Expectation | None) -> str | None:
     explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw) or _NAME_FOR.search(raw)
     if explicit:
         return _name_from(explicit.group("rest"), lexicon.stop)
+    relative = _NAME_RELATIVE.search(raw)
+    if relative and (relative.group("rest")[:1].isupper() or _given(relative.group("rest"))):
+        # "for my son Leo", not "my sister told me".
+        return _name_from(relative.group("rest"), lexicon.stop)
+    passing = (
+        (_NAME_ITS, _NAME_UNDER) if expect == "name" else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
+    )
+    for pattern in passing:
+        for match in pattern.finditer(raw):
+            found = _given(_name_from(match.group("rest"), lexicon.stop))
+            if found is not None:
+                return found
     if expect != "name":
         return None
     intro = _NAME_INTRO.match(raw.strip())
@@ -416,6 +633,36 @@ def _service(text: str, lexicon: Lexicon) -> str | None:
     if key not in lexicon.service_names and key.endswith("s"):
         key = key[:-1]
     return lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
+
+
+def _services(text: str, lexicon: Lexicon) -> tuple[str, ...]:
+    if lexicon.services is None:
+        return ()
+    named: list[str] = []
+    for match in lexicon.services.finditer(text):
+        if _NOT_THIS.search(text, max(0, match.start() - 20), match.start()):
+            continue  # "not a haircut, a blow dry": one service, corrected
+        key = match.group(0).replace("-", " ")
+        if key not in lexicon.service_names and key.endswith("s"):
+            key = key[:-1]
+        name = lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
+        if name is not None and name not in named:
+            named.append(name)
+    return tuple(named)
+
+
+def _shift(text: str) -> int | None:
+    match = _SHIFT.search(text)
+    if match is None:
+        return None
+    amount = match.group("amount") or match.group("amount2")
+    unit = match.group("unit") or match.group("unit2")
+    way = match.group("dir") or match.group("dir2")
+    value = _SHIFT_AMOUNTS.get(amount) or (int(amount) if amount.isdigit() else 0)
+    minutes = int(value * 60) if unit.startswith("hour") else int(value)
+    if not minutes:
+        return None
+    return -minutes if way in ("forward", "earlier", "ahead") else minutes
 
 
 def _human(text: str, lexicon: Lexicon) -> bool:
@@ -473,13 +720,57 @@ def understand(
     if _ASK.search(text):
         intents.add("ask")
 
+    name = _name(spoken, lexicon, expect)
+    question = "?" in spoken or bool(_QUESTION_START.search(text))
     faq = None
     if lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}:
+        # A name is not a question: "Jo Park" asks nothing about parking.
+        asked = text
+        if name:
+            asked = re.sub(rf"\b{re.escape(normalise(name))}\b", " ", text)
+        asking = question or bool(_FAQ_ASK.search(asked))
         best = 0
         for pattern, answer in lexicon.faq:
-            match = pattern.search(text)
-            if match and len(match.group(0)) > best:
+            match = pattern.search(asked)
+            # One word counts when asked about; a phrase ("where are you") always does.
+            if match and (asking or " " in match.group(0)) and len(match.group(0)) > best:
                 best, faq = len(match.group(0)), answer
+        if faq is not None and _FAQ_BEYOND.search(asked):
+            faq = None
+    named = _services(text, lexicon)
+    missing = _NOT_OFFERED.search(text)
+    not_offered = (
+        missing.group(0)
+        if missing is not None and not service and missing.group(0) not in lexicon.service_names
+        else None
+    )
+    social: Literal["how_are_you", "weather", "wrong_number"] | None = None
+    if _WRONG_NUMBER.search(text):
+        social = "wrong_number"
+    elif _HOW_ARE_YOU.search(text):
+        social = "how_are_you"
+    elif _WEATHER.search(text) and not question:
+        social = "weather"
+    when = parse_when(
+        text,
+        today,
+        expect_time=expect == "time" or (expect != "phone" and bool(_CORRECTION.search(text))),
+    )
+    when, unresolved = _relative(text, today, when)
+    off_topic = bool(_OFF_TOPIC.search(text))
+    answered = (
+        bool(intents - {"thanks", "greeting"} or faq or service or not_offered or social)
+        or not when.empty
+    )
+    unknown_question = (
+        question
+        and not answered
+        and not off_topic
+        and expect not in ("name", "phone", "free_text")
+        and bool(_ADDRESSED.search(text))
+    )
+    place = normalise(zone_place(profile.zone))
+    business_time = bool(re.search(rf"\b(?:{_OUR_TIME}|{re.escape(place)}) time\b", text))
 
     phone = _phone(spoken, lexicon.region)
     deny = bool(_DENY.search(text))
@@ -492,13 +783,79 @@ def understand(
         farewell=bool(_FAREWELL.search(text)),
         closing=bool(_CLOSING.search(text)),
         service=service,
-        when=parse_when(text, today, expect_time=expect == "time"),
-        name=_name(spoken, lexicon, expect),
+        when=when,
+        name=name,
         phone=phone,
         caller_number=phone is None and bool(_CALLER_NUMBER.search(text)),
         pick=_pick(text),
         faq=faq,
-        question="?" in spoken or bool(_QUESTION_START.search(text)),
+        question=question,
         dismiss=bool(_DISMISS.search(text)),
         follow_up=bool(_FOLLOW_UP.search(text)),
+        services=named if len(named) > 1 else (),
+        shift=_shift(text),
+        no_name=bool(_NO_NAME.search(text)),
+        social=social,
+        week_hours=bool(_WEEK_HOURS.search(text)),
+        not_offered=not_offered,
+        unknown_question=unknown_question,
+        off_topic=off_topic,
+        business_time=business_time,
+        from_now=_from_now(text),
+        who_is_this=bool(_IS_THIS.search(text)),
+        when_is_that=bool(_WHEN_IS_THAT.search(text)),
+        names=_names(spoken, lexicon) if expect == "name" else (),
+        two_people=bool(_PEOPLE.search(text)),
+        same_time=bool(_SAME_TIME.search(text) or _SAME_AS_BEFORE.search(text)),
+        one_after=bool(_ONE_AFTER.search(text)) and when.day is None,
+        first_thing=bool(_FIRST_THING.search(text)),
+        unresolved=unresolved,
+        next_weekday=bool(_NEXT_WEEKDAY.search(text)) and when.day is not None,
     )
+
+
+_CAPITALISED_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'\-]*+")
+
+
+def _names(raw: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """Every name-like capitalised word of a reply, when there are two or more."""
+    found: list[str] = []
+    for match in _CAPITALISED_WORD.finditer(raw):
+        name = _name_from(match.group(0), lexicon.stop)
+        if name is not None and name not in found:
+            found.append(name)
+    return tuple(found) if len(found) > 1 else ()
+
+
+def _from_now(text: str) -> int | None:
+    match = _FROM_NOW.search(text)
+    if match is None:
+        return None
+    amount = match.group("amount")
+    value = _FROM_NOW_AMOUNTS.get(amount) or (int(amount) if amount.isdigit() else 0)
+    return int(value * 60) if match.group("unit").startswith("hour") else int(value)
+
+
+def _relative(text: str, today: date, when: When) -> tuple[When, bool]:
+    """Day phrases :func:`parse_when` leaves to us; True when one cannot be resolved."""
+    if when.day is None and when.rejected_day is not None and _ONE_AFTER.search(text):
+        # "Not this Friday, the one after."
+        return dataclasses.replace(when, day=when.rejected_day + timedelta(days=7)), False
+    before = _WEEKDAY_BEFORE.search(text)
+    if before is not None and when.day is not None:
+        anchor = when.day
+        wanted = _WEEKDAY_NAMES.index(before.group("wd"))
+        back = (anchor.weekday() - wanted) % 7 or 7
+        day = anchor - timedelta(days=back)
+        if day < today:
+            return dataclasses.replace(when, day=None, ordinal=None, mentioned=()), True
+        return dataclasses.replace(when, day=day, ordinal=None), False
+    after = _WEEKDAY_AFTER.search(text)
+    if after is not None and when.day is not None:
+        if when.day.weekday() == _WEEKDAY_NAMES.index(after.group("wd")):
+            return dataclasses.replace(when, day=when.day + timedelta(days=7)), False
+    if when.at is None and _AFTER_WORK.search(text):
+        return dataclasses.replace(when, part="evening"), False
+    if when.at is None and _LUNCH.search(text):
+        return dataclasses.replace(when, at=time(12, 0), part="afternoon"), False
+    return when, False

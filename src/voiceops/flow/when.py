@@ -109,7 +109,17 @@ _ORDINAL_UNITS = {
 }
 _ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY_ALIASES = {"tues": "tuesday", "weds": "wednesday", "thur": "thursday", "thurs": "thursday"}
+_WEEKDAY_ALIASES = {
+    "tue": "tuesday",
+    "tues": "tuesday",
+    "wed": "wednesday",
+    "weds": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "fri": "friday",
+}
+"""Short forms a transcript may carry; "mon", "sat" and "sun" are words of their own."""
 _MONTHS = (
     "january",
     "february",

@@ -8,21 +8,31 @@ and prices are never composed here from scratch: slots and bookings carry the to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from voiceops.core.profile import WEEKDAYS
 from voiceops.speech.words import ordinal
-from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
+from voiceops.tools.timefmt import (
+    spoken_clock,
+    spoken_date,
+    spoken_price,
+    weekday_name,
+    zone_place,
+)
 
 if TYPE_CHECKING:
+    from voiceops.core.caller import CallerClock
     from voiceops.core.profile import AgentProfile
     from voiceops.flow.state import Awaiting, BookingRef, FlowState, Offer
+    from voiceops.tools.results import OpeningHours, ServiceView
 
 SERVICES_LISTED = 4
 """Up to this many services are named when asking which one; more would be a list."""
 
 FIXED_QUESTIONS: dict[Awaiting, str] = {
     "time": "What time would suit you?",
-    "name": "What name should I put the booking under?",
     "change": "What would you like to change, the day, the time or the name?",
     "confirm_cancel": "Shall I cancel it?",
     "lookup_name": "What name is the booking under?",
@@ -31,8 +41,19 @@ FIXED_QUESTIONS: dict[Awaiting, str] = {
     "callback_name": "Could I have your name, please?",
     "callback_reason": "And briefly, what is it about?",
     "anything_else": "Is there anything else I can help with?",
+    "callback_offer": "Would you like someone to call you back?",
 }
 """The questions whose words never depend on the call."""
+
+REWORDED: dict[Awaiting, tuple[str, ...]] = {
+    "name": (
+        "What name should I put the booking under?",
+        "And what name is it under?",
+        "And the name for the booking?",
+    ),
+}
+"""Questions asked again and again in one call (while the caller corrects the time): a
+repeat is worded differently, so the call doesn't sound stuck, and isn't taken for a loop."""
 
 
 def who_i_am(profile: AgentProfile, *, can_transfer: bool) -> str:
@@ -85,6 +106,71 @@ def services_sentence(profile: AgentProfile) -> str:
     return f"We offer {join_and([s.name for s in profile.services])}."
 
 
+_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def closed_weekdays(profile: AgentProfile) -> str:
+    """``Sundays and Mondays``: the weekdays with no opening hours, a run kept together."""
+    closed = [i for i, key in enumerate(WEEKDAYS) if not profile.opening_hours.get(key)]
+    if not closed:
+        return "that day"
+    # Start the list after an open day, so Sunday comes before Monday.
+    first = next((i for i in closed if (i - 1) % 7 not in closed), closed[0])
+    ordered = sorted(closed, key=lambda i: (i - first) % 7)
+    return join_and([_DAY_NAMES[i] for i in ordered])
+
+
+def not_offered(profile: AgentProfile) -> str:
+    """A service the business does not do, and what it does instead."""
+    return f"Sorry, we don't do that; we do {join_and([s.name for s in profile.services])}."
+
+
+def hours_now(hours: OpeningHours, clock: CallerClock) -> str:
+    """Today's hours and the next opening, in a sentence or two (not the whole week).
+
+    Read from the tool's result: its weekday intervals and closed dates, in business time.
+    """
+    now = clock.now_business
+    today = now.date()
+    here = f" {zone_place(clock.business_zone)} time" if clock.zones_differ else ""
+
+    def spans(day: date) -> list[tuple[time, time]]:
+        if day in hours.closed_dates:
+            return []
+        key = WEEKDAYS[day.weekday()]
+        return [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in hours.days.get(key, [])]
+
+    wall = now.time().replace(tzinfo=None)
+    first = ""
+    for start, end in spans(today):
+        if start <= wall < end:
+            first = f"Yes, we're open today until {spoken_clock(end)}{here}."
+            break
+        if wall < start:
+            return f"We open today at {spoken_clock(start)}{here}, until {spoken_clock(end)}."
+    for ahead in range(1, 15):
+        day = today + timedelta(days=ahead)
+        opens = spans(day)
+        if not opens:
+            continue
+        start, end = opens[0]
+        label = "Tomorrow" if ahead == 1 else f"On {weekday_name(day)}"
+        hours_then = f"{spoken_clock(start)} to {spoken_clock(end)}"
+        if first:
+            return f"{first} {label} we're open {hours_then}."
+        return f"We're closed now. {label} we're open {hours_then}{here}."
+    return first or "We're closed right now."
+
+
+def prices_sentence(services: Sequence[ServiceView]) -> str:
+    """``A haircut is 45 dollars, a colour 120 dollars and a beard trim 20 dollars.``"""
+    parts = [
+        f"{with_article(s.name)} {'is ' if i == 0 else ''}{spoken_price(Decimal(s.price))}"
+        for i, s in enumerate(services)
+    ]
+    return join_and(parts)[:1].upper() + join_and(parts)[1:] + "."
+
+
 def off_topic(profile: AgentProfile) -> str:
     return f"Sorry, I can only help with appointments and questions about {profile.business_name}."
 
@@ -107,14 +193,35 @@ def offers_sentence(offers: Sequence[Offer], *, zones_differ: bool) -> str:
     return f"I have {join_or(moments)}{suffix}."
 
 
+_CONFIRM_ASKS = ("Shall I book it?", "Shall I go ahead and book that?", "Is that right?")
+"""The read-back's closing question, worded afresh each time it is read back again."""
+
+
 def confirm_sentence(state: FlowState) -> str:
     """The read-back before a booking or a move is committed."""
     slots = state.slots
     if state.task == "reschedule" and state.target is not None:
         return f"Just to confirm, move your {state.target.service} to {slots.spoken}?"
+    who = "under the number you're calling from" if slots.by_phone else f"for {slots.name}"
+    if slots.then:
+        # Two at once: the first exactly, the rest straight after it.
+        others = []
+        for i, service in enumerate(slots.then):
+            other = with_article(service)
+            if i < len(slots.then_names):
+                other += f" for {slots.then_names[i]}"
+            if i < len(slots.then_times):
+                other += f" at {spoken_clock(slots.then_times[i])}"
+            others.append(other)
+        return (
+            f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken} {who},"
+            f" then {join_and(others)}. Shall I book them?"
+        )
+    asked = state.asked.get("confirm", 0)
+    state.asked["confirm"] = asked + 1
     return (
         f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken}"
-        f" for {slots.name}. Shall I book it?"
+        f" {who}. {_CONFIRM_ASKS[asked % len(_CONFIRM_ASKS)]}"
     )
 
 
