@@ -36,7 +36,7 @@ from voiceops.core.errors import FrameTooLarge, MalformedFrame
 from voiceops.core.profile import AgentProfile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject
-from voiceops.logs import CallLogger, clip
+from voiceops.logs import CallLogger, clip, mask_value
 from voiceops.metrics import Metrics
 from voiceops.retell.messages import parse_inbound
 from voiceops.retell.session import (
@@ -153,6 +153,8 @@ class RetellEndpoint:
         self._secret = (
             settings.ws_secret.get_secret_value().encode() if settings.ws_secret else None
         )
+        if settings.ws_secret is not None:
+            mask_value(settings.ws_secret.get_secret_value())
 
     # --- authentication -----------------------------------------------------------------
 
