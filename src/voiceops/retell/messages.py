@@ -3,6 +3,10 @@
 Implements sections 3 (Retell -> us, discriminated on ``interaction_type``) and 4 (us ->
 Retell, discriminated on ``response_type``) of ``reference/retell-protocol.md``.
 
+Every value the server keeps or echoes is bounded here: a ``response_id`` is a
+non-negative 32-bit integer (:data:`RESPONSE_ID_MAX`) and a ``ping_pong`` timestamp a
+non-negative 64-bit one. A frame outside those bounds is malformed.
+
 Inbound parsing is one pydantic pass over the raw text (for a large turn request, over the
 text with its word timings cut out first; see :func:`_turn_request_without_words`), and an
 ``update_only`` frame is not parsed until read. Unknown extra fields are ignored
@@ -28,6 +32,16 @@ from voiceops.core.errors import FrameTooLarge, MalformedFrame
 from voiceops.core.transcript import CallObject, TranscriptEntry, Utterance
 
 # --------------------------------------------------------------------------------------
+# bounds of the values voiceops keeps
+
+RESPONSE_ID_MAX = 2**31 - 1
+"""Retell numbers the requests of a call 1, 2, 3...; an id past a 32-bit integer is not
+one of its ids (and no database integer column holds it)."""
+TIMESTAMP_MAX = 2**63 - 1
+
+ResponseId = Annotated[int, Field(strict=True, ge=0, le=RESPONSE_ID_MAX)]
+
+# --------------------------------------------------------------------------------------
 # shared sub-objects (section 3.0)
 
 
@@ -41,7 +55,7 @@ class _Inbound(BaseModel):
 
 class PingPongIn(_Inbound):
     interaction_type: Literal["ping_pong"]
-    timestamp: int
+    timestamp: Annotated[int, Field(ge=0, le=TIMESTAMP_MAX)]
 
 
 class CallDetails(_Inbound):
@@ -95,14 +109,14 @@ class UpdateOnly:
 
 class ResponseRequired(_Inbound):
     interaction_type: Literal["response_required"]
-    response_id: Annotated[int, Field(strict=True, ge=0)]
+    response_id: ResponseId
     transcript: list[Utterance]
     transcript_with_tool_calls: list[TranscriptEntry] | None = None
 
 
 class ReminderRequired(_Inbound):
     interaction_type: Literal["reminder_required"]
-    response_id: Annotated[int, Field(strict=True, ge=0)]
+    response_id: ResponseId
     transcript: list[Utterance]
     transcript_with_tool_calls: list[TranscriptEntry] | None = None
 
