@@ -1,13 +1,17 @@
-"""The edge, end to end: out-of-range values, over real sockets against the real server
-(fake Retell peer, offline flow brain)."""
+"""The edge, end to end: call ids and out-of-range values, over real sockets against the
+real server (fake Retell peer, offline flow brain)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx
 import pytest
+import websockets
+from sqlalchemy import text
 
 from tests.conftest import RunningServer, run_server
 from voiceops.config import Settings
@@ -21,7 +25,8 @@ CALL: dict[str, Any] = {"call_id": "call_edge", "call_type": "web_call"}
 async def server(
     make_settings: Callable[..., Settings], profile: AgentProfile
 ) -> AsyncIterator[RunningServer]:
-    async with run_server(make_settings(), profile=profile) as srv:
+    settings = make_settings(admin_token="op-token")
+    async with run_server(settings, profile=profile) as srv:
         yield srv
 
 
@@ -63,3 +68,105 @@ async def test_the_largest_response_id_is_answered(server: RunningServer) -> Non
         reply = await peer.turn("When are you open?")
         assert reply.response_id == 2**31 - 1 and reply.complete and reply.text
     assert bad_frames(server, "malformed") == 0
+
+
+# --- call ids -----------------------------------------------------------------------------
+
+
+async def closed_with(url: str) -> int | None:
+    """Open a socket on ``url`` and return the code the server closes it with."""
+    async with asyncio.timeout(10), websockets.connect(url) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            while True:
+                await ws.recv()
+    return info.value.rcvd.code if info.value.rcvd is not None else None
+
+
+async def call_rows(server: RunningServer, table: str) -> list[str]:
+    async with server.runtime.db.engine.connect() as conn:
+        rows = await conn.execute(text(f"SELECT DISTINCT call_id FROM {table}"))
+        return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "call_a%00b",  # NUL: PostgreSQL refuses it in text, every write of the call failed
+        "call_a%0Aforged",  # a line break: a forged log line
+        "call_a%0Db",
+        "call_%C3%A9t%C3%A9",  # not ASCII
+        "call.dots",
+        "call%20space",
+        "call_" + "a" * 124,  # 129 characters
+    ],
+)
+async def test_an_invalid_call_id_is_refused_with_1008(server: RunningServer, segment: str) -> None:
+    assert await closed_with(server.url(segment)) == 1008
+    assert (
+        server.runtime.metrics.registry.get_sample_value(
+            "voiceops_ws_connections_total", {"outcome": "refused"}
+        )
+        == 1
+    )
+    assert len(server.runtime.live) == 0
+
+
+async def test_long_call_ids_are_refused_not_cut_into_one_call(server: RunningServer) -> None:
+    # Two different ids that agree on their first 128 characters used to become one call.
+    common = "call_" + "0" * 123
+    assert len(common) == 128
+    for tail in ("1", "2"):
+        assert await closed_with(server.url(common + tail)) == 1008
+    async with RetellPeer(server.url(common), call={"call_id": common}) as peer:
+        assert (await peer.wait_begin()).text
+        reply = await peer.turn("When are you open?")
+        assert reply.complete
+    await server.runtime.persister.stop()
+    assert await call_rows(server, "call_states") == [common]
+
+
+async def test_call_details_with_an_invalid_call_id_are_a_bad_frame(server: RunningServer) -> None:
+    async with RetellPeer(server.url("call_details_nul"), call={"call_id": "call\x00nul"}) as peer:
+        # The details are refused, so the begin message goes out at its deadline, unnamed.
+        assert (await peer.wait_begin()).text
+        reply = await peer.turn("When are you open?")
+        assert reply.complete
+    assert bad_frames(server, "malformed") == 1
+    await server.runtime.persister.stop()
+    assert "call\x00nul" not in await call_rows(server, "call_states")
+
+
+async def test_call_details_naming_another_call_are_kept_under_the_sockets_id(
+    server: RunningServer,
+) -> None:
+    async with RetellPeer(
+        server.url("call_mine"), call={"call_id": "call_someone_else", "call_type": "web_call"}
+    ) as peer:
+        await peer.wait_begin()
+        await peer.turn("When are you open?")
+    await server.runtime.persister.stop()
+    assert await call_rows(server, "calls") == ["call_mine"]
+
+
+# --- the operator's interrupt -------------------------------------------------------------
+
+
+AUTH = {"authorization": "Bearer op-token"}
+
+
+async def interrupt(
+    server: RunningServer, call_id: str, body: dict[str, Any] | bytes
+) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.http_base) as http:
+        url = f"/calls/{call_id}/interrupt"
+        if isinstance(body, bytes):
+            return await http.post(url, content=body, headers=AUTH)
+        return await http.post(url, json=body, headers=AUTH)
+
+
+@pytest.mark.parametrize("call_id", ["call%00op", "call%0Aop", "c" * 129])
+async def test_an_interrupt_for_an_invalid_call_id_is_400(
+    server: RunningServer, call_id: str
+) -> None:
+    response = await interrupt(server, call_id, {"text": "Hello."})
+    assert response.status_code == 400

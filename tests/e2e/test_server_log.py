@@ -2,7 +2,8 @@
 
 One real server process for the module (``voiceops serve``, with a WebSocket secret, its
 log on stderr captured to a file): the secret is never in a log line, right or wrong, in
-a path or a query, in the server's access lines or in ours.
+a path or a query, in the server's access lines or in ours; and caller-controlled text
+cannot forge a line or write a raw NUL.
 """
 
 from __future__ import annotations
@@ -142,3 +143,20 @@ async def test_the_secret_is_never_logged(served: Served) -> None:
     assert any('"WebSocket /llm-websocket/***/call_path_secret" [accepted]' in a for a in accepted)
     assert any('"WebSocket /llm-websocket/call_query_secret?secret=***"' in a for a in accepted)
     assert any("?tenant=salon&secret=***" in a for a in accepted)
+
+
+@pytest.mark.parametrize(
+    ("segment", "raw"),
+    [("call_a%0Aforged%20line%20INFO", "\nforged line INFO"), ("call_b%00nul", "\x00")],
+)
+async def test_a_call_id_cannot_forge_a_log_line_or_write_a_nul(
+    served: Served, segment: str, raw: str
+) -> None:
+    assert await closed_with(f"{served.ws_base}/{SECRET}/{segment}") == 1008
+    await logged(served, "refused socket: call id is not")
+    log = served.log()
+    assert raw.encode() not in log
+    assert b"\x00" not in log
+    assert not any(line.startswith("forged") for line in served.lines())
+    refused = [line for line in served.lines() if "refused socket: call id" in line]
+    assert refused and all(line.split()[4] == "call=-" for line in refused)

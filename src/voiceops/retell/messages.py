@@ -4,8 +4,10 @@ Implements sections 3 (Retell -> us, discriminated on ``interaction_type``) and 
 Retell, discriminated on ``response_type``) of ``reference/retell-protocol.md``.
 
 Every value the server keeps or echoes is bounded here: a ``response_id`` is a
-non-negative 32-bit integer (:data:`RESPONSE_ID_MAX`) and a ``ping_pong`` timestamp a
-non-negative 64-bit one. A frame outside those bounds is malformed.
+non-negative 32-bit integer (:data:`RESPONSE_ID_MAX`), a ``ping_pong`` timestamp a
+non-negative 64-bit one, and a call id (the socket path's last segment, the ``call_id`` of
+``call_details`` and of webhooks) is 1 to 128 characters of ``[A-Za-z0-9_-]``
+(:func:`is_valid_call_id`). A frame outside those bounds is malformed.
 
 Inbound parsing is one pydantic pass over the raw text (for a large turn request, over the
 text with its word timings cut out first; see :func:`_turn_request_without_words`), and an
@@ -26,6 +28,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from voiceops.core.errors import FrameTooLarge, MalformedFrame
@@ -38,6 +41,25 @@ RESPONSE_ID_MAX = 2**31 - 1
 """Retell numbers the requests of a call 1, 2, 3...; an id past a 32-bit integer is not
 one of its ids (and no database integer column holds it)."""
 TIMESTAMP_MAX = 2**63 - 1
+CALL_ID_MAX_CHARS = 128
+_CALL_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def is_valid_call_id(value: object) -> bool:
+    """Whether ``value`` is a call id voiceops accepts: 1 to :data:`CALL_ID_MAX_CHARS`
+    characters of ``A-Z a-z 0-9 _ -``.
+
+    Retell's ids are ``call_`` followed by hex digits. A call id becomes a database key, a
+    log field and a URL segment, so anything else (a NUL, a line break, a slash, a
+    2,000-character string) is refused where it comes in, never cut or escaped: two long
+    ids cut to one length would become one call.
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= CALL_ID_MAX_CHARS
+        and _CALL_ID.fullmatch(value) is not None
+    )
+
 
 ResponseId = Annotated[int, Field(strict=True, ge=0, le=RESPONSE_ID_MAX)]
 
@@ -61,6 +83,13 @@ class PingPongIn(_Inbound):
 class CallDetails(_Inbound):
     interaction_type: Literal["call_details"]
     call: CallObject
+
+    @field_validator("call")
+    @classmethod
+    def _bounded_call_id(cls, call: CallObject) -> CallObject:
+        if call.call_id is not None and not is_valid_call_id(call.call_id):
+            raise ValueError("call_id is not 1-128 characters of A-Z a-z 0-9 _ -")
+        return call
 
 
 class UpdateOnlyFrame(_Inbound):

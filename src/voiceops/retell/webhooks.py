@@ -8,6 +8,11 @@ Signature (section 9): ``x-retell-signature: v=<ms>,d=<64 lowercase hex>`` where
 is HMAC-SHA256, keyed by the Retell API key, over the raw body bytes immediately followed
 by the timestamp digits. The timestamp must be within ``tolerance_ms`` of now, in either
 direction. Verification always runs on the raw bytes, never on re-serialised JSON.
+
+Payloads are parsed only after the signature holds, and then bounded like every inbound
+value: a call id that is not 1 to 128 characters of ``[A-Za-z0-9_-]``
+(``retell.messages.is_valid_call_id``) is refused as :class:`PayloadError` (the route
+answers 400).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from voiceops.core.errors import PayloadError, SignatureError
 from voiceops.core.profile import AgentProfile
+from voiceops.retell.messages import is_valid_call_id
 
 SIGNATURE_HEADER = "x-retell-signature"
 DEFAULT_TOLERANCE_MS = 300_000
@@ -120,6 +126,8 @@ class WebhookPayload(BaseModel):
         call_id = value.get("call_id")
         if not isinstance(call_id, str) or not call_id:
             raise ValueError("call object without a call_id")
+        if not is_valid_call_id(call_id):
+            raise ValueError("call_id is not 1-128 characters of A-Z a-z 0-9 _ -")
         return value
 
     @property

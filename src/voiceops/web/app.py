@@ -54,6 +54,7 @@ from voiceops.tracing import Tracer, make_tracer
 from voiceops.web.dashboard import Console
 from voiceops.web.dashboard.mount import open_console
 from voiceops.web.drain import Drain
+from voiceops.web.guard import call_id_refusal
 from voiceops.web.webhook import webhook_routes
 from voiceops.web.ws import RetellEndpoint
 
@@ -288,6 +289,9 @@ def create_app(
         expected = f"Bearer {token.get_secret_value()}"
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        call_id = request.path_params["call_id"]
+        if call_id_refusal(call_id) is not None:
+            return JSONResponse({"error": "invalid call id"}, status_code=400)
         body = await request.body()
         if len(body) > 16_384:
             return JSONResponse({"error": "body too large"}, status_code=413)
@@ -299,7 +303,7 @@ def create_app(
             return JSONResponse({"error": 'expected {"text": "..."}'}, status_code=400)
         if not content:
             return JSONResponse({"error": "text is empty"}, status_code=400)
-        conn = runtime.live.connections.get(request.path_params["call_id"])
+        conn = runtime.live.connections.get(call_id)
         if conn is None or not await conn.interrupt(content, end_call=end_call):
             return JSONResponse({"error": "call is not live on this instance"}, status_code=404)
         return JSONResponse({"status": "spoken"})

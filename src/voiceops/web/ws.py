@@ -12,6 +12,10 @@ accepted and closed with 1008 (policy violation). Close codes are decided here o
 
 While the instance drains (``web/drain.py``) a new socket is refused at the upgrade with
 HTTP 503: no socket opens, so Retell's next attempt goes to another instance.
+
+The edge (``web/guard.py``): a call id that is not 1 to 128 characters of
+``[A-Za-z0-9_-]`` is refused with 1008, and ``call_details`` are kept under the socket's
+call id whatever call they name.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from voiceops.retell.session import (
 )
 from voiceops.speech import clean
 from voiceops.web.drain import Drain
+from voiceops.web.guard import call_id_refusal
 
 log = logging.getLogger("voiceops.ws")
 
@@ -184,15 +189,19 @@ class RetellEndpoint:
     # --- the loop -----------------------------------------------------------------------
 
     async def __call__(self, websocket: WebSocket) -> None:
-        call_id = str(websocket.path_params.get("call_id", ""))[:128]
+        call_id = str(websocket.path_params.get("call_id", ""))
         if self.drain is not None and self.drain.draining:
             await self._refuse_draining(websocket, call_id)
             return
         await websocket.accept()
-        refusal = self._refusal(websocket) if call_id else "no call id"
+        bad_id = call_id_refusal(call_id)
+        refusal = bad_id or self._refusal(websocket)
         if refusal is not None:
             self.metrics.ws_connections.labels(outcome="refused").inc()
-            log.warning("refused socket: %s", refusal, extra={"call_id": call_id or "-"})
+            # Only a valid call id goes into the line's call field.
+            log.warning(
+                "refused socket: %s", refusal, extra={"call_id": "-" if bad_id else call_id}
+            )
             await websocket.close(CLOSE_POLICY)
             return
 
@@ -243,7 +252,8 @@ class RetellEndpoint:
 
     async def _refuse_draining(self, websocket: WebSocket, call_id: str) -> None:
         self.metrics.ws_connections.labels(outcome="refused").inc()
-        log.info("refused socket: draining", extra={"call_id": call_id or "-"})
+        named = call_id if call_id_refusal(call_id) is None else "-"
+        log.info("refused socket: draining", extra={"call_id": named})
         await websocket.send_denial_response(PlainTextResponse("draining\n", status_code=503))
 
     async def _read_loop(self, conn: Connection) -> str:
@@ -314,9 +324,10 @@ class RetellEndpoint:
             elif isinstance(action, Ignored):
                 self._bad_frame(conn, action.kind, action.detail)
             elif isinstance(action, DetailsReceived):
-                conn.state.call = action.call.model_dump(mode="json", exclude_none=True)
+                call = self._own_call(conn, action.call)
+                conn.state.call = call.model_dump(mode="json", exclude_none=True)
                 if self.on_call_details is not None:
-                    self.on_call_details(conn.call_id, action.call, conn.state)
+                    self.on_call_details(conn.call_id, call, conn.state)
 
     async def _run_turn(self, conn: Connection, action: StartTurn, started: float) -> None:
         try:
@@ -336,6 +347,14 @@ class RetellEndpoint:
                 created_at=self.clock.now(),
             )
         )
+
+    def _own_call(self, conn: Connection, call: CallObject) -> CallObject:
+        """The call object of ``call_details``, under this socket's call id: one that names
+        another call must not write that call's record."""
+        if call.call_id is None or call.call_id == conn.call_id:
+            return call
+        conn.log.info("call_details names call %s; recorded under this socket's id", call.call_id)
+        return call.model_copy(update={"call_id": conn.call_id})
 
     # --- state --------------------------------------------------------------------------
 

@@ -1,0 +1,64 @@
+"""Signed webhooks that are still not acceptable: naming a call id outside the rule. Over a
+real socket against the real server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import FIXED_NOW, RunningServer, run_server
+from tests.webhooks.samples import EXAMPLE_KEY
+from voiceops.config import Settings
+from voiceops.core.clock import PinnedClock, utc_now_ms
+from voiceops.core.profile import AgentProfile
+from voiceops.retell.webhooks import sign
+
+CLOCK = PinnedClock(FIXED_NOW)
+"""The server's clock: the signatures are made on it."""
+
+
+@pytest.fixture
+async def http(
+    make_settings: Callable[..., Settings], profile: AgentProfile
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(retell_api_key=EXAMPLE_KEY)
+    server: RunningServer
+    async with (
+        run_server(settings, profile=profile, clock=CLOCK) as server,
+        httpx.AsyncClient(base_url=server.http_base) as client,
+    ):
+        yield client
+
+
+async def post(http: httpx.AsyncClient, raw: bytes, path: str = "/webhooks/retell") -> int:
+    header = sign(raw, EXAMPLE_KEY, utc_now_ms(CLOCK))
+    response = await http.post(
+        path,
+        content=raw,
+        headers={"content-type": "application/json", "x-retell-signature": header},
+    )
+    return response.status_code
+
+
+def call_ended(call_id: str, **extra: Any) -> bytes:
+    call = {"call_id": call_id, "call_status": "ended", **extra}
+    return json.dumps({"event": "call_ended", "call": call}, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    "call_id",
+    ["call\x00nul", "call\nforged", "call/slash", "call id", "cäll", "c" * 129, "", 42],
+)
+async def test_a_webhook_for_an_invalid_call_id_is_400(
+    http: httpx.AsyncClient, call_id: Any
+) -> None:
+    assert await post(http, call_ended(call_id)) == 400
+
+
+async def test_the_longest_valid_call_id_is_taken(http: httpx.AsyncClient) -> None:
+    assert await post(http, call_ended("call_" + "f" * 123)) == 204
+    assert await post(http, call_ended("A-z_0-9")) == 204
