@@ -1,5 +1,5 @@
-"""Signed webhooks that are still not acceptable: naming a call id outside the rule. Over a
-real socket against the real server."""
+"""Signed webhooks that are still not acceptable: nested too deep, or naming a call id
+outside the rule. Over a real socket against the real server."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.webhooks.samples import EXAMPLE_KEY
 from voiceops.config import Settings
 from voiceops.core.clock import PinnedClock, utc_now_ms
 from voiceops.core.profile import AgentProfile
-from voiceops.retell.webhooks import sign
+from voiceops.retell.webhooks import MAX_DEPTH, sign
 
 CLOCK = PinnedClock(FIXED_NOW)
 """The server's clock: the signatures are made on it."""
@@ -47,6 +47,32 @@ async def post(http: httpx.AsyncClient, raw: bytes, path: str = "/webhooks/retel
 def call_ended(call_id: str, **extra: Any) -> bytes:
     call = {"call_id": call_id, "call_status": "ended", **extra}
     return json.dumps({"event": "call_ended", "call": call}, separators=(",", ":")).encode()
+
+
+def nested(levels: int) -> str:
+    """A JSON value ``levels`` deep: ``[[...]]``."""
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize("levels", [990, 5000, 100_000])
+async def test_a_signed_body_nested_very_deep_is_400_not_500(
+    http: httpx.AsyncClient, levels: int
+) -> None:
+    raw = b'{"event":"call_ended","call":{"call_id":"call_deep","x":%s}}' % nested(levels).encode()
+    assert await post(http, raw) == 400
+    inbound = b'{"event":"call_inbound","call_inbound":{"x":%s}}' % nested(levels).encode()
+    assert await post(http, inbound, "/webhooks/retell/inbound") == 400
+
+
+async def test_nesting_is_bounded_at_max_depth(http: httpx.AsyncClient) -> None:
+    # The body is level 1, the call object level 2: the array adds MAX_DEPTH - 2 levels.
+    fits = MAX_DEPTH - 2
+    for levels, status in ((fits, 204), (fits + 1, 400)):
+        raw = b'{"event":"call_ended","call":{"call_id":"call_d%d","x":%s}}' % (
+            levels,
+            nested(levels).encode(),
+        )
+        assert await post(http, raw) == status, levels
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ by the timestamp digits. The timestamp must be within ``tolerance_ms`` of now, i
 direction. Verification always runs on the raw bytes, never on re-serialised JSON.
 
 Payloads are parsed only after the signature holds, and then bounded like every inbound
-value: a call id that is not 1 to 128 characters of ``[A-Za-z0-9_-]``
-(``retell.messages.is_valid_call_id``) is refused as :class:`PayloadError` (the route
-answers 400).
+value: JSON nested deeper than :data:`MAX_DEPTH` levels, and a call id that is not 1 to 128
+characters of ``[A-Za-z0-9_-]`` (``retell.messages.is_valid_call_id``), are refused as
+:class:`PayloadError` (the route answers 400).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+import pydantic_core
 from phonenumbers import timezone as phone_timezone
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -47,6 +48,9 @@ TRANSFER_EVENTS = frozenset(
 TRANSCRIPT_EVENT = "transcript_updated"
 CALL_EVENTS = LIFECYCLE_EVENTS | TRANSFER_EVENTS | {TRANSCRIPT_EVENT}
 _MAX_KEY = 512
+MAX_DEPTH = 64
+"""Deepest nesting of a webhook body, counting the body object as level 1. Retell's call
+objects nest a handful of levels (the free-form ``metadata`` a few more)."""
 
 
 def _digest(raw_body: bytes, api_key: str, timestamp: str) -> str:
@@ -164,13 +168,34 @@ class InboundPayload(BaseModel):
 
 
 def _json_object(raw_body: bytes) -> dict[str, Any]:
+    """The body as a JSON object no deeper than :data:`MAX_DEPTH`.
+
+    The parser (pydantic-core's) stops by itself a few hundred levels down, where the
+    standard library's would raise ``RecursionError`` near a thousand; the depth is then
+    checked without recursion.
+    """
     try:
-        data = json.loads(raw_body)
-    except (UnicodeDecodeError, ValueError):
-        raise PayloadError("body is not JSON") from None
+        data = pydantic_core.from_json(raw_body)
+    except ValueError:
+        raise PayloadError("body is not JSON (or is nested too deep)") from None
     if not isinstance(data, dict):
         raise PayloadError("body is not a JSON object")
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise PayloadError(f"body is nested deeper than {MAX_DEPTH} levels")
     return data
+
+
+def _depth_exceeds(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """Whether the containers in ``value`` nest more than ``limit`` levels (``value``
+    itself being level 1): one pass over the containers, no recursion."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _first_error(exc: ValidationError) -> str:
