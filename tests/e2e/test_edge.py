@@ -1,5 +1,5 @@
-"""The edge, end to end: call ids and out-of-range values, over real sockets against the
-real server (fake Retell peer, offline flow brain)."""
+"""The edge, end to end: call ids, out-of-range values and operator requests, over real
+sockets against the real server (fake Retell peer, offline flow brain)."""
 
 from __future__ import annotations
 
@@ -170,3 +170,47 @@ async def test_an_interrupt_for_an_invalid_call_id_is_400(
 ) -> None:
     response = await interrupt(server, call_id, {"text": "Hello."})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": "We close early today.", "end_call": "false"},
+        {"text": "We close early today.", "end_call": 0},
+        {"text": "We close early today.", "end_call": None},
+        {"text": 42},
+        {"text": "   "},
+        {"text": "We close early today.", "endcall": True},
+        {"end_call": True},
+        ["We close early today."],
+    ],
+)
+async def test_an_ill_typed_interrupt_is_refused_with_422_and_nothing_is_said(
+    server: RunningServer, body: Any
+) -> None:
+    async with RetellPeer(server.url("call_op"), call=CALL) as peer:
+        await peer.wait_begin()
+        response = await interrupt(server, "call_op", body)
+        assert response.status_code == 422
+        assert "error" in response.json()
+        reply = await peer.turn("When are you open?")
+        assert reply.complete
+        assert peer.interrupts == []
+        assert not peer.closed.is_set()
+
+
+async def test_end_call_false_speaks_without_hanging_up(server: RunningServer) -> None:
+    async with RetellPeer(server.url("call_op"), call=CALL) as peer:
+        await peer.wait_begin()
+        for end_call in (False, True):
+            body = {"text": "We close early today.", "end_call": end_call}
+            assert (await interrupt(server, "call_op", body)).status_code == 200
+        for _ in range(200):
+            if len(peer.interrupts) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert [bool(frame.end_call) for frame in peer.interrupts] == [False, True]
+
+
+async def test_an_interrupt_that_is_not_json_is_400(server: RunningServer) -> None:
+    assert (await interrupt(server, "call_op", b"{")).status_code == 400
