@@ -15,7 +15,10 @@ HTTP 503: no socket opens, so Retell's next attempt goes to another instance.
 
 The edge (``web/guard.py``): a call id that is not 1 to 128 characters of
 ``[A-Za-z0-9_-]`` is refused with 1008, and ``call_details`` are kept under the socket's
-call id whatever call they name.
+call id whatever call they name; every socket has a budget of bad frames (reported at a
+bounded rate, and past ``VOICEOPS_WS_BAD_FRAME_LIMIT`` within
+``VOICEOPS_WS_BAD_FRAME_WINDOW_S`` the socket is closed with 1008); and the read loop
+yields to the other calls every few frames.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from voiceops.core.errors import FrameTooLarge, MalformedFrame
 from voiceops.core.profile import AgentProfile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject
-from voiceops.logs import CallLogger, clip, mask_value
+from voiceops.logs import CallLogger, clip, mask_value, printable
 from voiceops.metrics import Metrics
 from voiceops.retell.messages import parse_inbound
 from voiceops.retell.session import (
@@ -55,7 +58,7 @@ from voiceops.retell.session import (
 )
 from voiceops.speech import clean
 from voiceops.web.drain import Drain
-from voiceops.web.guard import call_id_refusal
+from voiceops.web.guard import FrameGuard, call_id_refusal
 
 log = logging.getLogger("voiceops.ws")
 
@@ -77,11 +80,13 @@ class Connection:
         call_id: str,
         session: CallSession,
         state: CallState,
+        guard: FrameGuard,
     ) -> None:
         self.websocket = websocket
         self.call_id = call_id
         self.session = session
         self.state = state
+        self.guard = guard
         self.turn: asyncio.Task[None] | None = None
         self.log = CallLogger(log, call_id)
         self._closed = False
@@ -116,6 +121,13 @@ class Connection:
         await self.cancel_turn()
         await self.send(self.session.interrupt_frames(clean(content), end_call=end_call))
         return True
+
+    async def close_for_bad_frames(self) -> None:
+        """The peer spent its budget of bad frames: close with 1008 (policy violation)."""
+        await self.cancel_turn()
+        self._closed = True
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
+            await self.websocket.close(CLOSE_POLICY)
 
     async def close_superseded(self) -> None:
         """Retell re-dialled this call: the new socket owns it now."""
@@ -215,7 +227,12 @@ class RetellEndpoint:
             # that id again (an answer to an id Retell already closed is dropped harmlessly).
             last_response_id=state.last_response_id - 1 if resumed else 0,
         )
-        conn = Connection(websocket, call_id, session, state)
+        guard = FrameGuard(
+            self.clock,
+            limit=self.settings.ws_bad_frame_limit,
+            window_s=self.settings.ws_bad_frame_window_s,
+        )
+        conn = Connection(websocket, call_id, session, state, guard)
         previous = self.live.attach(call_id, conn)
         if previous is not None:
             await previous.close_superseded()
@@ -262,6 +279,8 @@ class RetellEndpoint:
         while True:
             if websocket.client_state is not WebSocketState.CONNECTED:
                 return "closed by server"
+            if conn.guard.exceeded:
+                return await self._close_for_bad_frames(conn)
             try:
                 if session.phase is Phase.AWAITING_DETAILS:
                     remaining = begin_deadline - self.monotonic()
@@ -279,6 +298,8 @@ class RetellEndpoint:
                 return f"receive failed ({type(exc).__name__})"
             if message["type"] == "websocket.disconnect":
                 return f"peer closed ({message.get('code', 1005)})"
+            if conn.guard.received():
+                await asyncio.sleep(0)  # a burst of frames must not hold the other calls
             received_at = self.monotonic()
             text = message.get("text")
             if text is None:
@@ -337,16 +358,27 @@ class RetellEndpoint:
                 self.persister.mark(conn.state)
 
     def _bad_frame(self, conn: Connection, kind: str, detail: str) -> None:
+        """Count a bad frame; log and record it unless the guard holds reports back."""
         self.metrics.bad_frames.labels(kind=kind).inc()
-        conn.log.warning("bad frame (%s): %s", kind, clip(detail))
+        report = conn.guard.bad_frame(kind)
+        if report is None:
+            return
+        detail = clip(printable(detail))
+        more = f" ({report.held_back} more since the last report)" if report.held_back else ""
+        conn.log.warning("bad frame (%s): %s%s", kind, detail, more)
+        payload: dict[str, object] = {"kind": kind, "detail": detail}
+        if report.held_back:
+            payload["held_back"] = report.held_back
         self.events.emit(
-            CallEvent(
-                conn.call_id,
-                "bad_frame",
-                payload={"kind": kind, "detail": clip(detail)},
-                created_at=self.clock.now(),
-            )
+            CallEvent(conn.call_id, "bad_frame", payload=payload, created_at=self.clock.now())
         )
+
+    async def _close_for_bad_frames(self, conn: Connection) -> str:
+        guard = conn.guard
+        reason = f"more than {guard.limit} bad frames in {guard.window_s:g} s"
+        conn.log.warning("closing socket with 1008: %s; %s", reason, guard.summary())
+        await conn.close_for_bad_frames()
+        return reason
 
     def _own_call(self, conn: Connection, call: CallObject) -> CallObject:
         """The call object of ``call_details``, under this socket's call id: one that names
