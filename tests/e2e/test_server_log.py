@@ -1,14 +1,16 @@
-"""What ``voiceops serve`` writes to its log.
+"""What ``voiceops serve`` writes to its log, and the frame size it reads at most.
 
 One real server process for the module (``voiceops serve``, with a WebSocket secret, its
-log on stderr captured to a file): the secret is never in a log line, right or wrong, in
-a path or a query, in the server's access lines or in ours; and caller-controlled text
-cannot forge a line or write a raw NUL.
+log on stderr captured to a file): the secret is never in a log line, caller-controlled
+text cannot forge a line or write a raw NUL, and a frame over the WebSocket layer's hard
+limit closes the call with 1009 while a frame between ``VOICEOPS_MAX_FRAME_BYTES`` and that
+limit is refused and the call goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -23,12 +25,15 @@ import httpx
 import pytest
 import websockets
 
+from voiceops.config import Settings
 from voiceops.evals.peer import RetellPeer
 
 pytestmark = pytest.mark.slow
 
 SECRET = "s3cret-4c1d2b9e8f7a6b5c4d3e2f1a"
 WRONG = "guessed-9a8b7c6d5e4f3a2b1c0d"
+HARD_LIMIT = 16 * 1024 * 1024
+"""``voiceops serve`` reads frames up to 16 MiB, or twice VOICEOPS_MAX_FRAME_BYTES if larger."""
 
 
 @dataclass(frozen=True)
@@ -160,3 +165,26 @@ async def test_a_call_id_cannot_forge_a_log_line_or_write_a_nul(
     assert not any(line.startswith("forged") for line in served.lines())
     refused = [line for line in served.lines() if "refused socket: call id" in line]
     assert refused and all(line.split()[4] == "call=-" for line in refused)
+
+
+async def test_a_frame_over_the_bound_is_refused_and_the_call_goes_on(served: Served) -> None:
+    bound = Settings().max_frame_bytes
+    url = f"{served.ws_base}/{SECRET}/call_big_frame"
+    async with RetellPeer(url, call={"call_id": "call_big_frame"}) as peer:
+        await peer.wait_begin()
+        await peer.send(
+            '{"interaction_type":"update_only","transcript":[],"x":"' + "x" * bound + '"}'
+        )
+        reply = await peer.turn("When are you open?")
+        assert reply.complete and not peer.closed.is_set()
+    await logged(served, "call=call_big_frame rid=- bad frame (too_large)")
+
+
+async def test_a_frame_over_the_hard_limit_closes_the_call_with_1009(served: Served) -> None:
+    url = f"{served.ws_base}/{SECRET}/call_huge_frame"
+    async with RetellPeer(url, call={"call_id": "call_huge_frame"}) as peer:
+        await peer.wait_begin()
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await peer.send('{"interaction_type":"update_only","x":"' + "x" * HARD_LIMIT + '"}')
+        await peer.closed.wait()
+        assert peer.close_code == 1009
