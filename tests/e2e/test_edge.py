@@ -148,6 +148,28 @@ async def test_call_details_naming_another_call_are_kept_under_the_sockets_id(
     assert await call_rows(server, "calls") == ["call_mine"]
 
 
+@pytest.mark.parametrize(
+    "numbers",
+    [{"agent_version": 10**30}, {"start_timestamp": 10**20}, {"duration_ms": -1}],
+)
+async def test_call_details_with_a_number_out_of_range_are_a_bad_frame(
+    server: RunningServer, numbers: dict[str, int]
+) -> None:
+    # Before, the call record could not be written, and its write was retried ahead of
+    # every other call's state for a minute and more.
+    call = {"call_id": "call_numbers", "call_type": "web_call", **numbers}
+    async with RetellPeer(server.url("call_numbers"), call=call) as peer:
+        assert (await peer.wait_begin()).text
+        reply = await peer.turn("When are you open?")
+        assert reply.complete
+    async with RetellPeer(server.url("call_after"), call=CALL) as other:
+        await other.wait_begin()
+        assert (await other.turn("When are you open?")).complete
+    assert bad_frames(server, "malformed") == 1
+    await server.runtime.persister.stop()
+    assert sorted(await call_rows(server, "call_states")) == ["call_after", "call_numbers"]
+
+
 # --- the operator's interrupt -------------------------------------------------------------
 
 

@@ -88,3 +88,19 @@ async def test_a_webhook_for_an_invalid_call_id_is_400(
 async def test_the_longest_valid_call_id_is_taken(http: httpx.AsyncClient) -> None:
     assert await post(http, call_ended("call_" + "f" * 123)) == 204
     assert await post(http, call_ended("A-z_0-9")) == 204
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        {"agent_version": 2**31},
+        {"start_timestamp": 10**20},
+        {"end_timestamp": -1},
+        {"duration_ms": 2**63},
+    ],
+)
+async def test_a_webhook_with_a_stored_number_out_of_range_is_400(
+    http: httpx.AsyncClient, numbers: dict[str, int]
+) -> None:
+    assert await post(http, call_ended("call_numbers", **numbers)) == 400
+    assert await post(http, call_ended("call_numbers", duration_ms=61_000)) == 204

@@ -7,7 +7,8 @@ Every value the server keeps or echoes is bounded here: a ``response_id`` is a
 non-negative 32-bit integer (:data:`RESPONSE_ID_MAX`), a ``ping_pong`` timestamp a
 non-negative 64-bit one, and a call id (the socket path's last segment, the ``call_id`` of
 ``call_details`` and of webhooks) is 1 to 128 characters of ``[A-Za-z0-9_-]``
-(:func:`is_valid_call_id`). A frame outside those bounds is malformed.
+(:func:`is_valid_call_id`); the numbers of a call object that voiceops stores fit their
+columns (:func:`call_object_problem`). A frame outside those bounds is malformed.
 
 Inbound parsing is one pydantic pass over the raw text (for a large turn request, over the
 text with its word timings cut out first; see :func:`_turn_request_without_words`), and an
@@ -20,6 +21,7 @@ and omit absent optional fields instead of sending ``null`` (section 4.3 rule 1)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, AnyStr, Literal
 
 from pydantic import (
@@ -61,6 +63,32 @@ def is_valid_call_id(value: object) -> bool:
     )
 
 
+LAST_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z in epoch milliseconds: the last instant a datetime holds."""
+_CALL_NUMBERS = {
+    "agent_version": RESPONSE_ID_MAX,
+    "start_timestamp": LAST_MS,
+    "end_timestamp": LAST_MS,
+    "duration_ms": TIMESTAMP_MAX,
+}
+"""Integers of a call object that voiceops stores, and their largest value."""
+
+
+def call_object_problem(call: Mapping[str, object]) -> str | None:
+    """What makes a call object (of ``call_details`` or a webhook) unacceptable, or
+    ``None``: a ``call_id`` outside :func:`is_valid_call_id`, or an integer voiceops stores
+    (``agent_version``, the timestamps, ``duration_ms``) below 0 or past its column. A value
+    of another type is left to the store, which skips what does not fit."""
+    call_id = call.get("call_id")
+    if call_id is not None and not is_valid_call_id(call_id):
+        return "call_id is not 1-128 characters of A-Z a-z 0-9 _ -"
+    for name, largest in _CALL_NUMBERS.items():
+        value = call.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= largest:
+            return f"{name} is out of range"
+    return None
+
+
 ResponseId = Annotated[int, Field(strict=True, ge=0, le=RESPONSE_ID_MAX)]
 
 # --------------------------------------------------------------------------------------
@@ -86,9 +114,11 @@ class CallDetails(_Inbound):
 
     @field_validator("call")
     @classmethod
-    def _bounded_call_id(cls, call: CallObject) -> CallObject:
-        if call.call_id is not None and not is_valid_call_id(call.call_id):
-            raise ValueError("call_id is not 1-128 characters of A-Z a-z 0-9 _ -")
+    def _bounded(cls, call: CallObject) -> CallObject:
+        fields = {"call_id": call.call_id, "agent_version": call.agent_version}
+        problem = call_object_problem({**(call.model_extra or {}), **fields})
+        if problem is not None:
+            raise ValueError(problem)
         return call
 
 

@@ -10,9 +10,10 @@ by the timestamp digits. The timestamp must be within ``tolerance_ms`` of now, i
 direction. Verification always runs on the raw bytes, never on re-serialised JSON.
 
 Payloads are parsed only after the signature holds, and then bounded like every inbound
-value: JSON nested deeper than :data:`MAX_DEPTH` levels, and a call id that is not 1 to 128
-characters of ``[A-Za-z0-9_-]`` (``retell.messages.is_valid_call_id``), are refused as
-:class:`PayloadError` (the route answers 400).
+value: JSON nested deeper than :data:`MAX_DEPTH` levels, a call id that is not 1 to 128
+characters of ``[A-Za-z0-9_-]``, and a stored number out of its range
+(``retell.messages.call_object_problem``) are refused as :class:`PayloadError` (the route
+answers 400).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from voiceops.core.errors import PayloadError, SignatureError
 from voiceops.core.profile import AgentProfile
-from voiceops.retell.messages import is_valid_call_id
+from voiceops.retell.messages import call_object_problem
 
 SIGNATURE_HEADER = "x-retell-signature"
 DEFAULT_TOLERANCE_MS = 300_000
@@ -130,8 +131,9 @@ class WebhookPayload(BaseModel):
         call_id = value.get("call_id")
         if not isinstance(call_id, str) or not call_id:
             raise ValueError("call object without a call_id")
-        if not is_valid_call_id(call_id):
-            raise ValueError("call_id is not 1-128 characters of A-Z a-z 0-9 _ -")
+        problem = call_object_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property
