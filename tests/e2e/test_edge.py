@@ -148,6 +148,22 @@ async def test_call_details_naming_another_call_are_kept_under_the_sockets_id(
     assert await call_rows(server, "calls") == ["call_mine"]
 
 
+async def test_call_details_without_a_call_id_are_kept_under_the_sockets_id(
+    server: RunningServer,
+) -> None:
+    # Before, the call record's write failed ("call_details without a call_id") and was
+    # retried ahead of every other call's state for a minute and more.
+    async with RetellPeer(server.url("call_unnamed"), call={"call_type": "web_call"}) as peer:
+        await peer.wait_begin()
+        assert (await peer.turn("When are you open?")).complete
+    async with RetellPeer(server.url("call_after"), call=CALL) as other:
+        await other.wait_begin()
+        assert (await other.turn("When are you open?")).complete
+    await server.runtime.persister.stop()
+    assert sorted(await call_rows(server, "calls")) == ["call_after", "call_unnamed"]
+    assert sorted(await call_rows(server, "call_states")) == ["call_after", "call_unnamed"]
+
+
 @pytest.mark.parametrize(
     "numbers",
     [{"agent_version": 10**30}, {"start_timestamp": 10**20}, {"duration_ms": -1}],

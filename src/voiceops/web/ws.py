@@ -15,8 +15,8 @@ HTTP 503: no socket opens, so Retell's next attempt goes to another instance.
 
 The edge (``web/guard.py``): a call id that is not 1 to 128 characters of
 ``[A-Za-z0-9_-]`` is refused with 1008, and ``call_details`` are kept under the socket's
-call id whatever call they name; every socket has a budget of bad frames (reported at a
-bounded rate, and past ``VOICEOPS_WS_BAD_FRAME_LIMIT`` within
+call id whatever call they name, if any; every socket has a budget of bad frames
+(reported at a bounded rate, and past ``VOICEOPS_WS_BAD_FRAME_LIMIT`` within
 ``VOICEOPS_WS_BAD_FRAME_WINDOW_S`` the socket is closed with 1008); and the read loop
 yields to the other calls every few frames.
 """
@@ -382,10 +382,14 @@ class RetellEndpoint:
 
     def _own_call(self, conn: Connection, call: CallObject) -> CallObject:
         """The call object of ``call_details``, under this socket's call id: one that names
-        another call must not write that call's record."""
-        if call.call_id is None or call.call_id == conn.call_id:
+        another call must not write that call's record, and one that names none is still
+        this call's."""
+        if call.call_id == conn.call_id:
             return call
-        conn.log.info("call_details names call %s; recorded under this socket's id", call.call_id)
+        if call.call_id is not None:
+            conn.log.info(
+                "call_details names call %s; recorded under this socket's id", call.call_id
+            )
         return call.model_copy(update={"call_id": conn.call_id})
 
     # --- state --------------------------------------------------------------------------
