@@ -14,6 +14,7 @@ import websockets
 from sqlalchemy import text
 
 from tests.conftest import RunningServer, run_server
+from tests.pgutil import fresh_pg_database
 from voiceops.config import Settings
 from voiceops.core.profile import AgentProfile
 from voiceops.evals.peer import RetellPeer
@@ -148,6 +149,25 @@ async def test_call_details_naming_another_call_are_kept_under_the_sockets_id(
     assert await call_rows(server, "calls") == ["call_mine"]
 
 
+@pytest.mark.postgres
+async def test_on_postgresql_a_nul_in_call_details_holds_up_no_call_state(
+    make_settings: Callable[..., Settings], profile: AgentProfile
+) -> None:
+    async with fresh_pg_database() as url:
+        settings = make_settings(database_url=url)
+        async with run_server(settings, profile=profile) as server:
+            call = {"call_id": "call_nul", "metadata": {"note": "a\x00b"}}
+            async with RetellPeer(server.url("call_nul"), call=call) as peer:
+                await peer.wait_begin()
+                assert (await peer.turn("When are you open?")).complete
+            async with RetellPeer(server.url("call_after"), call=CALL) as other:
+                await other.wait_begin()
+                assert (await other.turn("When are you open?")).complete
+            await server.runtime.persister.stop()
+            assert server.runtime.persister.pending == 0
+            assert sorted(await call_rows(server, "call_states")) == ["call_after", "call_nul"]
+
+
 async def test_call_details_without_a_call_id_are_kept_under_the_sockets_id(
     server: RunningServer,
 ) -> None:
@@ -165,15 +185,22 @@ async def test_call_details_without_a_call_id_are_kept_under_the_sockets_id(
 
 
 @pytest.mark.parametrize(
-    "numbers",
-    [{"agent_version": 10**30}, {"start_timestamp": 10**20}, {"duration_ms": -1}],
+    "fields",
+    [
+        {"agent_version": 10**30},
+        {"start_timestamp": 10**20},
+        {"duration_ms": -1},
+        {"metadata": {"note": "a\x00b"}},
+        {"retell_llm_dynamic_variables": {"caller\x00name": "Dana"}},
+    ],
 )
-async def test_call_details_with_a_number_out_of_range_are_a_bad_frame(
-    server: RunningServer, numbers: dict[str, int]
+async def test_call_details_with_a_value_voiceops_cannot_store_are_a_bad_frame(
+    server: RunningServer, fields: dict[str, Any]
 ) -> None:
-    # Before, the call record could not be written, and its write was retried ahead of
-    # every other call's state for a minute and more.
-    call = {"call_id": "call_numbers", "call_type": "web_call", **numbers}
+    # Before, the call record could not be written (a number out of its column's range; a
+    # NUL, which PostgreSQL refuses), and its write was retried ahead of every other
+    # call's state for a minute and more.
+    call = {"call_id": "call_numbers", "call_type": "web_call", **fields}
     async with RetellPeer(server.url("call_numbers"), call=call) as peer:
         assert (await peer.wait_begin()).text
         reply = await peer.turn("When are you open?")

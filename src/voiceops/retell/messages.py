@@ -8,7 +8,8 @@ non-negative 32-bit integer (:data:`RESPONSE_ID_MAX`), a ``ping_pong`` timestamp
 non-negative 64-bit one, and a call id (the socket path's last segment, the ``call_id`` of
 ``call_details`` and of webhooks) is 1 to 128 characters of ``[A-Za-z0-9_-]``
 (:func:`is_valid_call_id`); the numbers of a call object that voiceops stores fit their
-columns (:func:`call_object_problem`). A frame outside those bounds is malformed.
+columns (:func:`call_object_problem`), and no string of ``call_details`` holds a NUL. A
+frame outside those bounds is malformed.
 
 Inbound parsing is one pydantic pass over the raw text (for a large turn request, over the
 text with its word timings cut out first; see :func:`_turn_request_without_words`), and an
@@ -89,6 +90,22 @@ def call_object_problem(call: Mapping[str, object]) -> str | None:
     return None
 
 
+def _holds_nul(value: object) -> bool:
+    """Whether a string (or a key) anywhere in ``value`` holds a NUL; no recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
 ResponseId = Annotated[int, Field(strict=True, ge=0, le=RESPONSE_ID_MAX)]
 
 # --------------------------------------------------------------------------------------
@@ -119,6 +136,9 @@ class CallDetails(_Inbound):
         problem = call_object_problem({**(call.model_extra or {}), **fields})
         if problem is not None:
             raise ValueError(problem)
+        if _holds_nul(call.model_dump()):
+            # PostgreSQL stores no NUL in text or JSON: the call's record could not be written.
+            raise ValueError("a string of the call object holds a NUL character")
         return call
 
 
