@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     timing object per word, in every frame: about 4.7 KB per exchange of two sentences, so
     an hour-long call (Retell's default longest) with an exchange every ten seconds sends
     1.7 MB frames. 4 MiB covers two such hours."""
+    ws_bad_frame_limit: int = Field(default=50, ge=0)
+    """More bad frames than this on one socket within ``ws_bad_frame_window_s`` close it
+    with 1008: frames that are not the protocol (not JSON, binary, ill-typed, out of
+    bounds, over ``max_frame_bytes``, a request id that went back). Unknown frame types are
+    reported but not counted. Retell sends none of these; a flood of them costs every
+    other call on the process."""
+    ws_bad_frame_window_s: float = Field(default=10.0, gt=0)
     call_resume_window_s: float = 600.0
     """A reconnect for a call seen this recently resumes its state instead of greeting again."""
 

@@ -3,6 +3,14 @@
 Implements sections 3 (Retell -> us, discriminated on ``interaction_type``) and 4 (us ->
 Retell, discriminated on ``response_type``) of ``reference/retell-protocol.md``.
 
+Every value the server keeps or echoes is bounded here: a ``response_id`` is a
+non-negative 32-bit integer (:data:`RESPONSE_ID_MAX`), a ``ping_pong`` timestamp a
+non-negative 64-bit one, and a call id (the socket path's last segment, the ``call_id`` of
+``call_details`` and of webhooks) is 1 to 128 characters of ``[A-Za-z0-9_-]``
+(:func:`is_valid_call_id`); the numbers of a call object that voiceops stores fit their
+columns (:func:`call_object_problem`), and no string of ``call_details`` holds a NUL. A
+frame outside those bounds is malformed.
+
 Inbound parsing is one pydantic pass over the raw text (for a large turn request, over the
 text with its word timings cut out first; see :func:`_turn_request_without_words`), and an
 ``update_only`` frame is not parsed until read. Unknown extra fields are ignored
@@ -14,6 +22,7 @@ and omit absent optional fields instead of sending ``null`` (section 4.3 rule 1)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, AnyStr, Literal
 
 from pydantic import (
@@ -22,10 +31,82 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from voiceops.core.errors import FrameTooLarge, MalformedFrame
 from voiceops.core.transcript import CallObject, TranscriptEntry, Utterance
+
+# --------------------------------------------------------------------------------------
+# bounds of the values voiceops keeps
+
+RESPONSE_ID_MAX = 2**31 - 1
+"""Retell numbers the requests of a call 1, 2, 3...; an id past a 32-bit integer is not
+one of its ids (and no database integer column holds it)."""
+TIMESTAMP_MAX = 2**63 - 1
+CALL_ID_MAX_CHARS = 128
+_CALL_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def is_valid_call_id(value: object) -> bool:
+    """Whether ``value`` is a call id voiceops accepts: 1 to :data:`CALL_ID_MAX_CHARS`
+    characters of ``A-Z a-z 0-9 _ -``.
+
+    Retell's ids are ``call_`` followed by hex digits. A call id becomes a database key, a
+    log field and a URL segment, so anything else (a NUL, a line break, a slash, a
+    2,000-character string) is refused where it comes in, never cut or escaped: two long
+    ids cut to one length would become one call.
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= CALL_ID_MAX_CHARS
+        and _CALL_ID.fullmatch(value) is not None
+    )
+
+
+LAST_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z in epoch milliseconds: the last instant a datetime holds."""
+_CALL_NUMBERS = {
+    "agent_version": RESPONSE_ID_MAX,
+    "start_timestamp": LAST_MS,
+    "end_timestamp": LAST_MS,
+    "duration_ms": TIMESTAMP_MAX,
+}
+"""Integers of a call object that voiceops stores, and their largest value."""
+
+
+def call_object_problem(call: Mapping[str, object]) -> str | None:
+    """What makes a call object (of ``call_details`` or a webhook) unacceptable, or
+    ``None``: a ``call_id`` outside :func:`is_valid_call_id`, or an integer voiceops stores
+    (``agent_version``, the timestamps, ``duration_ms``) below 0 or past its column. A value
+    of another type is left to the store, which skips what does not fit."""
+    call_id = call.get("call_id")
+    if call_id is not None and not is_valid_call_id(call_id):
+        return "call_id is not 1-128 characters of A-Z a-z 0-9 _ -"
+    for name, largest in _CALL_NUMBERS.items():
+        value = call.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= largest:
+            return f"{name} is out of range"
+    return None
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a string (or a key) anywhere in ``value`` holds a NUL; no recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+ResponseId = Annotated[int, Field(strict=True, ge=0, le=RESPONSE_ID_MAX)]
 
 # --------------------------------------------------------------------------------------
 # shared sub-objects (section 3.0)
@@ -41,12 +122,24 @@ class _Inbound(BaseModel):
 
 class PingPongIn(_Inbound):
     interaction_type: Literal["ping_pong"]
-    timestamp: int
+    timestamp: Annotated[int, Field(ge=0, le=TIMESTAMP_MAX)]
 
 
 class CallDetails(_Inbound):
     interaction_type: Literal["call_details"]
     call: CallObject
+
+    @field_validator("call")
+    @classmethod
+    def _bounded(cls, call: CallObject) -> CallObject:
+        fields = {"call_id": call.call_id, "agent_version": call.agent_version}
+        problem = call_object_problem({**(call.model_extra or {}), **fields})
+        if problem is not None:
+            raise ValueError(problem)
+        if _holds_nul(call.model_dump()):
+            # PostgreSQL stores no NUL in text or JSON: the call's record could not be written.
+            raise ValueError("a string of the call object holds a NUL character")
+        return call
 
 
 class UpdateOnlyFrame(_Inbound):
@@ -95,14 +188,14 @@ class UpdateOnly:
 
 class ResponseRequired(_Inbound):
     interaction_type: Literal["response_required"]
-    response_id: Annotated[int, Field(strict=True, ge=0)]
+    response_id: ResponseId
     transcript: list[Utterance]
     transcript_with_tool_calls: list[TranscriptEntry] | None = None
 
 
 class ReminderRequired(_Inbound):
     interaction_type: Literal["reminder_required"]
-    response_id: Annotated[int, Field(strict=True, ge=0)]
+    response_id: ResponseId
     transcript: list[Utterance]
     transcript_with_tool_calls: list[TranscriptEntry] | None = None
 

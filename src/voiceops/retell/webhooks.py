@@ -8,6 +8,12 @@ Signature (section 9): ``x-retell-signature: v=<ms>,d=<64 lowercase hex>`` where
 is HMAC-SHA256, keyed by the Retell API key, over the raw body bytes immediately followed
 by the timestamp digits. The timestamp must be within ``tolerance_ms`` of now, in either
 direction. Verification always runs on the raw bytes, never on re-serialised JSON.
+
+Payloads are parsed only after the signature holds, and then bounded like every inbound
+value: JSON nested deeper than :data:`MAX_DEPTH` levels, a call id that is not 1 to 128
+characters of ``[A-Za-z0-9_-]``, and a stored number out of its range
+(``retell.messages.call_object_problem``) are refused as :class:`PayloadError` (the route
+answers 400).
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+import pydantic_core
 from phonenumbers import timezone as phone_timezone
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from voiceops.core.errors import PayloadError, SignatureError
 from voiceops.core.profile import AgentProfile
+from voiceops.retell.messages import call_object_problem
 
 SIGNATURE_HEADER = "x-retell-signature"
 DEFAULT_TOLERANCE_MS = 300_000
@@ -41,6 +49,9 @@ TRANSFER_EVENTS = frozenset(
 TRANSCRIPT_EVENT = "transcript_updated"
 CALL_EVENTS = LIFECYCLE_EVENTS | TRANSFER_EVENTS | {TRANSCRIPT_EVENT}
 _MAX_KEY = 512
+MAX_DEPTH = 64
+"""Deepest nesting of a webhook body, counting the body object as level 1. Retell's call
+objects nest a handful of levels (the free-form ``metadata`` a few more)."""
 
 
 def _digest(raw_body: bytes, api_key: str, timestamp: str) -> str:
@@ -120,6 +131,9 @@ class WebhookPayload(BaseModel):
         call_id = value.get("call_id")
         if not isinstance(call_id, str) or not call_id:
             raise ValueError("call object without a call_id")
+        problem = call_object_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property
@@ -156,13 +170,34 @@ class InboundPayload(BaseModel):
 
 
 def _json_object(raw_body: bytes) -> dict[str, Any]:
+    """The body as a JSON object no deeper than :data:`MAX_DEPTH`.
+
+    The parser (pydantic-core's) stops by itself a few hundred levels down, where the
+    standard library's would raise ``RecursionError`` near a thousand; the depth is then
+    checked without recursion.
+    """
     try:
-        data = json.loads(raw_body)
-    except (UnicodeDecodeError, ValueError):
-        raise PayloadError("body is not JSON") from None
+        data = pydantic_core.from_json(raw_body)
+    except ValueError:
+        raise PayloadError("body is not JSON (or is nested too deep)") from None
     if not isinstance(data, dict):
         raise PayloadError("body is not a JSON object")
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise PayloadError(f"body is nested deeper than {MAX_DEPTH} levels")
     return data
+
+
+def _depth_exceeds(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """Whether the containers in ``value`` nest more than ``limit`` levels (``value``
+    itself being level 1): one pass over the containers, no recursion."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _first_error(exc: ValidationError) -> str:

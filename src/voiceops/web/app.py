@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -54,6 +53,7 @@ from voiceops.tracing import Tracer, make_tracer
 from voiceops.web.dashboard import Console
 from voiceops.web.dashboard.mount import open_console
 from voiceops.web.drain import Drain
+from voiceops.web.guard import RequestRefused, call_id_refusal, read_operator_speech
 from voiceops.web.webhook import webhook_routes
 from voiceops.web.ws import RetellEndpoint
 
@@ -278,8 +278,10 @@ def create_app(
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def interrupt(request: Request) -> Response:
-        """Operator speech: ``{"text": "...", "end_call": false}`` spoken at once on a
-        call live on this instance, as an ``agent_interrupt``."""
+        """Operator speech: ``{"text": "...", "end_call": false}`` (strictly typed, see
+        ``web/guard.py``) spoken at once on a call live on this instance, as an
+        ``agent_interrupt``. 400 for an invalid call id or a body that is not JSON, 422
+        for one that is not that object."""
         runtime: Runtime = request.app.state.runtime
         token = settings.admin_token
         given = request.headers.get("authorization", "")
@@ -288,19 +290,18 @@ def create_app(
         expected = f"Bearer {token.get_secret_value()}"
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        call_id = request.path_params["call_id"]
+        if call_id_refusal(call_id) is not None:
+            return JSONResponse({"error": "invalid call id"}, status_code=400)
         body = await request.body()
         if len(body) > 16_384:
             return JSONResponse({"error": "body too large"}, status_code=413)
         try:
-            payload = json.loads(body)
-            content = str(payload["text"]).strip()
-            end_call = bool(payload.get("end_call", False))
-        except (ValueError, KeyError, TypeError):
-            return JSONResponse({"error": 'expected {"text": "..."}'}, status_code=400)
-        if not content:
-            return JSONResponse({"error": "text is empty"}, status_code=400)
-        conn = runtime.live.connections.get(request.path_params["call_id"])
-        if conn is None or not await conn.interrupt(content, end_call=end_call):
+            speech = read_operator_speech(body)
+        except RequestRefused as refused:
+            return JSONResponse({"error": refused.message}, status_code=refused.status)
+        conn = runtime.live.connections.get(call_id)
+        if conn is None or not await conn.interrupt(speech.text, end_call=speech.end_call):
             return JSONResponse({"error": "call is not live on this instance"}, status_code=404)
         return JSONResponse({"status": "spoken"})
 

@@ -12,6 +12,13 @@ accepted and closed with 1008 (policy violation). Close codes are decided here o
 
 While the instance drains (``web/drain.py``) a new socket is refused at the upgrade with
 HTTP 503: no socket opens, so Retell's next attempt goes to another instance.
+
+The edge (``web/guard.py``): a call id that is not 1 to 128 characters of
+``[A-Za-z0-9_-]`` is refused with 1008, and ``call_details`` are kept under the socket's
+call id whatever call they name, if any; every socket has a budget of bad frames
+(reported at a bounded rate, and past ``VOICEOPS_WS_BAD_FRAME_LIMIT`` within
+``VOICEOPS_WS_BAD_FRAME_WINDOW_S`` the socket is closed with 1008); and the read loop
+yields to the other calls every few frames.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from voiceops.core.errors import FrameTooLarge, MalformedFrame
 from voiceops.core.profile import AgentProfile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject
-from voiceops.logs import CallLogger, clip
+from voiceops.logs import CallLogger, clip, mask_value, printable
 from voiceops.metrics import Metrics
 from voiceops.retell.messages import parse_inbound
 from voiceops.retell.session import (
@@ -51,6 +58,7 @@ from voiceops.retell.session import (
 )
 from voiceops.speech import clean
 from voiceops.web.drain import Drain
+from voiceops.web.guard import FrameGuard, call_id_refusal
 
 log = logging.getLogger("voiceops.ws")
 
@@ -72,11 +80,13 @@ class Connection:
         call_id: str,
         session: CallSession,
         state: CallState,
+        guard: FrameGuard,
     ) -> None:
         self.websocket = websocket
         self.call_id = call_id
         self.session = session
         self.state = state
+        self.guard = guard
         self.turn: asyncio.Task[None] | None = None
         self.log = CallLogger(log, call_id)
         self._closed = False
@@ -111,6 +121,13 @@ class Connection:
         await self.cancel_turn()
         await self.send(self.session.interrupt_frames(clean(content), end_call=end_call))
         return True
+
+    async def close_for_bad_frames(self) -> None:
+        """The peer spent its budget of bad frames: close with 1008 (policy violation)."""
+        await self.cancel_turn()
+        self._closed = True
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
+            await self.websocket.close(CLOSE_POLICY)
 
     async def close_superseded(self) -> None:
         """Retell re-dialled this call: the new socket owns it now."""
@@ -153,6 +170,8 @@ class RetellEndpoint:
         self._secret = (
             settings.ws_secret.get_secret_value().encode() if settings.ws_secret else None
         )
+        if settings.ws_secret is not None:
+            mask_value(settings.ws_secret.get_secret_value())
 
     # --- authentication -----------------------------------------------------------------
 
@@ -182,15 +201,19 @@ class RetellEndpoint:
     # --- the loop -----------------------------------------------------------------------
 
     async def __call__(self, websocket: WebSocket) -> None:
-        call_id = str(websocket.path_params.get("call_id", ""))[:128]
+        call_id = str(websocket.path_params.get("call_id", ""))
         if self.drain is not None and self.drain.draining:
             await self._refuse_draining(websocket, call_id)
             return
         await websocket.accept()
-        refusal = self._refusal(websocket) if call_id else "no call id"
+        bad_id = call_id_refusal(call_id)
+        refusal = bad_id or self._refusal(websocket)
         if refusal is not None:
             self.metrics.ws_connections.labels(outcome="refused").inc()
-            log.warning("refused socket: %s", refusal, extra={"call_id": call_id or "-"})
+            # Only a valid call id goes into the line's call field.
+            log.warning(
+                "refused socket: %s", refusal, extra={"call_id": "-" if bad_id else call_id}
+            )
             await websocket.close(CLOSE_POLICY)
             return
 
@@ -204,7 +227,12 @@ class RetellEndpoint:
             # that id again (an answer to an id Retell already closed is dropped harmlessly).
             last_response_id=state.last_response_id - 1 if resumed else 0,
         )
-        conn = Connection(websocket, call_id, session, state)
+        guard = FrameGuard(
+            self.clock,
+            limit=self.settings.ws_bad_frame_limit,
+            window_s=self.settings.ws_bad_frame_window_s,
+        )
+        conn = Connection(websocket, call_id, session, state, guard)
         previous = self.live.attach(call_id, conn)
         if previous is not None:
             await previous.close_superseded()
@@ -241,7 +269,8 @@ class RetellEndpoint:
 
     async def _refuse_draining(self, websocket: WebSocket, call_id: str) -> None:
         self.metrics.ws_connections.labels(outcome="refused").inc()
-        log.info("refused socket: draining", extra={"call_id": call_id or "-"})
+        named = call_id if call_id_refusal(call_id) is None else "-"
+        log.info("refused socket: draining", extra={"call_id": named})
         await websocket.send_denial_response(PlainTextResponse("draining\n", status_code=503))
 
     async def _read_loop(self, conn: Connection) -> str:
@@ -250,6 +279,8 @@ class RetellEndpoint:
         while True:
             if websocket.client_state is not WebSocketState.CONNECTED:
                 return "closed by server"
+            if conn.guard.exceeded:
+                return await self._close_for_bad_frames(conn)
             try:
                 if session.phase is Phase.AWAITING_DETAILS:
                     remaining = begin_deadline - self.monotonic()
@@ -267,6 +298,8 @@ class RetellEndpoint:
                 return f"receive failed ({type(exc).__name__})"
             if message["type"] == "websocket.disconnect":
                 return f"peer closed ({message.get('code', 1005)})"
+            if conn.guard.received():
+                await asyncio.sleep(0)  # a burst of frames must not hold the other calls
             received_at = self.monotonic()
             text = message.get("text")
             if text is None:
@@ -312,9 +345,10 @@ class RetellEndpoint:
             elif isinstance(action, Ignored):
                 self._bad_frame(conn, action.kind, action.detail)
             elif isinstance(action, DetailsReceived):
-                conn.state.call = action.call.model_dump(mode="json", exclude_none=True)
+                call = self._own_call(conn, action.call)
+                conn.state.call = call.model_dump(mode="json", exclude_none=True)
                 if self.on_call_details is not None:
-                    self.on_call_details(conn.call_id, action.call, conn.state)
+                    self.on_call_details(conn.call_id, call, conn.state)
 
     async def _run_turn(self, conn: Connection, action: StartTurn, started: float) -> None:
         try:
@@ -324,16 +358,39 @@ class RetellEndpoint:
                 self.persister.mark(conn.state)
 
     def _bad_frame(self, conn: Connection, kind: str, detail: str) -> None:
+        """Count a bad frame; log and record it unless the guard holds reports back."""
         self.metrics.bad_frames.labels(kind=kind).inc()
-        conn.log.warning("bad frame (%s): %s", kind, clip(detail))
+        report = conn.guard.bad_frame(kind)
+        if report is None:
+            return
+        detail = clip(printable(detail))
+        more = f" ({report.held_back} more since the last report)" if report.held_back else ""
+        conn.log.warning("bad frame (%s): %s%s", kind, detail, more)
+        payload: dict[str, object] = {"kind": kind, "detail": detail}
+        if report.held_back:
+            payload["held_back"] = report.held_back
         self.events.emit(
-            CallEvent(
-                conn.call_id,
-                "bad_frame",
-                payload={"kind": kind, "detail": clip(detail)},
-                created_at=self.clock.now(),
-            )
+            CallEvent(conn.call_id, "bad_frame", payload=payload, created_at=self.clock.now())
         )
+
+    async def _close_for_bad_frames(self, conn: Connection) -> str:
+        guard = conn.guard
+        reason = f"more than {guard.limit} bad frames in {guard.window_s:g} s"
+        conn.log.warning("closing socket with 1008: %s; %s", reason, guard.summary())
+        await conn.close_for_bad_frames()
+        return reason
+
+    def _own_call(self, conn: Connection, call: CallObject) -> CallObject:
+        """The call object of ``call_details``, under this socket's call id: one that names
+        another call must not write that call's record, and one that names none is still
+        this call's."""
+        if call.call_id == conn.call_id:
+            return call
+        if call.call_id is not None:
+            conn.log.info(
+                "call_details names call %s; recorded under this socket's id", call.call_id
+            )
+        return call.model_copy(update={"call_id": conn.call_id})
 
     # --- state --------------------------------------------------------------------------
 
