@@ -22,7 +22,8 @@ from voiceops.config import DEFAULT_PROFILE, Settings
 from voiceops.core.clock import Clock, PinnedClock
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.tracing import Tracer
-from voiceops.web.app import Runtime, create_app
+from voiceops.web.app import create_app
+from voiceops.web.runtime import Runtime
 
 # Tuesday 1 December 2026, 14:00 UTC = 09:00 in New York: the demo salon is open.
 FIXED_NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)

@@ -1,8 +1,9 @@
-"""The ASGI application factory and its lifespan.
+"""The ASGI application factory: routes, and a lifespan that opens the runtime.
 
-The lifespan owns every shared resource: the database, the event writer, the state
-persister, the webhook processor, the LLM HTTP client and the brains. Routes reach them
-through ``app.state.runtime``. Tests inject fakes through :func:`create_app`'s parameters
+The lifespan owns every shared resource (``web/runtime.py`` opens them in order: the
+database, the event writer, the state persister, the webhook processor, the LLM HTTP
+client and the brains, the call endpoint, the console). Routes reach them through
+``app.state.runtime``. Tests inject fakes through :func:`create_app`'s parameters
 (a profile, an LLM client, a clock, a random source, a tracer), never by monkeypatching.
 """
 
@@ -13,7 +14,6 @@ import hmac
 import logging
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -25,58 +25,16 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from voiceops import __version__
-from voiceops.agent.deps import TurnDeps
-from voiceops.agent.prompts import check_profile_templates
-from voiceops.agent.turn import TurnRunner
-from voiceops.calls import LiveCalls, StatePersister
 from voiceops.config import Settings
-from voiceops.core.caller import resolve_caller_clock, zone_for_number
 from voiceops.core.clock import Clock, SystemClock
-from voiceops.core.events import Brain
-from voiceops.core.profile import AgentProfile, load_profile
-from voiceops.core.state import CallState
-from voiceops.core.transcript import CallObject
-from voiceops.flow.brain import FlowBrain
-from voiceops.llm.brain import LLMBrain
-from voiceops.llm.client import make_client
-from voiceops.loopwatch import FullCollections, LoopWatch
+from voiceops.core.profile import AgentProfile
 from voiceops.metrics import Metrics
-from voiceops.retell.schedule import scheduled_sync
-from voiceops.store.bookings import SqlBookingRepo
-from voiceops.store.calls import CallRepo
-from voiceops.store.db import Database
-from voiceops.store.migrate import upgrade
-from voiceops.store.profiles import ProfileRepo
-from voiceops.store.states import StateStore
-from voiceops.store.writer import EventWriter
-from voiceops.tracing import Tracer, make_tracer
-from voiceops.web.dashboard import Console
-from voiceops.web.dashboard.mount import open_console
+from voiceops.tracing import Tracer
 from voiceops.web.drain import Drain
 from voiceops.web.guard import RequestRefused, call_id_refusal, read_operator_speech
-from voiceops.web.webhook import webhook_routes
-from voiceops.web.ws import RetellEndpoint
+from voiceops.web.runtime import Parts, Runtime, open_runtime
 
 log = logging.getLogger("voiceops.app")
-
-
-@dataclass(slots=True)
-class Runtime:
-    """What the lifespan built; reachable from routes as ``request.app.state.runtime``."""
-
-    settings: Settings
-    profile: AgentProfile
-    metrics: Metrics
-    db: Database
-    writer: EventWriter
-    persister: StatePersister
-    live: LiveCalls
-    endpoint: RetellEndpoint
-    brain: Brain
-    started_at: float
-    loop: LoopWatch
-    console: Console | None = None
-    """The operator console; its endpoint picks each new call's agent version."""
 
 
 def create_app(
@@ -99,154 +57,13 @@ def create_app(
     metrics = Metrics()
     clock = clock or SystemClock()
     drain = drain or Drain(timeout_s=settings.drain_timeout_s, clock=clock)
+    parts = Parts(settings, metrics, clock, drain, profile, llm_client, rng, tracer)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        active_profile = profile or load_profile(settings.profile_path)
-        check_profile_templates(active_profile)
-        # phonenumbers loads its zone data lazily (tens of ms): pay it now, not in a turn.
-        zone_for_number("+12125550100", active_profile.zone)
-        if settings.migrate_on_start:
-            await upgrade(settings.database_url)
-        db = await Database.open(settings.database_url)
-        stack = contextlib.AsyncExitStack()
-        watch = LoopWatch(metrics, warn_s=settings.loop_warn_ms / 1000)
-        try:
-            watch.start()
-            stack.callback(watch.stop)
-            if settings.gc_full_interval_s > 0:
-                collections = FullCollections(settings.gc_full_interval_s)
-                collections.start()
-                stack.callback(collections.stop)
-            stack.push_async_callback(db.close)
-            version = await ProfileRepo(db, clock=clock).save(active_profile)
-            active_profile = active_profile.model_copy(update={"version": version})
-
-            writer = EventWriter(
-                db,
-                queue_size=settings.event_queue_size,
-                batch_size=settings.event_batch_size,
-                flush_interval_ms=settings.event_flush_interval_ms,
-                journal_path=settings.journal_path,
-                metrics=metrics,
-                clock=clock,
-            )
-            await writer.start()
-            stack.push_async_callback(writer.stop)
-
-            persister = StatePersister(StateStore(db, clock=clock, metrics=metrics), clock=clock)
-            await persister.start()
-            stack.push_async_callback(persister.stop)
-
-            routes, processor = webhook_routes(
-                db=db, settings=settings, metrics=metrics, profile=active_profile, clock=clock
-            )
-            await processor.start()
-            stack.push_async_callback(processor.stop)
-            app.router.routes.extend(routes)
-            # Makes up for webhooks that never arrived: Retell's records of recent calls.
-            await stack.enter_async_context(scheduled_sync(settings, db=db, clock=clock))
-
-            spans = tracer or make_tracer(settings.otel_traces)
-            flow = FlowBrain()
-            brain: Brain = flow
-            fallback: Brain | None = None
-            if settings.effective_brain == "llm":
-                client = llm_client or make_client(settings)
-                if llm_client is None:
-                    stack.push_async_callback(client.close)
-                brain = LLMBrain(
-                    client,
-                    model=settings.llm_model or active_profile.llm.model,
-                    temperature=active_profile.llm.temperature,
-                    max_tokens=active_profile.llm.max_tokens,
-                    parallel_tool_calls=active_profile.llm.parallel_tool_calls,
-                    service_tier=active_profile.llm.service_tier,
-                    first_token_timeout_s=settings.llm_first_token_timeout_s,
-                    turn_timeout_s=settings.llm_turn_timeout_s,
-                    max_tool_rounds=settings.llm_max_tool_rounds,
-                    metrics=metrics,
-                    tracer=spans,
-                    clock=clock,
-                )
-                fallback = flow
-
-            deps = TurnDeps(
-                brain=brain,
-                fallback=fallback,
-                profile=active_profile,
-                settings=settings,
-                repo=SqlBookingRepo(db, clock=clock),
-                events=writer,
-                metrics=metrics,
-                rng=rng or random.Random(),
-                tracer=spans,
-                clock=clock,
-                save_state=persister.save_now,
-            )
-            calls = CallRepo(db, clock=clock)
-
-            def on_outcome(call_id: str, outcome: str, number: str | None) -> None:
-                persister.submit(
-                    f"call outcome {call_id}",
-                    lambda: calls.set_outcome(call_id, outcome, transfer_destination=number),
-                )
-
-            deps.on_outcome = on_outcome
-
-            def on_details(call_id: str, call: CallObject, state: CallState) -> None:
-                # The caller's zone is known from the details alone; record it with the call.
-                zone = resolve_caller_clock(call, active_profile, clock.now()).zone.key
-                state.caller_zone = zone
-                persister.submit(
-                    f"call record {call_id}",
-                    lambda: calls.upsert_from_details(
-                        call, caller_zone=zone, profile_version=state.profile_version
-                    ),
-                )
-
-            live = LiveCalls()
-            endpoint = RetellEndpoint(
-                settings=settings,
-                profile=active_profile,
-                runner=TurnRunner(deps),
-                live=live,
-                persister=persister,
-                events=writer,
-                metrics=metrics,
-                on_call_details=on_details,
-                clock=clock,
-                drain=drain,
-            )
-            drain.bind(live=live, persister=persister, events=writer)
-            console = await open_console(
-                stack, app, settings=settings, db=db, clock=clock, endpoint=endpoint, events=writer
-            )
-            app.state.runtime = Runtime(
-                settings=settings,
-                profile=active_profile,
-                metrics=metrics,
-                db=db,
-                writer=writer,
-                persister=persister,
-                live=live,
-                endpoint=endpoint,
-                brain=brain,
-                started_at=clock.monotonic(),
-                loop=watch,
-                console=console,
-            )
-            log.info(
-                "voiceops %s ready: brain=%s profile=%s v%d db=%s",
-                __version__,
-                brain.name,
-                active_profile.business_name,
-                active_profile.version,
-                db.dialect,
-            )
+        async with contextlib.AsyncExitStack() as stack:
+            app.state.runtime = await open_runtime(app, stack, parts)
             yield
-        finally:
-            await stack.aclose()
 
     async def llm_socket(websocket: WebSocket) -> None:
         runtime: Runtime = websocket.app.state.runtime
