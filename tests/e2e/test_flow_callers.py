@@ -4,37 +4,15 @@ corrections, questions the profile does not answer, two services, silence."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
-from tests.conftest import RunningServer, run_server
-from voiceops.config import Settings
-from voiceops.core.profile import AgentProfile
+from tests.conftest import RunningServer
+from tests.e2e.test_flow_calls import call, server
 from voiceops.evals.peer import RetellPeer
 
-
-def call(call_id: str, number: str = "+12125550100", zone: str | None = None) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "call_id": call_id,
-        "call_type": "phone_call",
-        "direction": "inbound",
-        "from_number": number,
-        "to_number": "+12125550142",
-    }
-    if zone:
-        obj["metadata"] = {"caller_timezone": zone}
-    return obj
-
-
-@pytest.fixture
-async def server(
-    make_settings: Callable[..., Settings], profile: AgentProfile
-) -> AsyncIterator[RunningServer]:
-    async with run_server(make_settings(brain="flow"), profile=profile) as srv:
-        yield srv
+__all__ = ["server"]  # the fixture, shared with the scripted flow calls
 
 
 async def bookings(server: RunningServer, call_id: str) -> list[Any]:
