@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import weakref
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Literal
@@ -438,26 +437,9 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
     )
 
 
-_LEXICONS: dict[int, tuple[weakref.ref[AgentProfile], Lexicon]] = {}
-
-
 def lexicon_for(profile: AgentProfile) -> Lexicon:
-    """The compiled lexicon of ``profile``, built on first use.
-
-    Keyed by identity (profiles are frozen but unhashable); a weak reference drops the
-    entry when the profile goes away, so a reloaded profile is compiled afresh.
-    """
-    key = id(profile)
-    hit = _LEXICONS.get(key)
-    if hit is not None and hit[0]() is profile:
-        return hit[1]
-    lexicon = _build_lexicon(profile)
-
-    def evict(_ref: weakref.ref[AgentProfile]) -> None:
-        _LEXICONS.pop(key, None)
-
-    _LEXICONS[key] = (weakref.ref(profile, evict), lexicon)
-    return lexicon
+    """The compiled lexicon of ``profile``, built once per profile and kept with it."""
+    return profile.derived("flow.lexicon", _build_lexicon)
 
 
 # --------------------------------------------------------------------------------------

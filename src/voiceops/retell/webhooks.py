@@ -27,11 +27,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 import pydantic_core
-from phonenumbers import timezone as phone_timezone
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from voiceops.core.caller import zone_for_number
 from voiceops.core.errors import PayloadError, SignatureError
 from voiceops.core.profile import AgentProfile
 from voiceops.retell.messages import call_object_problem
@@ -254,23 +253,18 @@ def dedupe_key(payload: WebhookPayload) -> str:
 # the inbound-call answer (section 8.4)
 
 
-def caller_zone(from_number: str | None, fallback: str) -> str:
-    """The IANA zone of ``from_number``'s region when it has exactly one, else ``fallback``."""
-    if not from_number:
-        return fallback
-    try:
-        number = phonenumbers.parse(from_number, None)
-    except phonenumbers.NumberParseException:
-        return fallback
-    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
-    return zones[0] if len(zones) == 1 else fallback
+def caller_zone(from_number: str | None, profile: AgentProfile) -> str:
+    """The caller's IANA zone from their number, by the same rule as every turn's caller
+    clock (:func:`~voiceops.core.caller.zone_for_number`), else the business zone."""
+    zone = zone_for_number(from_number, profile.zone)
+    return zone.key if zone is not None else profile.business_zone
 
 
 def inbound_dynamic_variables(
     profile: AgentProfile, payload: InboundPayload, now_utc: datetime
 ) -> dict[str, str]:
     """Dynamic variables for the agent's prompt, all strings (Retell's type)."""
-    zone_name = caller_zone(payload.call_inbound.from_number, profile.business_zone)
+    zone_name = caller_zone(payload.call_inbound.from_number, profile)
     local = now_utc.astimezone(ZoneInfo(zone_name))
     variables = {
         "business_name": profile.business_name,
