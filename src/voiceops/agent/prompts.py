@@ -32,6 +32,7 @@ from voiceops.core.events import TurnContext
 from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Weekday
 from voiceops.core.transcript import CallObject
 from voiceops.tools.timefmt import (
+    WEEKDAY_NAMES,
     spoken_clock,
     spoken_date,
     spoken_duration,
@@ -421,7 +422,7 @@ def spoken_opening_hours(hours: Mapping[Weekday, list[Interval]]) -> str:
             groups.append(([day], spoken))
     parts = []
     for days, spoken in groups:
-        first, last = _DAY_NAMES[days[0]], _DAY_NAMES[days[-1]]
+        first, last = _day_name(days[0]), _day_name(days[-1])
         if len(days) == 1:
             parts.append(f"{first} {spoken}")
         elif len(days) == 2:
@@ -430,7 +431,7 @@ def spoken_opening_hours(hours: Mapping[Weekday, list[Interval]]) -> str:
             parts.append(f"{first} to {last} {spoken}")
     text = ", ".join(parts) if parts else "no regular opening hours"
     if closed and parts:
-        names = [_DAY_NAMES[d] for d in closed]
+        names = [_day_name(d) for d in closed]
         joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         text += f"; closed {joined}"
     return text
@@ -461,12 +462,5 @@ def _follows(previous: Weekday, day: Weekday) -> bool:
     return WEEKDAYS.index(day) == WEEKDAYS.index(previous) + 1
 
 
-_DAY_NAMES: dict[Weekday, str] = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
+def _day_name(day: Weekday) -> str:
+    return WEEKDAY_NAMES[WEEKDAYS.index(day)]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from voiceops.core.profile import WEEKDAYS
 from voiceops.speech.words import ordinal
 from voiceops.tools.timefmt import (
+    WEEKDAY_NAMES,
     spoken_clock,
     spoken_date,
     spoken_price,
@@ -106,9 +107,6 @@ def services_sentence(profile: AgentProfile) -> str:
     return f"We offer {join_and([s.name for s in profile.services])}."
 
 
-_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-
-
 def closed_weekdays(profile: AgentProfile) -> str:
     """``Sundays and Mondays``: the weekdays with no opening hours, a run kept together."""
     closed = [i for i, key in enumerate(WEEKDAYS) if not profile.opening_hours.get(key)]
@@ -117,7 +115,7 @@ def closed_weekdays(profile: AgentProfile) -> str:
     # Start the list after an open day, so Sunday comes before Monday.
     first = next((i for i in closed if (i - 1) % 7 not in closed), closed[0])
     ordered = sorted(closed, key=lambda i: (i - first) % 7)
-    return join_and([_DAY_NAMES[i] for i in ordered])
+    return join_and([f"{WEEKDAY_NAMES[i]}s" for i in ordered])
 
 
 def not_offered(profile: AgentProfile) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Service
 from voiceops.tools.timefmt import (
+    WEEKDAY_NAMES,
     NonexistentLocalTime,
     localize,
     spoken_clock,
@@ -336,7 +337,7 @@ def spoken_hours_week(profile: AgentProfile) -> str:
         return "We have no regular opening hours at the moment."
     parts: list[str] = []
     for days, hours in groups:
-        names = [_DAY_NAMES[d] for d in days]
+        names = [WEEKDAY_NAMES[d] for d in days]
         if len(names) == 1:
             label = names[0]
         elif len(names) == 2:
@@ -355,6 +356,3 @@ def spoken_hours_on(profile: AgentProfile, day: date) -> str:
         return f"We're closed on {spoken_date(day)}."
     spans = " and ".join(f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in intervals)
     return f"On {spoken_date(day)} we're open {spans}."
-
-
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

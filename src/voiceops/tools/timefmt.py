@@ -29,7 +29,8 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")
 _START = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$")
 
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""The spoken weekday names, Monday first (``date.weekday()`` order); the one table."""
 _CENT = Decimal("0.01")
 
 
@@ -109,7 +110,7 @@ def iso_local(instant: datetime, zone: ZoneInfo) -> str:
 
 
 def weekday_name(day: date) -> str:
-    return _WEEKDAY_NAMES[day.weekday()]
+    return WEEKDAY_NAMES[day.weekday()]
 
 
 def spoken_date(day: date) -> str:
