@@ -31,7 +31,7 @@ import phonenumbers
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.names import GIVEN_NAMES, NOT_NAMES
-from voiceops.flow.when import When, normalise, parse_when, utterance_tail
+from voiceops.flow.when import WEEKDAY_WORDS, When, normalise, parse_when, utterance_tail
 from voiceops.tools.timefmt import zone_place
 
 Intent = Literal[
@@ -234,7 +234,6 @@ _SAME_AS_BEFORE = re.compile(r"\b(?:same time|the same time|same hour)\b")
 _ONE_AFTER = re.compile(r"\b(?:the one after|the following one|the week after|a week later)\b")
 """After a refused day ("not this Friday, the one after"): the same weekday a week on."""
 _WD = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_AFTER = re.compile(rf"\bthe {_WD} after\b(?! next| the| that| this| \d)")
 """"The Friday after": the one after the coming Friday."""
 _WEEKDAY_BEFORE = re.compile(rf"\bthe {_WD} before (?:the )?\w+")
@@ -826,7 +825,7 @@ def _relative(text: str, today: date, when: When) -> tuple[When, bool]:
     before = _WEEKDAY_BEFORE.search(text)
     if before is not None and when.day is not None:
         anchor = when.day
-        wanted = _WEEKDAY_NAMES.index(before.group("wd"))
+        wanted = WEEKDAY_WORDS.index(before.group("wd"))
         back = (anchor.weekday() - wanted) % 7 or 7
         day = anchor - timedelta(days=back)
         if day < today:
@@ -834,7 +833,7 @@ def _relative(text: str, today: date, when: When) -> tuple[When, bool]:
         return dataclasses.replace(when, day=day, ordinal=None), False
     after = _WEEKDAY_AFTER.search(text)
     if after is not None and when.day is not None:
-        if when.day.weekday() == _WEEKDAY_NAMES.index(after.group("wd")):
+        if when.day.weekday() == WEEKDAY_WORDS.index(after.group("wd")):
             return dataclasses.replace(when, day=when.day + timedelta(days=7)), False
     if when.at is None and _AFTER_WORK.search(text):
         return dataclasses.replace(when, part="evening"), False

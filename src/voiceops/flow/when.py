@@ -108,7 +108,8 @@ _ORDINAL_UNITS = {
     "nineteenth": 19,
 }
 _ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30}
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_WORDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""Weekday names as a caller says them, Monday first (``date.weekday()`` order)."""
 _WEEKDAY_ALIASES = {
     "tue": "tuesday",
     "tues": "tuesday",
@@ -163,7 +164,7 @@ _ORD_WORD = (
 )
 _ORDINAL = rf"\d{{1,2}}(?:st|nd|rd|th)|{_ORD_WORD}"
 _DAY_NUMBER = rf"\d{{1,2}}(?:st|nd|rd|th)?|{_ORD_WORD}"
-_WEEKDAY = rf"{_alt(_WEEKDAYS)}|{_alt(_WEEKDAY_ALIASES)}"
+_WEEKDAY = rf"{_alt(WEEKDAY_WORDS)}|{_alt(_WEEKDAY_ALIASES)}"
 # "may", "mar" and "jan" are ordinary words too: months only next to a day number.
 _MONTH = rf"{_alt(_MONTHS)}|{_alt(_MONTH_ABBREVIATIONS)}"
 _COUNT = rf"\d{{1,2}}|an?|{_NUM_WORD}"
@@ -221,7 +222,7 @@ _TIME = re.compile(
 # start with, which most replies ("Sam Smith", "yes please") do not.
 _DATE_WORDS = frozenset(
     {
-        *_WEEKDAYS,
+        *WEEKDAY_WORDS,
         *_WEEKDAY_ALIASES,
         *_MONTHS,
         *_MONTH_ABBREVIATIONS,
@@ -385,7 +386,7 @@ def warm_up() -> None:
 
 
 def _weekday_index(name: str) -> int:
-    return _WEEKDAYS.index(_WEEKDAY_ALIASES.get(name, name))
+    return WEEKDAY_WORDS.index(_WEEKDAY_ALIASES.get(name, name))
 
 
 def _next_weekday(today: date, index: int) -> date:
