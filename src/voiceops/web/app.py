@@ -14,6 +14,7 @@ import hmac
 import logging
 import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -65,16 +66,41 @@ def create_app(
             app.state.runtime = await open_runtime(app, stack, parts)
             yield
 
-    async def llm_socket(websocket: WebSocket) -> None:
+    handlers = _Handlers(settings, metrics, clock, drain)
+    sockets = [
+        WebSocketRoute("/llm-websocket/{call_id}", handlers.llm_socket),
+        WebSocketRoute("/llm-websocket/{secret}/{call_id}", handlers.llm_socket),
+    ]
+    routes: list[BaseRoute] = [
+        *sockets,
+        Route("/healthz", handlers.healthz),
+        Route("/metrics", handlers.metrics_route),
+        Route("/calls/{call_id}/interrupt", handlers.interrupt, methods=["POST"]),
+    ]
+    return _VoiceApp(sockets, routes=routes, lifespan=lifespan)
+
+
+@dataclass(frozen=True, slots=True)
+class _Handlers:
+    """The app's own routes; each reaches the lifespan's resources through
+    ``app.state.runtime``."""
+
+    settings: Settings
+    metrics: Metrics
+    clock: Clock
+    drain: Drain
+
+    async def llm_socket(self, websocket: WebSocket) -> None:
         runtime: Runtime = websocket.app.state.runtime
         await (runtime.console.endpoint if runtime.console else runtime.endpoint)(websocket)
 
-    async def healthz(request: Request) -> Response:
+    async def healthz(self, request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
+        draining = self.drain.draining
         # Draining: the load balancer takes this instance out while its calls finish.
         return JSONResponse(
             {
-                "status": "draining" if drain.draining else "ok",
+                "status": "draining" if draining else "ok",
                 "version": __version__,
                 "brain": runtime.brain.name,
                 "profile_version": (
@@ -86,27 +112,24 @@ def create_app(
                 "events": runtime.writer.stats(),
                 "pending_state_writes": runtime.persister.pending,
                 "loop": runtime.loop.stats(),
-                "uptime_s": round(clock.monotonic() - runtime.started_at, 1),
+                "uptime_s": round(self.clock.monotonic() - runtime.started_at, 1),
             },
-            status_code=503 if drain.draining else 200,
+            status_code=503 if draining else 200,
         )
 
-    async def metrics_route(request: Request) -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+    async def metrics_route(self, request: Request) -> Response:
+        return Response(
+            self.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
 
-    async def interrupt(request: Request) -> Response:
+    async def interrupt(self, request: Request) -> Response:
         """Operator speech: ``{"text": "...", "end_call": false}`` (strictly typed, see
         ``web/guard.py``) spoken at once on a call live on this instance, as an
         ``agent_interrupt``. 400 for an invalid call id or a body that is not JSON, 422
         for one that is not that object."""
-        runtime: Runtime = request.app.state.runtime
-        token = settings.admin_token
-        given = request.headers.get("authorization", "")
-        if token is None:
-            return JSONResponse({"error": "operator endpoints are disabled"}, status_code=404)
-        expected = f"Bearer {token.get_secret_value()}"
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        refused = self._operator_refusal(request)
+        if refused is not None:
+            return refused
         call_id = request.path_params["call_id"]
         if call_id_refusal(call_id) is not None:
             return JSONResponse({"error": "invalid call id"}, status_code=400)
@@ -115,24 +138,24 @@ def create_app(
             return JSONResponse({"error": "body too large"}, status_code=413)
         try:
             speech = read_operator_speech(body)
-        except RequestRefused as refused:
-            return JSONResponse({"error": refused.message}, status_code=refused.status)
+        except RequestRefused as refused_body:
+            return JSONResponse({"error": refused_body.message}, status_code=refused_body.status)
+        runtime: Runtime = request.app.state.runtime
         conn = runtime.live.connections.get(call_id)
         if conn is None or not await conn.interrupt(speech.text, end_call=speech.end_call):
             return JSONResponse({"error": "call is not live on this instance"}, status_code=404)
         return JSONResponse({"status": "spoken"})
 
-    sockets = [
-        WebSocketRoute("/llm-websocket/{call_id}", llm_socket),
-        WebSocketRoute("/llm-websocket/{secret}/{call_id}", llm_socket),
-    ]
-    routes: list[BaseRoute] = [
-        *sockets,
-        Route("/healthz", healthz),
-        Route("/metrics", metrics_route),
-        Route("/calls/{call_id}/interrupt", interrupt, methods=["POST"]),
-    ]
-    return _VoiceApp(sockets, routes=routes, lifespan=lifespan)
+    def _operator_refusal(self, request: Request) -> Response | None:
+        """404 while operator endpoints are disabled, 401 without the admin bearer token."""
+        token = self.settings.admin_token
+        if token is None:
+            return JSONResponse({"error": "operator endpoints are disabled"}, status_code=404)
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        return None
 
 
 class _VoiceApp(Starlette):

@@ -87,48 +87,16 @@ class Runtime:
 
 async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: Parts) -> Runtime:
     """Open everything, registering each close on ``stack``; returns the runtime."""
-    settings, metrics, clock = parts.settings, parts.metrics, parts.clock
+    settings, clock = parts.settings, parts.clock
     profile = parts.profile or load_profile(settings.profile_path)
     check_profile_templates(profile)
     # phonenumbers loads its zone data lazily (tens of ms): pay it now, not in a turn.
     zone_for_number("+12125550100", profile.zone)
-    if settings.migrate_on_start:
-        await upgrade(settings.database_url)
-    db = await Database.open(settings.database_url)
-    stack.push_async_callback(db.close)
-    watch = LoopWatch(metrics, warn_s=settings.loop_warn_ms / 1000)
-    watch.start()
-    stack.callback(watch.stop)
-    if settings.gc_full_interval_s > 0:
-        collections = FullCollections(settings.gc_full_interval_s)
-        collections.start()
-        stack.callback(collections.stop)
+    db, watch = await _open_database(stack, parts)
     version = await ProfileRepo(db, clock=clock).save(profile)
     profile = profile.model_copy(update={"version": version})
-
-    writer = EventWriter(
-        db,
-        queue_size=settings.event_queue_size,
-        batch_size=settings.event_batch_size,
-        flush_interval_ms=settings.event_flush_interval_ms,
-        journal_path=settings.journal_path,
-        metrics=metrics,
-        clock=clock,
-    )
-    await writer.start()
-    stack.push_async_callback(writer.stop)
-    persister = StatePersister(StateStore(db, clock=clock, metrics=metrics), clock=clock)
-    await persister.start()
-    stack.push_async_callback(persister.stop)
-
-    routes, processor = webhook_routes(
-        db=db, settings=settings, metrics=metrics, profile=profile, clock=clock
-    )
-    await processor.start()
-    stack.push_async_callback(processor.stop)
-    app.router.routes.extend(routes)
-    # Makes up for webhooks that never arrived: Retell's records of recent calls.
-    await stack.enter_async_context(scheduled_sync(settings, db=db, clock=clock))
+    writer, persister = await _open_writers(stack, parts, db)
+    await _open_webhooks(stack, app, parts, db, profile)
 
     spans = parts.tracer or make_tracer(settings.otel_traces)
     brain, fallback = _brains(stack, parts, profile, spans)
@@ -139,7 +107,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
         settings=settings,
         repo=SqlBookingRepo(db, clock=clock),
         events=writer,
-        metrics=metrics,
+        metrics=parts.metrics,
         rng=parts.rng or random.Random(),
         tracer=spans,
         clock=clock,
@@ -162,7 +130,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
     return Runtime(
         settings=settings,
         profile=profile,
-        metrics=metrics,
+        metrics=parts.metrics,
         db=db,
         writer=writer,
         persister=persister,
@@ -173,6 +141,66 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
         loop=watch,
         console=console,
     )
+
+
+async def _open_database(
+    stack: contextlib.AsyncExitStack, parts: Parts
+) -> tuple[Database, LoopWatch]:
+    """The database (migrated first when asked), the loop watch and the collector."""
+    settings = parts.settings
+    if settings.migrate_on_start:
+        await upgrade(settings.database_url)
+    db = await Database.open(settings.database_url)
+    stack.push_async_callback(db.close)
+    watch = LoopWatch(parts.metrics, warn_s=settings.loop_warn_ms / 1000)
+    watch.start()
+    stack.callback(watch.stop)
+    if settings.gc_full_interval_s > 0:
+        collections = FullCollections(settings.gc_full_interval_s)
+        collections.start()
+        stack.callback(collections.stop)
+    return db, watch
+
+
+async def _open_writers(
+    stack: contextlib.AsyncExitStack, parts: Parts, db: Database
+) -> tuple[EventWriter, StatePersister]:
+    """The batched event writer and the call-state persister, both started."""
+    settings, clock = parts.settings, parts.clock
+    writer = EventWriter(
+        db,
+        queue_size=settings.event_queue_size,
+        batch_size=settings.event_batch_size,
+        flush_interval_ms=settings.event_flush_interval_ms,
+        journal_path=settings.journal_path,
+        metrics=parts.metrics,
+        clock=clock,
+    )
+    await writer.start()
+    stack.push_async_callback(writer.stop)
+    persister = StatePersister(StateStore(db, clock=clock, metrics=parts.metrics), clock=clock)
+    await persister.start()
+    stack.push_async_callback(persister.stop)
+    return writer, persister
+
+
+async def _open_webhooks(
+    stack: contextlib.AsyncExitStack,
+    app: Starlette,
+    parts: Parts,
+    db: Database,
+    profile: AgentProfile,
+) -> None:
+    """The webhook processor and its routes, and Retell's call-record sync."""
+    settings, clock = parts.settings, parts.clock
+    routes, processor = webhook_routes(
+        db=db, settings=settings, metrics=parts.metrics, profile=profile, clock=clock
+    )
+    await processor.start()
+    stack.push_async_callback(processor.stop)
+    app.router.routes.extend(routes)
+    # Makes up for webhooks that never arrived: Retell's records of recent calls.
+    await stack.enter_async_context(scheduled_sync(settings, db=db, clock=clock))
 
 
 def _brains(
