@@ -7,7 +7,7 @@ little to dial anyone. Use it wherever a number is logged.
 
 from __future__ import annotations
 
-import phonenumbers
+from voiceops.core.phone import read_phone
 
 _KEEP_TAIL = 4
 _MIN_MASKABLE = 7
@@ -33,10 +33,9 @@ def mask_phone(number: str | None) -> str:
 def _country_prefix(value: str) -> str:
     if not value.startswith("+"):
         return ""
-    try:
-        parsed = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
+    phone = read_phone(value)
+    if phone is None:
         return "+"
-    prefix = f"+{parsed.country_code}"
+    prefix = f"+{phone.country_code}"
     # A prefix that would leave nothing to hide is not worth keeping.
     return prefix if value.startswith(prefix) and len(value) - len(prefix) > _KEEP_TAIL else "+"

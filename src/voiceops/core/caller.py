@@ -15,10 +15,9 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import NumberParseException
 from phonenumbers import timezone as tz_for_number
 
+from voiceops.core.phone import MAX_PHONE_CHARS, read_phone
 from voiceops.core.profile import AgentProfile
 from voiceops.core.transcript import CallObject
 
@@ -106,22 +105,19 @@ def zone_for_number(number: str | None, business_zone: ZoneInfo) -> ZoneInfo | N
     caller keeps the same zone across turns, reconnects and processes instead of a choice
     that could vary. Unparseable or invalid numbers give ``None``.
     """
-    if not number or len(number) > 32:
+    if not number or len(number) > MAX_PHONE_CHARS:
         return None
     return _zone_for_number(number, business_zone)
 
 
 @lru_cache(maxsize=4096)
 def _zone_for_number(number: str, business_zone: ZoneInfo) -> ZoneInfo | None:
-    # Cached: parsing and the prefix lookup cost hundreds of microseconds, and a call asks
-    # again on every turn.
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except NumberParseException:
+    # Cached: reading the number and the prefix lookup cost hundreds of microseconds,
+    # and a call asks again on every turn.
+    phone = read_phone(number)
+    if phone is None or not phone.valid:
         return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    names = [n for n in tz_for_number.time_zones_for_number(parsed) if n != "Etc/Unknown"]
+    names = [n for n in tz_for_number.time_zones_for_number(phone.number) if n != "Etc/Unknown"]
     zones = [z for z in (_zone_named(n) for n in names) if z is not None]
     if not zones:
         return None

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.errors import SlotTaken, StorageError
+from voiceops.core.phone import phone_digits
 from voiceops.core.ports import Booking, BookingStatus, CallbackRequest
 from voiceops.store.db import Database, first_row
 from voiceops.store.tables import booking_changes, bookings, callback_requests
@@ -54,14 +55,6 @@ def _callback(row: RowMapping) -> CallbackRequest:
         idempotency_key=row["idempotency_key"],
         created_at=row["created_at"],
     )
-
-
-def phone_key(phone: str | None) -> str | None:
-    """Digits only, so ``+1 (212) 555-0142`` and ``+12125550142`` match."""
-    if phone is None:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return digits or None
 
 
 def name_key(name: str) -> str:
@@ -137,7 +130,7 @@ class SqlBookingRepo:
             "service": booking.service,
             "customer_name": booking.customer_name,
             "customer_phone": booking.customer_phone,
-            "phone_key": phone_key(booking.customer_phone),
+            "phone_key": phone_digits(booking.customer_phone),
             "name_key": name_key(booking.customer_name)[:255],
             "start_utc": booking.start_utc,
             "end_utc": booking.end_utc,
@@ -177,7 +170,7 @@ class SqlBookingRepo:
         """Confirmed bookings matching any given key (phone by its digits, name
         case-insensitively), newest first (by creation). No key at all finds nothing."""
         keys = []
-        wanted_phone = phone_key(phone)
+        wanted_phone = phone_digits(phone)
         if wanted_phone:
             keys.append(bookings.c.phone_key == wanted_phone)
         if name and name.strip():

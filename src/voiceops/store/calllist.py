@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 
 from voiceops.core.clock import Clock
+from voiceops.core.phone import phone_digits
 from voiceops.store.db import Database, first_row
 from voiceops.store.tables import (
     bookings,
@@ -136,7 +137,7 @@ def filter_clauses(f: CallFilter) -> list[ColumnElement[bool]]:
     if f.disconnection:
         where.append(calls.c.disconnection_reason == f.disconnection)
     if f.from_number:
-        digits = re.sub(r"\D", "", f.from_number)
+        digits = phone_digits(f.from_number)
         if digits:
             where.append(calls.c.from_number.contains(digits, autoescape=True))
     if f.query:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
+from voiceops.core.phone import phone_digits
 from voiceops.store.db import Database
 from voiceops.store.tables import (
     bookings,
@@ -341,7 +342,7 @@ async def seed_booking(
     Keyed for lookups as the booking repository keys them: the phone by its digits, the
     name stripped and case-folded.
     """
-    digits = "".join(ch for ch in customer_phone or "" if ch.isdigit()) or None
+    digits = phone_digits(customer_phone)
     async with db.transaction("seed booking") as conn:
         await conn.execute(
             bookings.insert().values(

@@ -12,12 +12,8 @@ import dataclasses
 from datetime import datetime
 
 from voiceops.core.errors import StorageError
+from voiceops.core.phone import phone_digits
 from voiceops.core.ports import Booking, CallbackRequest
-
-
-def _phone_key(phone: str) -> str:
-    """Digits only, so ``+1 (212) 555-0142`` and ``+12125550142`` match."""
-    return "".join(ch for ch in phone if ch.isdigit())
 
 
 class InMemoryBookingRepo:
@@ -60,12 +56,12 @@ class InMemoryBookingRepo:
     ) -> list[Booking]:
         """Confirmed bookings matching any given key (phone by digits, name case-insensitively),
         newest first; no key at all matches nothing."""
-        phone_key = _phone_key(phone) if phone else None
+        phone_key = phone_digits(phone) if phone else None
         name_key = name.strip().casefold() if name and name.strip() else None
 
         def matches(b: Booking) -> bool:
             return bool(
-                (phone_key and b.customer_phone and _phone_key(b.customer_phone) == phone_key)
+                (phone_key and b.customer_phone and phone_digits(b.customer_phone) == phone_key)
                 or (name_key and b.customer_name.strip().casefold() == name_key)
                 or (call_id and b.call_id == call_id)
             )

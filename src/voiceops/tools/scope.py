@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import phonenumbers
-from phonenumbers import NumberParseException
-
 from voiceops.core.callevents import CallEvent
+from voiceops.core.phone import read_phone, region_of
 from voiceops.logs import CallLogger
 from voiceops.masking import mask_phone
 from voiceops.tools.timefmt import NonexistentLocalTime, localize
@@ -88,14 +86,12 @@ class ToolScope:
         raw = value if value else self.caller_phone
         if not raw:
             return None, None
-        region = _region_of(self.profile.business_phone)
-        try:
-            parsed = phonenumbers.parse(raw, region)
-        except NumberParseException:
+        phone = read_phone(raw, region_of(self.profile.business_phone))
+        if phone is None:
             return None, f"{raw!r} is not a phone number; ask for it with the country code"
-        if not phonenumbers.is_possible_number(parsed):
+        if not phone.possible:
             return None, f"{raw!r} is not a possible phone number; ask the caller to repeat it"
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+        return phone.e164, None
 
     def caller_instant(self, wall: datetime) -> tuple[datetime | None, str | None]:
         """(instant in UTC, error): a caller-local wall time; DST-skipped times are errors."""
@@ -148,12 +144,3 @@ def mask_text(text: str) -> str:
         return mask_phone(run)
 
     return _PHONE_RUN.sub(mask, text)
-
-
-def _region_of(number: str | None) -> str | None:
-    if not number:
-        return None
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
-    except NumberParseException:
-        return None
