@@ -11,10 +11,8 @@ from voiceops.agent.prompts import (
     DEFAULT_VOICE_PROMPT,
     caller_name_from,
     check_profile_templates,
-    is_open_at,
     render_greeting,
     render_system_prompt,
-    spoken_opening_hours,
 )
 from voiceops.config import DEFAULT_PROFILE
 from voiceops.core.caller import CallerClock
@@ -24,6 +22,8 @@ from voiceops.core.ports import ToolOutcome, ToolResult, ToolStatus
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject, Utterance
+from voiceops.tools.booking import is_open_at
+from voiceops.tools.timefmt import spoken_week
 
 NEW_YORK = ZoneInfo("America/New_York")
 # Tuesday 1 December 2026, 23:30 UTC: 18:30 in New York, 15:30 in Los Angeles,
@@ -299,7 +299,7 @@ def test_default_prompt_is_used_when_the_profile_has_none(profile: AgentProfile)
 
 
 def test_opening_hours_group_days_and_name_closed_ones(profile: AgentProfile) -> None:
-    assert spoken_opening_hours(profile.opening_hours) == (
+    assert spoken_week(profile.opening_hours) == (
         "Tuesday and Wednesday 9 AM to 5 PM, Thursday and Friday 9 AM to 7 PM, "
         "Saturday 10 AM to 4 PM; closed Monday and Sunday"
     )
@@ -309,7 +309,7 @@ def test_opening_hours_group_days_and_name_closed_ones(profile: AgentProfile) ->
             "opening_hours": {d: ["09:00-12:00", "13:00-17:30"] for d in ("mon", "tue", "wed")},
         }
     )
-    assert spoken_opening_hours(split.opening_hours) == (
+    assert spoken_week(split.opening_hours) == (
         "Monday to Wednesday 9 AM to noon and 1 PM to 5:30 PM; "
         "closed Thursday, Friday, Saturday and Sunday"
     )

@@ -253,10 +253,13 @@ def test_spoken_hours() -> None:
     profile = make_profile()
     assert spoken_hours_week(profile) == (
         "We're open Monday and Tuesday 9 AM to 5 PM, Wednesday 9 AM to 8 PM,"
-        " Thursday 9 AM to noon and 1 PM to 7 PM, Friday 9 AM to 7 PM, Saturday 10 AM to 4 PM."
+        " Thursday 9 AM to noon and 1 PM to 7 PM, Friday 9 AM to 7 PM, Saturday 10 AM to 4 PM;"
+        " closed Sunday."
     )
     same = make_profile(opening_hours={d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu")})
-    assert spoken_hours_week(same) == "We're open Monday to Thursday 9 AM to 5 PM."
+    assert spoken_hours_week(same) == (
+        "We're open Monday to Thursday 9 AM to 5 PM; closed Friday, Saturday and Sunday."
+    )
     assert spoken_hours_on(profile, date(2026, 12, 25)) == "We're closed on Friday, December 25th."
     assert spoken_hours_on(profile, date(2026, 12, 6)) == "We're closed on Sunday, December 6th."
 

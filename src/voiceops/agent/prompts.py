@@ -29,14 +29,15 @@ from jinja2.sandbox import SandboxedEnvironment
 from voiceops.core.caller import CallerClock
 from voiceops.core.errors import ConfigError
 from voiceops.core.events import TurnContext
-from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Weekday
+from voiceops.core.profile import AgentProfile
 from voiceops.core.transcript import CallObject
+from voiceops.tools.booking import is_open_at
 from voiceops.tools.timefmt import (
-    WEEKDAY_NAMES,
     spoken_clock,
     spoken_date,
     spoken_duration,
     spoken_price,
+    spoken_week,
     weekday_name,
 )
 
@@ -243,7 +244,7 @@ def _profile_facts(profile: AgentProfile) -> dict[str, Any]:
         "address": profile.address or "",
         "business_phone": profile.business_phone or "",
         "business_zone": profile.business_zone,
-        "opening_hours": spoken_opening_hours(profile.opening_hours),
+        "opening_hours": spoken_week(profile.opening_hours),
         "services": services,
         # Pre-rendered lines: the default prompt uses these, so the per-turn render does not
         # walk the catalogue through the sandbox's attribute checks.
@@ -319,7 +320,7 @@ def render_system_prompt(ctx: TurnContext) -> VoicePrompt:
     variables = dict(compiled.facts)
     variables.update(clock_variables(ctx.clock))
     variables["closed_dates"] = _upcoming_closed(ctx.profile, ctx.clock.now_business.date())
-    variables["open_now"] = is_open_at(ctx.profile, ctx.clock.now_business)
+    variables["open_now"] = is_open_at(ctx.profile, ctx.clock.now_utc)
     variables["caller_name"] = caller_name_from(ctx.call) or ""
     escalation = ctx.escalation
     variables["escalation"] = (
@@ -401,52 +402,6 @@ def clock_variables(clock: CallerClock) -> dict[str, Any]:
     }
 
 
-def spoken_opening_hours(hours: Mapping[Weekday, list[Interval]]) -> str:
-    """``Tuesday to Wednesday 9 AM to 5 PM, Saturday 10 AM to 4 PM; closed Sunday and Monday``.
-
-    Consecutive days with the same hours are grouped (week starting Monday).
-    """
-    groups: list[tuple[list[Weekday], str]] = []
-    closed: list[Weekday] = []
-    for day in WEEKDAYS:
-        intervals = hours.get(day) or []
-        if not intervals:
-            closed.append(day)
-            continue
-        spoken = " and ".join(
-            f"{spoken_clock(i.start)} to {spoken_clock(i.end)}" for i in intervals
-        )
-        if groups and groups[-1][1] == spoken and _follows(groups[-1][0][-1], day):
-            groups[-1][0].append(day)
-        else:
-            groups.append(([day], spoken))
-    parts = []
-    for days, spoken in groups:
-        first, last = _day_name(days[0]), _day_name(days[-1])
-        if len(days) == 1:
-            parts.append(f"{first} {spoken}")
-        elif len(days) == 2:
-            parts.append(f"{first} and {last} {spoken}")
-        else:
-            parts.append(f"{first} to {last} {spoken}")
-    text = ", ".join(parts) if parts else "no regular opening hours"
-    if closed and parts:
-        names = [_day_name(d) for d in closed]
-        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        text += f"; closed {joined}"
-    return text
-
-
-def is_open_at(profile: AgentProfile, business_now: datetime) -> bool:
-    """Whether ``business_now`` (business-local) falls inside the opening hours."""
-    today = business_now.date()
-    if today in profile.closed_dates:
-        return False
-    now = business_now.time().replace(tzinfo=None)
-    intervals = profile.opening_hours.get(WEEKDAYS[today.weekday()]) or []
-    return any(i.start <= now < i.end for i in intervals)
-
-
 def _upcoming_closed(profile: AgentProfile, today: date) -> str:
     horizon = today + timedelta(days=profile.booking.horizon_days)
     days = sorted(d for d in profile.closed_dates if today <= d <= horizon)
@@ -456,11 +411,3 @@ def _upcoming_closed(profile: AgentProfile, today: date) -> str:
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if not text or text[-1] in ".!?" else text + "."
-
-
-def _follows(previous: Weekday, day: Weekday) -> bool:
-    return WEEKDAYS.index(day) == WEEKDAYS.index(previous) + 1
-
-
-def _day_name(day: Weekday) -> str:
-    return WEEKDAY_NAMES[WEEKDAYS.index(day)]

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, time
 from typing import Final
 
-import phonenumbers
-
+from voiceops.core.phone import possible_phone
 from voiceops.speech.emojis import strip_emoji
 
 # The business is in New York: a number written without a country code is a US number.
@@ -155,20 +154,29 @@ def spoken_phone(text: str) -> str | None:
     US and Canadian numbers drop the country code: ``+12125550143`` -> ``2 1 2, 5 5 5,
     0 1 4 3``; others keep it: ``+442071838750`` -> ``plus 4 4, 2 0, 7 1 8 3, 8 7 5 0``.
     """
-    try:
-        number = phonenumbers.parse(text, PHONE_REGION)
-    except phonenumbers.NumberParseException:
+    phone = possible_phone(text, PHONE_REGION)
+    if phone is None:
         return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    if number.country_code == 1:
-        digits = str(phonenumbers.national_significant_number(number))
+    if phone.country_code == 1:
+        digits = phone.national_digits
         groups = [digits[:3], digits[3:6], digits[6:]]
         return ", ".join(" ".join(group) for group in groups)
-    international = str(
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    )
-    return "plus " + ", ".join(" ".join(group) for group in _DIGITS.findall(international))
+    return "plus " + ", ".join(" ".join(group) for group in _DIGITS.findall(phone.international))
+
+
+def spoken_clock(value: time) -> str:
+    """A clock time as it is said, everywhere the agent says one (tool results, the
+    prompt's facts, 24-hour times in the model's text): ``9 AM``, ``9:30 AM``, ``noon``,
+    ``midnight``, ``12:30 PM``."""
+    if value.minute == 0 and value.hour == 12:
+        return "noon"
+    if value.minute == 0 and value.hour == 0:
+        return "midnight"
+    hour12 = value.hour % 12 or 12
+    meridiem = "AM" if value.hour < 12 else "PM"
+    if value.minute == 0:
+        return f"{hour12} {meridiem}"
+    return f"{hour12}:{value.minute:02d} {meridiem}"
 
 
 def ordinal(day: int) -> str:
@@ -283,7 +291,7 @@ def _clock_text(hour: int, minute: str | None, period: str | None) -> str:
 
 
 def _from_24h(hour: int, minute: str | None) -> str:
-    return _clock_text(hour % 12 or 12, minute, "AM" if hour < 12 else "PM")
+    return spoken_clock(time(hour, int(minute or 0)))
 
 
 def _period(ampm: str | None) -> str | None:

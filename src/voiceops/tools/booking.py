@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Literal
 
 from voiceops.core.profile import WEEKDAYS, AgentProfile, Interval, Service
 from voiceops.tools.timefmt import (
-    WEEKDAY_NAMES,
     NonexistentLocalTime,
     localize,
     spoken_clock,
     spoken_date,
+    spoken_week,
     weekday_name,
     zone_place,
 )
@@ -322,31 +322,11 @@ async def is_free(repo: BookingRepo, slot: Slot, *, exclude_booking_id: str | No
 
 
 def spoken_hours_week(profile: AgentProfile) -> str:
-    """The weekly hours in one sentence, consecutive days with equal hours grouped:
-    ``Tuesday and Wednesday 9 AM to 5 PM, Thursday to Saturday 10 AM to 4 PM``."""
-    groups: list[tuple[list[int], tuple[Interval, ...]]] = []
-    for index, key in enumerate(WEEKDAYS):
-        hours = tuple(profile.opening_hours.get(key, []))
-        if not hours:
-            continue
-        if groups and groups[-1][1] == hours and groups[-1][0][-1] == index - 1:
-            groups[-1][0].append(index)
-        else:
-            groups.append(([index], hours))
-    if not groups:
+    """The weekly hours as the opening-hours tool says them: ``We're open Tuesday and
+    Wednesday 9 AM to 5 PM, Saturday 10 AM to 4 PM; closed Monday and Sunday.``"""
+    if not any(profile.opening_hours.values()):
         return "We have no regular opening hours at the moment."
-    parts: list[str] = []
-    for days, hours in groups:
-        names = [WEEKDAY_NAMES[d] for d in days]
-        if len(names) == 1:
-            label = names[0]
-        elif len(names) == 2:
-            label = f"{names[0]} and {names[1]}"
-        else:
-            label = f"{names[0]} to {names[-1]}"
-        spans = " and ".join(f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours)
-        parts.append(f"{label} {spans}")
-    return "We're open " + ", ".join(parts) + "."
+    return f"We're open {spoken_week(profile.opening_hours)}."
 
 
 def spoken_hours_on(profile: AgentProfile, day: date) -> str:

@@ -20,10 +20,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from voiceops.core.profile import WEEKDAYS
 from voiceops.speech.words import MONTHS, ordinal
+from voiceops.speech.words import spoken_clock as spoken_clock  # said here with the dates
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from voiceops.core.caller import CallerClock
+    from voiceops.core.profile import Interval, Weekday
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")
@@ -118,19 +123,6 @@ def spoken_date(day: date) -> str:
     return f"{weekday_name(day)}, {MONTHS[day.month - 1]} {ordinal(day.day)}"
 
 
-def spoken_clock(value: time) -> str:
-    """``9 AM``, ``9:30 AM``, ``noon``, ``midnight``, ``12:30 PM``."""
-    if value.minute == 0 and value.hour == 12:
-        return "noon"
-    if value.minute == 0 and value.hour == 0:
-        return "midnight"
-    hour12 = value.hour % 12 or 12
-    meridiem = "AM" if value.hour < 12 else "PM"
-    if value.minute == 0:
-        return f"{hour12} {meridiem}"
-    return f"{hour12}:{value.minute:02d} {meridiem}"
-
-
 def zone_place(zone: ZoneInfo) -> str:
     """A speakable place for a zone: ``America/New_York`` -> ``New York``."""
     key = zone.key
@@ -190,3 +182,41 @@ def spoken_duration(minutes: int) -> str:
         return "an hour and a half" if hours == 1 else f"{hours} and a half hours"
     hour_part = f"{hours} hour{'' if hours == 1 else 's'}"
     return f"{hour_part} and {rest} minute{'' if rest == 1 else 's'}"
+
+
+def spoken_week(hours: Mapping[Weekday, Sequence[Interval]]) -> str:
+    """The weekly hours, the one way they are said (the prompt's facts, the opening-hours
+    tool): ``Tuesday and Wednesday 9 AM to 5 PM, Saturday 10 AM to noon; closed Monday and
+    Sunday``. Consecutive days (Monday first) with the same hours are grouped; with no hours
+    at all, ``no regular opening hours``."""
+    groups: list[tuple[list[int], str]] = []
+    closed: list[str] = []
+    for index, key in enumerate(WEEKDAYS):
+        intervals = hours.get(key) or []
+        if not intervals:
+            closed.append(WEEKDAY_NAMES[index])
+            continue
+        spoken = " and ".join(
+            f"{spoken_clock(i.start)} to {spoken_clock(i.end)}" for i in intervals
+        )
+        if groups and groups[-1][1] == spoken and groups[-1][0][-1] == index - 1:
+            groups[-1][0].append(index)
+        else:
+            groups.append(([index], spoken))
+    if not groups:
+        return "no regular opening hours"
+    text = ", ".join(f"{_day_span(days)} {spoken}" for days, spoken in groups)
+    if closed:
+        text += f"; closed {_and_list(closed)}"
+    return text
+
+
+def _day_span(days: Sequence[int]) -> str:
+    first, last = WEEKDAY_NAMES[days[0]], WEEKDAY_NAMES[days[-1]]
+    if len(days) == 1:
+        return first
+    return f"{first} and {last}" if len(days) == 2 else f"{first} to {last}"
+
+
+def _and_list(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
