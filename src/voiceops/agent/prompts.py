@@ -120,6 +120,9 @@ reason, and call request_callback. Do not call escalate.
 {% endif %}
 {% if is_reminder %}The caller has gone quiet. Check in with one short, friendly question.
 {% endif %}
+{% if read_back %}This reply already begins with a read-back of the booking details: \
+"{{ read_back }}" Do not read them back again; go on with what is still missing.
+{% endif %}
 {% if told %}Your last reply was cut off. This reply already begins with: "{{ told }}" \
 It is done: do not repeat it or do it again.
 {% endif %}
@@ -314,7 +317,8 @@ def render_system_prompt(ctx: TurnContext) -> VoicePrompt:
     ``caller_time_24``, ``caller_zone``, ``upcoming_days``, ``business_time``,
     ``business_weekday``, ``zones_differ``, ``open_now``, ``closed_dates`` (upcoming),
     ``caller_name``, ``escalation`` (``reason``, ``trigger``, ``priority`` or ``None``),
-    ``is_reminder`` and ``told`` (what this reply begins with on the brain's behalf).
+    ``is_reminder``, ``told`` (what this reply begins with on the brain's behalf) and
+    ``read_back`` (the booking details read back at the start of this reply, if any).
     """
     compiled = _compiled(ctx.profile)
     variables = dict(compiled.facts)
@@ -334,6 +338,7 @@ def render_system_prompt(ctx: TurnContext) -> VoicePrompt:
     )
     variables["is_reminder"] = ctx.kind == "reminder"
     variables["told"] = ctx.told
+    variables["read_back"] = ctx.read_back
     return VoicePrompt(
         static=ctx.profile.derived("prompts.static", _static_prompt),
         turn=_render(compiled.turn, "turn_note_template", variables),
@@ -370,6 +375,7 @@ def check_profile_templates(profile: AgentProfile) -> None:
         escalation={"reason": "asked for a person", "trigger": "phrase", "priority": "medium"},
         is_reminder=True,
         told="You're booked.",
+        read_back="So that's a haircut on Friday, December 11th at 10 AM.",
     )
     _render(compiled.turn, "turn_note_template", variables)
 

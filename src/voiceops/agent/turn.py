@@ -25,6 +25,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 
+from voiceops.agent.cadence import after_turn, due_read_back, observe_tool_call, observe_tool_result
 from voiceops.agent.deps import TurnDeps
 from voiceops.agent.escalation import detect_escalation
 from voiceops.agent.filler import FillerPicker, FillerTimer
@@ -183,7 +184,17 @@ class TurnRunner:
             return "rules", rules
         ctx = self._context(link, request, kind, call, clock, rules, stats)
         ctx.told = told
-        return await self._answer(link, ctx, out)
+        cadence = deps.fallback is not None and not link.state.on_fallback and kind == "response"
+        if cadence:
+            ctx.read_back = due_read_back(link.state, deps.profile)
+            if ctx.read_back:
+                await out.preface(ctx.read_back)
+        answered = await self._answer(link, ctx, out)
+        if cadence and answered[0] == deps.brain.name:
+            after_turn(
+                link.state, deps.profile, out.text_spoken, read_back_said=bool(ctx.read_back)
+            )
+        return answered
 
     async def _say_unheard(
         self, link: CallLink, request: ResponseRequired | ReminderRequired, out: Speaker
@@ -410,13 +421,16 @@ class TurnRunner:
     ) -> None:
         """Tell Retell a tool started or finished (it weaves them into the transcript) and
         keep the filler timer informed."""
+        state, profile = link.state, self.deps.profile
         if isinstance(event, ToolStarted):
+            observe_tool_call(state, profile, event.name, event.arguments)
             await out.flush_pending()
             fillers.tool_started()
             frame = link.session.tool_invocation_frame(
                 out.response_id, event.tool_call_id, event.name, event.arguments
             )
         else:
+            observe_tool_result(state, event.name, event.committed is not None)
             if event.committed is not None:
                 out.committed.append((event.committed.say, event.committed.detail))
             started = fillers.tool_finished()

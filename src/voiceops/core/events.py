@@ -101,6 +101,9 @@ class TurnContext:
     told: str = ""
     """What the runner said first in this reply, on the brain's behalf: what a turn the
     caller talked over had done (a booking made). The brain must not say it again."""
+    read_back: str = ""
+    """The read-back of the booking details the runner began this reply with (the
+    confirmation cadence, ``agent/cadence.py``). The brain must not say it again."""
     stats: TurnStats = field(default_factory=TurnStats)
 
     @property

@@ -23,6 +23,23 @@ class PendingTransfer(BaseModel):
     """How many times the transfer line has been sent."""
 
 
+class BookingDetails(BaseModel):
+    """The booking details the call has collected so far (``agent/cadence.py``), kept for
+    read-backs: caller-local ``YYYY-MM-DD`` and ``HH:MM``, a service of the profile."""
+
+    service: str | None = None
+    date: str | None = None
+    time: str | None = None
+    name: str | None = None
+    turns_since_read_back: int = 0
+    """Answered agent turns since the caller last heard the details read back."""
+
+    @property
+    def pending(self) -> bool:
+        """Enough to read back: two details or more (a service alone is no summary)."""
+        return sum(v is not None for v in (self.service, self.date, self.time, self.name)) >= 2
+
+
 class CallState(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=False)
 
@@ -43,6 +60,8 @@ class CallState(BaseModel):
     llm_failures: int = 0
     fallbacks: int = 0
     escalated: bool = False
+    details: BookingDetails = Field(default_factory=BookingDetails)
+    """Booking details collected and not yet booked, for the confirmation cadence."""
     flow: dict[str, Any] = Field(default_factory=dict)
     unheard: list[tuple[str, str, int]] = Field(default_factory=list)
     """What a superseded turn did that the caller may not have heard: (sentence, detail,
