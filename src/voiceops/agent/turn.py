@@ -27,8 +27,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 
 from voiceops.agent.cadence import after_turn, due_read_back, observe_tool_call, observe_tool_result
 from voiceops.agent.deps import TurnDeps
-from voiceops.agent.escalation import detect_escalation
 from voiceops.agent.filler import FillerPicker, FillerTimer
+from voiceops.agent.handover import Handover
 from voiceops.agent.speaker import CallLink, Speaker
 from voiceops.agent.turn_record import record_turn
 from voiceops.core.actions import EndCall, Transfer
@@ -46,17 +46,13 @@ from voiceops.core.events import (
     TurnContext,
     TurnStats,
 )
-from voiceops.core.state import CallState, PendingTransfer
 from voiceops.core.transcript import CallObject
 from voiceops.logs import CallLogger
 from voiceops.retell.messages import ReminderRequired, ResponseRequired
-from voiceops.tools.handoff import plan_transfer
 from voiceops.tools.toolbox import Toolbox
 
 log = logging.getLogger("voiceops.turn")
 
-MAX_TRANSFER_ATTEMPTS = 3
-"""How many times a dropped transfer is re-asserted before the agent takes a callback."""
 APOLOGY = "Sorry, I didn't quite catch that. Could you say it again?"
 
 
@@ -65,6 +61,7 @@ class TurnRunner:
 
     def __init__(self, deps: TurnDeps) -> None:
         self.deps = deps
+        self.handover = Handover(deps)
         self.fillers = FillerPicker(
             deps.profile.fillers,
             max_per_call=deps.settings.filler_max_per_call,
@@ -179,7 +176,7 @@ class TurnRunner:
         link.state.caller_zone = clock.zone.key
 
         told = await self._say_unheard(link, request, out) if link.state.unheard else ""
-        rules = await self._escalation_rules(link, request, kind, out, clock)
+        rules = await self.handover.rules(link, request, kind, out, clock)
         if isinstance(rules, str):
             return "rules", rules
         ctx = self._context(link, request, kind, call, clock, rules, stats)
@@ -213,51 +210,6 @@ class TurnRunner:
         if told:
             await out.preface(told)
         return told
-
-    async def _escalation_rules(
-        self,
-        link: CallLink,
-        request: ResponseRequired | ReminderRequired,
-        kind: str,
-        out: Speaker,
-        clock: CallerClock,
-    ) -> str | EscalationTrigger | None:
-        """A pending transfer re-asserted, or a rule-based escalation carried out: the
-        turn's outcome. Otherwise the trigger the brain must know about (a callback to
-        take), or ``None``."""
-        deps = self.deps
-        state = link.state
-        pending = state.pending_transfer
-        if pending is not None:
-            if pending.attempts < MAX_TRANSFER_ATTEMPTS:
-                # A new request before the call ended means the caller barged in over the
-                # transfer line and Retell dropped the transfer: say it again, re-issue it.
-                pending.attempts += 1
-                await self._transfer(out, state, pending.number, pending.message)
-                self._escalation_event(
-                    link, out.response_id, pending.reason, pending.trigger, "reasserted"
-                )
-                return "transfer_reasserted"
-            # The transfer keeps not happening (a number Retell cannot dial, a caller who
-            # keeps talking over it): stop looping and let the brain take a callback.
-            state.pending_transfer = None
-            self._escalation_event(
-                link, out.response_id, pending.reason, pending.trigger, "transfer_abandoned"
-            )
-            return EscalationTrigger(
-                reason=pending.reason, trigger="model", priority="high", detail="transfer failed"
-            )
-        if kind != "response":
-            return None
-        trigger = detect_escalation(request.transcript, deps.profile.escalation)
-        if trigger is None:
-            return None
-        plan = plan_transfer(deps.profile, clock, trigger.reason, trigger.priority, trigger.trigger)
-        if plan is not None:
-            await self._apply_transfer(link, out, plan)
-            return "transfer"
-        self._escalation_event(link, out.response_id, trigger.reason, trigger.trigger, "callback")
-        return trigger
 
     async def _answer(self, link: CallLink, ctx: TurnContext, out: Speaker) -> tuple[str, str]:
         """Run the primary brain (or the fallback, once the call sticks to it); an LLM
@@ -394,7 +346,7 @@ class TurnRunner:
                     elif isinstance(event, ToolStarted | ToolFinished):
                         await self._tool_event(event, out, link, fillers)
                     elif isinstance(event, Transfer):
-                        await self._apply_transfer(link, out, event)
+                        await self.handover.apply_transfer(link, out, event)
                         return "transfer"
                     elif isinstance(event, EndCall):
                         link.state.ended = True
@@ -469,71 +421,6 @@ class TurnRunner:
                     latency_ms=int((self.deps.clock.monotonic() - out.started) * 1000),
                 )
             )
-
-    # --- transfer -----------------------------------------------------------------------
-
-    async def _apply_transfer(self, link: CallLink, out: Speaker, transfer: Transfer) -> None:
-        state = link.state
-        state.pending_transfer = PendingTransfer(
-            number=transfer.number,
-            message=transfer.message,
-            reason=transfer.reason,
-            priority=transfer.priority,
-            trigger=transfer.trigger,
-            response_id=out.response_id,
-        )
-        state.escalated = True
-        await self._transfer(out, state, transfer.number, transfer.message)
-        self._escalation_event(
-            link,
-            out.response_id,
-            transfer.reason,
-            transfer.trigger,
-            "transfer",
-            priority=transfer.priority,
-            number=transfer.number,
-        )
-
-    async def _transfer(self, out: Speaker, state: CallState, number: str, message: str) -> None:
-        await out.finish(
-            message,
-            transfer_number=number,
-            show_transferee_as_caller=self.deps.profile.transfer.show_transferee_as_caller,
-        )
-
-    def _escalation_event(
-        self,
-        link: CallLink,
-        response_id: int,
-        reason: str,
-        trigger: str,
-        outcome: str,
-        *,
-        priority: str = "medium",
-        number: str | None = None,
-    ) -> None:
-        """Record an escalation, once: where the transfer is sent (whoever decided it, the
-        ``escalate`` tool included, which records none of its own), re-asserted or given
-        up, or where a rule's callback is handed to the brain."""
-        self.deps.metrics.escalations.labels(trigger=trigger, outcome=outcome).inc()
-        payload: dict[str, object] = {
-            "reason": reason[:200],  # the model writes it: bounded, as the tools bound theirs
-            "trigger": trigger,
-            "priority": priority,
-            "outcome": outcome,
-        }
-        if number is not None:
-            payload["transfer_number"] = number
-        self.deps.events.emit(
-            CallEvent(
-                link.call_id,
-                "escalation",
-                created_at=self.deps.clock.now(),
-                turn_index=link.state.turns,
-                response_id=response_id,
-                payload=payload,
-            )
-        )
 
 
 async def _aclose(events: AsyncIterator[AgentEvent]) -> None:
