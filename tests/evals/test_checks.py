@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.evals.support import record, scenario, turn
-from voiceops.evals.checks import (
-    Applicability,
-    CheckResult,
-    Evidence,
-    check_call,
-    clock_pattern,
-    hygiene_problems,
-    sentences_in,
-)
+from voiceops.evals.checks import check_call
 from voiceops.evals.fakellm import BAIT
 from voiceops.evals.play import CallRecord, ToolSeen
+from voiceops.evals.results import Applicability, CheckResult, Evidence
+from voiceops.evals.said import clock_pattern, hygiene_problems, sentences_in
 from voiceops.evals.scenario import LoadedScenario
 from voiceops.speech import clean
 from voiceops.store.evals import StoredBooking, StoredCallback, StoredEvent

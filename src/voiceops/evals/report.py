@@ -19,8 +19,8 @@ from typing import Any
 
 from jinja2 import Environment
 
-from voiceops.evals.checks import CheckResult
 from voiceops.evals.play import TurnRecord
+from voiceops.evals.results import CheckResult
 from voiceops.evals.runner import RunResult, ScenarioResult, Status, percentile
 
 _LABEL: dict[Status, str] = {

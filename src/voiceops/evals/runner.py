@@ -43,16 +43,11 @@ from voiceops.config import Settings
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.profile import AgentProfile
 from voiceops.evals import harness
-from voiceops.evals.checks import (
-    Applicability,
-    CheckResult,
-    Evidence,
-    check_call,
-    judge_criteria,
-)
+from voiceops.evals.checks import check_call, judge_criteria
 from voiceops.evals.fakellm import Answer, FakeModel, ToolCall
 from voiceops.evals.judge import Judge
 from voiceops.evals.play import CallRecord, FakeScript, TurnRecord, play
+from voiceops.evals.results import Applicability, CheckResult, Evidence
 from voiceops.evals.scenario import FakeStep, LoadedScenario, load_all
 from voiceops.store.db import Database
 from voiceops.store.evals import (
