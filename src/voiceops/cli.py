@@ -218,7 +218,7 @@ def eval_(
     Exit code 0: everything passed; 1: a scenario failed; 2: invalid scenarios or options.
     """
     from voiceops.evals import command
-    from voiceops.evals.runner import EvalOptions
+    from voiceops.evals.outcome import EvalOptions
 
     if schema:
         raise typer.Exit(command.print_schema())

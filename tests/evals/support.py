@@ -7,8 +7,8 @@ from pathlib import Path
 
 from voiceops.config import DEFAULT_PROFILE
 from voiceops.core.profile import AgentProfile, load_profile
+from voiceops.evals.loading import LoadedScenario, load_scenario
 from voiceops.evals.play import CallRecord, ToolSeen, TurnRecord
-from voiceops.evals.scenario import LoadedScenario, load_scenario
 
 PROFILE: AgentProfile = load_profile(DEFAULT_PROFILE)
 

@@ -11,10 +11,10 @@ import pytest
 from tests.evals.support import record, scenario, turn
 from voiceops.evals.checks import check_call
 from voiceops.evals.fakellm import BAIT
+from voiceops.evals.loading import LoadedScenario
 from voiceops.evals.play import CallRecord, ToolSeen
 from voiceops.evals.results import Applicability, CheckResult, Evidence
 from voiceops.evals.said import clock_pattern, hygiene_problems, sentences_in
-from voiceops.evals.scenario import LoadedScenario
 from voiceops.speech import clean
 from voiceops.store.evals import StoredBooking, StoredCallback, StoredEvent
 

@@ -17,8 +17,8 @@ from tests.evals.support import PROFILE
 from voiceops.config import Settings
 from voiceops.evals import command
 from voiceops.evals.fromcall import _entries, _turns
-from voiceops.evals.runner import EvalOptions
-from voiceops.evals.scenario import load_scenario
+from voiceops.evals.loading import load_scenario
+from voiceops.evals.outcome import EvalOptions
 from voiceops.store.db import Database
 from voiceops.store.evals import seed_booking
 from voiceops.store.migrate import upgrade

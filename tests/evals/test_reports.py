@@ -11,8 +11,9 @@ import pytest
 
 from tests.evals.support import PROFILE, write
 from voiceops.config import Settings
+from voiceops.evals.outcome import EvalOptions, RunResult
 from voiceops.evals.report import progress_line, summary, to_html, to_json, to_junit, transcript
-from voiceops.evals.runner import EvalOptions, RunResult, run_suite
+from voiceops.evals.runner import run_suite
 
 HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
 

@@ -16,14 +16,9 @@ from voiceops.config import Settings
 from voiceops.evals.fakellm import Answer, FakeModel, ToolCall
 from voiceops.evals.harness import serve_app
 from voiceops.evals.judge import Judge, JudgeCache
-from voiceops.evals.runner import (
-    EvalOptions,
-    RunResult,
-    ScenarioResult,
-    percentile,
-    run_suite,
-)
-from voiceops.evals.scenario import load_scenario
+from voiceops.evals.loading import load_scenario
+from voiceops.evals.outcome import EvalOptions, RunResult, ScenarioResult, percentile
+from voiceops.evals.runner import run_suite
 from voiceops.store.db import Database
 from voiceops.store.evals import EvalRunRepo
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.evals.support import PROFILE, scenario, write
-from voiceops.evals.scenario import (
+from voiceops.evals.loading import (
     ScenarioError,
     json_schema,
     load_all,

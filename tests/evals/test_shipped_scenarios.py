@@ -20,7 +20,7 @@ import pytest
 
 from voiceops.config import Settings
 from voiceops.evals import command
-from voiceops.evals.runner import EvalOptions
+from voiceops.evals.outcome import EvalOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 _CLEARED = (

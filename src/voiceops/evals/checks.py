@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from voiceops.evals.loading import LoadedScenario
 from voiceops.evals.play import CallRecord, TurnRecord
 from voiceops.evals.results import Applicability, CheckResult, Checks, Evidence
 from voiceops.evals.said import BOOKING_TOOLS, read_back_gaps
@@ -36,7 +37,6 @@ from voiceops.evals.scenario import (
     CallbackExpect,
     CallExpect,
     EscalationExpect,
-    LoadedScenario,
     TurnExpect,
 )
 from voiceops.evals.turnchecks import check_turn

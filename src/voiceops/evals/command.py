@@ -22,6 +22,8 @@ from voiceops.core.errors import ConfigError, StorageError
 from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.evals.fromcall import CallNotFound, differences, scenario_from_call
 from voiceops.evals.judge import Judge, JudgeCache
+from voiceops.evals.loading import ScenarioError, json_schema
+from voiceops.evals.outcome import EvalOptions, RunResult, ScenarioResult
 from voiceops.evals.report import (
     progress_line,
     summary,
@@ -30,8 +32,7 @@ from voiceops.evals.report import (
     to_junit,
     transcript,
 )
-from voiceops.evals.runner import EvalOptions, RunResult, ScenarioResult, run_suite
-from voiceops.evals.scenario import ScenarioError, json_schema
+from voiceops.evals.runner import run_suite
 from voiceops.store.db import Database
 
 EXIT_OK = 0

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from voiceops.core.profile import AgentProfile
+from voiceops.evals.outcome import ScenarioResult
 from voiceops.evals.play import TurnRecord
-from voiceops.evals.runner import ScenarioResult
 from voiceops.store.db import Database
 from voiceops.store.evals import StoredBooking, read_bookings, read_call, read_events
 

@@ -31,7 +31,7 @@ import uvicorn
 from voiceops.config import Settings
 from voiceops.core.clock import Clock, PinnedClock, SystemClock
 from voiceops.core.profile import AgentProfile
-from voiceops.evals.scenario import LoadedScenario
+from voiceops.evals.loading import LoadedScenario
 from voiceops.store.db import Database
 from voiceops.store.evals import seed_booking
 from voiceops.store.migrate import upgrade

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from voiceops.core.clock import utc_now_ms
+from voiceops.evals.loading import LoadedScenario
 from voiceops.evals.peer import Reply, RetellPeer
-from voiceops.evals.scenario import FakeStep, LoadedScenario, Turn
+from voiceops.evals.scenario import FakeStep, Turn
 
 KEEPALIVE_S = 2.0
 """Retell sends ``ping_pong`` about every two seconds (protocol 3.1)."""

@@ -19,9 +19,9 @@ from typing import Any
 
 from jinja2 import Environment
 
+from voiceops.evals.outcome import RunResult, ScenarioResult, Status, percentile
 from voiceops.evals.play import TurnRecord
 from voiceops.evals.results import CheckResult
-from voiceops.evals.runner import RunResult, ScenarioResult, Status, percentile
 
 _LABEL: dict[Status, str] = {
     "passed": "PASS",

@@ -22,23 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import subprocess
 import sys
 import tempfile
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import openai
 
-from voiceops import __version__
 from voiceops.config import Settings
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.profile import AgentProfile
@@ -46,154 +39,23 @@ from voiceops.evals import harness
 from voiceops.evals.checks import check_call, judge_criteria
 from voiceops.evals.fakellm import Answer, FakeModel, ToolCall
 from voiceops.evals.judge import Judge
-from voiceops.evals.play import CallRecord, FakeScript, TurnRecord, play
-from voiceops.evals.results import Applicability, CheckResult, Evidence
-from voiceops.evals.scenario import FakeStep, LoadedScenario, load_all
-from voiceops.store.db import Database
-from voiceops.store.evals import (
-    EvalResultRecord,
-    EvalRunRecord,
-    EvalRunRepo,
-    read_bookings,
-    read_call,
-    read_callbacks,
-    read_events,
+from voiceops.evals.loading import LoadedScenario, load_all
+from voiceops.evals.outcome import (
+    EvalOptions,
+    RunResult,
+    ScenarioResult,
+    Status,
+    code_version,
 )
+from voiceops.evals.play import CallRecord, FakeScript, TurnRecord, play
+from voiceops.evals.records import profile_version, read_evidence, remote_server, store_run
+from voiceops.evals.results import Applicability, CheckResult, Evidence
+from voiceops.evals.scenario import FakeStep
 
 log = logging.getLogger("voiceops.evals")
 
-Status = Literal["passed", "failed", "xfailed", "xpassed", "skipped", "error"]
-BrainChoice = Literal["auto", "flow", "llm"]
-DEFAULT_SCENARIOS = Path("evals/scenarios")
 FAKE_MODEL_NOTE = "not applied: the fake model says what it is told (protocol checks only)"
 URL_DATABASE_NOTE = "not applied: needs the runner's own server (its database)"
-
-
-@dataclass(slots=True)
-class EvalOptions:
-    paths: list[Path] = field(default_factory=lambda: [DEFAULT_SCENARIOS])
-    url: str | None = None
-    brain: BrainChoice = "auto"
-    jobs: int = 4
-    repeat: int = 1
-    tags: list[str] = field(default_factory=list)
-    select: str | None = None
-    turn_timeout_s: float = 10.0
-    json_path: Path | None = None
-    junit_path: Path | None = None
-    html_path: Path | None = None
-    judge: bool = False
-    judge_model: str | None = None
-    judge_cache: Path = Path(".voiceops/judge-cache.json")
-    store: bool = True
-    strict_xfail: bool = False
-    verbose: bool = False
-
-
-@dataclass(slots=True)
-class ScenarioResult:
-    loaded: LoadedScenario
-    attempt: int
-    status: Status
-    brain: str
-    reason: str = ""
-    checks: list[CheckResult] = field(default_factory=list)
-    record: CallRecord | None = None
-    duration_s: float = 0.0
-
-    @property
-    def name(self) -> str:
-        return self.loaded.name
-
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if c.failed]
-
-    @property
-    def not_applied(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.applied]
-
-    @property
-    def turn_latencies(self) -> list[float]:
-        """First speakable frame of every caller turn, in ms (the greeting excluded)."""
-        if self.record is None:
-            return []
-        return [
-            t.first_frame_ms
-            for t in self.record.turns
-            if t.index > 0 and t.first_frame_ms is not None
-        ]
-
-
-@dataclass(slots=True)
-class RunResult:
-    run_id: str
-    started_at: datetime
-    finished_at: datetime
-    brain: str
-    target: str
-    code_version: str
-    results: list[ScenarioResult]
-    duration_s: float
-    profile_version: int | None = None
-    profile_sha256: str | None = None
-    content_checks: bool = True
-    stored: bool = False
-
-    def count(self, status: Status) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def flaky(self) -> list[str]:
-        """Scenarios whose attempts did not all end the same way."""
-        outcomes: dict[str, set[Status]] = {}
-        for r in self.results:
-            outcomes.setdefault(r.name, set()).add(r.status)
-        return sorted(n for n, s in outcomes.items() if len(s) > 1)
-
-    def exit_code(self, *, strict_xfail: bool = False) -> int:
-        bad = self.count("failed") + self.count("error") + len(self.flaky)
-        if strict_xfail:
-            bad += self.count("xpassed")
-        return 1 if bad else 0
-
-    @property
-    def latencies(self) -> list[float]:
-        return [ms for r in self.results for ms in r.turn_latencies]
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..100); ``None`` for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
-
-
-def code_version() -> str:
-    """``voiceops`` version, and the git commit when run from a checkout."""
-    root = Path(__file__).resolve().parents[3]
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    if not head:
-        return __version__
-    return f"{__version__}+{head}{'.dirty' if dirty else ''}"
 
 
 def select(loaded: Sequence[LoadedScenario], options: EvalOptions) -> list[LoadedScenario]:
@@ -413,121 +275,6 @@ class Runner:
                 await client.close()
 
 
-async def read_evidence(db_url: str, call_id: str) -> Evidence:
-    db = await Database.open(db_url)
-    try:
-        return Evidence(
-            bookings=await read_bookings(db),
-            callbacks=await read_callbacks(db),
-            events=await read_events(db, call_id),
-            call_row=await read_call(db, call_id),
-        )
-    finally:
-        await db.close()
-
-
-async def store_run(settings: Settings, run: RunResult, options: EvalOptions) -> None:
-    """Record the run in the operator's database."""
-    db = await Database.open(settings.database_url)
-    try:
-        status = "passed" if run.exit_code(strict_xfail=options.strict_xfail) == 0 else "failed"
-        latencies = run.latencies
-        record = EvalRunRecord(
-            run_id=run.run_id,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            status=status,
-            brain=run.brain,
-            target=run.target,
-            code_version=run.code_version,
-            scenarios=len({r.name for r in run.results}),
-            passed=run.count("passed"),
-            failed=run.count("failed") + run.count("error"),
-            xfailed=run.count("xfailed"),
-            xpassed=run.count("xpassed"),
-            skipped=run.count("skipped"),
-            flaky=len(run.flaky),
-            duration_ms=int(run.duration_s * 1000),
-            profile_version=run.profile_version,
-            profile_sha256=run.profile_sha256,
-            first_frame_p50_ms=percentile(latencies, 50),
-            first_frame_p95_ms=percentile(latencies, 95),
-            options={
-                "paths": [str(p) for p in options.paths],
-                "repeat": options.repeat,
-                "tags": options.tags,
-                "select": options.select,
-                "judge": options.judge,
-            },
-        )
-        results = [
-            EvalResultRecord(
-                scenario=r.name,
-                path=str(r.loaded.path),
-                attempt=r.attempt,
-                status=r.status,
-                reason=r.reason,
-                turns=len(r.loaded.scenario.turns),
-                duration_ms=int(r.duration_s * 1000),
-                first_frame_p50_ms=percentile(r.turn_latencies, 50),
-                first_frame_p95_ms=percentile(r.turn_latencies, 95),
-                failures=[
-                    {"where": c.where, "check": c.name, "detail": c.detail} for c in r.failures
-                ],
-            )
-            for r in run.results
-        ]
-        await EvalRunRepo(db).record(record, results)
-    finally:
-        await db.close()
-
-
-async def profile_version(
-    settings: Settings, profile: AgentProfile, clock: Clock
-) -> tuple[int | None, str]:
-    """The version the operator's database gives ``profile`` (saving it, as ``serve``
-    does at start), and its content hash."""
-    from voiceops.store.profiles import ProfileRepo, profile_digest
-
-    digest, _ = profile_digest(profile)
-    db = await Database.open(settings.database_url)
-    try:
-        return await ProfileRepo(db, clock=clock).save(profile), digest
-    finally:
-        await db.close()
-
-
-def _healthz(ws_url: str) -> dict[str, object]:
-    parts = urllib.parse.urlsplit(ws_url)
-    scheme = "https" if parts.scheme in ("wss", "https") else "http"
-    url = f"{scheme}://{parts.netloc}/healthz"
-    with urllib.request.urlopen(url, timeout=3) as response:
-        body = json.loads(response.read())
-    return body if isinstance(body, dict) else {}
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteServer:
-    """What a running server says about itself on ``/healthz``."""
-
-    brain: str | None = None
-    profile_version: int | None = None
-    code_version: str | None = None
-
-
-async def remote_server(ws_url: str) -> RemoteServer:
-    try:
-        info = await asyncio.to_thread(_healthz, ws_url)
-    except (OSError, ValueError):
-        return RemoteServer()
-    brain, version, code = info.get("brain"), info.get("profile_version"), info.get("version")
-    return RemoteServer(
-        brain=str(brain) if brain is not None else None,
-        profile_version=version if isinstance(version, int) else None,
-        code_version=str(code) if code is not None else None,
-    )
-
-
 async def run_suite(
     options: EvalOptions,
     settings: Settings,
@@ -539,7 +286,7 @@ async def run_suite(
 ) -> RunResult:
     """Load, play, check and (unless ``options.store`` is off) store one run.
 
-    Raises :class:`~voiceops.evals.scenario.ScenarioError` before playing anything when a
+    Raises :class:`~voiceops.evals.loading.ScenarioError` before playing anything when a
     scenario file is invalid.
     """
     loaded = select(load_all(options.paths, profile), options)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from voiceops.evals.loading import LoadedScenario
 from voiceops.evals.play import TurnRecord
 from voiceops.evals.results import Checks, Evidence
 from voiceops.evals.said import (
@@ -20,7 +21,7 @@ from voiceops.evals.said import (
     tool_matches,
     words_in,
 )
-from voiceops.evals.scenario import LoadedScenario, TransferExpect, TurnExpect
+from voiceops.evals.scenario import TransferExpect, TurnExpect
 
 
 def check_turn(
