@@ -31,7 +31,7 @@ from voiceops.core.profile import AgentProfile
 from voiceops.evals.outcome import ScenarioResult
 from voiceops.evals.play import TurnRecord
 from voiceops.store.db import Database
-from voiceops.store.evals import StoredBooking, read_bookings, read_call, read_events
+from voiceops.store.evals import StoredBooking, StoredEvent, read_bookings, read_call, read_events
 
 STABLE_ARGUMENTS = frozenset(
     {"service", "date", "time", "start", "new_start", "customer_name", "days", "priority"}
@@ -159,22 +159,55 @@ async def scenario_from_call(
     row = await read_call(db, call_id)
     if row is None:
         raise CallNotFound(f"no call {call_id!r} in the database")
-    entries = _entries(row)
-    greeting, turns, found = _turns(entries)
+    greeting, turns, found = _turns(_entries(row))
     if not turns:
         raise CallNotFound(
             f"call {call_id!r} has no caller turns stored: the transcript comes with Retell's "
             "call_ended webhook (see README, webhooks)"
         )
     events = await read_events(db, call_id)
-    zone = profile.zone
+    data: dict[str, Any] = {
+        "name": f"from_call_{re.sub(r'[^A-Za-z0-9_]+', '_', call_id)}",
+        "description": f"Recorded from call {call_id}. The expectations are what the agent did "
+        "then: edit them into what it should have done.",
+        "tags": ["recorded"],
+    }
+    call = _call_setup(row, events, profile)
+    if call:
+        data["call"] = call
+    seeds = _seeds(found, profile.zone, row.get("from_number"))
+    if seeds:
+        data["setup"] = {"bookings": list(seeds.values())}
+    data["turns"] = _scripted(turns, _transfer_number(row, events))
+    # The diary after the call: what the call made, and the found bookings as they are now
+    # (moved or cancelled by the call, or not). One that is gone leaves the diary unknown.
+    diary = {b.booking_id: b for b in await read_bookings(db)}
+    after = [_booking_expect(b) for b in diary.values() if b.call_id == call_id]
+    if all(booking_id in diary for booking_id in seeds):
+        after += [_booking_expect(diary[booking_id]) for booking_id in seeds]
+        data["after_call"] = {"bookings": after}
+    if greeting and greeting[0]:
+        data["greeting"] = {"says": [greeting[0][:60]]}
+    header = (
+        f"# Recorded from call {call_id} by `voiceops eval --from-call`.\n"
+        "# Each turn's expectations are what the agent did then, and its words are in\n"
+        "# `note`. Edit the expectations into what a good receptionist would do.\n"
+    )
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=96)
+    return header + body, data
+
+
+def _call_setup(
+    row: dict[str, Any], events: Sequence[StoredEvent], profile: AgentProfile
+) -> dict[str, Any]:
+    """The scenario's ``call:`` section: when it started, numbers, metadata, variables."""
     started = row.get("started_at")
     if not isinstance(started, datetime):
         connected = [e.created_at for e in events if e.event_type == "call_connected"]
         started = connected[0] if connected else None
     call: dict[str, Any] = {}
     if isinstance(started, datetime):
-        call["now"] = _local_iso(started, zone)
+        call["now"] = _local_iso(started, profile.zone)
         call["now_zone"] = profile.business_zone
     for key in ("from_number", "to_number", "direction"):
         if row.get(key):
@@ -189,14 +222,22 @@ async def scenario_from_call(
         isinstance(metadata, dict) and metadata.get("caller_timezone")
     ):
         call["caller_zone"] = row["caller_zone"]
-    transfer = row.get("transfer_destination")
+    return call
+
+
+def _transfer_number(row: dict[str, Any], events: Sequence[StoredEvent]) -> str | None:
+    """Where the call was transferred: Retell's record, else the escalation events."""
     escalated = [
         e.payload.get("transfer_number")
         for e in events
         if e.event_type == "escalation" and e.payload.get("outcome") == "transfer"
     ]
-    number = transfer or next((n for n in escalated if n), None)
+    number = row.get("transfer_destination") or next((n for n in escalated if n), None)
+    return str(number) if number else None
 
+
+def _scripted(turns: Sequence[_Turn], number: str | None) -> list[dict[str, Any]]:
+    """The caller's turns, each expecting what the agent did then (its words as a note)."""
     scripted: list[dict[str, Any]] = []
     for index, turn in enumerate(turns):
         expect: dict[str, Any] = {}
@@ -204,8 +245,7 @@ async def scenario_from_call(
             expect["calls"] = turn.calls
         else:
             expect["no_calls"] = True
-        last = index == len(turns) - 1
-        if last and number:
+        if index == len(turns) - 1 and number:
             expect["transfer"] = {"number": number}
         if turn.ends_call:
             expect["ends_call"] = True
@@ -215,37 +255,7 @@ async def scenario_from_call(
             item["note"] = f"then: {said}"
         item["expect"] = expect
         scripted.append(item)
-
-    data: dict[str, Any] = {
-        "name": f"from_call_{re.sub(r'[^A-Za-z0-9_]+', '_', call_id)}",
-        "description": f"Recorded from call {call_id}. The expectations are what the agent did "
-        "then: edit them into what it should have done.",
-        "tags": ["recorded"],
-    }
-    if call:
-        data["call"] = call
-    seeds = _seeds(found, zone, row.get("from_number"))
-    if seeds:
-        data["setup"] = {"bookings": list(seeds.values())}
-    data["turns"] = scripted
-    # The diary after the call: what the call made, and the found bookings as they are now
-    # (moved or cancelled by the call, or not). One that is gone leaves the diary unknown.
-    diary = {b.booking_id: b for b in await read_bookings(db)}
-    after = [_booking_expect(b) for b in diary.values() if b.call_id == call_id]
-    if all(booking_id in diary for booking_id in seeds):
-        after += [_booking_expect(diary[booking_id]) for booking_id in seeds]
-        data["after_call"] = {"bookings": after}
-    if greeting:
-        data["greeting"] = {"says": [greeting[0][:60]]} if greeting[0] else {}
-        if not data["greeting"]:
-            del data["greeting"]
-    header = (
-        f"# Recorded from call {call_id} by `voiceops eval --from-call`.\n"
-        "# Each turn's expectations are what the agent did then, and its words are in\n"
-        "# `note`. Edit the expectations into what a good receptionist would do.\n"
-    )
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=96)
-    return header + body, data
+    return scripted
 
 
 @dataclass(frozen=True, slots=True)
