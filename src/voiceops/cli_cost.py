@@ -35,11 +35,8 @@ from voiceops.insight.cost import (
     usd,
 )
 from voiceops.store.db import Database
-from voiceops.store.retell_records import (
-    RetellRecordRepo,
-    calls_without_record,
-    token_usage,
-)
+from voiceops.store.retell_records import RetellRecordRepo
+from voiceops.store.usage import calls_without_record, token_usage
 
 TURN_SLACK = timedelta(hours=3)
 """Turns are looked up from a little before the window: a call's turns come after its start."""

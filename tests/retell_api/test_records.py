@@ -11,14 +11,9 @@ from voiceops.core.callevents import CallEvent
 from voiceops.core.clock import ManualClock
 from voiceops.store.calls import CallRepo
 from voiceops.store.db import Database
-from voiceops.store.retell_records import (
-    RetellRecord,
-    RetellRecordRepo,
-    calls_without_record,
-    record_from_call,
-    token_usage,
-)
+from voiceops.store.retell_records import RetellRecord, RetellRecordRepo, record_from_call
 from voiceops.store.retention import purge
+from voiceops.store.usage import calls_without_record, token_usage
 
 START_MS = 1_767_225_600_000
 NOW = datetime(2026, 1, 1, 0, 10, tzinfo=UTC)
