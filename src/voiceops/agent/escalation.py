@@ -314,31 +314,8 @@ def detect_escalation(
     caller is ``high`` too). ``(unintelligible audio)`` markers are ignored. Returns
     ``None`` when no rule fires.
     """
-    newest_user: str | None = None
-    user_texts: list[str] = []
-    exchanges: list[_Exchange] = []
-    reply: list[str] = []
     loop_turns = rules.loop_turns
-    limit = _SCAN_PER_TURN * (loop_turns + _FRUSTRATION_WINDOW)
-    for scanned, utterance in enumerate(reversed(transcript)):
-        if scanned >= limit:
-            break
-        role = utterance.role
-        if role == "user":
-            text = _clean(_tail(utterance.content))
-            if newest_user is None:
-                newest_user = text
-            if text:
-                reply.append(text)
-                if len(user_texts) < _FRUSTRATION_WINDOW:
-                    user_texts.append(text)
-        elif role == "agent" and reply:
-            # Only lines the caller answered: repeated reminders to a silent line are not a loop.
-            if len(exchanges) < loop_turns:
-                exchanges.append(_Exchange(_tail(utterance.content), " ".join(reversed(reply))))
-            reply = []
-        if len(exchanges) >= loop_turns and len(user_texts) >= _FRUSTRATION_WINDOW:
-            break
+    newest_user, user_texts, exchanges = _scan(transcript, loop_turns)
     if not user_texts:
         return None
     score, why = frustration_score(user_texts, rules)
@@ -367,3 +344,36 @@ def detect_escalation(
             detail=f"no progress over {loop_turns} agent turns",
         )
     return None
+
+
+def _scan(
+    transcript: Sequence[Utterance], loop_turns: int
+) -> tuple[str | None, list[str], list[_Exchange]]:
+    """Newest first, a few dozen lines at most: the newest caller utterance, the last
+    caller utterances (for frustration) and the agent's last answered lines with their
+    answers (for loops)."""
+    newest_user: str | None = None
+    user_texts: list[str] = []
+    exchanges: list[_Exchange] = []
+    reply: list[str] = []
+    limit = _SCAN_PER_TURN * (loop_turns + _FRUSTRATION_WINDOW)
+    for scanned, utterance in enumerate(reversed(transcript)):
+        if scanned >= limit:
+            break
+        role = utterance.role
+        if role == "user":
+            text = _clean(_tail(utterance.content))
+            if newest_user is None:
+                newest_user = text
+            if text:
+                reply.append(text)
+                if len(user_texts) < _FRUSTRATION_WINDOW:
+                    user_texts.append(text)
+        elif role == "agent" and reply:
+            # Only lines the caller answered: repeated reminders to a silent line are not a loop.
+            if len(exchanges) < loop_turns:
+                exchanges.append(_Exchange(_tail(utterance.content), " ".join(reversed(reply))))
+            reply = []
+        if len(exchanges) >= loop_turns and len(user_texts) >= _FRUSTRATION_WINDOW:
+            break
+    return newest_user, user_texts, exchanges

@@ -40,13 +40,7 @@ def record_turn(
     overhead_ms = _overhead_ms(deps, out, brain, stats)
     wait = stats.model_first_token_s
     content = out.text_spoken
-    if deps.on_outcome is not None and outcome in _CALL_OUTCOMES:
-        pending = link.state.pending_transfer
-        deps.on_outcome(
-            link.call_id,
-            _CALL_OUTCOMES[outcome],
-            pending.number if pending is not None and outcome != "end_call" else None,
-        )
+    _report_outcome(deps, link, outcome)
     deps.events.emit(
         CallEvent(
             link.call_id,
@@ -78,6 +72,17 @@ def record_turn(
         )
     )
     return overhead_ms
+
+
+def _report_outcome(deps: TurnDeps, link: CallLink, outcome: str) -> None:
+    """Tell the call's record how the call ends, when this turn ended or transferred it."""
+    if deps.on_outcome is not None and outcome in _CALL_OUTCOMES:
+        pending = link.state.pending_transfer
+        deps.on_outcome(
+            link.call_id,
+            _CALL_OUTCOMES[outcome],
+            pending.number if pending is not None and outcome != "end_call" else None,
+        )
 
 
 def _overhead_ms(deps: TurnDeps, out: Speaker, brain: str, stats: TurnStats) -> float | None:
