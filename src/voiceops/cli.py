@@ -14,7 +14,7 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,12 @@ from voiceops.config import Settings
 from voiceops.core.clock import Clock, PinnedClock, SystemClock
 from voiceops.core.errors import ConfigError
 from voiceops.logs import setup_logging
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from voiceops.core.profile import AgentProfile
+    from voiceops.web.drain import Drain
 
 app = typer.Typer(
     help="voiceops: the backend behind a phone voice agent on Retell AI.",
@@ -94,40 +100,26 @@ def serve(
     then what is left is handed over for Retell to re-dial elsewhere; a second SIGTERM or
     Ctrl-C hands them over at once.
     """
-    import uvicorn
-
-    from voiceops.agent.prompts import check_profile_templates
-    from voiceops.core.profile import load_profile
     from voiceops.web.app import create_app
-    from voiceops.web.drain import Drain, DrainingServer
+    from voiceops.web.drain import Drain
 
     settings = _settings(host=host, port=port, profile_path=profile, brain=brain)
     if not migrate:
         settings = settings.model_copy(update={"migrate_on_start": False})
     setup_logging(settings.log_level)
     process_clock = _clock(settings, clock)
-    try:
-        agent_profile = load_profile(settings.profile_path)
-        check_profile_templates(agent_profile)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    if settings.effective_brain == "llm" and not settings.llm_configured:
-        typer.echo(
-            "brain=llm needs VOICEOPS_LLM_API_KEY or VOICEOPS_LLM_BASE_URL "
-            "(or OPENAI_API_KEY / OPENAI_BASE_URL)",
-            err=True,
-        )
-        raise typer.Exit(2)
-    if settings.ws_secret is None:
-        log.warning(
-            "VOICEOPS_WS_SECRET is not set: the Retell socket accepts anyone who finds it. "
-            "Set a secret and put it in the agent's WebSocket URL (see README)."
-        )
-    if settings.retell_api_key is None:
-        log.warning("VOICEOPS_RETELL_API_KEY is not set: webhooks will be refused (503).")
+    agent_profile = _servable_profile(settings)
     drain = Drain(timeout_s=settings.drain_timeout_s, clock=process_clock)
     application = create_app(settings, profile=agent_profile, clock=process_clock, drain=drain)
+    _run(application, settings, drain)
+
+
+def _run(application: Starlette, settings: Settings, drain: Drain) -> None:
+    """Serve ``application`` under uvicorn until SIGTERM has drained it (or Ctrl-C)."""
+    import uvicorn
+
+    from voiceops.web.drain import DrainingServer
+
     # Everything imported so far lives for the whole process: keep it out of the cyclic
     # collector's full passes, which otherwise traverse it again and again under load.
     gc.collect()
@@ -151,6 +143,35 @@ def serve(
         server.run()
     if not server.started:
         raise typer.Exit(3)
+
+
+def _servable_profile(settings: Settings) -> AgentProfile:
+    """The profile to serve, its templates tried; exits with 2 on a broken profile or an
+    LLM brain without a provider, and warns about what leaves the server open."""
+    from voiceops.agent.prompts import check_profile_templates
+    from voiceops.core.profile import load_profile
+
+    try:
+        agent_profile = load_profile(settings.profile_path)
+        check_profile_templates(agent_profile)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    if settings.effective_brain == "llm" and not settings.llm_configured:
+        typer.echo(
+            "brain=llm needs VOICEOPS_LLM_API_KEY or VOICEOPS_LLM_BASE_URL "
+            "(or OPENAI_API_KEY / OPENAI_BASE_URL)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if settings.ws_secret is None:
+        log.warning(
+            "VOICEOPS_WS_SECRET is not set: the Retell socket accepts anyone who finds it. "
+            "Set a secret and put it in the agent's WebSocket URL (see README)."
+        )
+    if settings.retell_api_key is None:
+        log.warning("VOICEOPS_RETELL_API_KEY is not set: webhooks will be refused (503).")
+    return agent_profile
 
 
 @app.command()

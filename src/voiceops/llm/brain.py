@@ -54,7 +54,7 @@ from voiceops.llm.sse import ChunkStream
 from voiceops.llm.tool_calls import ToolCall, ToolCallAssembler
 from voiceops.logs import CallLogger
 from voiceops.metrics import Metrics
-from voiceops.tracing import OFF, Tracer
+from voiceops.tracing import OFF, Span, Tracer
 
 log = logging.getLogger("voiceops.llm")
 
@@ -253,24 +253,13 @@ class LLMBrain:
                 content, output, finish_reason = _absorb(chunk, result, assembler)
                 if not first_seen and output:
                     first_seen = True
-                    waited = self._clock.monotonic() - started
-                    span.set(llm__first_token_ms=round(waited * 1000, 2))
-                    if self._metrics is not None:
-                        self._metrics.llm_first_token.observe(waited)
-                    if round_no == 0:
-                        ctx.stats.model_first_token_s = waited
+                    self._first_token(ctx, span, self._clock.monotonic() - started, round_no)
                 if finish_reason:
                     finish = finish_reason
                 if content:
                     result.text.append(content)
                     yield content
-            if finish is None:
-                if not first_seen:
-                    raise LLMError("empty", "the stream ended without any output")
-                raise LLMError("malformed_stream", "the stream ended without a finish reason")
-            result.calls = assembler.calls()
-            if not result.text and not result.calls:
-                raise LLMError("empty", f"the model finished ({finish}) without text or tools")
+            _finish(result, assembler, finish, first_seen)
         except LLMError as exc:
             span.fail(exc.kind)
             raise
@@ -279,6 +268,15 @@ class LLMBrain:
             # Runs on success, error, cancellation and generator close alike: the provider
             # must see the connection go away when a turn is abandoned.
             await stream.close()
+
+    def _first_token(self, ctx: TurnContext, span: Span, waited: float, round_no: int) -> None:
+        """Record the wait for the first token: on the span, in the metrics, and for the
+        turn's own figures when it is the turn's first request."""
+        span.set(llm__first_token_ms=round(waited * 1000, 2))
+        if self._metrics is not None:
+            self._metrics.llm_first_token.observe(waited)
+        if round_no == 0:
+            ctx.stats.model_first_token_s = waited
 
     async def _open(
         self,
@@ -382,3 +380,16 @@ def _deadline_error(deadline: float, turn_deadline: float) -> LLMError:
     if deadline >= turn_deadline:
         return LLMError("turn_timeout", "the turn ran past its time budget")
     return LLMError("first_token_timeout", "no token before the first-token deadline")
+
+
+def _finish(
+    result: _Round, assembler: ToolCallAssembler, finish: str | None, first_seen: bool
+) -> None:
+    """Close a stream that ended: its tool calls assembled, or the error it ended in."""
+    if finish is None:
+        if not first_seen:
+            raise LLMError("empty", "the stream ended without any output")
+        raise LLMError("malformed_stream", "the stream ended without a finish reason")
+    result.calls = assembler.calls()
+    if not result.text and not result.calls:
+        raise LLMError("empty", f"the model finished ({finish}) without text or tools")

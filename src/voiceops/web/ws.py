@@ -217,6 +217,31 @@ class RetellEndpoint:
             await websocket.close(CLOSE_POLICY)
             return
 
+        conn = await self._open(websocket, call_id)
+        session, state = conn.session, conn.state
+        reason = "peer closed"
+        try:
+            await self._execute(conn, session.connect())
+            reason = await self._read_loop(conn)
+        finally:
+            await conn.cancel_turn()
+            session.close()
+            self.live.detach(call_id, conn, state)
+            self.persister.mark(state)
+            self.metrics.live_calls.dec()
+            self.events.emit(
+                CallEvent(
+                    call_id,
+                    "call_disconnected",
+                    payload={"reason": reason},
+                    created_at=self.clock.now(),
+                )
+            )
+            conn.log.info("socket closed: %s", reason)
+
+    async def _open(self, websocket: WebSocket, call_id: str) -> Connection:
+        """The call's connection, on its saved state when Retell re-dialled (the greeting
+        is not said again), taking over from an older socket of the same call."""
         state, resumed = await self._state_for(call_id)
         greeting = self._greeting if self.settings.speak_first and not resumed else None
         session = CallSession(
@@ -247,25 +272,7 @@ class RetellEndpoint:
             )
         )
         conn.log.info("socket open%s", " (resumed)" if resumed else "")
-        reason = "peer closed"
-        try:
-            await self._execute(conn, session.connect())
-            reason = await self._read_loop(conn)
-        finally:
-            await conn.cancel_turn()
-            session.close()
-            self.live.detach(call_id, conn, state)
-            self.persister.mark(state)
-            self.metrics.live_calls.dec()
-            self.events.emit(
-                CallEvent(
-                    call_id,
-                    "call_disconnected",
-                    payload={"reason": reason},
-                    created_at=self.clock.now(),
-                )
-            )
-            conn.log.info("socket closed: %s", reason)
+        return conn
 
     async def _refuse_draining(self, websocket: WebSocket, call_id: str) -> None:
         self.metrics.ws_connections.labels(outcome="refused").inc()
