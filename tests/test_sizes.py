@@ -23,7 +23,7 @@ _MIGRATION = "a migration is history: it is never edited once released"
 
 ALLOWED: dict[str, tuple[int, str]] = {
     # name (path, or path:qualified.function) -> (ceiling, why)
-    "cli.py:eval_": (72, "a Typer command: 34 of its lines declare its options"),
+    "cli.py:eval_": (72, "a Typer command: 35 of its lines declare its options"),
     "store/migrations/versions/v0001_initial.py:upgrade": (159, _MIGRATION),
     "store/migrations/versions/v0004_console.py:upgrade": (91, _MIGRATION),
     "flow/booking.py": (501, _BEING_SPLIT),
