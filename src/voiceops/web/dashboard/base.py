@@ -25,6 +25,7 @@ from voiceops.store.users import LoginThrottle, Role, Session, UserRepo
 from voiceops.store.versions import VersionRepo
 from voiceops.web.dashboard.auth import PREFIX, Auth, FormTooLarge, login_redirect, read_form
 from voiceops.web.dashboard.routing import Bus, VersionedEndpoint
+from voiceops.web.dashboard.testcall import TestCalls
 
 HERE = Path(__file__).parent
 CSP = (
@@ -77,6 +78,7 @@ class Console:
     endpoint: VersionedEndpoint
     bus: Bus
     env: Environment
+    test_calls: TestCalls
     app: Starlette | None = None
 
     # --- rendering ----------------------------------------------------------------------

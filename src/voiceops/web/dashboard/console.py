@@ -45,6 +45,13 @@ from voiceops.web.dashboard.calls import (
 from voiceops.web.dashboard.live import call_events_json, live_page, live_say
 from voiceops.web.dashboard.routing import Bus, VersionedEndpoint
 from voiceops.web.dashboard.signin import login, logout
+from voiceops.web.dashboard.testcall import TestCalls
+from voiceops.web.dashboard.testcallviews import (
+    test_call_hang_up,
+    test_call_page,
+    test_call_say,
+    test_call_start,
+)
 from voiceops.web.dashboard.users import audit_page, users_add, users_change, users_page
 
 __all__ = ["Console", "build", "new_secret"]
@@ -95,6 +102,7 @@ def build(
         endpoint=endpoint,
         bus=bus,
         env=env,
+        test_calls=TestCalls(clock),
     )
     c = console
     routes = [
@@ -109,6 +117,10 @@ def build(
         _route(c, "/calls/{call_id:str}/say", live_say, "editor", ["POST"]),
         _route(c, "/calls/{call_id:str}", call_page),
         _route(c, "/live", live_page),
+        _route(c, "/test-call", test_call_page, "editor"),
+        _route(c, "/test-call/start", test_call_start, "editor", ["POST"]),
+        _route(c, "/test-call/say", test_call_say, "editor", ["POST"]),
+        _route(c, "/test-call/hang-up", test_call_hang_up, "editor", ["POST"]),
         _route(c, "/agent", agent_page),
         _route(c, "/agent/edit", agent_edit),
         _route(c, "/agent/draft", agent_save, "editor", ["POST"]),
