@@ -42,6 +42,8 @@ class Row:
     anchor: str = ""
     next_problem: str = ""
     retell_ms: float | None = None
+    context: dict[str, Any] | None = None
+    """The ``model_context`` of an agent turn the model answered: what it was sent."""
 
 
 def _retell_e2e(latency: Any) -> list[float]:
@@ -54,10 +56,13 @@ def _retell_e2e(latency: Any) -> list[float]:
 
 def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -> list[Row]:
     by_rid: dict[int, list[str]] = {}
+    contexts: dict[int, dict[str, Any]] = {}
     for e in events:
         rid = e.get("response_id")
         if rid is None:
             continue
+        if e["event_type"] == "model_context" and isinstance(e.get("payload"), dict):
+            contexts[rid] = e["payload"]
         if e["event_type"] == "fallback":
             by_rid.setdefault(rid, []).append("fallback")
         elif e["event_type"] == "escalation":
@@ -98,6 +103,7 @@ def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -
             if kind == "turn_superseded":
                 problems.append("interrupted")
             row.problems = problems
+            row.context = contexts.get(row.response_id if row.response_id is not None else -1)
             if kind == "turn_completed":
                 if agent_turns < len(retell):
                     row.retell_ms = retell[agent_turns]
