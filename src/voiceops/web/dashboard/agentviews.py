@@ -10,6 +10,8 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from voiceops.store.evals import EvalRunRepo
+from voiceops.store.profiles import profile_digest
 from voiceops.store.users import Session
 from voiceops.web.dashboard.auth import PREFIX, client_address
 from voiceops.web.dashboard.base import Console, form_of, int_param
@@ -21,6 +23,13 @@ from voiceops.web.dashboard.profileform import (
     validate,
 )
 from voiceops.web.dashboard.routing import PUBLISHED
+
+NEEDS_EVAL = (
+    "Not published: publishing needs a passing evaluation run of this draft's content "
+    "(VOICEOPS_PUBLISH_REQUIRES_EVAL is on), and there is none. Download the draft as YAML "
+    "from the Agent page, run `voiceops eval --profile draft.yaml` against this database, "
+    "and publish again once the run passes."
+)
 
 
 async def _working_body(console: Console) -> tuple[dict[str, Any], int | None, bool]:
@@ -34,13 +43,35 @@ async def _working_body(console: Console) -> tuple[dict[str, Any], int | None, b
 
 async def agent_page(console: Console, request: Request, session: Session) -> Response:
     _body, base, _is_draft = await _working_body(console)
+    draft = await console.versions.draft()
+    runs = EvalRunRepo(console.db)
+    draft_run = None
+    if draft is not None:
+        profile, _errors = validate(draft.body)
+        if profile is not None:
+            draft_run = await runs.latest_for_content(profile_digest(profile)[0])
     return console.render(
         request,
         "agent.html",
         session,
         versions=await console.versions.versions(),
-        draft=await console.versions.draft(),
+        draft=draft,
         base=base,
+        runs=await runs.latest_by_version(),
+        draft_run=draft_run,
+        eval_gate=console.settings.publish_requires_eval,
+    )
+
+
+async def agent_draft_yaml(console: Console, request: Request, session: Session) -> Response:
+    """The draft as a profile YAML file (what ``voiceops eval --profile`` reads)."""
+    draft = await console.versions.draft()
+    if draft is None:
+        return console.render(request, "error.html", session, 404, message="There is no draft.")
+    return Response(
+        "\n".join(_yaml(draft.body)) + "\n",
+        media_type="application/yaml",
+        headers={"content-disposition": 'attachment; filename="draft.yaml"'},
     )
 
 
@@ -190,13 +221,19 @@ async def agent_publish(console: Console, request: Request, session: Session) ->
             message="The draft does not validate: "
             + "; ".join(f"{e.field}: {e.message}" for e in errors),
         )
+    evaluated = None
+    if console.settings.publish_requires_eval:
+        digest, _ = profile_digest(profile)
+        evaluated = await EvalRunRepo(console.db).latest_for_content(digest, passed=True)
+        if evaluated is None:
+            return console.render(request, "error.html", session, 409, message=NEEDS_EVAL)
     note = form.get("note", "").strip()[:2000]
     version = await console.versions.publish_draft(profile, by=session.user.email, note=note)
     await console.audit.record(
         session.user.email,
         "publish",
         f"v{version}",
-        {"note": note},
+        {"note": note, "eval_run": evaluated.run_id if evaluated else None},
         address=client_address(request, console.settings),
     )
     await console.bus.send(PUBLISHED, {"version": version})

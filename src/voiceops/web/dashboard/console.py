@@ -26,6 +26,7 @@ from voiceops.store.versions import VersionRepo
 from voiceops.web.dashboard.agentviews import (
     agent_diff,
     agent_discard,
+    agent_draft_yaml,
     agent_edit,
     agent_page,
     agent_publish,
@@ -124,6 +125,7 @@ def build(
         _route(c, "/agent", agent_page),
         _route(c, "/agent/edit", agent_edit),
         _route(c, "/agent/draft", agent_save, "editor", ["POST"]),
+        _route(c, "/agent/draft.yaml", agent_draft_yaml),
         _route(c, "/agent/diff", agent_diff),
         _route(c, "/agent/publish", agent_publish, "admin", ["POST"]),
         _route(c, "/agent/discard", agent_discard, "editor", ["POST"]),
