@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from voiceops.masking import mask_phone
-from voiceops.store.calllist import CallFilter
 from voiceops.store.users import Session
 from voiceops.web.dashboard.auth import PREFIX, client_address
 from voiceops.web.dashboard.base import Console, form_of, int_param
@@ -15,8 +14,8 @@ from voiceops.web.dashboard.routing import INTERRUPT
 
 
 async def live_page(console: Console, request: Request, session: Session) -> Response:
-    page = await console.calls.page(CallFilter(live=True), limit=100)
-    return console.render(request, "live.html", session, page=page, mask=mask_phone)
+    rows = await console.calls.live(limit=100)
+    return console.render(request, "live.html", session, rows=rows, mask=mask_phone)
 
 
 async def call_events_json(console: Console, request: Request, session: Session) -> Response:
