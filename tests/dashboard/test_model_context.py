@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import openai
 
 from tests.conftest import run_server
-from tests.dashboard.support import caller, settle, signed_in
+from tests.dashboard.support import PASSWORD, add_user, caller, settle, signed_in
 from tests.fakes.fake_llm import FakeLLM, Script
 from voiceops.config import Settings
 from voiceops.evals.peer import RetellPeer
@@ -50,3 +51,40 @@ async def test_no_context_is_shown_for_the_flow_brain(
             page = (await http.get("/dashboard/calls/call_flow")).text
     assert "What are your hours?" in page
     assert "The context the model saw" not in page
+
+
+async def test_the_context_opens_on_the_call_page_in_a_browser(
+    browser: object,
+    shots: Path,
+    fake_llm: FakeLLM,
+    client: openai.AsyncOpenAI,
+    make_settings: Callable[..., Settings],
+) -> None:
+    from playwright.async_api import Browser
+
+    assert isinstance(browser, Browser)
+    settings = make_settings(brain="llm", llm_base_url=fake_llm.base_url, llm_api_key="sk-x")
+    fake_llm.default = Script.say("Of course. What time suits you on Friday?")
+    async with run_server(settings, llm_client=client) as server:
+        await add_user(server, "owner@salon.test", "viewer")
+        async with RetellPeer(server.url("call_seen"), call=caller("call_seen")) as peer:
+            await peer.wait_begin()
+            await peer.turn("Can I move my booking to Friday? I'm on 212 555 0199.")
+        await settle(server)
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        base = server.http_base
+        await page.goto(f"{base}/dashboard/login?next=/dashboard/calls/call_seen")
+        await page.fill("#email", "owner@salon.test")
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/dashboard/calls/call_seen")
+        summary = page.locator("details.context summary").last
+        await summary.click()
+        shown = page.locator("details.context").last
+        assert await shown.locator("li.msg-user").last.inner_text() == (
+            "user\nCan I move my booking to Friday? I'm on ********0199."
+        )
+        await shown.scroll_into_view_if_needed()
+        await page.screenshot(path=shots / "call-model-context.png", full_page=True)
+        await context.close()
