@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import RunningServer, run_server
-from tests.dashboard.support import csrf_of, signed_in
+from tests.dashboard.support import PASSWORD, add_user, csrf_of, signed_in
 from tests.store.test_eval_runs_by_content import a_run
 from voiceops.config import Settings
 from voiceops.core.profile import load_profile
@@ -99,3 +99,39 @@ async def test_without_the_setting_a_draft_publishes_with_no_run(
             assert (await _publish(client)).status_code == 303
             agent = (await client.get("/dashboard/agent")).text
             assert "Latest evaluation" in agent
+
+
+async def test_the_agent_page_shows_runs_in_a_browser(
+    browser: object, shots: Path, make_settings: Callable[..., Settings]
+) -> None:
+    from playwright.async_api import Browser
+
+    assert isinstance(browser, Browser)
+    async with run_server(make_settings(publish_requires_eval=True)) as server:
+        await add_user(server, "owner@salon.test", "admin")
+        runs = EvalRunRepo(server.runtime.db)
+        v1 = profile_digest(server.runtime.profile)[0]
+        await runs.record(a_run("v1_pass", 0, "passed", version=1, sha=v1), [])
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        base = server.http_base
+        await page.goto(f"{base}/dashboard/login?next=/dashboard/agent/edit")
+        await page.fill("#email", "owner@salon.test")
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/dashboard/agent/edit")
+        await page.fill("#greeting", "Maple Street Hair, Ava speaking. How can I help?")
+        await page.click("form.stack button[type=submit]")
+        await page.wait_for_url("**/dashboard/agent/diff**")
+        sha = await _draft_sha(server)
+        await runs.record(a_run("draft_fail", 5, "failed", version=None, sha=sha), [])
+        await page.goto(f"{base}/dashboard/agent")
+        await page.fill("#note", "Shorter greeting")
+        await page.click("text=Publish the draft")
+        assert await page.locator("text=needs a passing evaluation run").count() == 1
+        await page.screenshot(path=shots / "publish-refused.png", full_page=True)
+        await page.goto(f"{base}/dashboard/agent")
+        assert await page.locator("text=2 of 3 passed, 1 failed").count() == 1
+        assert await page.locator("text=3 of 3 passed").count() == 1
+        await page.screenshot(path=shots / "agent-evaluations.png", full_page=True)
+        await context.close()

@@ -27,7 +27,7 @@ from voiceops.web.dashboard.routing import PUBLISHED
 NEEDS_EVAL = (
     "Not published: publishing needs a passing evaluation run of this draft's content "
     "(VOICEOPS_PUBLISH_REQUIRES_EVAL is on), and there is none. Download the draft as YAML "
-    "from the Agent page, run `voiceops eval --profile draft.yaml` against this database, "
+    "from the Agent page, run voiceops eval --profile draft.yaml against this database, "
     "and publish again once the run passes."
 )
 
