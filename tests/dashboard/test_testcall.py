@@ -3,6 +3,7 @@ silence, a draft, hanging up, the per-session slot and its bounds."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -137,3 +138,27 @@ async def test_test_calls_are_bounded_and_idle_ones_are_hung_up(
         await calls.sweep()
         assert len(calls) == 0 and again.side.closed.is_set()
         await calls.close()
+
+
+async def test_a_draining_instance_hangs_up_test_calls_and_takes_no_new_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with run_server(make_settings()) as server:
+        async with signed_in(server, "editor@salon.test", "editor") as client:
+            assert (await _start(client)).status_code == 303
+            live = server.runtime.live
+            assert len(live) == 1
+            assert server.runtime.console is not None
+            drain = server.runtime.console.endpoint.base.drain
+            assert drain is not None
+            drain.begin()
+            for _ in range(150):  # the housekeeping runs every 5 s
+                if not len(live):
+                    break
+                await asyncio.sleep(0.1)
+            assert len(live) == 0
+            page = (await client.get("/dashboard/test-call")).text
+            assert 'id="say-form"' not in page
+            refused = await _start(client)
+            assert refused.status_code == 503
+            assert "shutting down" in refused.text

@@ -88,18 +88,25 @@ def record_turn(
         )
     )
     if stats.model_messages is not None:
-        deps.events.emit(
-            CallEvent(
-                link.call_id,
-                "model_context",
-                created_at=deps.clock.now(),
-                turn_index=turn_index,
-                response_id=rid,
-                payload=model_context(stats.model_messages),
-                event_id=f"{link.call_id}:{rid}:context",
-            )
-        )
+        _record_context(deps, link.call_id, rid, turn_index, stats.model_messages)
     return overhead_ms
+
+
+def _record_context(
+    deps: TurnDeps, call_id: str, rid: int, turn_index: int, messages: list[dict[str, Any]]
+) -> None:
+    """The ``model_context`` event: what the model was sent for this turn."""
+    deps.events.emit(
+        CallEvent(
+            call_id,
+            "model_context",
+            created_at=deps.clock.now(),
+            turn_index=turn_index,
+            response_id=rid,
+            payload=model_context(messages),
+            event_id=f"{call_id}:{rid}:context",
+        )
+    )
 
 
 def _masked(text: str, limit: int) -> tuple[str, bool]:

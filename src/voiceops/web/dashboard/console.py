@@ -78,8 +78,7 @@ def _environment() -> Environment:
     return env
 
 
-def build(
-    *,
+def _console(
     settings: Settings,
     db: Database,
     clock: Clock,
@@ -87,10 +86,10 @@ def build(
     bus: Bus,
     session_secret: bytes,
 ) -> Console:
-    """The console for the app's resources; mount ``console.app`` at ``/dashboard``."""
+    """The console's resources, before its routes."""
     env = _environment()
     sessions = SessionRepo(db, clock=clock, lifetime=timedelta(hours=settings.session_hours))
-    console = Console(
+    return Console(
         settings=settings,
         db=db,
         clock=clock,
@@ -105,6 +104,19 @@ def build(
         env=env,
         test_calls=TestCalls(clock),
     )
+
+
+def build(
+    *,
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    endpoint: VersionedEndpoint,
+    bus: Bus,
+    session_secret: bytes,
+) -> Console:
+    """The console for the app's resources; mount ``console.app`` at ``/dashboard``."""
+    console = _console(settings, db, clock, endpoint, bus, session_secret)
     c = console
     routes = [
         Route("/", _index),

@@ -75,16 +75,21 @@ async def open_console(
 
 
 async def _housekeeping(console: Console, clock: Clock) -> None:
-    """Index new transcript lines for search, and hang up idle test calls, forever."""
+    """Index new transcript lines for search, and hang up idle test calls (all of them
+    once the instance drains), forever."""
     while True:
         try:
             await console.calls.indexer.catch_up()
         except Exception:
             log.exception("transcript indexing failed; retrying")
         try:
-            await console.test_calls.sweep()
+            drain = console.endpoint.base.drain
+            if drain is not None and drain.draining:
+                await console.test_calls.close()  # a drain waits on every live call
+            else:
+                await console.test_calls.sweep()
         except Exception:
-            log.exception("hanging up idle test calls failed")
+            log.exception("hanging up test calls failed")
         await clock.sleep(INDEX_EVERY_S)
 
 

@@ -68,6 +68,10 @@ async def _version_to_dial(console: Console, which: str) -> tuple[int | None, st
 
 async def test_call_start(console: Console, request: Request, session: Session) -> Response:
     version, label = await _version_to_dial(console, form_of(request).get("version", ""))
+    drain = console.endpoint.base.drain
+    if drain is not None and drain.draining:
+        message = "This instance is shutting down and takes no new calls; try again."
+        return await test_call_page(console, request, session, message, 503)
     endpoint = None if version is None else await console.endpoint.console_endpoint(version)
     if endpoint is None:
         message = label if version is None else f"No version {version}."
