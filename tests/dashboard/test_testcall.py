@@ -71,6 +71,9 @@ async def test_a_test_call_books_an_appointment_through_the_socket_path(
             assert [(b.call_id, b.customer_name) for b in bookings] == [(call_id.group(1), "Priya")]
             record = await client.get(f"/dashboard/calls/{call_id.group(1)}")
             assert record.status_code == 200 and "Priya" in record.text
+            assert "test call by editor@salon.test" in record.text
+            listed = (await client.get("/dashboard/calls")).text
+            assert '<span class="badge">test call</span>' in listed
             assert f"v{server.runtime.profile.version}" in page  # the published version's label
             csrf = csrf_of(page)
             hung = await client.post("/dashboard/test-call/hang-up", data={"csrf_token": csrf})
@@ -83,6 +86,12 @@ async def test_a_test_call_books_an_appointment_through_the_socket_path(
             )
             assert late.status_code == 303  # nothing more is said into an ended call
             assert len(_said((await client.get("/dashboard/test-call")).text)) == 5
+            assert (await _start(client)).status_code == 303
+            assert len(server.runtime.live) == 1
+            page = (await client.get("/dashboard/test-call")).text
+            out = await client.post("/dashboard/logout", data={"csrf_token": csrf_of(page)})
+            assert out.status_code == 303
+            assert len(server.runtime.live) == 0  # signing out hangs up the test call
 
 
 async def test_the_draft_can_be_called_and_viewers_cannot_call(

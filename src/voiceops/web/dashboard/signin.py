@@ -18,6 +18,7 @@ from voiceops.web.dashboard.auth import (
     set_cookie,
 )
 from voiceops.web.dashboard.base import Console
+from voiceops.web.dashboard.testcall import slot_of
 
 
 async def login_page(
@@ -93,6 +94,7 @@ async def logout(console: Console, request: Request, session: Session) -> Respon
     token = console.auth.signer.unsign(raw)
     if token:
         await console.auth.sessions.delete(token)
+    await console.test_calls.hang_up(slot_of(session.csrf_token))
     await console.audit.record(
         session.user.email, "logout", address=client_address(request, console.settings)
     )

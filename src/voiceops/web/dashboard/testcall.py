@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import secrets
@@ -232,6 +233,12 @@ def _turn(caller: str | None, reply: Reply) -> Turn:
         end_call=reply.end_call,
         transfer=reply.transfer_number,
     )
+
+
+def slot_of(csrf_token: str) -> str:
+    """A console session's test-call slot, from its CSRF token (one per session, never
+    shown to another); hashed, so the registry holds no token."""
+    return hashlib.sha256(csrf_token.encode()).hexdigest()
 
 
 class TooManyTestCalls(Exception):

@@ -7,8 +7,6 @@ without JavaScript; ``static/testcall.js`` turns the posts into fetches for a ch
 
 from __future__ import annotations
 
-import hashlib
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -17,15 +15,13 @@ from voiceops.store.users import Session
 from voiceops.web.dashboard.auth import PREFIX, client_address
 from voiceops.web.dashboard.base import Console, form_of, int_param
 from voiceops.web.dashboard.profileform import validate
-from voiceops.web.dashboard.testcall import TooManyTestCalls
+from voiceops.web.dashboard.testcall import TooManyTestCalls, slot_of
 
 MAX_SAID_CHARS = 1000
 
 
 def _key(session: Session) -> str:
-    """The session's test-call slot (the CSRF token is per session and never shown to
-    another)."""
-    return hashlib.sha256(session.csrf_token.encode()).hexdigest()
+    return slot_of(session.csrf_token)
 
 
 async def test_call_page(
