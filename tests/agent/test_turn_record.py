@@ -135,3 +135,23 @@ def test_the_model_context_is_recorded_masked_and_bounded_only_when_a_model_was_
     record_turn(flow_deps, out.link, out, 8, 4, "response", "flow", "completed", TurnStats())
     assert isinstance(flow_deps.events, ListSink)
     assert [e.event_type for e in flow_deps.events.events] == ["turn_completed"]
+
+
+def test_the_voice_prompt_is_written_once_per_call_while_it_stays_the_same() -> None:
+    turn_deps = deps("llm")
+    out = speaker(10.0, 10.350, 10.353)
+
+    def turn(rid: int, prompt: str) -> dict[str, Any]:
+        messages = [{"role": "system", "content": prompt}, {"role": "user", "content": "hi"}]
+        stats = TurnStats(waits_on_model=True, model_messages=messages)
+        record_turn(turn_deps, out.link, out, rid, rid, "response", "llm", "completed", stats)
+        assert isinstance(turn_deps.events, ListSink)
+        payload = turn_deps.events.events[-1].payload
+        assert payload is not None
+        first: dict[str, Any] = payload["messages"][0]
+        return first
+
+    assert turn(1, "You are Ava.") == {"role": "system", "content": "You are Ava."}
+    assert turn(2, "You are Ava.") == {"role": "system", "content": "", "same_as": 1}
+    assert turn(3, "You are Ava, now warmer.")["content"] == "You are Ava, now warmer."
+    assert turn(4, "You are Ava, now warmer.")["same_as"] == 3

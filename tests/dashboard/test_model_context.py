@@ -4,8 +4,10 @@ turn, masked, and nothing for a turn the flow brain answered."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import openai
 
@@ -14,6 +16,8 @@ from tests.dashboard.support import PASSWORD, add_user, caller, settle, signed_i
 from tests.fakes.fake_llm import FakeLLM, Script
 from voiceops.config import Settings
 from voiceops.evals.peer import RetellPeer
+from voiceops.store.db import Database
+from voiceops.store.evals import read_events
 
 
 async def test_the_call_page_shows_what_the_model_was_sent_with_numbers_masked(
@@ -24,6 +28,7 @@ async def test_the_call_page_shows_what_the_model_was_sent_with_numbers_masked(
     async with run_server(settings, llm_client=client) as server:
         async with RetellPeer(server.url("call_ctx"), call=caller("call_ctx")) as peer:
             await peer.wait_begin()
+            await peer.turn("Hello there")
             await peer.turn("Please call me back on 212 555 0199 about a perm")
         await settle(server)
         sent = fake_llm.requests[-1].messages
@@ -37,6 +42,27 @@ async def test_the_call_page_shows_what_the_model_was_sent_with_numbers_masked(
     assert "about a perm" in shown
     assert "212 555 0199" not in shown and "Please call me back on ********0199" in shown
     assert '<span class="who">system</span>' in shown
+    # The voice prompt is stored once per call and shown again for each turn.
+    prompt = str(sent[0]["content"])[:60]
+    assert page.count(prompt) == len(contexts) == 2
+    assert "(as sent for request 1; kept once per call)" in shown
+    async with server_db(settings) as db:
+        stored = await read_contexts(db, "call_ctx")
+    assert stored[0]["messages"][0]["content"].startswith(prompt)
+    assert stored[1]["messages"][0] == {"role": "system", "content": "", "same_as": 1}
+
+
+@asynccontextmanager
+async def server_db(settings: Settings) -> AsyncIterator[Database]:
+    db = await Database.open(settings.database_url)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def read_contexts(db: Database, call_id: str) -> list[dict[str, Any]]:
+    return [e.payload for e in await read_events(db, call_id) if e.event_type == "model_context"]
 
 
 async def test_no_context_is_shown_for_the_flow_brain(

@@ -5,6 +5,7 @@ was asked, a ``model_context`` event: the messages it was sent, masked and bound
 from __future__ import annotations
 
 import functools
+import hashlib
 from typing import Any
 
 from voiceops.agent.deps import TurnDeps
@@ -88,23 +89,34 @@ def record_turn(
         )
     )
     if stats.model_messages is not None:
-        _record_context(deps, link.call_id, rid, turn_index, stats.model_messages)
+        _record_context(deps, link, rid, turn_index, stats.model_messages)
     return overhead_ms
 
 
 def _record_context(
-    deps: TurnDeps, call_id: str, rid: int, turn_index: int, messages: list[dict[str, Any]]
+    deps: TurnDeps, link: CallLink, rid: int, turn_index: int, messages: list[dict[str, Any]]
 ) -> None:
-    """The ``model_context`` event: what the model was sent for this turn."""
+    """The ``model_context`` event: what the model was sent for this turn. The voice
+    prompt (the first message, most of the text, the same turn after turn) is written
+    whole once per call and referred to by response id while it stays the same."""
+    same_as = None
+    first = messages[0].get("content") if messages and messages[0].get("role") == "system" else None
+    if isinstance(first, str):
+        digest = hashlib.sha256(first.encode()).hexdigest()
+        known = link.state.context_prompt
+        if known is not None and known[0] == digest:
+            same_as = known[1]
+        else:
+            link.state.context_prompt = (digest, rid)
     deps.events.emit(
         CallEvent(
-            call_id,
+            link.call_id,
             "model_context",
             created_at=deps.clock.now(),
             turn_index=turn_index,
             response_id=rid,
-            payload=model_context(messages),
-            event_id=f"{call_id}:{rid}:context",
+            payload=model_context(messages, prompt_same_as=same_as),
+            event_id=f"{link.call_id}:{rid}:context",
         )
     )
 
@@ -119,17 +131,24 @@ def _mask(text: str) -> str:
     return mask_numbers(mask_secrets(text))
 
 
-def model_context(messages: list[dict[str, Any]]) -> dict[str, Any]:
+def model_context(
+    messages: list[dict[str, Any]], *, prompt_same_as: int | None = None
+) -> dict[str, Any]:
     """What a model was sent, as the console shows it: each message's role, text, tool
     calls and tool-call id, with secrets and phone-like numbers masked, each text cut at
-    :data:`MAX_CONTEXT_MESSAGE_CHARS` and the whole at :data:`MAX_CONTEXT_CHARS`."""
+    :data:`MAX_CONTEXT_MESSAGE_CHARS` and the whole at :data:`MAX_CONTEXT_CHARS`. With
+    ``prompt_same_as``, the first message (the voice prompt) is not kept but refers to the
+    ``model_context`` of that response id, which holds the same text."""
     kept: list[dict[str, Any]] = []
     budget = MAX_CONTEXT_CHARS
     clipped = False
-    for message in messages:
+    for n, message in enumerate(messages):
         if budget <= 0:
             clipped = True
             break
+        if n == 0 and prompt_same_as is not None:
+            kept.append({"role": "system", "content": "", "same_as": prompt_same_as})
+            continue
         content = message.get("content")
         text, cut = _masked(
             content if isinstance(content, str) else "", min(budget, MAX_CONTEXT_MESSAGE_CHARS)

@@ -71,6 +71,7 @@ def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -
             by_rid.setdefault(rid, []).append("filler")
         elif e["event_type"] == "error":
             by_rid.setdefault(rid, []).append("error")
+    _resolve_prompts(contexts)
     retell = _retell_e2e(call.get("latency"))
     rows: list[Row] = []
     agent_turns = 0
@@ -114,6 +115,27 @@ def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -
     for here, after in itertools.pairwise(flagged):
         here.next_problem = after.anchor
     return rows
+
+
+def _resolve_prompts(contexts: dict[int, dict[str, Any]]) -> None:
+    """Put the voice prompt back into the contexts that refer to an earlier turn's (the
+    turn record writes it whole once per call)."""
+    for rid, context in contexts.items():
+        messages = context.get("messages")
+        if not isinstance(messages, list) or not messages or "same_as" not in messages[0]:
+            continue
+        source = contexts.get(messages[0]["same_as"], {}).get("messages") or [{}]
+        text = source[0].get("content") if isinstance(source[0], dict) else None
+        contexts[rid] = {
+            **context,
+            "messages": [
+                {
+                    **messages[0],
+                    "content": text or "(the voice prompt of an earlier turn, not kept)",
+                },
+                *messages[1:],
+            ],
+        }
 
 
 def problem_anchors(rows: list[Row]) -> list[str]:
