@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voiceops.masking import mask_phone
+from voiceops.masking import mask_numbers, mask_phone
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,21 @@ def test_mask_keeps_length_and_hides_the_middle() -> None:
     masked = mask_phone(number)
     assert len(masked) == len(number)
     assert "555" not in masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("call me on +1 212 555 0142 please", "call me on +1*********0142 please"),
+        ("(212) 555-0142", "(*********0142"),
+        ('{"phone":"+12125550142"}', '{"phone":"+1******0142"}'),
+        ("Wednesday 2026-12-02 at 15:00, 45 minutes, $55", None),
+        ('"start":"2026-12-02T15:00:00-05:00"', None),
+        ("card 4111 1111 1111 1111", "card ***************1111"),
+        ("no digits here", None),
+    ],
+)
+def test_mask_numbers_hides_phone_numbers_in_text_and_keeps_dates_times_prices(
+    text: str, masked: str | None
+) -> None:
+    assert mask_numbers(text) == (text if masked is None else masked)

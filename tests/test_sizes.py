@@ -35,10 +35,6 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "flow/understand.py:understand": (136, _BEING_SPLIT),
     "flow/when.py": (694, _BEING_SPLIT),
     "flow/when.py:_resolve_date": (64, _BEING_SPLIT),
-    "web/dashboard/console.py": (912, _BEING_SPLIT),
-    "web/dashboard/console.py:build": (66, _BEING_SPLIT),
-    "web/dashboard/mount.py:open_console": (76, _BEING_SPLIT),
-    "web/dashboard/profileform.py:apply_section": (100, _BEING_SPLIT),
 }
 
 

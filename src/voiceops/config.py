@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=900, ge=1)
     slow_turn_ms: int = Field(default=1200, ge=1)
     """A turn slower than this to its first speakable frame is flagged in the console."""
+    publish_requires_eval: bool = False
+    """Publishing a draft in the console needs a passing ``voiceops eval`` run of the
+    draft's content (recorded in the database)."""
 
     # --- Retell's HTTP API and cost -----------------------------------------------------
     retell_base_url: str = "https://api.retellai.com"

@@ -1,11 +1,14 @@
-"""Masking of personal data for log lines.
+"""Masking of personal data for log lines and for what the console shows.
 
 Phone numbers never reach a log in full: :func:`mask_phone` keeps the country calling code
 and the last four digits, which is enough to tell calls apart while reading a log and too
-little to dial anyone. Use it wherever a number is logged.
+little to dial anyone. Use it wherever a number is logged. :func:`mask_numbers` does the
+same to every phone-like number inside a text (what a model was sent, say).
 """
 
 from __future__ import annotations
+
+import re
 
 from voiceops.core.phone import read_phone
 
@@ -39,3 +42,31 @@ def _country_prefix(value: str) -> str:
     prefix = f"+{phone.country_code}"
     # A prefix that would leave nothing to hide is not worth keeping.
     return prefix if value.startswith(prefix) and len(value) - len(prefix) > _KEEP_TAIL else "+"
+
+
+# A run of digits with the separators people write phone numbers with; at least seven
+# digits make it a number worth hiding (times, prices, years and dates have fewer, or the
+# date's shape). The word boundaries are checked by hand: a lookbehind on every position
+# costs several times the scan.
+_NUMBER_RUN = re.compile(r"\+?[0-9][0-9 ().-]{5,}[0-9]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MIN_DIGITS = 7
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run, text = match.group(0), match.string
+    start, end = match.start(), match.end()
+    if (start and (text[start - 1].isalnum() or text[start - 1] in "_+")) or (
+        end < len(text) and (text[end].isalnum() or text[end] == "_")
+    ):
+        return run
+    if sum(c.isdigit() for c in run) < _MIN_DIGITS or _DATE.fullmatch(run):
+        return run
+    return mask_phone(run)
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every phone-like number in it masked as :func:`mask_phone` does
+    (``"call me on +1 212 555 0142"`` -> ``"call me on +1*********0142"``); ISO dates,
+    times, prices and other short numbers are left alone."""
+    return _NUMBER_RUN.sub(_mask_run, text)

@@ -1,60 +1,17 @@
 """The console in a real headless browser (Debian's chromium driven by Playwright).
 
-Screenshots of every page go to ``$VOICEOPS_SCREENSHOTS`` (default: the test's tmp dir).
-Without chromium the tests skip, except under ``CI=true``, where they fail.
+Screenshots of every page go to ``$VOICEOPS_SCREENSHOTS`` (default: the test's tmp dir);
+the ``browser`` and ``shots`` fixtures are in ``conftest.py``.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import run_server
 from tests.dashboard.support import PASSWORD, add_user, place_call
 from voiceops.config import Settings
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _need_chromium() -> None:
-    if shutil.which("chromium") or Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("chromium is required in CI (scripts/test installs it)")
-    pytest.skip("chromium is not installed (apt-get install chromium)")
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    _need_chromium()
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    where = Path(os.environ.get("VOICEOPS_SCREENSHOTS", tmp_path / "screenshots"))
-    where.mkdir(parents=True, exist_ok=True)
-    return where
 
 
 async def test_the_console_in_a_browser(

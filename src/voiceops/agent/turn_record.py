@@ -1,14 +1,25 @@
 """The record of a finished turn: metrics, the call's outcome and its ``turn_completed``
-event (what was said, by which brain, how fast, for how many tokens)."""
+event (what was said, by which brain, how fast, for how many tokens), and, when a model
+was asked, a ``model_context`` event: the messages it was sent, masked and bounded."""
 
 from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
 
 from voiceops.agent.deps import TurnDeps
 from voiceops.agent.speaker import CallLink, Speaker
 from voiceops.core.callevents import CallEvent
 from voiceops.core.events import TurnStats
+from voiceops.logs import mask_secrets
+from voiceops.masking import mask_numbers
 
 MAX_LOGGED_CONTENT = 2000
+MAX_CONTEXT_MESSAGE_CHARS = 8000
+"""A message's text kept in ``model_context`` (the rest is cut, and marked as cut)."""
+MAX_CONTEXT_CHARS = 32000
+"""All the text of one ``model_context``; messages past it are counted, not kept."""
 _CALL_OUTCOMES = {
     "transfer": "transferred",
     "transfer_reasserted": "transferred",
@@ -71,6 +82,8 @@ def record_turn(
             event_id=f"{link.call_id}:{rid}:turn",
         )
     )
+    if stats.model_messages is not None:
+        _record_context(deps, link, rid, turn_index, stats.model_messages)
     return overhead_ms
 
 
@@ -83,6 +96,90 @@ def _report_outcome(deps: TurnDeps, link: CallLink, outcome: str) -> None:
             _CALL_OUTCOMES[outcome],
             pending.number if pending is not None and outcome != "end_call" else None,
         )
+
+
+def _record_context(
+    deps: TurnDeps, link: CallLink, rid: int, turn_index: int, messages: list[dict[str, Any]]
+) -> None:
+    """The ``model_context`` event: what the model was sent for this turn. The voice
+    prompt (the first message, most of the text, the same turn after turn) is written
+    whole once per call and referred to by response id while it stays the same."""
+    same_as = None
+    first = messages[0].get("content") if messages and messages[0].get("role") == "system" else None
+    if isinstance(first, str):
+        digest = hashlib.sha256(first.encode()).hexdigest()
+        known = link.state.context_prompt
+        if known is not None and known[0] == digest:
+            same_as = known[1]
+        else:
+            link.state.context_prompt = (digest, rid)
+    deps.events.emit(
+        CallEvent(
+            link.call_id,
+            "model_context",
+            created_at=deps.clock.now(),
+            turn_index=turn_index,
+            response_id=rid,
+            payload=model_context(messages, prompt_same_as=same_as),
+            event_id=f"{link.call_id}:{rid}:context",
+        )
+    )
+
+
+def _masked(text: str, limit: int) -> tuple[str, bool]:
+    return _mask(text[:limit]), len(text) > limit
+
+
+@functools.lru_cache(maxsize=1024)
+def _mask(text: str) -> str:
+    # Cached: the voice prompt (most of the text) is the same string turn after turn.
+    return mask_numbers(mask_secrets(text))
+
+
+def model_context(
+    messages: list[dict[str, Any]], *, prompt_same_as: int | None = None
+) -> dict[str, Any]:
+    """What a model was sent, as the console shows it: each message's role, text, tool
+    calls and tool-call id, with secrets and phone-like numbers masked, each text cut at
+    :data:`MAX_CONTEXT_MESSAGE_CHARS` and the whole at :data:`MAX_CONTEXT_CHARS`. With
+    ``prompt_same_as``, the first message (the voice prompt) is not kept but refers to the
+    ``model_context`` of that response id, which holds the same text."""
+    kept: list[dict[str, Any]] = []
+    budget = MAX_CONTEXT_CHARS
+    clipped = False
+    for n, message in enumerate(messages):
+        if budget <= 0:
+            clipped = True
+            break
+        if n == 0 and prompt_same_as is not None:
+            kept.append({"role": "system", "content": "", "same_as": prompt_same_as})
+            continue
+        content = message.get("content")
+        text, cut = _masked(
+            content if isinstance(content, str) else "", min(budget, MAX_CONTEXT_MESSAGE_CHARS)
+        )
+        budget -= len(text)
+        entry: dict[str, Any] = {"role": str(message.get("role", "")), "content": text}
+        if cut:
+            entry["cut"] = True
+            clipped = True
+        if message.get("tool_call_id"):
+            entry["tool_call_id"] = str(message["tool_call_id"])[:100]
+        calls = message.get("tool_calls")
+        if isinstance(calls, list):
+            entry["tool_calls"] = [_call_part(call) for call in calls[:16]]
+            budget -= sum(len(c["arguments"]) for c in entry["tool_calls"])
+        kept.append(entry)
+    return {"messages": kept, "total": len(messages), "clipped": clipped}
+
+
+def _call_part(call: Any) -> dict[str, str]:
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict):
+        return {"name": "", "arguments": ""}
+    arguments = function.get("arguments")
+    text, _ = _masked(arguments if isinstance(arguments, str) else "", 2000)
+    return {"name": str(function.get("name", ""))[:100], "arguments": text}
 
 
 def _overhead_ms(deps: TurnDeps, out: Speaker, brain: str, stats: TurnStats) -> float | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from voiceops.core.actions import EndCall, Transfer
 from voiceops.core.caller import CallerClock
@@ -76,6 +76,10 @@ class TurnStats:
     waits_on_model: bool = False
     """True for a brain whose first words wait on a model (the server's own share of the
     turn is then its time to the first chunk minus that wait)."""
+    model_messages: list[dict[str, Any]] | None = None
+    """The messages of the turn's model requests, set by a brain that asks a model (the
+    brain's own list, appended to by its tool rounds, so at the end of the turn it is what
+    the last request sent); ``None`` when no model was asked."""
 
 
 @dataclass(slots=True)

@@ -68,6 +68,10 @@ class CallState(BaseModel):
     transcript length at that turn's request) (:class:`~voiceops.core.ports.Commitment`).
     Said first in the next reply unless the agent's words since carry the detail."""
     """The flow brain's own dialogue state (slots, stage, attempts)."""
+    context_prompt: tuple[str, int] | None = None
+    """The voice prompt last written whole into a ``model_context`` event: (its SHA-256,
+    that event's response id). A later turn with the same prompt refers to it instead of
+    writing it again."""
     updated_at_ms: int = 0
 
     def to_json(self) -> str:

@@ -147,6 +147,7 @@ class LLMBrain:
             ),
             {"role": "system", "content": prompt.turn},
         ]
+        ctx.stats.model_messages = messages  # what the console shows (a reference, no copy)
         tools = self._tools_json.encode(ctx.tools.specs())
         usage: Usage | None = None
         try:

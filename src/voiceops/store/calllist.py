@@ -6,9 +6,18 @@ Every filter is one indexed lookup: columns of ``calls`` (``created_at``, ``outc
 …)`` on ``(event_type, call_id)`` / ``(event_type, latency_ms)``. Pages are keyset pages
 on ``(created_at, call_id)``, newest first, so page 2,000 costs what page 1 costs.
 
-Search is exact words: :class:`WordIndexer` reads new ``call_events`` with content (the
-caller's and the agent's words) past its high-water mark and adds one ``call_words`` row
-per (word, call). It is idempotent and may run on every instance at once.
+Search is by words and word beginnings: :class:`WordIndexer` reads new ``call_events``
+with content (the caller's and the agent's words) past its high-water mark and adds one
+``call_words`` row per (word, call); it is idempotent and may run on every instance at
+once. A query word of three letters or more matches the words it begins (``book`` finds
+``booking``) as one range of the ``call_words`` key (``word >= 'book' AND word < 'booL'``,
+the last letter stepped), which both databases answer from the primary key's index; a
+shorter one matches exactly.
+
+Live calls come from what the sockets record (:meth:`CallList.live`): a call is live while
+its newest ``call_connected`` or ``call_resumed`` is newer than its newest
+``call_disconnected`` (by row id: one database orders the rows of every instance), within
+:data:`LIVE_WINDOW`, whether or not a webhook or ``call_details`` made its ``calls`` row.
 """
 
 from __future__ import annotations
@@ -16,10 +25,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 
 from voiceops.core.clock import Clock
 from voiceops.core.phone import phone_digits
@@ -36,6 +45,12 @@ from voiceops.store.tables import (
 _WORD = re.compile(r"[\w']{2,64}", re.UNICODE)
 SEARCHED_EVENTS = ("user_turn", "turn_completed", "turn_superseded", "filler", "operator_said")
 MAX_QUERY_WORDS = 6
+MIN_PREFIX = 3
+"""A query word this long or longer also finds the longer words it begins."""
+LIVE_WINDOW = timedelta(hours=3)
+"""How far back a connect may be and its call still count as live (a process that died
+holding a socket records no disconnect; Retell ends calls long before this)."""
+_OPENED = ("call_connected", "call_resumed")
 _LIST_COLUMNS = [c for c in calls.c if c.name not in ("transcript", "transcript_entries")]
 
 
@@ -62,8 +77,6 @@ class CallFilter:
     disconnection: str | None = None
     from_number: str | None = None
     query: str | None = None
-    live: bool = False
-    """Calls with an open socket somewhere: connected and not yet disconnected."""
 
     def active(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False, "")}
@@ -142,18 +155,17 @@ def filter_clauses(f: CallFilter) -> list[ColumnElement[bool]]:
             where.append(calls.c.from_number.contains(digits, autoescape=True))
     if f.query:
         for word in sorted(words_of(f.query))[:MAX_QUERY_WORDS]:
-            where.append(
-                calls.c.call_id.in_(select(call_words.c.call_id).where(call_words.c.word == word))
-            )
-    if f.live:
-        where.append(_events_of("call_connected"))
-        where.append(
-            calls.c.call_id.not_in(
-                select(call_events.c.call_id).where(call_events.c.event_type == "call_disconnected")
-            )
-        )
-        where.append(calls.c.ended_at.is_(None))
+            where.append(calls.c.call_id.in_(select(call_words.c.call_id).where(_word(word))))
     return where
+
+
+def _word(word: str) -> ColumnElement[bool]:
+    """``word`` exactly, or, from :data:`MIN_PREFIX` letters, every word it begins: one
+    key range of ``call_words``."""
+    if len(word) < MIN_PREFIX:
+        return call_words.c.word == word
+    after = word[:-1] + chr(ord(word[-1]) + 1)
+    return and_(call_words.c.word >= word, call_words.c.word < after)
 
 
 class CallList:
@@ -218,11 +230,61 @@ class CallList:
             row["escalations"] = kinds.get("escalation", (0, None))[0]
             row["live"] = "call_connected" in kinds and "call_disconnected" not in kinds
 
+    async def live(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The calls whose socket is open on some instance (see the module doc), newest
+        connect first: their ``calls`` row where there is one (not ended by a webhook),
+        else the call id, the connect's time and its agent version."""
+        opened = func.max(case((call_events.c.event_type.in_(_OPENED), call_events.c.id)))
+        closed = func.max(case((call_events.c.event_type == "call_disconnected", call_events.c.id)))
+        newest = (
+            select(call_events.c.call_id, opened.label("opened"))
+            .where(
+                call_events.c.created_at >= self._clock.now() - LIVE_WINDOW,
+                call_events.c.event_type.in_((*_OPENED, "call_disconnected")),
+            )
+            .group_by(call_events.c.call_id)
+            .having(and_(opened.is_not(None), or_(closed.is_(None), opened > closed)))
+            .order_by(opened.desc())
+            .limit(limit)
+        )
+        async with self._db.transaction("list live calls") as conn:
+            connects = (
+                (
+                    await conn.execute(
+                        select(call_events)
+                        .where(call_events.c.id.in_(select(newest.subquery().c.opened)))
+                        .order_by(call_events.c.id.desc())
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            ids = [e["call_id"] for e in connects]
+            known = {
+                r["call_id"]: dict(r)
+                for r in (
+                    await conn.execute(select(*_LIST_COLUMNS).where(calls.c.call_id.in_(ids)))
+                ).mappings()
+            }
+            rows = [
+                known.get(e["call_id"])
+                or {
+                    "call_id": e["call_id"],
+                    "created_at": e["created_at"],
+                    "profile_version": (e["payload"] or {}).get("profile_version"),
+                    "from_number": None,
+                }
+                for e in connects
+            ]
+            rows = [r for r in rows if r.get("ended_at") is None]
+            await self._annotate(conn, rows)
+        return rows
+
     async def detail(self, call_id: str) -> CallDetail | None:
+        """A call with its events, bookings and callbacks; a call known only from its
+        socket's events (no ``calls`` row yet) has a row of its id alone."""
         async with self._db.transaction("read call detail") as conn:
             row = await first_row(conn, select(calls).where(calls.c.call_id == call_id))
-            if row is None:
-                return None
             events = (
                 (
                     await conn.execute(
@@ -234,6 +296,8 @@ class CallList:
                 .mappings()
                 .all()
             )
+            if row is None and not events:
+                return None
             booked = (
                 (await conn.execute(select(bookings).where(bookings.c.call_id == call_id)))
                 .mappings()
@@ -249,7 +313,9 @@ class CallList:
                 .all()
             )
         return CallDetail(
-            dict(row),
+            dict(row)
+            if row is not None
+            else {c.name: None for c in calls.c} | {"call_id": call_id},
             [dict(e) for e in events],
             [dict(b) for b in booked],
             [dict(c) for c in callbacks],

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import RowMapping
 
 from voiceops.core.phone import phone_digits
 from voiceops.store.db import Database
 from voiceops.store.tables import (
+    agent_profiles,
     bookings,
     call_events,
     callback_requests,
@@ -213,6 +214,52 @@ class EvalRunRepo:
         async with self._db.transaction("read evaluation runs") as conn:
             row = (await conn.execute(stmt)).mappings().first()
         return None if row is None else _run(row)
+
+    async def latest_for_content(
+        self, profile_sha256: str, *, passed: bool = False
+    ) -> EvalRunRecord | None:
+        """The newest run (with ``passed``, the newest passing one) of a profile's content:
+        a run that recorded that content hash, or that played against the version holding
+        that content (a run against a running server records the version alone)."""
+        same_version = select(agent_profiles.c.version).where(
+            agent_profiles.c.content_sha256 == profile_sha256
+        )
+        stmt = select(eval_runs).where(
+            or_(
+                eval_runs.c.profile_sha256 == profile_sha256,
+                eval_runs.c.profile_version.in_(same_version.scalar_subquery()),
+            )
+        )
+        if passed:
+            stmt = stmt.where(eval_runs.c.status == "passed")
+        stmt = stmt.order_by(eval_runs.c.started_at.desc(), eval_runs.c.run_id).limit(1)
+        async with self._db.transaction("read evaluation runs") as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        return None if row is None else _run(row)
+
+    async def latest_by_version(self, *, scan: int = 2000) -> dict[int, EvalRunRecord]:
+        """The newest run of each profile version, matched by version or by content,
+        among the newest ``scan`` runs."""
+        stmt = (
+            select(agent_profiles.c.version.label("of_version"), eval_runs)
+            .select_from(
+                eval_runs.join(
+                    agent_profiles,
+                    or_(
+                        eval_runs.c.profile_version == agent_profiles.c.version,
+                        eval_runs.c.profile_sha256 == agent_profiles.c.content_sha256,
+                    ),
+                )
+            )
+            .order_by(eval_runs.c.started_at.desc(), eval_runs.c.run_id)
+            .limit(scan)
+        )
+        async with self._db.transaction("read evaluation runs") as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        latest: dict[int, EvalRunRecord] = {}
+        for row in rows:
+            latest.setdefault(int(row["of_version"]), _run(row))
+        return latest
 
 
 # --------------------------------------------------------------------------------------

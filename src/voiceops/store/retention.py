@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete
+from sqlalchemy import Delete, and_, delete, exists, select, union
 
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.store.db import Database
 from voiceops.store.tables import (
+    audit_log,
     bookings,
     call_events,
     call_states,
+    call_words,
     callback_requests,
     calls,
+    console_sessions,
     dead_letters,
     retell_calls,
     webhook_deliveries,
@@ -26,14 +29,19 @@ async def purge(
     """Delete call data older than ``older_than``; returns rows deleted per table.
 
     Purged: call events, calls (and their Retell records), call states, webhook deliveries,
-    callback requests and dead letters created (or, for states and dead letters, last
-    updated) before the cutoff, and bookings whose appointment *ended* before it (a future
-    booking is never purged, however old the call that made it).
+    callback requests, dead letters and audit-log entries created (or, for states and dead
+    letters, last updated) before the cutoff; the search index's words of the calls purged
+    (a call with an event or a ``calls`` row newer than the cutoff keeps its words);
+    console sessions that have expired; and bookings whose appointment *ended* before the
+    cutoff (a future booking is never purged, however old the call that made it).
     """
     if older_than <= timedelta(0):
         raise ValueError("the retention window must be positive")
-    cutoff = (SystemClock() if clock is None else clock).now() - older_than
+    now = (SystemClock() if clock is None else clock).now()
+    cutoff = now - older_than
     statements = {
+        # First, while the old rows still say which calls are going.
+        "call_words": _words_of_purged_calls(cutoff),
         "call_events": delete(call_events).where(call_events.c.created_at < cutoff),
         "calls": delete(calls).where(calls.c.created_at < cutoff),
         "retell_calls": delete(retell_calls).where(retell_calls.c.created_at < cutoff),
@@ -48,6 +56,8 @@ async def purge(
         "bookings": delete(bookings).where(
             and_(bookings.c.end_utc < cutoff, bookings.c.created_at < cutoff)
         ),
+        "audit_log": delete(audit_log).where(audit_log.c.at < cutoff),
+        "console_sessions": delete(console_sessions).where(console_sessions.c.expires_at < now),
     }
     counts: dict[str, int] = {}
     async with db.transaction("purge") as conn:
@@ -55,3 +65,21 @@ async def purge(
             result = await conn.execute(stmt)
             counts[table] = int(result.rowcount or 0)
     return counts
+
+
+def _words_of_purged_calls(cutoff: datetime) -> Delete:
+    """The ``call_words`` rows of calls with data older than ``cutoff`` and none newer
+    (each test is an indexed lookup by call id)."""
+    old = union(
+        select(call_events.c.call_id).where(call_events.c.created_at < cutoff),
+        select(calls.c.call_id).where(calls.c.created_at < cutoff),
+    )
+    newer_event = exists().where(
+        call_events.c.call_id == call_words.c.call_id, call_events.c.created_at >= cutoff
+    )
+    newer_call = exists().where(
+        calls.c.call_id == call_words.c.call_id, calls.c.created_at >= cutoff
+    )
+    return delete(call_words).where(
+        call_words.c.call_id.in_(select(old.subquery().c.call_id)), ~newer_event, ~newer_call
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -41,6 +42,63 @@ async def open_console(
     versioned = VersionedEndpoint(endpoint, versions, dialect=db.dialect)
     await versioned.refresh()
 
+    on_message = _on_message(versioned, events, clock)
+    bus = Bus(db, settings.database_url)
+    bus.subscribe(on_message)
+    await bus.start()
+    stack.push_async_callback(bus.stop)
+
+    if settings.session_secret is not None:
+        secret = settings.session_secret.get_secret_value().encode()
+    else:
+        secret = new_secret()
+        log.warning(
+            "VOICEOPS_SESSION_SECRET is not set: console sign-ins last until this process "
+            "stops and do not carry to other instances. Set one to keep them."
+        )
+    console = build(
+        settings=settings, db=db, clock=clock, endpoint=versioned, bus=bus, session_secret=secret
+    )
+
+    task = asyncio.create_task(_housekeeping(console, clock), name="console-housekeeping")
+
+    async def stop_housekeeping() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await console.test_calls.close()
+
+    stack.push_async_callback(stop_housekeeping)
+    assert console.app is not None
+    app.router.routes.append(Mount("/dashboard", app=console.app))
+    return console
+
+
+async def _housekeeping(console: Console, clock: Clock) -> None:
+    """Index new transcript lines for search, and hang up idle test calls (all of them
+    once the instance drains), forever."""
+    while True:
+        try:
+            await console.calls.indexer.catch_up()
+        except Exception:
+            log.exception("transcript indexing failed; retrying")
+        try:
+            drain = console.endpoint.base.drain
+            if drain is not None and drain.draining:
+                await console.test_calls.close()  # a drain waits on every live call
+            else:
+                await console.test_calls.sweep()
+        except Exception:
+            log.exception("hanging up test calls failed")
+        await clock.sleep(INDEX_EVERY_S)
+
+
+def _on_message(
+    versioned: VersionedEndpoint, events: EventSink, clock: Clock
+) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """What this instance does with a console message: refresh the published version, or
+    speak into (or end) a call whose socket it holds."""
+
     async def on_message(channel: str, message: dict[str, Any]) -> None:
         if channel == PUBLISHED:
             await versioned.refresh()
@@ -63,39 +121,4 @@ async def open_console(
                     )
                 )
 
-    bus = Bus(db, settings.database_url)
-    bus.subscribe(on_message)
-    await bus.start()
-    stack.push_async_callback(bus.stop)
-
-    if settings.session_secret is not None:
-        secret = settings.session_secret.get_secret_value().encode()
-    else:
-        secret = new_secret()
-        log.warning(
-            "VOICEOPS_SESSION_SECRET is not set: console sign-ins last until this process "
-            "stops and do not carry to other instances. Set one to keep them."
-        )
-    console = build(
-        settings=settings, db=db, clock=clock, endpoint=versioned, bus=bus, session_secret=secret
-    )
-
-    async def index_forever() -> None:
-        while True:
-            try:
-                await console.calls.indexer.catch_up()
-            except Exception:
-                log.exception("transcript indexing failed; retrying")
-            await clock.sleep(INDEX_EVERY_S)
-
-    task = asyncio.create_task(index_forever(), name="console-indexer")
-
-    async def stop_indexer() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    stack.push_async_callback(stop_indexer)
-    assert console.app is not None
-    app.router.routes.append(Mount("/dashboard", app=console.app))
-    return console
+    return on_message

@@ -8,6 +8,7 @@ Parsing builds the profile's JSON body; validation is the profile's own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,105 +86,139 @@ def form_values(body: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _text(form: dict[str, str], name: str) -> str:
+    return form.get(name, "").strip()
+
+
+def _voice(out: dict[str, Any], form: dict[str, str], errors: list[FieldError]) -> None:
+    out["prompt_template"] = _text(form, "prompt_template") or None
+    out["turn_note_template"] = _text(form, "turn_note_template") or None
+    out["greeting"] = _text(form, "greeting")
+    out["greeting_named"] = _text(form, "greeting_named")
+
+
+def _hours(text: str, errors: list[FieldError]) -> dict[str, list[str]]:
+    hours: dict[str, list[str]] = {}
+    for n, line in enumerate(_lines(text), 1):
+        day, sep, spans = line.partition(":")
+        day = day.strip().lower()[:3]
+        if not sep or day not in WEEKDAYS:
+            errors.append(
+                FieldError("opening_hours", f"line {n}: start with a day, e.g. mon: 09:00-17:00")
+            )
+            continue
+        hours[day] = [s.strip() for s in spans.split(",") if s.strip()]
+    return hours
+
+
+def _services(text: str, errors: list[FieldError]) -> list[dict[str, Any]]:
+    services = []
+    for n, line in enumerate(_lines(text), 1):
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 3:
+            errors.append(
+                FieldError(
+                    "services", f"line {n}: name | minutes | price [| aliases | description]"
+                )
+            )
+            continue
+        services.append(
+            {
+                "name": parts[0],
+                "duration_min": parts[1],
+                "price": parts[2],
+                "aliases": [a.strip() for a in parts[3].split(",") if a.strip()]
+                if len(parts) > 3
+                else [],
+                "description": " | ".join(parts[4:]) if len(parts) > 4 else "",
+            }
+        )
+    return services
+
+
+def _faq(text: str, errors: list[FieldError]) -> list[dict[str, Any]]:
+    faq = []
+    for n, line in enumerate(_lines(text), 1):
+        keys, sep, answer = line.partition("=")
+        if not sep or not answer.strip():
+            errors.append(FieldError("faq", f"line {n}: keyword, keyword = answer"))
+            continue
+        faq.append(
+            {
+                "keywords": [k.strip() for k in keys.split(",") if k.strip()],
+                "answer": answer.strip(),
+            }
+        )
+    return faq
+
+
+def _business(out: dict[str, Any], form: dict[str, str], errors: list[FieldError]) -> None:
+    for name in ("business_name", "agent_name", "business_zone"):
+        out[name] = _text(form, name)
+    out["business_phone"] = _text(form, "business_phone") or None
+    out["address"] = _text(form, "address") or None
+    out["opening_hours"] = _hours(form.get("opening_hours", ""), errors)
+    out["closed_dates"] = _lines(form.get("closed_dates", ""))
+    out["services"] = _services(form.get("services", ""), errors)
+    out["faq"] = _faq(form.get("faq", ""), errors)
+
+
+def _escalation(out: dict[str, Any], form: dict[str, str], errors: list[FieldError]) -> None:
+    esc = dict(out.get("escalation") or {})
+    esc["trigger_phrases"] = _lines(form.get("trigger_phrases", ""))
+    esc["frustration_phrases"] = _lines(form.get("frustration_phrases", ""))
+    esc["frustration_threshold"] = _text(form, "frustration_threshold")
+    esc["loop_turns"] = _text(form, "loop_turns")
+    out["escalation"] = esc
+    transfer = dict(out.get("transfer") or {})
+    transfer["default"] = _text(form, "transfer_default") or None
+    by_reason = {}
+    for n, line in enumerate(_lines(form.get("transfer_by_reason", "")), 1):
+        reason, sep, number = line.partition("=")
+        if not sep:
+            errors.append(FieldError("transfer.by_reason", f"line {n}: reason = +12125550100"))
+            continue
+        by_reason[reason.strip()] = number.strip()
+    transfer["by_reason"] = by_reason
+    out["transfer"] = transfer
+
+
+def _fillers(out: dict[str, Any], form: dict[str, str], errors: list[FieldError]) -> None:
+    out["fillers"] = _lines(form.get("fillers", ""))
+
+
+def _llm(out: dict[str, Any], form: dict[str, str], errors: list[FieldError]) -> None:
+    llm = dict(out.get("llm") or {})
+    llm["model"] = _text(form, "llm_model")
+    llm["temperature"] = _text(form, "llm_temperature")
+    llm["max_tokens"] = _text(form, "llm_max_tokens")
+    llm["parallel_tool_calls"] = {"on": True, "off": False}.get(
+        _text(form, "llm_parallel_tool_calls")
+    )
+    llm["service_tier"] = _text(form, "llm_service_tier") or None
+    out["llm"] = llm
+
+
+_APPLY: dict[str, Callable[[dict[str, Any], dict[str, str], list[FieldError]], None]] = {
+    "voice": _voice,
+    "business": _business,
+    "escalation": _escalation,
+    "fillers": _fillers,
+    "llm": _llm,
+}
+
+
 def apply_section(
     body: dict[str, Any], section: str, form: dict[str, str]
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """``body`` with ``section`` replaced from ``form``, and the parsing errors."""
     out = dict(body)
     errors: list[FieldError] = []
-
-    def text(name: str) -> str:
-        return form.get(name, "").strip()
-
-    if section == "voice":
-        out["prompt_template"] = form.get("prompt_template", "").strip() or None
-        out["turn_note_template"] = form.get("turn_note_template", "").strip() or None
-        out["greeting"] = text("greeting")
-        out["greeting_named"] = text("greeting_named")
-    elif section == "business":
-        for name in ("business_name", "agent_name", "business_zone"):
-            out[name] = text(name)
-        out["business_phone"] = text("business_phone") or None
-        out["address"] = text("address") or None
-        hours: dict[str, list[str]] = {}
-        for n, line in enumerate(_lines(form.get("opening_hours", "")), 1):
-            day, sep, spans = line.partition(":")
-            day = day.strip().lower()[:3]
-            if not sep or day not in WEEKDAYS:
-                errors.append(
-                    FieldError(
-                        "opening_hours", f"line {n}: start with a day, e.g. mon: 09:00-17:00"
-                    )
-                )
-                continue
-            hours[day] = [s.strip() for s in spans.split(",") if s.strip()]
-        out["opening_hours"] = hours
-        out["closed_dates"] = _lines(form.get("closed_dates", ""))
-        services = []
-        for n, line in enumerate(_lines(form.get("services", "")), 1):
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) < 3:
-                errors.append(
-                    FieldError(
-                        "services", f"line {n}: name | minutes | price [| aliases | description]"
-                    )
-                )
-                continue
-            services.append(
-                {
-                    "name": parts[0],
-                    "duration_min": parts[1],
-                    "price": parts[2],
-                    "aliases": [a.strip() for a in parts[3].split(",") if a.strip()]
-                    if len(parts) > 3
-                    else [],
-                    "description": " | ".join(parts[4:]) if len(parts) > 4 else "",
-                }
-            )
-        out["services"] = services
-        faq = []
-        for n, line in enumerate(_lines(form.get("faq", "")), 1):
-            keys, sep, answer = line.partition("=")
-            if not sep or not answer.strip():
-                errors.append(FieldError("faq", f"line {n}: keyword, keyword = answer"))
-                continue
-            faq.append(
-                {
-                    "keywords": [k.strip() for k in keys.split(",") if k.strip()],
-                    "answer": answer.strip(),
-                }
-            )
-        out["faq"] = faq
-    elif section == "escalation":
-        esc = dict(out.get("escalation") or {})
-        esc["trigger_phrases"] = _lines(form.get("trigger_phrases", ""))
-        esc["frustration_phrases"] = _lines(form.get("frustration_phrases", ""))
-        esc["frustration_threshold"] = text("frustration_threshold")
-        esc["loop_turns"] = text("loop_turns")
-        out["escalation"] = esc
-        transfer = dict(out.get("transfer") or {})
-        transfer["default"] = text("transfer_default") or None
-        by_reason = {}
-        for n, line in enumerate(_lines(form.get("transfer_by_reason", "")), 1):
-            reason, sep, number = line.partition("=")
-            if not sep:
-                errors.append(FieldError("transfer.by_reason", f"line {n}: reason = +12125550100"))
-                continue
-            by_reason[reason.strip()] = number.strip()
-        transfer["by_reason"] = by_reason
-        out["transfer"] = transfer
-    elif section == "fillers":
-        out["fillers"] = _lines(form.get("fillers", ""))
-    elif section == "llm":
-        llm = dict(out.get("llm") or {})
-        llm["model"] = text("llm_model")
-        llm["temperature"] = text("llm_temperature")
-        llm["max_tokens"] = text("llm_max_tokens")
-        llm["parallel_tool_calls"] = {"on": True, "off": False}.get(text("llm_parallel_tool_calls"))
-        llm["service_tier"] = text("llm_service_tier") or None
-        out["llm"] = llm
-    else:
+    apply = _APPLY.get(section)
+    if apply is None:
         errors.append(FieldError("section", f"unknown section {section!r}"))
+    else:
+        apply(out, form, errors)
     return out, errors
 
 

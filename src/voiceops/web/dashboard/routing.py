@@ -147,15 +147,21 @@ class VersionedEndpoint:
         self.current: AgentProfile = base.profile
         self._endpoints: OrderedDict[int, RetellEndpoint] = OrderedDict()
         self._endpoints[base.profile.version] = self._build(base.profile)
+        self._console_endpoints: OrderedDict[int, RetellEndpoint] = OrderedDict()
 
     @property
     def live(self) -> LiveCalls:
         return self.base.live
 
-    def _build(self, profile: AgentProfile) -> RetellEndpoint:
+    def _build(self, profile: AgentProfile, *, console: bool = False) -> RetellEndpoint:
         base = self.base
+        settings = base.settings
+        if console:
+            # The console's own test calls never cross the network: Retell's shared secret
+            # and address allowlist do not apply (the console session authorised them).
+            settings = settings.model_copy(update={"ws_secret": None, "ws_allow_ips": []})
         return RetellEndpoint(
-            settings=base.settings,
+            settings=settings,
             profile=profile,
             runner=RecordingRunner(replace(base.runner.deps, profile=profile)),
             live=base.live,
@@ -183,6 +189,21 @@ class VersionedEndpoint:
                 continue
             del self._endpoints[oldest]
         return built
+
+    async def console_endpoint(self, version: int) -> RetellEndpoint | None:
+        """An endpoint serving ``version`` to the console's test calls (the same socket
+        code as Retell's calls, without Retell's secret and allowlist), or ``None`` when
+        no such version exists."""
+        found = self._console_endpoints.get(version)
+        if found is None:
+            profile = await self.versions.profiles.get(version)
+            if profile is None:
+                return None
+            found = self._console_endpoints[version] = self._build(profile, console=True)
+            while len(self._console_endpoints) > _KEEP_ENDPOINTS:
+                self._console_endpoints.popitem(last=False)
+        self._console_endpoints.move_to_end(version)
+        return found
 
     async def refresh(self) -> None:
         """Read the published version (a publish elsewhere, or a check per call)."""

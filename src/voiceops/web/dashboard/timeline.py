@@ -42,6 +42,8 @@ class Row:
     anchor: str = ""
     next_problem: str = ""
     retell_ms: float | None = None
+    context: dict[str, Any] | None = None
+    """The ``model_context`` of an agent turn the model answered: what it was sent."""
 
 
 def _retell_e2e(latency: Any) -> list[float]:
@@ -52,20 +54,36 @@ def _retell_e2e(latency: Any) -> list[float]:
     return [v for v in values if isinstance(v, int | float)] if isinstance(values, list) else []
 
 
-def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -> list[Row]:
+_PROBLEM_OF = {
+    "fallback": "fallback",
+    "escalation": "escalated",
+    "filler": "filler",
+    "error": "error",
+}
+
+
+def _per_response(
+    events: list[dict[str, Any]],
+) -> tuple[dict[int, list[str]], dict[int, dict[str, Any]]]:
+    """Each response id's problems (fallback, escalated, filler, error) and the context
+    its model saw, from the call's events."""
     by_rid: dict[int, list[str]] = {}
+    contexts: dict[int, dict[str, Any]] = {}
     for e in events:
         rid = e.get("response_id")
         if rid is None:
             continue
-        if e["event_type"] == "fallback":
-            by_rid.setdefault(rid, []).append("fallback")
-        elif e["event_type"] == "escalation":
-            by_rid.setdefault(rid, []).append("escalated")
-        elif e["event_type"] == "filler":
-            by_rid.setdefault(rid, []).append("filler")
-        elif e["event_type"] == "error":
-            by_rid.setdefault(rid, []).append("error")
+        kind = e["event_type"]
+        if kind == "model_context" and isinstance(e.get("payload"), dict):
+            contexts[rid] = e["payload"]
+        elif kind in _PROBLEM_OF:
+            by_rid.setdefault(rid, []).append(_PROBLEM_OF[kind])
+    _resolve_prompts(contexts)
+    return by_rid, contexts
+
+
+def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -> list[Row]:
+    by_rid, contexts = _per_response(events)
     retell = _retell_e2e(call.get("latency"))
     rows: list[Row] = []
     agent_turns = 0
@@ -98,6 +116,7 @@ def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -
             if kind == "turn_superseded":
                 problems.append("interrupted")
             row.problems = problems
+            row.context = contexts.get(row.response_id if row.response_id is not None else -1)
             if kind == "turn_completed":
                 if agent_turns < len(retell):
                     row.retell_ms = retell[agent_turns]
@@ -108,6 +127,27 @@ def build(call: dict[str, Any], events: list[dict[str, Any]], *, slow_ms: int) -
     for here, after in itertools.pairwise(flagged):
         here.next_problem = after.anchor
     return rows
+
+
+def _resolve_prompts(contexts: dict[int, dict[str, Any]]) -> None:
+    """Put the voice prompt back into the contexts that refer to an earlier turn's (the
+    turn record writes it whole once per call)."""
+    for rid, context in contexts.items():
+        messages = context.get("messages")
+        if not isinstance(messages, list) or not messages or "same_as" not in messages[0]:
+            continue
+        source = contexts.get(messages[0]["same_as"], {}).get("messages") or [{}]
+        text = source[0].get("content") if isinstance(source[0], dict) else None
+        contexts[rid] = {
+            **context,
+            "messages": [
+                {
+                    **messages[0],
+                    "content": text or "(the voice prompt of an earlier turn, not kept)",
+                },
+                *messages[1:],
+            ],
+        }
 
 
 def problem_anchors(rows: list[Row]) -> list[str]:
