@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.base import DialogueBase
-from voiceops.flow.state import Offer
+from voiceops.flow.state import Offer, Slots
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
 from voiceops.flow.wording import closed_weekdays, join_and
@@ -51,24 +51,65 @@ class BookingSteps(DialogueBase):
     def _apply(self, u: Understanding) -> tuple[bool, list[Step]]:
         """Put the utterance's values into the slots; returns (changed, remarks to say)."""
         state = self.state
-        slots = state.slots
+        had_time = state.slots.start is not None
         remarks: list[Step] = []
         changed = False
-        had_time = slots.start is not None
+        for part in (
+            self._apply_service,
+            self._apply_day,
+            self._apply_time,
+            self._apply_relative,
+            self._apply_people,
+        ):
+            took = part(u, remarks)
+            changed = changed or took
+        if changed:
+            state.offers = []
+            # A time already agreed has changed: the next answer says the new one in full.
+            self.corrected = self.corrected or had_time
+        return changed, remarks
+
+    def _apply_service(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots = self.state, self.state.slots
+        changed = False
         if u.service and state.task == "book" and u.service != slots.service:
             slots.service = u.service
             slots.clear_time()
             state.attempts.pop("service", None)
             changed = True
-        when = u.when
+        if u.services and state.task == "book" and not slots.then:
+            # "A beard trim and a haircut": this one now, the others straight after, or
+            # each at its own day and time when one was said for each.
+            slots.service, slots.then = u.services[0], list(u.services[1:])
+            if u.service_whens:
+                self._take_service_whens(u)
+                remarks.append(Say(f"I can book the {join_and(list(u.services))}."))
+            else:
+                remarks.append(
+                    Say(
+                        f"I can book the {u.services[0]} now and the"
+                        f" {join_and(list(u.services[1:]))} straight after."
+                    )
+                )
+            changed = True
+        return changed
+
+    def _take_service_whens(self, u: Understanding) -> None:
+        """Each further service at the day and time said with it (the first one's are taken
+        by :meth:`_apply_day` and :meth:`_apply_time`)."""
+        slots = self.state.slots
+        whens = dict(u.service_whens)
+        slots.then_days = [whens[s].day if s in whens else None for s in slots.then]
+        slots.then_ats = [whens[s].at if s in whens else None for s in slots.then]
+        slots.clear_time()
+
+    def _apply_day(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots, when = self.state, self.state.slots, u.when
+        changed = False
         if when.rejected_day is not None and when.rejected_day == slots.day and when.day is None:
             slots.day = None
             slots.clear_time()
             remarks.append(Say(f"Okay, not {weekday_name(when.rejected_day)}."))
-            changed = True
-        if when.rejected_time is not None and when.rejected_time == slots.at and when.at is None:
-            slots.at = None
-            slots.clear_time()
             changed = True
         if when.past:
             slots.day = None
@@ -80,10 +121,52 @@ class BookingSteps(DialogueBase):
             slots.earliest, slots.day, slots.days = True, None, 1
             slots.clear_time()
             changed = True
-        if when.day is not None and (when.day, when.days) != (slots.day, slots.days):
+        day = self._anchored(u)
+        if day is not None and (day, when.days) != (slots.day, slots.days):
             # Attempts at the day are cleared only once the tools accept it.
-            slots.day, slots.days, slots.earliest = when.day, when.days, False
-            slots.near = None
+            slots.day, slots.days, slots.earliest = day, when.days, False
+            slots.near, slots.closed_day = None, None
+            slots.clear_time()
+            changed = True
+        if u.unresolved:
+            remarks.append(Say("I'm not sure which day you mean."))
+            slots.day = None
+            slots.clear_time()
+            changed = True
+        if u.next_weekday and when.day is not None:
+            remarks.append(Say(f"That's {spoken_date(when.day)}."))
+        if state.task == "book" and u.service_whens:
+            changed = self._apply_service_day(u) or changed
+        return changed
+
+    def _apply_service_day(self, u: Understanding) -> bool:
+        """With a day and time per service, the first service's are the booking's."""
+        slots = self.state.slots
+        first = dict(u.service_whens).get(slots.service or "")
+        if first is None or first.day is None or first.day == slots.day:
+            return False
+        slots.day, slots.days = first.day, first.days
+        slots.clear_time()
+        return True
+
+    def _anchored(self, u: Understanding) -> date | None:
+        """The day said, with "the Tuesday after" put after the day in hand (a closed day
+        just turned down, or the day asked for), when there is one."""
+        slots = self.state.slots
+        anchor = slots.closed_day or slots.day
+        if u.weekday_after is None or anchor is None:
+            return u.when.day
+        ahead = (u.weekday_after - anchor.weekday()) % 7 or 7
+        return anchor + timedelta(days=ahead)
+
+    def _apply_time(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots, when = self.state, self.state.slots, u.when
+        if u.service_whens and state.task == "book":
+            first = dict(u.service_whens).get(slots.service or "")
+            when = first if first is not None and first.at is not None else when
+        changed = False
+        if when.rejected_time is not None and when.rejected_time == slots.at and when.at is None:
+            slots.at = None
             slots.clear_time()
             changed = True
         if when.at is not None and when.at != slots.at:
@@ -97,13 +180,51 @@ class BookingSteps(DialogueBase):
                 slots.at = None
             slots.clear_time()
             changed = True
-        if u.unresolved:
-            remarks.append(Say("I'm not sure which day you mean."))
-            slots.day = None
-            slots.clear_time()
+        if u.first_thing and when.at is None:
+            opening = intervals_on(self.profile, slots.day or self.today)
+            if opening and opening[0].start != slots.at:
+                slots.at, slots.part = opening[0].start, "morning"
+                slots.clear_time()
+                changed = True
+        return changed
+
+    def _apply_relative(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots, when = self.state, self.state.slots, u.when
+        changed = False
+        target = state.target
+        if u.same_time and state.task == "reschedule" and target is not None and when.at is None:
+            # "Move it to Thursday, same time."
+            slots.at, slots.part = target.start.time(), None
             changed = True
-        if u.next_weekday and when.day is not None:
-            remarks.append(Say(f"That's {spoken_date(when.day)}."))
+        if u.one_after and when.day is None and (slots.day or state.offers):
+            # "Not that one, the one after": the day offered or asked for, a week on.
+            day = slots.day or state.offers[0].start.date()
+            slots.day, slots.days = day + timedelta(days=7), 1
+            changed = True
+        if u.from_now is not None and when.day is None:
+            # "In an hour": today, the free times from then on.
+            moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)
+            slots.day, slots.days, slots.at, slots.part = moment.date(), 1, None, None
+            slots.near, slots.earliest = moment.time().replace(second=0, microsecond=0), False
+            changed = True
+        if u.shift is not None and slots.at is not None and when.at is None:
+            # "Push it back an hour": the same day, the time moved.
+            moved = datetime.combine(slots.day or self.today, slots.at) + timedelta(minutes=u.shift)
+            slots.day, slots.at = moved.date(), moved.time()
+            changed = True
+        if u.business_time and self.clock.zones_differ and slots.at is not None:
+            # "I mean New York time": the clock time said is the business's wall clock.
+            theirs = datetime.combine(slots.day or self.today, slots.at)
+            ours = theirs.replace(tzinfo=self.clock.business_zone).astimezone(self.clock.zone)
+            slots.day, slots.at = ours.date(), ours.time().replace(tzinfo=None)
+            changed = True
+        if changed:
+            slots.clear_time()
+        return changed
+
+    def _apply_people(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots = self.state, self.state.slots
+        changed = False
         if u.two_people and state.task == "book" and slots.service and not slots.then:
             # One chair at a time: the second appointment straight after the first.
             slots.then = [slots.service]
@@ -118,65 +239,11 @@ class BookingSteps(DialogueBase):
             slots.then_names = list(u.names[1 : 1 + len(slots.then)])
             state.attempts.pop("name", None)
             changed = True
-        target = state.target
-        if u.same_time and state.task == "reschedule" and target is not None and when.at is None:
-            # "Move it to Thursday, same time."
-            slots.at, slots.part = target.start.time(), None
-            slots.clear_time()
-            changed = True
-        if u.one_after and when.day is None and (slots.day or state.offers):
-            # "Not that one, the one after": the day offered or asked for, a week on.
-            day = slots.day or state.offers[0].start.date()
-            slots.day, slots.days = day + timedelta(days=7), 1
-            slots.clear_time()
-            changed = True
-        if u.from_now is not None and when.day is None:
-            # "In an hour": today, the free times from then on.
-            moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)
-            slots.day, slots.days, slots.at, slots.part = moment.date(), 1, None, None
-            slots.near, slots.earliest = moment.time().replace(second=0, microsecond=0), False
-            slots.clear_time()
-            changed = True
-        if u.first_thing and when.at is None:
-            day = slots.day or self.today
-            opening = intervals_on(self.profile, day)
-            if opening and opening[0].start != slots.at:
-                slots.at, slots.part = opening[0].start, "morning"
-                slots.clear_time()
-                changed = True
-        if u.shift is not None and slots.at is not None and when.at is None:
-            # "Push it back an hour": the same day, the time moved.
-            moved = datetime.combine(slots.day or self.today, slots.at) + timedelta(minutes=u.shift)
-            slots.day, slots.at = moved.date(), moved.time()
-            slots.clear_time()
-            changed = True
-        if u.business_time and self.clock.zones_differ and slots.at is not None:
-            # "I mean New York time": the clock time said is the business's wall clock.
-            theirs = datetime.combine(slots.day or self.today, slots.at)
-            ours = theirs.replace(tzinfo=self.clock.business_zone).astimezone(self.clock.zone)
-            slots.day, slots.at = ours.date(), ours.time().replace(tzinfo=None)
-            slots.clear_time()
-            changed = True
         if u.name is not None and u.name != slots.name:
             slots.name, slots.by_phone = u.name, False
             state.attempts.pop("name", None)
             changed = True
-        if u.services and state.task == "book" and not slots.then:
-            # "A beard trim and a haircut": this one now, the others straight after.
-            slots.service = u.services[0]
-            slots.then = list(u.services[1:])
-            remarks.append(
-                Say(
-                    f"I can book the {u.services[0]} now and the {join_and(list(u.services[1:]))}"
-                    " straight after."
-                )
-            )
-            changed = True
-        if changed:
-            state.offers = []
-            # A time already agreed has changed: the next answer says the new one in full.
-            self.corrected = self.corrected or had_time
-        return changed, remarks
+        return changed
 
     # --- moving a booking forward ----------------------------------------------------------
 
@@ -208,19 +275,25 @@ class BookingSteps(DialogueBase):
         slots.then_times = self._following_starts()
         return self._ask("confirm")
 
-    def _following_starts(self) -> list[time]:
-        """Where each further service falls: straight after the one before, on the step."""
+    def _following_starts(self) -> list[datetime]:
+        """Where each further service falls: at its own day and time when one was said,
+        else straight after the one before, on the slot step."""
         slots = self.state.slots
         if not slots.then or slots.start is None:
             return []
         step = self.profile.booking.slot_step_min
-        starts: list[time] = []
+        starts: list[datetime] = []
         at = slots.start
-        for before in [slots.service or "", *slots.then[:-1]]:
-            kind = self.profile.service(before)
-            at += timedelta(minutes=kind.duration_min if kind else step)
-            at += timedelta(minutes=-(at.minute % step) % step)
-            starts.append(at.time())
+        for i, before in enumerate([slots.service or "", *slots.then[:-1]]):
+            own_day = slots.then_days[i] if i < len(slots.then_days) else None
+            own_at = slots.then_ats[i] if i < len(slots.then_ats) else None
+            if own_at is not None:
+                at = datetime.combine(own_day or at.date(), own_at)
+            else:
+                kind = self.profile.service(before)
+                at += timedelta(minutes=kind.duration_min if kind else step)
+                at += timedelta(minutes=-(at.minute % step) % step)
+            starts.append(at)
         return starts
 
     def _closed_day(self) -> str | None:
@@ -239,7 +312,7 @@ class BookingSteps(DialogueBase):
         )
         if following is None:
             return None
-        slots.day, slots.from_closed = following, True
+        slots.day, slots.from_closed, slots.closed_day = following, True, day
         slots.clear_time()
         if day in self.profile.closed_dates:
             closed = f"We're closed on {spoken_date(day)}"
@@ -307,8 +380,9 @@ class BookingSteps(DialogueBase):
                 steps = self._choose(match)
                 if state.awaiting == "confirm":
                     return [Say("Good news, that time is free."), *steps]
-                # No read-back yet: say which day and time were understood.
-                return [Say(f"Good news, {match.spoken} is free."), *steps]
+                # No read-back yet: say which service, day and time were understood.
+                service = self._task_service()
+                return [Say(f"Good news, {match.spoken} is free for your {service}."), *steps]
             hours = intervals_on(self.profile, requested)
             if hours and not any(iv.start <= slots.at < iv.end for iv in hours):
                 spans = " and ".join(
@@ -403,35 +477,43 @@ class BookingSteps(DialogueBase):
                 line = f"Done. Your {service} is now on {spoken}."
             elif state.slots.agreed and booking is not None:
                 at = spoken_clock(self._wall(booking).time())
-                line = f"And the {service} for {state.slots.name} at {at} is booked."
+                when = f"on {spoken}" if state.slots.own_time else f"at {at}"
+                line = f"And the {service} for {state.slots.name} {when} is booked."
             else:
                 line = f"You're all set. Your {service} is booked for {spoken}."
-            following, names = state.slots.then, state.slots.then_names
-            kind = self.profile.service(service)
             start = self._wall(booking) if booking else None
+            following = state.slots.model_copy(deep=True)
             state.finish_task()
             state.last_service, state.last_booked = service, spoken
-            if following and start is not None and kind is not None:
-                # The next service asked for: straight after this one, same day.
-                name, by_phone = state.slots.name, state.slots.by_phone
-                self._begin_booking()
-                state.slots.name, state.slots.by_phone = name, by_phone
-                if names:
-                    state.slots.name, state.slots.by_phone = names[0], False
-                    state.slots.then_names = names[1:]
-                state.slots.agreed = True
-                after = start + timedelta(minutes=kind.duration_min)
-                step = self.profile.booking.slot_step_min
-                after += timedelta(minutes=-(after.minute % step) % step)
-                state.slots.service, state.slots.then = following[0], following[1:]
-                state.slots.day, state.slots.at = after.date(), after.time()
-                return [Say(line), self._availability()]
+            if following.then and start is not None:
+                return [Say(line), *self._book_next(following, start)]
             return [Say(line), *self._ask("anything_else")]
         state.slots.clear_time()
         if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:
             offers = self._offers_from(result.alternatives)
             return self._present(offers, "Sorry, that time has just been taken.")
         return self._tool_refused("booking", result)
+
+    def _book_next(self, done: Slots, start: datetime) -> list[Step]:
+        """The next service asked for with the one just booked (``done``, which started at
+        ``start``): at its own time, or straight after; the caller already agreed to it."""
+        nxt = done.then_times[0] if done.then_times else None
+        if nxt is None:
+            kind = self.profile.service(done.service or "")
+            step = self.profile.booking.slot_step_min
+            nxt = start + timedelta(minutes=kind.duration_min if kind else step)
+            nxt += timedelta(minutes=-(nxt.minute % step) % step)
+        self._begin_booking()
+        slots = self.state.slots
+        slots.name, slots.by_phone = done.name, done.by_phone
+        if done.then_names:
+            slots.name, slots.by_phone = done.then_names[0], False
+            slots.then_names = done.then_names[1:]
+        slots.agreed, slots.own_time = True, any(done.then_ats)
+        slots.service, slots.then = done.then[0], done.then[1:]
+        slots.then_times = done.then_times[1:]
+        slots.day, slots.at = nxt.date(), nxt.time()
+        return [self._availability()]
 
     # --- answers to its questions ------------------------------------------------------
 
@@ -455,7 +537,14 @@ class BookingSteps(DialogueBase):
         elif u.affirm and len(offers) == 1:
             chosen = offers[0]
         if chosen is not None:
-            return self._choose(chosen)
+            if u.name is not None and self.state.task == "book":
+                # "The 6 o'clock, and his name's Leo": the name said with the pick counts.
+                self.state.slots.name, self.state.slots.by_phone = u.name, False
+            steps = self._choose(chosen)
+            if self.state.awaiting == "confirm":
+                return steps  # the read-back says it all
+            # What was understood, before the next question.
+            return [Say(f"Great, {chosen.spoken} for your {self._task_service()}."), *steps]
         if u.deny and not u.has_slot_value:
             slots = self.state.slots
             self.state.offers = []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from voiceops.flow.wording import (
 )
 from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import OpeningHours, ServiceInfo
+from voiceops.tools.timefmt import spoken_clock, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -184,6 +186,9 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._goodbye()
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
+        if u.billing and state.task != "callback":
+            # A disputed charge or a refund is for the billing team, whatever else was said.
+            return self._escalate("billing: a charge or refund the caller raised", "medium")
         honest = self._who_i_am() if robot else []
         if honest and u.is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
@@ -386,10 +391,17 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
                 ]
             if service is None:
                 return [Say(services_sentence(self.profile)), *self._ask("info_service")]
-            steps.extend(self._service_info(service, follow_up=False))
-            if service != state.last_service:
+            for each in u.services or (service,):
+                # "A haircut and a beard trim, how much?": each one's price.
+                steps.extend(self._service_info(each, follow_up=False))
+            if service != state.last_service and not u.services:
                 offer_booking = service
-        if "hours" in u.intents:
+        latest = self._latest(u) if u.latest else None
+        if latest is not None:
+            steps.append(Say(latest))
+            if u.service is not None and u.service != state.last_service:
+                offer_booking = u.service
+        elif "hours" in u.intents:
             args: dict[str, Any] = {}
             if u.when.day is not None:
                 args["date"] = u.when.day.isoformat()
@@ -418,6 +430,26 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             state.slots.service = offer_booking or None
             return [*steps, *self._ask("book_offer")]
         return [*steps, *self._ask("anything_else")]
+
+    def _latest(self, u: Understanding) -> str | None:
+        """ "How late can I get a haircut on Friday?": when that day closes, and the last
+        start of the service that still ends by then (the profile's hours)."""
+        day = u.when.day
+        if day is None:
+            return None
+        hours = intervals_on(self.profile, day)
+        name = weekday_name(day)
+        if not hours:
+            return f"We're closed on {name}s."
+        closes = hours[-1].end
+        line = f"On {name}s we're open until {spoken_clock(closes)}"
+        kind = self.profile.service(u.service or self.state.slots.service or "")
+        if kind is None:
+            return line + "."
+        step = self.profile.booking.slot_step_min
+        last = datetime.combine(day, closes) - timedelta(minutes=kind.duration_min)
+        last -= timedelta(minutes=last.minute % step)
+        return f"{line}, so the last {kind.name} starts at {spoken_clock(last.time())}."
 
     def _service_info(self, service: str, *, follow_up: bool) -> list[Step]:
         def said(outcome: ToolOutcome) -> list[Step]:

@@ -91,8 +91,16 @@ class Slots(_Model):
     """Further services asked for in the same breath, booked one after another."""
     then_names: list[str] = Field(default_factory=list)
     """Who each of ``then`` is for, when it is for someone else ("me and my daughter")."""
-    then_times: list[time] = Field(default_factory=list)
-    """When each of ``then`` starts, straight after the one before, for the read-back."""
+    then_times: list[datetime] = Field(default_factory=list)
+    """When each of ``then`` starts (straight after the one before, or at its own day and
+    time), for the read-back."""
+    then_days: list[date | None] = Field(default_factory=list)
+    then_ats: list[time | None] = Field(default_factory=list)
+    """The day and time said for each of ``then`` ("and a beard trim on Friday at 10")."""
+    own_time: bool = False
+    """This one was asked for at its own day and time, not straight after the one before."""
+    closed_day: date | None = None
+    """A closed day asked for and moved off, for "the Tuesday after" (it) to count from."""
     agreed: bool = False
     """The caller already agreed to this one in an earlier read-back ("book them")."""
     near: time | None = None

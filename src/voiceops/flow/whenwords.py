@@ -133,7 +133,7 @@ DATE = re.compile(
       | (?P<wd_next_week>(?:on\ )?(?P<wd_nw_a>{_WEEKDAY})\ (?:of\ )?next\ week
                         |next\ week\ (?:on\ )?(?P<wd_nw_b>{_WEEKDAY}))
       | (?P<wd_after_next>(?P<wd_an>{_WEEKDAY})\ after\ next)
-      | (?P<wd>(?:(?P<wd_mod>next|this(?:\ coming)?|coming)\ )?(?P<wd_day>{_WEEKDAY}))
+      | (?P<wd>(?:(?P<wd_mod>next|this(?:\ coming)?|coming)\ )?(?P<wd_day>{_WEEKDAY})s?)
       | (?P<md>(?P<md_month>{_MONTH})\ (?:the\ )?(?P<md_day>{_DAY_NUMBER})
              |(?:the\ )?(?:(?P<dm_day>{_ORDINAL})\ (?:of\ )?|(?P<dm_num>\d{{1,2}})\ of\ )
               (?P<dm_month>{_MONTH}))
@@ -176,6 +176,7 @@ TIME = re.compile(
 DATE_WORDS = frozenset(
     {
         *WEEKDAY_WORDS,
+        *(f"{day}s" for day in WEEKDAY_WORDS),
         *WEEKDAY_ALIASES,
         *_MONTHS,
         *_MONTH_ABBREVIATIONS,

@@ -209,7 +209,11 @@ def confirm_sentence(state: FlowState) -> str:
             if i < len(slots.then_names):
                 other += f" for {slots.then_names[i]}"
             if i < len(slots.then_times):
-                other += f" at {spoken_clock(slots.then_times[i])}"
+                starts = slots.then_times[i]
+                day = slots.start.date() if slots.start else None
+                if starts.date() != day:
+                    other += f" on {weekday_name(starts.date())}"
+                other += f" at {spoken_clock(starts.time())}"
             others.append(other)
         return (
             f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken} {who},"
