@@ -13,6 +13,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Any
 
 from voiceops.flow.when import WEEKDAY_WORDS, When
 
@@ -136,6 +137,10 @@ class Relative:
     next_weekday: bool = False
     weekday_after: int | None = None
     """"The Tuesday after": that weekday, for the dialogue to put after the day in hand."""
+
+    def fields(self) -> dict[str, Any]:
+        """The values by name, as :class:`~voiceops.flow.understand.Understanding` has them."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 def read_relative(text: str, today: date, when: When) -> Relative:

@@ -150,6 +150,9 @@ class FlowState(_Model):
     """A question nothing here answers, kept for the callback the caller may accept."""
     asked: dict[str, int] = Field(default_factory=dict)
     """How often each question was asked this call, so a repeat is worded differently."""
+    since_recap: int = 0
+    """Agent turns of the booking under way since it last said back what it has so far
+    (counting this one): at :data:`~voiceops.flow.base.RECAP_EVERY` it says it again."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
@@ -369,6 +369,21 @@ def _social(text: str, question: bool) -> Social | None:
     return None
 
 
+def _cues(text: str) -> dict[str, Any]:
+    """The flags of an utterance that need nothing but its words."""
+    return {
+        "dismiss": bool(_DISMISS.search(text)),
+        "follow_up": bool(_FOLLOW_UP.search(text)),
+        "no_name": bool(_NO_NAME.search(text)),
+        "week_hours": bool(_WEEK_HOURS.search(text)),
+        "who_is_this": bool(_IS_THIS.search(text)),
+        "when_is_that": bool(_WHEN_IS_THAT.search(text)),
+        "two_people": bool(_PEOPLE.search(text)),
+        "latest": bool(_LATEST.search(text)),
+        "billing": bool(_BILLING.search(text)),
+    }
+
+
 def understand(
     raw: str,
     profile: AgentProfile,
@@ -385,36 +400,47 @@ def understand(
     text = normalise(spoken)
     if not text:
         return Understanding(text="", unintelligible=bool(UNINTELLIGIBLE.search(heard)))
+    return _read(text, spoken, profile, lexicon, today, expect)
+
+
+def _read(
+    text: str,
+    spoken: str,
+    profile: AgentProfile,
+    lexicon: Lexicon,
+    today: date,
+    expect: Expectation | None,
+) -> Understanding:
+    """:func:`understand` past the clean-up: ``text`` normalised, ``spoken`` as heard."""
     named = named_services(text, lexicon)
-    # The last one named wins: "not a trim, a colour".
-    service = named[-1][0] if named else None
+    service = named[-1][0] if named else None  # the last one wins: "not a trim, a colour"
     services = tuple(dict.fromkeys(name for name, _ in named))
     reply = read_reply(text, spoken, lexicon.region)
     intents = _intents(text, spoken, service, profile, reply)
     name = read_name(spoken, lexicon.stop, asked=expect == "name")
     question = "?" in spoken or bool(_QUESTION_START.search(text))
-    faq = None
-    if lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}:
-        faq = _faq(text, name, question, lexicon)
+    asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
+    faq = _faq(text, name, question, lexicon) if asks_faq else None
     not_offered = not_offered_named(text, service, lexicon)
     social = _social(text, question)
     expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
     relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
-    when = relative.when
     off_topic = bool(_OFF_TOPIC.search(text))
     answered = (
         bool(intents - {"thanks", "greeting"} or faq or service or not_offered or social)
-        or not when.empty
+        or not relative.when.empty
     )
+    # A question about the business nothing here answers ("can I bring my dog?").
     unknown_question = (
         question
-        and not answered
-        and not off_topic
+        and not (answered or off_topic)
         and expect not in ("name", "phone", "free_text")
         and bool(_ADDRESSED.search(text))
     )
     place = normalise(zone_place(profile.zone))
     return Understanding(
+        **_cues(text),
+        **relative.fields(),
         text=text,
         intents=frozenset(intents),
         affirm=reply.affirm,
@@ -422,36 +448,18 @@ def understand(
         farewell=reply.farewell,
         closing=reply.closing,
         service=service,
-        when=when,
         name=name,
         phone=reply.phone,
         caller_number=reply.caller_number,
         pick=reply.pick,
         faq=faq,
         question=question,
-        dismiss=bool(_DISMISS.search(text)),
-        follow_up=bool(_FOLLOW_UP.search(text)),
         services=services if len(services) > 1 else (),
         service_whens=service_whens(text, named, today, expect_time),
-        shift=relative.shift,
-        no_name=bool(_NO_NAME.search(text)),
         social=social,
-        week_hours=bool(_WEEK_HOURS.search(text)),
         not_offered=not_offered,
         unknown_question=unknown_question,
         off_topic=off_topic,
         business_time=bool(re.search(rf"\b(?:{_OUR_TIME}|{re.escape(place)}) time\b", text)),
-        from_now=relative.from_now,
-        who_is_this=bool(_IS_THIS.search(text)),
-        when_is_that=bool(_WHEN_IS_THAT.search(text)),
         names=names_in(spoken, lexicon.stop) if expect == "name" else (),
-        two_people=bool(_PEOPLE.search(text)),
-        same_time=relative.same_time,
-        one_after=relative.one_after,
-        first_thing=relative.first_thing,
-        unresolved=relative.unresolved,
-        next_weekday=relative.next_weekday,
-        weekday_after=relative.weekday_after,
-        latest=bool(_LATEST.search(text)),
-        billing=bool(_BILLING.search(text)),
     )
