@@ -212,7 +212,7 @@ class DialogueBase:
             if key == "human_offer":
                 return self._escalate("caller could not be understood", "medium")
             return self._offer_human()
-        return [Say(apology), Say(self._question(state.awaiting))]
+        return [Say(apology), *self._recap(), Say(self._question(state.awaiting))]
 
     def _offer_human(self) -> list[Step]:
         state = self.state

@@ -44,7 +44,7 @@ _SAME_AS_BEFORE = re.compile(r"\b(?:same time|the same time|same hour)\b")
 _ONE_AFTER = re.compile(r"\b(?:the one after|the following one|the week after|a week later)\b")
 """After a refused day ("not this Friday, the one after"): the same weekday a week on."""
 _WD = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_WEEKDAY_AFTER = re.compile(rf"\bthe {_WD} after\b(?! next| the| that| this| \d)")
+_WEEKDAY_AFTER = re.compile(rf"\bthe {_WD} after\b(?! (?:next|the|that|this)\b| \d)")
 """"The Friday after": the one after the coming Friday."""
 _WEEKDAY_BEFORE = re.compile(rf"\bthe {_WD} before (?:the )?\w+")
 """"The Saturday before the 3rd": the last such weekday before the date named."""

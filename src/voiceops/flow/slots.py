@@ -70,7 +70,8 @@ class SlotFilling(DialogueBase):
             slots.service, slots.then = u.services[0], list(u.services[1:])
             if u.service_whens:
                 self._take_service_whens(u)
-                remarks.append(Say(f"I can book the {join_and(list(u.services))}."))
+                each = join_and([f"the {service}" for service in u.services])
+                remarks.append(Say(f"I can book {each}, each at its own time."))
             else:
                 remarks.append(
                     Say(
