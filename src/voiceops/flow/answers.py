@@ -24,10 +24,11 @@ from voiceops.flow.wording import (
     not_offered,
     prices_sentence,
     services_sentence,
+    with_article,
 )
 from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import OpeningHours, ServiceInfo
-from voiceops.tools.timefmt import spoken_clock, weekday_name
+from voiceops.tools.timefmt import spoken_clock, spoken_duration, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -108,7 +109,10 @@ class AnswerSteps(DialogueBase):
         steps: list[Step] = []
         for each in u.services or (service,):
             # "A haircut and a beard trim, how much?": each one's price.
-            steps.extend(self._service_info(each, follow_up=False))
+            # "And how long does it take?" after its price: the length alone, not both again.
+            told = state.asked.get(f"info:{each}", 0)
+            length_only = bool(told) and "price" not in u.intents
+            steps.extend(self._service_info(each, follow_up=False, length_only=length_only))
         offer = service if service != state.last_service and not u.services else None
         return _Priced(steps, offer)
 
@@ -146,15 +150,25 @@ class AnswerSteps(DialogueBase):
         last -= timedelta(minutes=last.minute % step)
         return f"{line}, so the last {kind.name} starts at {spoken_clock(last.time())}."
 
-    def _service_info(self, service: str, *, follow_up: bool) -> list[Step]:
+    def _service_info(
+        self, service: str, *, follow_up: bool, length_only: bool = False
+    ) -> list[Step]:
+        """What ``service`` costs and how long it takes, from the catalogue tool; only how
+        long with ``length_only`` ("and how long does it take?" after the price)."""
+
         def said(outcome: ToolOutcome) -> list[Step]:
             result = result_of(outcome, ServiceInfo)
             if isinstance(result, ServiceInfo) and result.status is ToolStatus.OK:
-                spoken = result.services[0].spoken if result.services else ""
-                if spoken:
-                    return [Say(spoken.rstrip(".") + ".")]
+                view = result.services[0] if result.services else None
+                if view is not None and length_only:
+                    length = spoken_duration(view.duration_min)
+                    return [Say(f"{with_article(view.name).capitalize()} takes {length}.")]
+                if view is not None and view.spoken:
+                    return [Say(view.spoken.rstrip(".") + ".")]
             return [Say("Sorry, I can't look that up right now.")]
 
+        told = f"info:{service}"
+        self.state.asked[told] = self.state.asked.get(told, 0) + 1
         steps: list[Step] = [Call("get_service_info", {"service": service}, then=said)]
         if follow_up:
             if self.state.task is None:

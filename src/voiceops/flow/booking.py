@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
@@ -74,7 +75,47 @@ class BookingSteps(SlotFilling):
         if task == "book" and not slots.name:
             return self._ask_missing("name")
         slots.then_times = self._following_starts()
+        if task == "book" and slots.then and not slots.then_fit and not any(slots.then_ats):
+            # Back to back: the next one must be free straight after, before it is promised.
+            return [self._following_check(0)]
         return self._ask("confirm")
+
+    def _following_check(self, index: int) -> Call:
+        slots = self.state.slots
+        starts = slots.then_times[index]
+        args = {
+            "service": slots.then[index],
+            "date": starts.date().isoformat(),
+            "days": 1,
+            "time": starts.strftime("%H:%M"),
+        }
+        return Call("check_availability", args, then=partial(self._after_following, index))
+
+    def _after_following(self, index: int, outcome: ToolOutcome) -> list[Step]:
+        """The next service straight after is free: check the one after, or read back; it
+        is not: say so, and offer other times for the first."""
+        slots = self.state.slots
+        result = result_of(outcome, Availability)
+        if result.status is ToolStatus.SUPERSEDED:
+            return []
+        if isinstance(result, ToolFailure) or result.status is not ToolStatus.OK:
+            return self._tool_refused("availability", result, ask="day")
+        wanted = slots.then_times[index]
+        if any(self._wall(view) == wanted for view in result.slots):
+            if index + 1 < len(slots.then):
+                return [self._following_check(index + 1)]
+            slots.then_fit = True
+            return self._advance()
+        first, service = slots.start, slots.then[index]
+        if first is not None:
+            slots.unfit.append(first)
+            slots.near = first.time()
+        slots.at = None
+        slots.clear_time()
+        said = (
+            f"Sorry, the {service} wouldn't fit straight after, at {spoken_clock(wanted.time())}."
+        )
+        return [Say(said), self._availability()]
 
     def _following_starts(self) -> list[datetime]:
         """Where each further service falls: at its own day and time when one was said,
@@ -201,6 +242,7 @@ class BookingSteps(SlotFilling):
         slots = self.state.slots
         requested = slots.day
         head = None
+        offers = [o for o in offers if o.start not in slots.unfit] or offers
         if slots.near is not None and requested is not None:
             later = [o for o in offers if o.start >= datetime.combine(requested, slots.near)]
             offers = later or offers
@@ -354,6 +396,10 @@ class BookingSteps(SlotFilling):
                 return steps
             # What was understood, before the next question.
             return [Say(f"Great, {chosen.spoken} for your {self._task_service()}."), *steps]
+        if (u.name is not None or u.names) and u.when.empty and self.state.task == "book":
+            # A name before the time ("I'm Carla and he's Tom"): kept; the times stand.
+            self._take_names(u)
+            return [Say("Thanks."), Say(self._question("offer"))]
         if u.deny and not u.has_slot_value:
             slots = self.state.slots
             self.state.offers = []
@@ -363,6 +409,16 @@ class BookingSteps(SlotFilling):
         if u.affirm and not u.has_slot_value:
             return [Say("Which one would you like?"), *self._ask("offer", say=False)]
         return None
+
+    def _take_names(self, u: Understanding) -> None:
+        slots = self.state.slots
+        if u.names and slots.then:
+            slots.name = u.names[0]
+            slots.then_names = list(u.names[1 : 1 + len(slots.then)])
+        elif u.name is not None:
+            slots.name = u.name
+        slots.by_phone = False
+        self.state.attempts.pop("name", None)
 
     def _on_confirm(self, u: Understanding) -> list[Step] | None:
         changed, remarks = self._apply(u)

@@ -375,6 +375,9 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return remarks + self._advance()
         if u.deny and not u.has_slot_value:
             self.state.slots.service = None
+            if _asks_more(u):
+                self.state.awaiting = None
+                return None
             return [Say("No problem."), *self._ask("anything_else")]
         return None
 
@@ -400,6 +403,10 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return [Say("Sure."), *self._callback_next()]
         if u.deny and not u.has_slot_value:
             state.question = None
+            if _asks_more(u):
+                # "No, that's fine. Do you have parking?": the new question is answered.
+                state.awaiting = None
+                return None
             return [Say("No problem."), *self._ask("anything_else")]
         return None
 
@@ -438,6 +445,11 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             steps = handler(self, u) if handler is not None else None
             return steps if steps is not None else self._general(u)
         return None
+
+
+def _asks_more(u: Understanding) -> bool:
+    """A "no" with a new question in it ("no thanks, do you have parking?")."""
+    return bool(u.faq or u.not_offered or u.unknown_question or u.intents - {"thanks", "greeting"})
 
 
 _NO_INFORMATION = (

@@ -173,6 +173,9 @@ class ExistingSteps(DialogueBase):
 
     def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
         if u.name is None:
-            return None
+            if u.intents or u.has_slot_value or u.question or u.deny:
+                return None
+            # "Yes", "um": the name is still wanted, not another look by the number.
+            return self._not_understood("Sorry, I didn't catch the name.")
         self.state.slots.name = u.name
         return self._find(u, name=u.name)

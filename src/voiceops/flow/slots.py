@@ -221,6 +221,9 @@ class SlotFilling(DialogueBase):
                 Say(f"{head} can book two {slots.service}s, one straight after the other.")
             )
             changed = True
+        elif u.same_time and state.task == "book" and slots.then and slots.start is None:
+            # "At the same time?" for a second person: one chair, so one after the other.
+            remarks.append(Say("We can only do one at a time, so one straight after the other."))
         if u.names and state.task == "book" and slots.then:
             # "I'm Lena and she's Mia": the first name is this booking's, the rest the next.
             slots.name, slots.by_phone = u.names[0], False

@@ -106,9 +106,15 @@ class Slots(_Model):
     near: time | None = None
     """A time to look around without asking for it exactly ("in an hour")."""
 
+    then_fit: bool = False
+    """The services to follow straight after ``start`` were checked and are free."""
+    unfit: list[datetime] = Field(default_factory=list)
+    """Starts after which the services to follow did not fit: not offered again."""
+
     def clear_time(self) -> None:
         self.start = None
         self.spoken = None
+        self.then_fit = False
 
 
 class CallbackDraft(_Model):

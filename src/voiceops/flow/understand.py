@@ -429,6 +429,7 @@ def _read(
     answered = (
         bool(intents - {"thanks", "greeting"} or faq or service or not_offered or social)
         or not relative.when.empty
+        or relative.same_time
     )
     # A question about the business nothing here answers ("can I bring my dog?").
     unknown_question = (
@@ -461,5 +462,5 @@ def _read(
         unknown_question=unknown_question,
         off_topic=off_topic,
         business_time=bool(re.search(rf"\b(?:{_OUR_TIME}|{re.escape(place)}) time\b", text)),
-        names=names_in(spoken, lexicon.stop) if expect == "name" else (),
+        names=names_in(spoken, lexicon.stop) if expect in ("name", "time") else (),
     )
