@@ -112,9 +112,8 @@ class BookingSteps(SlotFilling):
             slots.near = first.time()
         slots.at = None
         slots.clear_time()
-        said = (
-            f"Sorry, the {service} wouldn't fit straight after, at {spoken_clock(wanted.time())}."
-        )
+        which = f"second {service}" if service == slots.service else service
+        said = f"Sorry, the {which} wouldn't fit straight after, at {spoken_clock(wanted.time())}."
         return [Say(said), self._availability()]
 
     def _following_starts(self) -> list[datetime]:

@@ -32,7 +32,7 @@ class ExistingSteps(DialogueBase):
         args: dict[str, Any] = {}
         if name:
             args["customer_name"] = name
-        elif not self.caller_phone:
+        elif not self.caller_phone or self.state.attempts.get("phone_lookup"):
             if not self.state.slots.name:
                 return self._ask("lookup_name")
             args["customer_name"] = self.state.slots.name
@@ -59,6 +59,7 @@ class ExistingSteps(DialogueBase):
         refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
         if not refs:
             if not by_name:
+                self._bump("phone_lookup")  # not again by the number this task
                 return [
                     Say("I can't find a booking for the number you're calling from."),
                     *self._ask("lookup_name"),

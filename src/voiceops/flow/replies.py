@@ -16,7 +16,8 @@ _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
 _FAREWELL = re.compile(
     r"\b(?:good ?bye|bye|bye bye|have a (?:good|great|nice|lovely) (?:day|one|evening|night|"
-    r"weekend)|talk (?:to you )?later|hang up)\b"
+    r"weekend)|talk (?:to you )?later|hang up|take care|cya"
+    r"|peace out)\b"
 )
 _CLOSING = re.compile(
     r"\b(?:that's all|that is all|that's it|that is it|that'll be all|that will be all"

@@ -128,7 +128,8 @@ _ASK = re.compile(
 )
 """The caller has more to ask, without asking it yet."""
 _QUESTION_START = re.compile(
-    r"^(?:(?:hi|hello|hey|so|and|um|uh|oh)\s+)*(?:do|does|can|could|is|are|what|how|which|when"
+    r"^(?:(?:hi|hello|hey|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool)\s+)*"
+    r"(?:do|does|can|could|is|are|what|how|which|when"
     r"|where|who|why|would|will)\b"
 )
 _NO_NAME = re.compile(
@@ -164,7 +165,8 @@ _OFF_TOPIC = re.compile(
 )
 _FAQ_ASK = re.compile(
     r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
-    r"|want to know|like to know|any|what about|how about)\b"
+    r"|want to know|like to know|any|what about|how about|what's|what is|where's|where is"
+    r"|how do|how can)\b"
 )
 """Asking about something, so a single FAQ word in it is a question about that."""
 _FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
