@@ -130,3 +130,71 @@ async def test_no_recap_when_a_person_is_offered() -> None:
     second = await call.say("last Friday then")
     assert "So that's" not in second.text
     assert second.text.endswith("Would you like someone from the team to help you?")
+
+
+async def test_a_name_said_with_a_cancellation_is_looked_up_when_the_number_finds_nothing() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-04T10:00", name="Jordan")
+    turn = await call.say("I want to cancel my haircut, it's under Jordan.")
+    assert turn.tools == ["find_booking", "find_booking"]
+    assert turn.arguments("find_booking") == {"customer_name": "Jordan"}
+    assert turn.text.endswith(
+        "I see your haircut on Friday, December 4th at 10 AM. Shall I cancel it?"
+    )
+
+
+async def test_a_failed_look_up_is_not_repeated_by_the_number_and_is_said_differently() -> None:
+    call = Conversation()
+    await call.say("I'd like to move my appointment")
+    first = await call.say("Ana Lopez")
+    assert first.text.startswith("I can't find a booking under that name either.")
+    again = await call.say("to Friday")
+    assert again.tools == ["find_booking"]
+    assert again.arguments("find_booking") == {"customer_name": "Ana Lopez"}
+    assert again.text.startswith("I still can't find a booking under that name")
+
+
+async def test_a_name_while_times_are_offered_is_kept_and_the_times_stand() -> None:
+    call = Conversation()
+    await call.say("a colour on Friday please")
+    turn = await call.say("Priya.")
+    assert turn.tools == []
+    assert turn.text.startswith("Thanks. On Friday, December 4th I have")
+    pick = await call.say("the first one")
+    assert pick.text.startswith(
+        "Just to confirm, a colour on Friday, December 4th at 9 AM for Priya"
+    )
+
+
+async def test_two_people_at_the_same_time_are_told_one_after_the_other() -> None:
+    call = Conversation()
+    await call.say("a haircut for me and my son on Saturday")
+    turn = await call.say("can we do the same time?")
+    assert "don't have that information" not in turn.text
+    assert turn.text.startswith("We can only do one at a time, so one straight after the other.")
+
+
+async def test_the_second_of_two_back_to_back_is_checked_before_it_is_read_back() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-05T10:30")
+    await call.say("haircuts for me and my daughter on Saturday")
+    turn = await call.say("10 o'clock. I'm Lena and she's Mia.")
+    assert turn.tools[-2:] == ["check_availability", "check_availability"]
+    assert "Sorry, the second haircut wouldn't fit straight after, at 10:30 AM." in turn.text
+    assert "Shall I book them?" not in turn.text
+    assert "10 AM" not in turn.text.split("wouldn't fit")[1]
+
+
+async def test_a_no_with_a_new_question_answers_the_question() -> None:
+    call = Conversation()
+    await call.say("Can I bring my dog to my appointment?")
+    turn = await call.say("No, that's fine. Do you have parking?")
+    assert turn.text.startswith("There's free street parking on Maple Street")
+
+
+async def test_how_long_after_the_price_says_the_length_alone() -> None:
+    call = Conversation()
+    await call.say("how much is a colour?")
+    turn = await call.say("and how long does it take?")
+    assert turn.text.startswith("A colour takes an hour and a half.")
+    assert "120" not in turn.text

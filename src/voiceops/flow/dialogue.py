@@ -275,6 +275,8 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         began = self._take_task(u)
         if began and state.task in ("cancel", "reschedule", "lookup"):
             info = self._info(u, follow_up=False)
+            if u.name is not None:
+                state.slots.name = u.name  # "cancel my haircut, it's under Jordan"
             if state.task == "reschedule":
                 self._apply(u)
             return info + self._find(u)

@@ -58,17 +58,7 @@ class ExistingSteps(DialogueBase):
         now = self.clock.now_local.replace(tzinfo=None)
         refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
         if not refs:
-            if not by_name:
-                self._bump("phone_lookup")  # not again by the number this task
-                return [
-                    Say("I can't find a booking for the number you're calling from."),
-                    *self._ask("lookup_name"),
-                ]
-            state.resume = None
-            return [
-                Say("I can't find a booking under that name either."),
-                *self._ask("human_offer"),
-            ]
+            return self._not_found(by_name=by_name)
         if len(refs) == 1:
             return self._with_target(refs[0])
         if state.task == "lookup":
@@ -84,6 +74,28 @@ class ExistingSteps(DialogueBase):
             return self._with_target(chosen)
         state.bookings = refs
         return self._ask("which_booking")
+
+    def _not_found(self, *, by_name: bool) -> list[Step]:
+        """Nothing under the caller's number: by the name said already, else ask for it;
+        nothing under the name either: a person offered (in other words the second time)."""
+        state = self.state
+        if not by_name:
+            self._bump("phone_lookup")  # not again by the number this task
+            if state.slots.name:
+                # "It's under Jordan" was said with the request: look that up at once.
+                return self._find(None, name=state.slots.name)
+            return [
+                Say("I can't find a booking for the number you're calling from."),
+                *self._ask("lookup_name"),
+            ]
+        state.resume = None
+        either = " either" if state.attempts.get("phone_lookup") else ""
+        line = (
+            "I still can't find a booking under that name, so I can't change it from here."
+            if self._bump("name_lookup") > 1
+            else f"I can't find a booking under that name{either}."
+        )
+        return [Say(line), *self._ask("human_offer")]
 
     def _match_booking(
         self, u: Understanding | None, refs: Sequence[BookingRef]

@@ -123,10 +123,12 @@ def _given(candidate: str | None) -> str | None:
     return None
 
 
-def read_name(raw: str, stop: frozenset[str], *, asked: bool) -> str | None:
+def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False) -> str | None:
     """The caller's name in ``raw``, if one is given. ``asked`` says the agent has just
     asked for it, so a bare reply ("Sam", "Becker. Tom Becker.") is the name; ``stop`` holds
-    the business's own words (service names), which are never part of one."""
+    the business's own words (service names), which are never part of one. With ``bare``
+    (the agent is waiting for a time, and a booking needs a name) a reply that is only a
+    known given name ("Priya.") is one too."""
     parts = _name_parts(raw, stop)
     if parts is not None:
         return parts
@@ -144,11 +146,20 @@ def read_name(raw: str, stop: frozenset[str], *, asked: bool) -> str | None:
             if found is not None:
                 return found
     if not asked:
-        return None
+        return _given(_bare(raw, stop)) if bare else None
     intro = _NAME_INTRO.match(raw.strip())
     if intro is None:
         return None
     return _fullest(intro.group("rest"), stop)
+
+
+def _bare(raw: str, stop: frozenset[str]) -> str | None:
+    """A reply that is nothing but a name ("Priya.", "Tom Becker"), at most two words."""
+    words = raw.strip().rstrip(".!").split()
+    if not 1 <= len(words) <= 2 or not all(w[:1].isupper() for w in words):
+        return None
+    name = _name_from(raw, stop)
+    return name if name is not None and len(name.split()) == len(words) else None
 
 
 def _name_parts(raw: str, stop: frozenset[str]) -> str | None:

@@ -419,7 +419,7 @@ def _read(
     services = tuple(dict.fromkeys(name for name, _ in named))
     reply = read_reply(text, spoken, lexicon.region)
     intents = _intents(text, spoken, service, profile, reply)
-    name = read_name(spoken, lexicon.stop, asked=expect == "name")
+    name = read_name(spoken, lexicon.stop, asked=expect == "name", bare=expect == "time")
     question = "?" in spoken or bool(_QUESTION_START.search(text))
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
     faq = _faq(text, name, question, lexicon) if asks_faq else None
