@@ -99,6 +99,8 @@ def test_moving_my_booking(said: str, moves: bool) -> None:
         ("I think I was overcharged", True),
         ("I need a refund for my haircut", True),
         ("there's a problem with my bill", True),
+        ("I got charged for a no show but I cancelled two days ago", True),
+        ("you charged me twice", True),
         ("how much do you charge for a colour?", False),
         ("do you take cards?", False),
         ("can I pay by card", False),
@@ -134,3 +136,15 @@ def test_the_weekday_after_is_kept_for_the_dialogue_to_anchor() -> None:
 def test_weekdays_said_in_the_plural() -> None:
     assert parse_when("only on fridays", TUESDAY).day == date(2026, 12, 4)
     assert parse_when("are you open saturdays", TUESDAY).day == date(2026, 12, 5)
+
+
+@pytest.mark.parametrize("said", ["mm hmm", "mmhmm", "you bet", "go on then", "yes please"])
+def test_bare_yeses(said: str) -> None:
+    u = read(said)
+    assert u.affirm and not u.deny
+
+
+@pytest.mark.parametrize("said", ["no", "nope", "no, go on", "not really"])
+def test_bare_noes(said: str) -> None:
+    u = read(said)
+    assert u.deny and not u.affirm

@@ -27,7 +27,8 @@ _CLOSING = re.compile(
 _AFFIRM_START = re.compile(
     r"^(?:(?:uh|um|oh|well|so) )?(?:yes|yeah|yea|yep|yup|ya|sure|certainly|correct|right"
     r"|ok|okay|alright|all right|perfect|great|lovely|absolutely|definitely|of course|please"
-    r"|go ahead|do it|book it|fine|uh huh|mhm|yes please|that's right|that is right"
+    r"|go ahead|do it|book it|fine|uh huh|mhm|mm ?hmm?|m hm|yes please|that's right|that is right"
+    r"|you bet|by all means|please do|why not|exactly|indeed|affirmative|yeah go on|go on"
     r"|that's correct|that works|sounds good|sounds great|no problem|no worries)\b"
 )
 _AFFIRM_ANY = re.compile(

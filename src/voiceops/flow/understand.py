@@ -99,7 +99,9 @@ _LATEST = re.compile(
 """The first or last start of a day asked for ("how late can I get a haircut?")."""
 _BILLING = re.compile(
     r"\b(?:(?:charged|billed) (?:me )?(?:twice|double|two times|wrong\w*|too much|extra"
-    r"|for nothing|again)|double (?:charged|billed)|overcharg\w*|refund\w*|chargeback"
+    r"|for nothing|again|for (?:a |the )?(?:no ?show|cancell?ation|missed))"
+    r"|(?:i was|i got|i've been|i have been|you|you've|they) (?:charged|billed)"
+    r"|double (?:charged|billed)|overcharg\w*|refund\w*|chargeback"
     r"|(?:my|the|a) (?:bill|invoice|receipt)|billing|wrong amount|(?:dispute|disputing)"
     r" (?:a|the|my|this) (?:charge|payment))\b"
 )
