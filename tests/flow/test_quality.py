@@ -198,3 +198,12 @@ async def test_how_long_after_the_price_says_the_length_alone() -> None:
     turn = await call.say("and how long does it take?")
     assert turn.text.startswith("A colour takes an hour and a half.")
     assert "120" not in turn.text
+
+
+async def test_a_question_about_a_service_offers_to_book_it_and_a_yes_books_that() -> None:
+    call = Conversation()
+    answer = await call.say("Do you do kids haircuts? My son is 6.")
+    assert answer.text.endswith("Would you like to book a haircut?")
+    turn = await call.say("great, can he come in saturday morning")
+    assert turn.arguments("check_availability")["service"] == "haircut"
+    assert "Which service" not in turn.text

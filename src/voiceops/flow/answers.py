@@ -65,6 +65,9 @@ class AnswerSteps(DialogueBase):
             offer_booking = u.service
         if u.faq:
             steps.append(Say(u.faq))
+            if u.service is not None and offer_booking is None:
+                # "Do you do kids' haircuts?": the answer, then an offer to book one.
+                offer_booking = u.service
         if u.not_offered is not None:
             steps.append(Say(not_offered(self.profile)))
             offer_booking = offer_booking or ""

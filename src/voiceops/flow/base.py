@@ -106,10 +106,11 @@ class DialogueBase:
             return wording.REWORDED[awaiting][0]
         match awaiting:
             case "service":
-                # The list once a call; after that the short question.
+                # The list, then the short question, then the list again: a caller who
+                # did not take the short one hears the choices once more.
                 listed = state.asked.get("service", 0)
                 state.asked["service"] = listed + 1
-                if listed:
+                if listed % 2:
                     return "Which service would you like?"
                 return wording.which_service(self.profile)
             case "day":
