@@ -373,6 +373,12 @@ def _social(text: str, question: bool) -> Social | None:
     return None
 
 
+def _business_time(text: str, profile: AgentProfile) -> bool:
+    """ "I mean New York time", "your time": the times said are the business's."""
+    place = normalise(zone_place(profile.zone))
+    return bool(re.search(rf"\b(?:{_OUR_TIME}|{re.escape(place)}) time\b", text))
+
+
 def _cues(text: str) -> dict[str, Any]:
     """The flags of an utterance that need nothing but its words."""
     return {
@@ -442,7 +448,6 @@ def _read(
         and expect not in ("name", "phone", "free_text")
         and bool(_ADDRESSED.search(text))
     )
-    place = normalise(zone_place(profile.zone))
     return Understanding(
         **_cues(text),
         **relative.fields(),
@@ -465,6 +470,6 @@ def _read(
         not_offered=not_offered,
         unknown_question=unknown_question,
         off_topic=off_topic,
-        business_time=bool(re.search(rf"\b(?:{_OUR_TIME}|{re.escape(place)}) time\b", text)),
+        business_time=_business_time(text, profile),
         names=names_in(spoken, lexicon.stop) if expect in ("name", "time") else (),
     )
