@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import phonenumbers
+from voiceops.core.phone import read_phone
 
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
@@ -70,13 +70,9 @@ _SHORT_REPLY_WORDS = 5
 
 def _phone(raw: str, region: str) -> str | None:
     for match in _DIGIT_RUN.finditer(raw):
-        digits = re.sub(r"[^\d+]", "", match.group(0))
-        try:
-            number = phonenumbers.parse(digits, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        number = read_phone(re.sub(r"[^\d+]", "", match.group(0)), region)
+        if number is not None and number.possible:
+            return number.e164
     return None
 
 
