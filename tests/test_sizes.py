@@ -26,15 +26,6 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "cli.py:eval_": (72, "a Typer command: 35 of its lines declare its options"),
     "store/migrations/versions/v0001_initial.py:upgrade": (159, _MIGRATION),
     "store/migrations/versions/v0004_console.py:upgrade": (91, _MIGRATION),
-    "flow/booking.py": (501, _BEING_SPLIT),
-    "flow/booking.py:BookingSteps._apply": (129, _BEING_SPLIT),
-    "flow/booking.py:BookingSteps._after_availability": (70, _BEING_SPLIT),
-    "flow/dialogue.py": (558, _BEING_SPLIT),
-    "flow/dialogue.py:Dialogue._general": (74, _BEING_SPLIT),
-    "flow/understand.py": (842, _BEING_SPLIT),
-    "flow/understand.py:understand": (136, _BEING_SPLIT),
-    "flow/when.py": (694, _BEING_SPLIT),
-    "flow/when.py:_resolve_date": (64, _BEING_SPLIT),
 }
 
 

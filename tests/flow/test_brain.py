@@ -61,7 +61,8 @@ async def test_books_after_filling_slots_over_several_turns_in_any_order() -> No
         "time": "15:00",
     }
     assert third.text == (
-        "Good news, Friday, December 4th at 3 PM is free. What name should I put the booking under?"
+        "Good news, Friday, December 4th at 3 PM is free for your beard trim."
+        " What name should I put the booking under?"
     )
     fourth = await call.say("Sam Smith")
     assert fourth.text == (
@@ -134,7 +135,10 @@ async def test_a_taken_time_gets_the_nearest_free_slots_from_the_tools() -> None
     offered = sorted(str(slot["start_local"])[:16] for slot in free["slots"])
     assert offered == ["2026-12-04T14:00", "2026-12-04T14:30", "2026-12-04T15:30"]
     pick = await call.say("the second one")
-    assert pick.text == "What name should I put the booking under?"
+    assert pick.text == (
+        "Great, Friday, December 4th at 2:30 PM for your haircut."
+        " What name should I put the booking under?"
+    )
     await call.say("Sam")
     await call.say("yes")
     mine = [b for b in call.repo.bookings if b.customer_name == "Sam"]

@@ -83,7 +83,10 @@ async def test_a_closed_day_names_the_closed_days_and_the_next_open_one() -> Non
     )
     assert turn.arguments("check_availability")["date"] == "2026-12-08"
     yes = await call.say("yes")
-    assert yes.text == "What name should I put the booking under?"
+    assert yes.text == (
+        "Great, Tuesday, December 8th at 10 AM for your haircut."
+        " What name should I put the booking under?"
+    )
     confirm = await call.say("Ana")
     assert "Tuesday, December 8th at 10 AM for Ana" in confirm.text
 
@@ -550,7 +553,9 @@ async def test_no_to_the_day_question_drops_the_booking() -> None:
 async def test_a_service_asked_about_mid_booking_is_answered_not_swapped_in() -> None:
     call = Conversation()
     first = await call.say("can I book a haircut Friday at 10?")
-    assert first.text.startswith("Good news, Friday, December 4th at 10 AM is free.")
+    assert first.text.startswith(
+        "Good news, Friday, December 4th at 10 AM is free for your haircut."
+    )
     turn = await call.say("Is there a person who does beards as well?")
     assert turn.text.startswith("A beard trim takes 20 minutes and costs 20 dollars.")
     await call.say("Sam")

@@ -33,6 +33,9 @@ log = logging.getLogger("voiceops.flow")
 
 MAX_FAILED_ATTEMPTS = 2
 """Failed answers to the same question before a person is offered."""
+RECAP_EVERY = 3
+"""While a booking's details are collected, what the agent has so far is said back at
+least every third agent turn ("So that's a colour on Friday at 10 AM, for Dana.")."""
 
 
 class DialogueBase:
@@ -59,6 +62,8 @@ class DialogueBase:
         self.today = clock.now_local.date()
         self.closed_said = False
         self.corrected = False
+        self.offer_for: str | None = None
+        """The service the times read out this turn are for, said with them as a recap."""
         """This turn changed a time the tools had already agreed to (a correction)."""
         """This turn already said the day asked about is a closed one (from the hours)."""
 
@@ -101,10 +106,11 @@ class DialogueBase:
             return wording.REWORDED[awaiting][0]
         match awaiting:
             case "service":
-                # The list once a call; after that the short question.
+                # The list, then the short question, then the list again: a caller who
+                # did not take the short one hears the choices once more.
                 listed = state.asked.get("service", 0)
                 state.asked["service"] = listed + 1
-                if listed:
+                if listed % 2:
                     return "Which service would you like?"
                 return wording.which_service(self.profile)
             case "day":
@@ -114,8 +120,12 @@ class DialogueBase:
                     return wording.which_day(state, other=other)
                 closing = "Would that work?" if len(state.offers) == 1 else "Which would suit you?"
                 offers = wording.offers_sentence(state.offers, zones_differ=self.clock.zones_differ)
+                if self.offer_for:
+                    service = wording.with_article(self.offer_for)
+                    offers = f"For {service}, {offers[:1].lower()}{offers[1:]}"
                 return f"{offers} {closing}"
             case "confirm":
+                self._recapped()
                 if state.slots.start is None or state.slots.spoken is None:
                     # Picked up from another brain's read-back: the tools have not agreed
                     # to a time yet, so check before reading anything back.
@@ -153,8 +163,33 @@ class DialogueBase:
         state.slots.name = "Guest"
         return [Say("No problem, I'll book it without a name."), *self._advance()]
 
+    def _recap_due(self) -> bool:
+        state = self.state
+        return state.task in ("book", "reschedule") and state.since_recap >= RECAP_EVERY
+
+    def _recapped(self) -> None:
+        """What the agent has so far was just said back (a read-back, a slot said free)."""
+        self.state.since_recap = 0
+
+    def _recap(self) -> list[Step]:
+        """What the booking under way has so far, when it is due to be said back."""
+        if not self._recap_due():
+            return []
+        so_far = wording.so_far(self.state)
+        if not so_far:
+            return []
+        self._recapped()
+        return [Say(f"So that's {so_far}.")]
+
     def _ask_missing(self, awaiting: Awaiting, *, other: bool = False) -> list[Step]:
-        """Ask for a slot, or offer a person once it has failed too often."""
+        """Ask for a slot, or offer a person once it has failed too often; with what the
+        agent has so far said back first when that is due."""
+        steps = self._ask_slot(awaiting, other=other)
+        if self.state.awaiting != awaiting:
+            return steps  # not asked: a person offered, or booked without a name
+        return [*self._recap(), *steps]
+
+    def _ask_slot(self, awaiting: Awaiting, *, other: bool = False) -> list[Step]:
         if awaiting == "name" and self.state.attempts.get("name", 0) >= MAX_FAILED_ATTEMPTS:
             # Nobody needs a person to book without a name.
             return self._nameless()
@@ -178,7 +213,7 @@ class DialogueBase:
             if key == "human_offer":
                 return self._escalate("caller could not be understood", "medium")
             return self._offer_human()
-        return [Say(apology), Say(self._question(state.awaiting))]
+        return [Say(apology), *self._recap(), Say(self._question(state.awaiting))]
 
     def _offer_human(self) -> list[Step]:
         state = self.state

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
-from voiceops.flow.base import DialogueBase
-from voiceops.flow.state import Offer
+from voiceops.flow.slots import SlotFilling
+from voiceops.flow.state import Offer, Slots
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
-from voiceops.flow.wording import closed_weekdays, join_and
+from voiceops.flow.wording import closed_weekdays
 from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import Availability, BookingChange, ToolFailure
 from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
+    from voiceops.core.profile import Interval
     from voiceops.flow.understand import Understanding
     from voiceops.tools.results import SlotView
 
@@ -36,147 +38,14 @@ _CHANGE_SERVICE = re.compile(r"\bservice\b")
 _CLOSED_LOOKAHEAD_DAYS = 15
 
 
-class BookingSteps(DialogueBase):
+def _spans(hours: Sequence[Interval]) -> str:
+    return " and ".join(f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours)
+
+
+class BookingSteps(SlotFilling):
     """The booking and moving part of the dialogue."""
 
     # --- taking what the caller said ----------------------------------------------------
-
-    def _begin_booking(self) -> None:
-        state = self.state
-        state.finish_task()
-        state.task = "book"
-        if state.slots.name is None and self.caller_name:
-            state.slots.name = self.caller_name
-
-    def _apply(self, u: Understanding) -> tuple[bool, list[Step]]:
-        """Put the utterance's values into the slots; returns (changed, remarks to say)."""
-        state = self.state
-        slots = state.slots
-        remarks: list[Step] = []
-        changed = False
-        had_time = slots.start is not None
-        if u.service and state.task == "book" and u.service != slots.service:
-            slots.service = u.service
-            slots.clear_time()
-            state.attempts.pop("service", None)
-            changed = True
-        when = u.when
-        if when.rejected_day is not None and when.rejected_day == slots.day and when.day is None:
-            slots.day = None
-            slots.clear_time()
-            remarks.append(Say(f"Okay, not {weekday_name(when.rejected_day)}."))
-            changed = True
-        if when.rejected_time is not None and when.rejected_time == slots.at and when.at is None:
-            slots.at = None
-            slots.clear_time()
-            changed = True
-        if when.past:
-            slots.day = None
-            slots.clear_time()
-            remarks.append(Say("That day has already passed."))
-            self._bump("day")
-            changed = True
-        if when.earliest and not slots.earliest:
-            slots.earliest, slots.day, slots.days = True, None, 1
-            slots.clear_time()
-            changed = True
-        if when.day is not None and (when.day, when.days) != (slots.day, slots.days):
-            # Attempts at the day are cleared only once the tools accept it.
-            slots.day, slots.days, slots.earliest = when.day, when.days, False
-            slots.near = None
-            slots.clear_time()
-            changed = True
-        if when.at is not None and when.at != slots.at:
-            slots.at, slots.part, slots.near = when.at, when.part, None
-            slots.clear_time()
-            state.attempts.pop("time", None)
-            changed = True
-        elif when.at is None and when.part is not None and when.part != slots.part:
-            slots.part = when.part
-            if slots.at is not None and part_of(slots.at) != when.part:
-                slots.at = None
-            slots.clear_time()
-            changed = True
-        if u.unresolved:
-            remarks.append(Say("I'm not sure which day you mean."))
-            slots.day = None
-            slots.clear_time()
-            changed = True
-        if u.next_weekday and when.day is not None:
-            remarks.append(Say(f"That's {spoken_date(when.day)}."))
-        if u.two_people and state.task == "book" and slots.service and not slots.then:
-            # One chair at a time: the second appointment straight after the first.
-            slots.then = [slots.service]
-            head = "We can only do one at a time, so I" if u.same_time else "I"
-            remarks.append(
-                Say(f"{head} can book two {slots.service}s, one straight after the other.")
-            )
-            changed = True
-        if u.names and state.task == "book" and slots.then:
-            # "I'm Lena and she's Mia": the first name is this booking's, the rest the next.
-            slots.name, slots.by_phone = u.names[0], False
-            slots.then_names = list(u.names[1 : 1 + len(slots.then)])
-            state.attempts.pop("name", None)
-            changed = True
-        target = state.target
-        if u.same_time and state.task == "reschedule" and target is not None and when.at is None:
-            # "Move it to Thursday, same time."
-            slots.at, slots.part = target.start.time(), None
-            slots.clear_time()
-            changed = True
-        if u.one_after and when.day is None and (slots.day or state.offers):
-            # "Not that one, the one after": the day offered or asked for, a week on.
-            day = slots.day or state.offers[0].start.date()
-            slots.day, slots.days = day + timedelta(days=7), 1
-            slots.clear_time()
-            changed = True
-        if u.from_now is not None and when.day is None:
-            # "In an hour": today, the free times from then on.
-            moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)
-            slots.day, slots.days, slots.at, slots.part = moment.date(), 1, None, None
-            slots.near, slots.earliest = moment.time().replace(second=0, microsecond=0), False
-            slots.clear_time()
-            changed = True
-        if u.first_thing and when.at is None:
-            day = slots.day or self.today
-            opening = intervals_on(self.profile, day)
-            if opening and opening[0].start != slots.at:
-                slots.at, slots.part = opening[0].start, "morning"
-                slots.clear_time()
-                changed = True
-        if u.shift is not None and slots.at is not None and when.at is None:
-            # "Push it back an hour": the same day, the time moved.
-            moved = datetime.combine(slots.day or self.today, slots.at) + timedelta(minutes=u.shift)
-            slots.day, slots.at = moved.date(), moved.time()
-            slots.clear_time()
-            changed = True
-        if u.business_time and self.clock.zones_differ and slots.at is not None:
-            # "I mean New York time": the clock time said is the business's wall clock.
-            theirs = datetime.combine(slots.day or self.today, slots.at)
-            ours = theirs.replace(tzinfo=self.clock.business_zone).astimezone(self.clock.zone)
-            slots.day, slots.at = ours.date(), ours.time().replace(tzinfo=None)
-            slots.clear_time()
-            changed = True
-        if u.name is not None and u.name != slots.name:
-            slots.name, slots.by_phone = u.name, False
-            state.attempts.pop("name", None)
-            changed = True
-        if u.services and state.task == "book" and not slots.then:
-            # "A beard trim and a haircut": this one now, the others straight after.
-            slots.service = u.services[0]
-            slots.then = list(u.services[1:])
-            remarks.append(
-                Say(
-                    f"I can book the {u.services[0]} now and the {join_and(list(u.services[1:]))}"
-                    " straight after."
-                )
-            )
-            changed = True
-        if changed:
-            state.offers = []
-            # A time already agreed has changed: the next answer says the new one in full.
-            self.corrected = self.corrected or had_time
-        return changed, remarks
 
     # --- moving a booking forward ----------------------------------------------------------
 
@@ -206,21 +75,66 @@ class BookingSteps(DialogueBase):
         if task == "book" and not slots.name:
             return self._ask_missing("name")
         slots.then_times = self._following_starts()
+        if task == "book" and slots.then and not slots.then_fit and not any(slots.then_ats):
+            # Back to back: the next one must be free straight after, before it is promised.
+            return [self._following_check(0)]
         return self._ask("confirm")
 
-    def _following_starts(self) -> list[time]:
-        """Where each further service falls: straight after the one before, on the step."""
+    def _following_check(self, index: int) -> Call:
+        slots = self.state.slots
+        starts = slots.then_times[index]
+        args = {
+            "service": slots.then[index],
+            "date": starts.date().isoformat(),
+            "days": 1,
+            "time": starts.strftime("%H:%M"),
+        }
+        return Call("check_availability", args, then=partial(self._after_following, index))
+
+    def _after_following(self, index: int, outcome: ToolOutcome) -> list[Step]:
+        """The next service straight after is free: check the one after, or read back; it
+        is not: say so, and offer other times for the first."""
+        slots = self.state.slots
+        result = result_of(outcome, Availability)
+        if result.status is ToolStatus.SUPERSEDED:
+            return []
+        if isinstance(result, ToolFailure) or result.status is not ToolStatus.OK:
+            return self._tool_refused("availability", result, ask="day")
+        wanted = slots.then_times[index]
+        if any(self._wall(view) == wanted for view in result.slots):
+            if index + 1 < len(slots.then):
+                return [self._following_check(index + 1)]
+            slots.then_fit = True
+            return self._advance()
+        first, service = slots.start, slots.then[index]
+        if first is not None:
+            slots.unfit.append(first)
+            slots.near = first.time()
+        slots.at = None
+        slots.clear_time()
+        which = f"second {service}" if service == slots.service else service
+        said = f"Sorry, the {which} wouldn't fit straight after, at {spoken_clock(wanted.time())}."
+        return [Say(said), self._availability()]
+
+    def _following_starts(self) -> list[datetime]:
+        """Where each further service falls: at its own day and time when one was said,
+        else straight after the one before, on the slot step."""
         slots = self.state.slots
         if not slots.then or slots.start is None:
             return []
         step = self.profile.booking.slot_step_min
-        starts: list[time] = []
+        starts: list[datetime] = []
         at = slots.start
-        for before in [slots.service or "", *slots.then[:-1]]:
-            kind = self.profile.service(before)
-            at += timedelta(minutes=kind.duration_min if kind else step)
-            at += timedelta(minutes=-(at.minute % step) % step)
-            starts.append(at.time())
+        for i, before in enumerate([slots.service or "", *slots.then[:-1]]):
+            own_day = slots.then_days[i] if i < len(slots.then_days) else None
+            own_at = slots.then_ats[i] if i < len(slots.then_ats) else None
+            if own_at is not None:
+                at = datetime.combine(own_day or at.date(), own_at)
+            else:
+                kind = self.profile.service(before)
+                at += timedelta(minutes=kind.duration_min if kind else step)
+                at += timedelta(minutes=-(at.minute % step) % step)
+            starts.append(at)
         return starts
 
     def _closed_day(self) -> str | None:
@@ -239,7 +153,7 @@ class BookingSteps(DialogueBase):
         )
         if following is None:
             return None
-        slots.day, slots.from_closed = following, True
+        slots.day, slots.from_closed, slots.closed_day = following, True, day
         slots.clear_time()
         if day in self.profile.closed_dates:
             closed = f"We're closed on {spoken_date(day)}"
@@ -282,44 +196,52 @@ class BookingSteps(DialogueBase):
             return self._tool_refused("availability", result, ask="day")
         state.attempts.pop("day", None)
         offers = self._offers_from(result.slots)
-        requested = slots.day
         from_closed, slots.from_closed = slots.from_closed, False
-        if requested is not None and slots.at is not None:
-            wanted = datetime.combine(requested, slots.at)
-            match = next((o for o in offers if o.start == wanted), None)
-            if match is not None and from_closed:
-                # "We're closed on Mondays; the next day we're open is Tuesday." Ask first.
-                state.offers = [match]
-                return [
-                    Say(f"Would {spoken_clock(slots.at)} work?"),
-                    *self._ask("offer", say=False),
-                ]
-            if match is not None and slots.agreed:
-                # Agreed in the read-back of the first booking ("book them"): book it now.
-                self._choose(match)
-                return self._commit()
-            if match is not None and self.corrected:
-                steps = self._choose(match)
-                if state.awaiting == "confirm":
-                    return steps  # the read-back says the new time
-                return [Say(f"Okay, I have {match.spoken}."), *steps]
-            if match is not None:
-                steps = self._choose(match)
-                if state.awaiting == "confirm":
-                    return [Say("Good news, that time is free."), *steps]
-                # No read-back yet: say which day and time were understood.
-                return [Say(f"Good news, {match.spoken} is free."), *steps]
+        if slots.day is not None and slots.at is not None:
+            return self._at_time_asked(slots.day, slots.at, offers, from_closed=from_closed)
+        return self._around_time_asked(offers, from_closed=from_closed)
+
+    def _at_time_asked(
+        self, requested: date, at: time, offers: list[Offer], *, from_closed: bool
+    ) -> list[Step]:
+        """The free slots for an exact day and time: take it when free, else the nearest."""
+        state = self.state
+        wanted = datetime.combine(requested, at)
+        match = next((o for o in offers if o.start == wanted), None)
+        if match is None:
             hours = intervals_on(self.profile, requested)
-            if hours and not any(iv.start <= slots.at < iv.end for iv in hours):
-                spans = " and ".join(
-                    f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours
+            if hours and not any(iv.start <= at < iv.end for iv in hours):
+                return self._present(
+                    offers, f"On {weekday_name(requested)} we're open {_spans(hours)}."
                 )
-                return self._present(offers, f"On {weekday_name(requested)} we're open {spans}.")
             return self._present(
-                offers,
-                f"Sorry, {spoken_clock(slots.at)} on {weekday_name(requested)} isn't available.",
+                offers, f"Sorry, {spoken_clock(at)} on {weekday_name(requested)} isn't available."
             )
+        if from_closed:
+            # "We're closed on Mondays; the next day we're open is Tuesday." Ask first.
+            state.offers = [match]
+            return [Say(f"Would {spoken_clock(at)} work?"), *self._ask("offer", say=False)]
+        if state.slots.agreed:
+            # Agreed in the read-back of the first booking ("book them"): book it now.
+            self._choose(match)
+            return self._commit()
+        self._recapped()  # said here, or in the read-back
+        steps = self._choose(match)
+        if state.awaiting == "confirm":
+            # The read-back says the time; after a correction it is the new one.
+            return steps if self.corrected else [Say("Good news, that time is free."), *steps]
+        if self.corrected:
+            return [Say(f"Okay, I have {match.spoken}."), *steps]
+        # No read-back yet: say which service, day and time were understood.
+        service = self._task_service()
+        return [Say(f"Good news, {match.spoken} is free for your {service}."), *steps]
+
+    def _around_time_asked(self, offers: list[Offer], *, from_closed: bool) -> list[Step]:
+        """The free slots for a day, a part of it, a range of days or the earliest."""
+        slots = self.state.slots
+        requested = slots.day
         head = None
+        offers = [o for o in offers if o.start not in slots.unfit] or offers
         if slots.near is not None and requested is not None:
             later = [o for o in offers if o.start >= datetime.combine(requested, slots.near)]
             offers = later or offers
@@ -327,10 +249,7 @@ class BookingSteps(DialogueBase):
             fitting = [o for o in offers if part_of(o.start.time()) == slots.part]
             hours = intervals_on(self.profile, requested) if requested is not None else []
             if not fitting and hours and requested is not None:
-                spans = " and ".join(
-                    f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours
-                )
-                head = f"On {weekday_name(requested)} we're open {spans}."
+                head = f"On {weekday_name(requested)} we're open {_spans(hours)}."
             offers = fitting or offers
         if requested is not None and offers and not from_closed and head is None:
             last = requested + timedelta(days=slots.days - 1)
@@ -356,6 +275,10 @@ class BookingSteps(DialogueBase):
         # Nearest first is how the tools rank them; callers hear them in clock order, and
         # "the second one" means the second they heard.
         state.offers = sorted(offers, key=lambda o: o.start)
+        if self._recap_due() and state.task == "book" and state.slots.service:
+            # The times are read out for the service asked for, said again now.
+            self._recapped()
+            self.offer_for = state.slots.service
         return steps + self._ask("offer")
 
     def _choose(self, offer: Offer) -> list[Step]:
@@ -403,35 +326,43 @@ class BookingSteps(DialogueBase):
                 line = f"Done. Your {service} is now on {spoken}."
             elif state.slots.agreed and booking is not None:
                 at = spoken_clock(self._wall(booking).time())
-                line = f"And the {service} for {state.slots.name} at {at} is booked."
+                when = f"on {spoken}" if state.slots.own_time else f"at {at}"
+                line = f"And the {service} for {state.slots.name} {when} is booked."
             else:
                 line = f"You're all set. Your {service} is booked for {spoken}."
-            following, names = state.slots.then, state.slots.then_names
-            kind = self.profile.service(service)
             start = self._wall(booking) if booking else None
+            following = state.slots.model_copy(deep=True)
             state.finish_task()
             state.last_service, state.last_booked = service, spoken
-            if following and start is not None and kind is not None:
-                # The next service asked for: straight after this one, same day.
-                name, by_phone = state.slots.name, state.slots.by_phone
-                self._begin_booking()
-                state.slots.name, state.slots.by_phone = name, by_phone
-                if names:
-                    state.slots.name, state.slots.by_phone = names[0], False
-                    state.slots.then_names = names[1:]
-                state.slots.agreed = True
-                after = start + timedelta(minutes=kind.duration_min)
-                step = self.profile.booking.slot_step_min
-                after += timedelta(minutes=-(after.minute % step) % step)
-                state.slots.service, state.slots.then = following[0], following[1:]
-                state.slots.day, state.slots.at = after.date(), after.time()
-                return [Say(line), self._availability()]
+            if following.then and start is not None:
+                return [Say(line), *self._book_next(following, start)]
             return [Say(line), *self._ask("anything_else")]
         state.slots.clear_time()
         if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:
             offers = self._offers_from(result.alternatives)
             return self._present(offers, "Sorry, that time has just been taken.")
         return self._tool_refused("booking", result)
+
+    def _book_next(self, done: Slots, start: datetime) -> list[Step]:
+        """The next service asked for with the one just booked (``done``, which started at
+        ``start``): at its own time, or straight after; the caller already agreed to it."""
+        nxt = done.then_times[0] if done.then_times else None
+        if nxt is None:
+            kind = self.profile.service(done.service or "")
+            step = self.profile.booking.slot_step_min
+            nxt = start + timedelta(minutes=kind.duration_min if kind else step)
+            nxt += timedelta(minutes=-(nxt.minute % step) % step)
+        self._begin_booking()
+        slots = self.state.slots
+        slots.name, slots.by_phone = done.name, done.by_phone
+        if done.then_names:
+            slots.name, slots.by_phone = done.then_names[0], False
+            slots.then_names = done.then_names[1:]
+        slots.agreed, slots.own_time = True, any(done.then_ats)
+        slots.service, slots.then = done.then[0], done.then[1:]
+        slots.then_times = done.then_times[1:]
+        slots.day, slots.at = nxt.date(), nxt.time()
+        return [self._availability()]
 
     # --- answers to its questions ------------------------------------------------------
 
@@ -455,7 +386,19 @@ class BookingSteps(DialogueBase):
         elif u.affirm and len(offers) == 1:
             chosen = offers[0]
         if chosen is not None:
-            return self._choose(chosen)
+            if u.name is not None and self.state.task == "book":
+                # "The 6 o'clock, and his name's Leo": the name said with the pick counts.
+                self.state.slots.name, self.state.slots.by_phone = u.name, False
+            self._recapped()  # said here, or in the read-back
+            steps = self._choose(chosen)
+            if self.state.awaiting == "confirm":
+                return steps
+            # What was understood, before the next question.
+            return [Say(f"Great, {chosen.spoken} for your {self._task_service()}."), *steps]
+        if (u.name is not None or u.names) and u.when.empty and self.state.task == "book":
+            # A name before the time ("I'm Carla and he's Tom"): kept; the times stand.
+            self._take_names(u)
+            return [Say("Thanks."), Say(self._question("offer"))]
         if u.deny and not u.has_slot_value:
             slots = self.state.slots
             self.state.offers = []
@@ -465,6 +408,16 @@ class BookingSteps(DialogueBase):
         if u.affirm and not u.has_slot_value:
             return [Say("Which one would you like?"), *self._ask("offer", say=False)]
         return None
+
+    def _take_names(self, u: Understanding) -> None:
+        slots = self.state.slots
+        if u.names and slots.then:
+            slots.name = u.names[0]
+            slots.then_names = list(u.names[1 : 1 + len(slots.then)])
+        elif u.name is not None:
+            slots.name = u.name
+        slots.by_phone = False
+        self.state.attempts.pop("name", None)
 
     def _on_confirm(self, u: Understanding) -> list[Step] | None:
         changed, remarks = self._apply(u)

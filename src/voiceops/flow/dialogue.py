@@ -27,33 +27,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from voiceops.agent.intent import asks_what_agent_is
 from voiceops.agent.prompts import render_greeting
-from voiceops.core.ports import ToolStatus
+from voiceops.flow.answers import AnswerSteps
 from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.existing import ExistingSteps
 from voiceops.flow.state import CallbackDraft
-from voiceops.flow.steps import Call, Say, Step, result_of
+from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import normalise, utterance_tail
 from voiceops.flow.wording import (
-    SERVICES_LISTED,
-    hours_now,
-    not_offered,
     off_topic,
-    prices_sentence,
-    services_sentence,
 )
-from voiceops.tools.booking import intervals_on
-from voiceops.tools.results import OpeningHours, ServiceInfo
 
 if TYPE_CHECKING:
-    from voiceops.core.ports import ToolOutcome
     from voiceops.flow.state import Awaiting
 
 _SHORT_NO_WORDS = 3
@@ -108,7 +99,7 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
 """What an agent line was asking, for picking up a conversation another brain started."""
 
 
-class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
+class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
     """One turn's decisions over a call's :class:`~voiceops.flow.state.FlowState`."""
 
     # --- entry points -----------------------------------------------------------------
@@ -160,6 +151,8 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         """Answer the caller's newest utterance."""
         state = self.state
         state.reminders = 0
+        if state.task in ("book", "reschedule"):
+            state.since_recap += 1
         u = self._understand(text, state.awaiting)
         if self.escalation is not None and state.task != "callback":
             return self._escalation_callback(u)
@@ -184,6 +177,9 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return self._goodbye()
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
+        if u.billing and state.task != "callback":
+            # A disputed charge or a refund is for the billing team, whatever else was said.
+            return self._escalate("billing: a charge or refund the caller raised", "medium")
         honest = self._who_i_am() if robot else []
         if honest and u.is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
@@ -279,15 +275,27 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
         began = self._take_task(u)
         if began and state.task in ("cancel", "reschedule", "lookup"):
             info = self._info(u, follow_up=False)
+            if u.name is not None:
+                state.slots.name = u.name  # "cancel my haircut, it's under Jordan"
             if state.task == "reschedule":
                 self._apply(u)
             return info + self._find(u)
         working = state.task in ("book", "reschedule")
         info = self._info(u, follow_up=not working)
+        if working:
+            return self._working(u, began=began, info=info)
+        if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
+            return info + self._find(u)
+        if info:
+            return info
+        return self._idle(u)
+
+    def _working(self, u: Understanding, *, began: bool, info: list[Step]) -> list[Step]:
+        """A turn of a booking or a move that no question of the agent's explains."""
+        state = self.state
         asked = state.slots.service
         if (
-            working
-            and u.question
+            u.question
             and u.service is not None
             and asked is not None
             and u.service != asked
@@ -296,26 +304,25 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             # "Is there someone who does beards as well?" mid-booking: an answer, not a switch.
             info = [*info, *self._service_info(u.service, follow_up=False)]
             u = replace(u, service=None)
-        if working:
-            changed, remarks = self._apply(u)
-            if began or changed or info or remarks:
-                return info + remarks + self._advance()
-            if u.deny and not u.intents and state.awaiting in ("service", "day", "time"):
-                # "No" to "what day would you like?": the caller doesn't want to book now.
-                state.finish_task()
-                return [Say("No problem."), *self._ask("anything_else")]
-            if (u.affirm or u.intents & {"thanks", "greeting"}) and not u.deny:
-                # "Okay", "great, thanks": nothing wrong, nothing new; the question stands.
-                if state.awaiting is None:
-                    return self._advance()
-                if state.awaiting == "confirm" and state.slots.spoken:
-                    return [Say("Shall I go ahead and book it?")]  # not the read-back again
-                return [Say(self._question(state.awaiting))]
-            return self._redirect(u)
-        if state.task in ("cancel", "reschedule", "lookup") and state.target is None:
-            return info + self._find(u)
-        if info:
-            return info
+        changed, remarks = self._apply(u)
+        if began or changed or info or remarks:
+            return info + remarks + self._advance()
+        if u.deny and not u.intents and state.awaiting in ("service", "day", "time"):
+            # "No" to "what day would you like?": the caller doesn't want to book now.
+            state.finish_task()
+            return [Say("No problem."), *self._ask("anything_else")]
+        if (u.affirm or u.intents & {"thanks", "greeting"}) and not u.deny:
+            # "Okay", "great, thanks": nothing wrong, nothing new; the question stands.
+            if state.awaiting is None:
+                return self._advance()
+            if state.awaiting == "confirm" and state.slots.spoken:
+                return [Say("Shall I go ahead and book it?")]  # not the read-back again
+            return [Say(self._question(state.awaiting))]
+        return self._redirect(u)
+
+    def _idle(self, u: Understanding) -> list[Step]:
+        """A turn with no task under way and no question answered."""
+        state = self.state
         if u.off_topic:
             return self._redirect(u)
         if u.service is not None and u.question:
@@ -333,10 +340,11 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return [Say("You're welcome."), *self._ask("anything_else")]
         if "greeting" in u.intents or (u.affirm and state.awaiting in _IDLE):
             state.awaiting = None
+            greeting = "greeting" in u.intents
             return [
                 Say(
                     "Hello! What can I help you with today?"
-                    if "greeting" in u.intents
+                    if greeting
                     else "Sure, what can I help you with?"
                 )
             ]
@@ -360,106 +368,6 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return [Say(line), Say(self._question(state.awaiting))]
         return self._not_understood("Sorry, I didn't catch that.")
 
-    def _info(self, u: Understanding, *, follow_up: bool) -> list[Step]:
-        """Answers to questions (prices, hours, FAQ, services) in the utterance, if any.
-
-        With ``follow_up`` the answers end with a question (book one? anything else?);
-        without, the caller's task goes on after them.
-        """
-        state = self.state
-        steps: list[Step] = []
-        offer_booking: str | None = None
-        if u.intents & {"price", "duration"}:
-            service = (
-                u.service
-                or state.slots.service
-                or (state.target.service if state.target else None)
-                or state.last_service
-            )
-            few = len(self.profile.services) <= SERVICES_LISTED
-            if service is None and "price" in u.intents and few:
-                # "What are your prices?": every price at once, from the catalogue tool.
-                state.last_topic = "price"
-                return [
-                    Call("get_service_info", {}, then=self._all_prices),
-                    *self._ask("book_offer" if state.task is None else "anything_else", say=False),
-                ]
-            if service is None:
-                return [Say(services_sentence(self.profile)), *self._ask("info_service")]
-            steps.extend(self._service_info(service, follow_up=False))
-            if service != state.last_service:
-                offer_booking = service
-        if "hours" in u.intents:
-            args: dict[str, Any] = {}
-            if u.when.day is not None:
-                args["date"] = u.when.day.isoformat()
-                self.closed_said = not intervals_on(self.profile, u.when.day)
-            week = u.week_hours or u.when.day is not None
-            steps.append(Call("get_opening_hours", args, then=partial(self._after_hours, week)))
-        if u.faq:
-            steps.append(Say(u.faq))
-        if u.not_offered is not None:
-            steps.append(Say(not_offered(self.profile)))
-            offer_booking = offer_booking or ""
-        elif u.unknown_question and not follow_up:
-            steps.append(Say("I don't have that information, but the team can tell you."))
-        if "services" in u.intents:
-            steps.append(Say(services_sentence(self.profile)))
-            offer_booking = offer_booking or ""
-        if not steps or not follow_up:
-            return steps
-        if "hours" in u.intents:
-            state.last_topic = "hours"
-        elif u.intents & {"price", "duration"}:
-            state.last_topic = "price"
-        elif "services" in u.intents:
-            state.last_topic = "services"
-        if offer_booking is not None and state.task is None:
-            state.slots.service = offer_booking or None
-            return [*steps, *self._ask("book_offer")]
-        return [*steps, *self._ask("anything_else")]
-
-    def _service_info(self, service: str, *, follow_up: bool) -> list[Step]:
-        def said(outcome: ToolOutcome) -> list[Step]:
-            result = result_of(outcome, ServiceInfo)
-            if isinstance(result, ServiceInfo) and result.status is ToolStatus.OK:
-                spoken = result.services[0].spoken if result.services else ""
-                if spoken:
-                    return [Say(spoken.rstrip(".") + ".")]
-            return [Say("Sorry, I can't look that up right now.")]
-
-        steps: list[Step] = [Call("get_service_info", {"service": service}, then=said)]
-        if follow_up:
-            if self.state.task is None:
-                self.state.slots.service = service
-                self.state.last_topic = "price"
-                steps.extend(self._ask("book_offer"))
-            else:
-                steps.extend(self._advance())
-        return steps
-
-    def _all_prices(self, outcome: ToolOutcome) -> list[Step]:
-        result = result_of(outcome, ServiceInfo)
-        if isinstance(result, ServiceInfo) and result.status is ToolStatus.OK and result.services:
-            return [Say(prices_sentence(result.services)), Say(self._question(self.state.awaiting))]
-        return [Say("Sorry, I can't look that up right now.")]
-
-    def _after_hours(self, week: bool, outcome: ToolOutcome) -> list[Step]:
-        result = result_of(outcome, OpeningHours)
-        if isinstance(result, OpeningHours) and result.spoken:
-            if week:
-                return [Say(result.spoken)]
-            return [Say(hours_now(result, self.clock))]
-        return [Say("Sorry, I can't look up our hours right now.")]
-
-    # --- answers to its own questions ---------------------------------------------------
-
-    def _on_info_service(self, u: Understanding) -> list[Step] | None:
-        if u.service is None:
-            return None
-        self.state.attempts.pop("info_service", None)
-        return self._service_info(u.service, follow_up=True)
-
     def _on_book_offer(self, u: Understanding) -> list[Step] | None:
         service = self.state.slots.service
         if u.affirm or "book" in u.intents:
@@ -469,6 +377,9 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return remarks + self._advance()
         if u.deny and not u.has_slot_value:
             self.state.slots.service = None
+            if _asks_more(u):
+                self.state.awaiting = None
+                return None
             return [Say("No problem."), *self._ask("anything_else")]
         return None
 
@@ -494,6 +405,10 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             return [Say("Sure."), *self._callback_next()]
         if u.deny and not u.has_slot_value:
             state.question = None
+            if _asks_more(u):
+                # "No, that's fine. Do you have parking?": the new question is answered.
+                state.awaiting = None
+                return None
             return [Say("No problem."), *self._ask("anything_else")]
         return None
 
@@ -532,6 +447,11 @@ class Dialogue(BookingSteps, ExistingSteps, CallbackSteps):
             steps = handler(self, u) if handler is not None else None
             return steps if steps is not None else self._general(u)
         return None
+
+
+def _asks_more(u: Understanding) -> bool:
+    """A "no" with a new question in it ("no thanks, do you have parking?")."""
+    return bool(u.faq or u.not_offered or u.unknown_question or u.intents - {"thanks", "greeting"})
 
 
 _NO_INFORMATION = (

@@ -32,7 +32,7 @@ class ExistingSteps(DialogueBase):
         args: dict[str, Any] = {}
         if name:
             args["customer_name"] = name
-        elif not self.caller_phone:
+        elif not self.caller_phone or self.state.attempts.get("phone_lookup"):
             if not self.state.slots.name:
                 return self._ask("lookup_name")
             args["customer_name"] = self.state.slots.name
@@ -58,16 +58,7 @@ class ExistingSteps(DialogueBase):
         now = self.clock.now_local.replace(tzinfo=None)
         refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
         if not refs:
-            if not by_name:
-                return [
-                    Say("I can't find a booking for the number you're calling from."),
-                    *self._ask("lookup_name"),
-                ]
-            state.resume = None
-            return [
-                Say("I can't find a booking under that name either."),
-                *self._ask("human_offer"),
-            ]
+            return self._not_found(by_name=by_name)
         if len(refs) == 1:
             return self._with_target(refs[0])
         if state.task == "lookup":
@@ -83,6 +74,28 @@ class ExistingSteps(DialogueBase):
             return self._with_target(chosen)
         state.bookings = refs
         return self._ask("which_booking")
+
+    def _not_found(self, *, by_name: bool) -> list[Step]:
+        """Nothing under the caller's number: by the name said already, else ask for it;
+        nothing under the name either: a person offered (in other words the second time)."""
+        state = self.state
+        if not by_name:
+            self._bump("phone_lookup")  # not again by the number this task
+            if state.slots.name:
+                # "It's under Jordan" was said with the request: look that up at once.
+                return self._find(None, name=state.slots.name)
+            return [
+                Say("I can't find a booking for the number you're calling from."),
+                *self._ask("lookup_name"),
+            ]
+        state.resume = None
+        either = " either" if state.attempts.get("phone_lookup") else ""
+        line = (
+            "I still can't find a booking under that name, so I can't change it from here."
+            if self._bump("name_lookup") > 1
+            else f"I can't find a booking under that name{either}."
+        )
+        return [Say(line), *self._ask("human_offer")]
 
     def _match_booking(
         self, u: Understanding | None, refs: Sequence[BookingRef]
@@ -173,6 +186,9 @@ class ExistingSteps(DialogueBase):
 
     def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
         if u.name is None:
-            return None
+            if u.intents or u.has_slot_value or u.question or u.deny:
+                return None
+            # "Yes", "um": the name is still wanted, not another look by the number.
+            return self._not_understood("Sorry, I didn't catch the name.")
         self.state.slots.name = u.name
         return self._find(u, name=u.name)

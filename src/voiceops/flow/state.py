@@ -91,16 +91,30 @@ class Slots(_Model):
     """Further services asked for in the same breath, booked one after another."""
     then_names: list[str] = Field(default_factory=list)
     """Who each of ``then`` is for, when it is for someone else ("me and my daughter")."""
-    then_times: list[time] = Field(default_factory=list)
-    """When each of ``then`` starts, straight after the one before, for the read-back."""
+    then_times: list[datetime] = Field(default_factory=list)
+    """When each of ``then`` starts (straight after the one before, or at its own day and
+    time), for the read-back."""
+    then_days: list[date | None] = Field(default_factory=list)
+    then_ats: list[time | None] = Field(default_factory=list)
+    """The day and time said for each of ``then`` ("and a beard trim on Friday at 10")."""
+    own_time: bool = False
+    """This one was asked for at its own day and time, not straight after the one before."""
+    closed_day: date | None = None
+    """A closed day asked for and moved off, for "the Tuesday after" (it) to count from."""
     agreed: bool = False
     """The caller already agreed to this one in an earlier read-back ("book them")."""
     near: time | None = None
     """A time to look around without asking for it exactly ("in an hour")."""
 
+    then_fit: bool = False
+    """The services to follow straight after ``start`` were checked and are free."""
+    unfit: list[datetime] = Field(default_factory=list)
+    """Starts after which the services to follow did not fit: not offered again."""
+
     def clear_time(self) -> None:
         self.start = None
         self.spoken = None
+        self.then_fit = False
 
 
 class CallbackDraft(_Model):
@@ -142,6 +156,9 @@ class FlowState(_Model):
     """A question nothing here answers, kept for the callback the caller may accept."""
     asked: dict[str, int] = Field(default_factory=dict)
     """How often each question was asked this call, so a repeat is worded differently."""
+    since_recap: int = 0
+    """Agent turns of the booking under way since it last said back what it has so far
+    (counting this one): at :data:`~voiceops.flow.base.RECAP_EVERY` it says it again."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
 

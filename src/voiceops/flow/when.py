@@ -26,15 +26,29 @@ however long, holds the event loop that every call of the process shares.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
 
 import dateparser
 
-DayPart = Literal["morning", "afternoon", "evening"]
+from voiceops.flow.whenwords import (
+    DATE,
+    DATE_WORDS,
+    DIGIT,
+    ORDINAL_TOKEN,
+    TIME,
+    TIME_WORDS,
+    WEEKDAY_ALIASES,
+    WEEKDAY_WORDS,
+    DayPart,
+    count,
+    ordinal_number,
+    resolve_time,
+)
+
+__all__ = ["PART_PIVOT", "WEEKDAY_WORDS", "DayPart", "When", "normalise", "parse_when"]
+
 
 _PART_HOURS: dict[DayPart, tuple[int, int]] = {
     "morning": (0, 12),
@@ -61,181 +75,6 @@ _DATEPARSER_SETTINGS_BASE = {
     "RETURN_AS_TIMEZONE_AWARE": False,
 }
 
-# --------------------------------------------------------------------------------------
-# vocabulary
-
-_UNITS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
-_ORDINAL_UNITS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "eleventh": 11,
-    "twelfth": 12,
-    "thirteenth": 13,
-    "fourteenth": 14,
-    "fifteenth": 15,
-    "sixteenth": 16,
-    "seventeenth": 17,
-    "eighteenth": 18,
-    "nineteenth": 19,
-}
-_ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30}
-WEEKDAY_WORDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-"""Weekday names as a caller says them, Monday first (``date.weekday()`` order)."""
-_WEEKDAY_ALIASES = {
-    "tue": "tuesday",
-    "tues": "tuesday",
-    "wed": "wednesday",
-    "weds": "wednesday",
-    "thu": "thursday",
-    "thur": "thursday",
-    "thurs": "thursday",
-    "fri": "friday",
-}
-"""Short forms a transcript may carry; "mon", "sat" and "sun" are words of their own."""
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTH_ABBREVIATIONS = (
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-)
-
-
-def _alt(words: Iterable[str]) -> str:
-    """A regex alternation of ``words``, longest first so "thurs" beats "thu"."""
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_NUM_UNIT = _alt(_UNITS)
-_NUM_WORD = rf"(?:{_alt(_TENS)})(?:\ (?:{_alt(list(_UNITS)[:9])}))?|{_NUM_UNIT}"
-_ORD_WORD = (
-    rf"(?:twenty|thirty)\ (?:{_alt(list(_ORDINAL_UNITS)[:9])})|{_alt(_ORDINAL_TENS)}"
-    rf"|{_alt(_ORDINAL_UNITS)}"
-)
-_ORDINAL = rf"\d{{1,2}}(?:st|nd|rd|th)|{_ORD_WORD}"
-_DAY_NUMBER = rf"\d{{1,2}}(?:st|nd|rd|th)?|{_ORD_WORD}"
-_WEEKDAY = rf"{_alt(WEEKDAY_WORDS)}|{_alt(_WEEKDAY_ALIASES)}"
-# "may", "mar" and "jan" are ordinary words too: months only next to a day number.
-_MONTH = rf"{_alt(_MONTHS)}|{_alt(_MONTH_ABBREVIATIONS)}"
-_COUNT = rf"\d{{1,2}}|an?|{_NUM_WORD}"
-
-_DATE = re.compile(
-    rf"""
-    \b(?:
-        (?P<past>yesterday|last\ (?:week|{_WEEKDAY}))
-      | (?P<n_from>(?P<n_from_count>{_COUNT})\ weeks?\ from
-                  \ (?P<n_from_base>today|now|tomorrow|{_WEEKDAY}))
-      | (?P<in_n>in\ (?P<in_n_count>{_COUNT})\ (?P<in_n_unit>day|week|month)s?(?:\ time)?)
-      | (?P<rel>(?:the\ )?day\ after\ tomorrow|today|tonight|tomorrow)
-      | (?P<wd_next_week>(?:on\ )?(?P<wd_nw_a>{_WEEKDAY})\ (?:of\ )?next\ week
-                        |next\ week\ (?:on\ )?(?P<wd_nw_b>{_WEEKDAY}))
-      | (?P<wd_after_next>(?P<wd_an>{_WEEKDAY})\ after\ next)
-      | (?P<wd>(?:(?P<wd_mod>next|this(?:\ coming)?|coming)\ )?(?P<wd_day>{_WEEKDAY}))
-      | (?P<md>(?P<md_month>{_MONTH})\ (?:the\ )?(?P<md_day>{_DAY_NUMBER})
-             |(?:the\ )?(?:(?P<dm_day>{_ORDINAL})\ (?:of\ )?|(?P<dm_num>\d{{1,2}})\ of\ )
-              (?P<dm_month>{_MONTH}))
-      | (?P<range>next\ week|this\ week|(?:this\ |next\ |the\ )?weekend)
-      | (?P<earliest>as\ soon\ as\ possible|asap|earliest|soonest|first\ available|next\ available
-                   |any\ ?time|whenever)
-      | (?P<ord>(?:(?:on\ )?the|on)\ (?P<ord_n>{_ORDINAL})
-                (?!\ (?:available|one|option|slot|time|thing|appointment|booking)))
-    )\b
-    """,
-    re.VERBOSE,
-)
-
-_HOUR_WORD = _alt(list(_UNITS)[:12])
-_MINUTE_WORD = rf"(?:oh|o)\ (?:{_alt(list(_UNITS)[:9])})|{_NUM_WORD}"
-_MERIDIEM = r"am|pm|o'?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
-_TIME_PREP = r"at|around|about|by|after|before|from|until|till|say|maybe|ish"
-_UNITS_AFTER = (
-    r"people|persons?|of\ us|minutes?|mins?|hours?|days?|weeks?|months?|years?|dollars?|bucks"
-    r"|st\b|nd\b|rd\b|th\b|times?|services?"
-)
-
-_TIME = re.compile(
-    rf"""
-    \b(?:
-        (?P<noon>noon|midday|lunch\ ?time)
-      | (?P<rel_q>half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\ minutes?)?
-        \ (?P<rel_dir>past|after|to|of|till)\ (?P<rel_h>\d{{1,2}}|{_HOUR_WORD})
-      | (?:(?P<prep>{_TIME_PREP})\ (?:(?:about|around|like)\ )?)?
-        (?P<h>\d{{1,2}}|{_HOUR_WORD})
-        (?::(?P<m>\d{{2}})|\ (?P<mw>\d{{2}}|{_MINUTE_WORD}))?
-        (?:\ ?(?P<mer>{_MERIDIEM}))?
-    )\b(?!\ (?:{_UNITS_AFTER}))(?!:)
-    """,
-    re.VERBOSE,
-)
-
-# Cheap gates: the two big patterns above only run on text that has a word they could
-# start with, which most replies ("Sam Smith", "yes please") do not.
-_DATE_WORDS = frozenset(
-    {
-        *WEEKDAY_WORDS,
-        *_WEEKDAY_ALIASES,
-        *_MONTHS,
-        *_MONTH_ABBREVIATIONS,
-        *_ORDINAL_UNITS,
-        *_ORDINAL_TENS,
-        *("today", "tonight", "tomorrow", "yesterday", "day", "days", "week", "weeks"),
-        *("weekend", "month", "months", "asap", "earliest", "soonest", "available"),
-        *("whenever", "anytime", "any"),
-    }
-)
-_TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime"})
-_ORDINAL_TOKEN = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b")
-_DIGIT = re.compile(r"\d")
 
 _PART = re.compile(r"\b(?P<part>morning|afternoon|evening|tonight|night|first thing)\b")
 _REJECT_BEFORE = re.compile(
@@ -331,43 +170,6 @@ def part_of(value: time) -> DayPart:
 
 
 # --------------------------------------------------------------------------------------
-# numbers
-
-
-def _number(text: str) -> int | None:
-    """``"7"``, ``"seven"``, ``"forty five"``, ``"oh five"`` -> int; ``None`` otherwise."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    words = text.split()
-    if words and words[0] in ("oh", "o"):
-        words = words[1:]
-    if len(words) == 1:
-        return _UNITS.get(words[0], _TENS.get(words[0]))
-    if len(words) == 2 and words[0] in _TENS and words[1] in _UNITS:
-        return _TENS[words[0]] + _UNITS[words[1]]
-    return None
-
-
-def _ordinal_number(text: str) -> int | None:
-    """``"3rd"``, ``"third"``, ``"twenty first"`` -> int."""
-    text = text.strip()
-    digits = re.match(r"^(\d{1,2})(?:st|nd|rd|th)?$", text)
-    if digits:
-        return int(digits.group(1))
-    words = text.split()
-    if len(words) == 1:
-        return _ORDINAL_UNITS.get(words[0], _ORDINAL_TENS.get(words[0]))
-    if len(words) == 2 and words[0] in _TENS and words[1] in _ORDINAL_UNITS:
-        return _TENS[words[0]] + _ORDINAL_UNITS[words[1]]
-    return None
-
-
-def _count(text: str) -> int | None:
-    return 1 if text in ("a", "an") else _number(text)
-
-
-# --------------------------------------------------------------------------------------
 # calendar resolution
 
 
@@ -386,7 +188,7 @@ def warm_up() -> None:
 
 
 def _weekday_index(name: str) -> int:
-    return WEEKDAY_WORDS.index(_WEEKDAY_ALIASES.get(name, name))
+    return WEEKDAY_WORDS.index(WEEKDAY_ALIASES.get(name, name))
 
 
 def _next_weekday(today: date, index: int) -> date:
@@ -424,146 +226,84 @@ class _DateHit:
     ordinal: int | None = None
 
 
-def _resolve_date(match: re.Match[str], today: date) -> _DateHit | None:
-    kind = match.lastgroup
+def _resolve_count(match: re.Match[str], today: date) -> _DateHit | None:
+    """ "Two weeks from Friday", "in three days"."""
     g = match.group
-    if g("past"):
-        return _DateHit(None, past=True)
-    if g("earliest"):
-        return _DateHit(None, earliest=True)
     if g("n_from"):
-        count = _count(g("n_from_count"))
+        weeks = count(g("n_from_count"))
         base_word = g("n_from_base")
-        if count is None:
+        if weeks is None:
             return None
         if base_word in ("today", "now"):
-            base: date | None = today
+            base = today
         elif base_word == "tomorrow":
             base = today + timedelta(days=1)
         else:
             base = _next_weekday(today, _weekday_index(base_word))
-        return _DateHit(base + timedelta(weeks=count)) if base else None
-    if g("in_n"):
-        count = _count(g("in_n_count"))
-        if count is None:
-            return None
-        return _DateHit(_dateparser_day(f"in {count} {g('in_n_unit')}s", today))
-    if g("rel"):
-        word = g("rel")
-        if word == "tonight":
-            return _DateHit(today, evening=True)
-        span = "day after tomorrow" if "after" in word else word
-        return _DateHit(_dateparser_day(span, today))
+        return _DateHit(base + timedelta(weeks=weeks))
+    amount = count(g("in_n_count"))
+    if amount is None:
+        return None
+    return _DateHit(_dateparser_day(f"in {amount} {g('in_n_unit')}s", today))
+
+
+def _resolve_range(word: str, today: date) -> _DateHit:
+    """ "This week", "next week", "this weekend" (the rest of it when said on one)."""
+    if word == "this week":
+        return _DateHit(today, days=7 - today.weekday())
+    if word == "next week":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+        return _DateHit(monday, days=7)
+    if today.weekday() >= 5 and word != "next weekend":
+        # Said on the weekend itself: the rest of this one.
+        return _DateHit(today, days=7 - today.weekday())
+    return _DateHit(_next_weekday(today, 5), days=2)
+
+
+def _resolve_weekday(match: re.Match[str], today: date) -> _DateHit:
+    g = match.group
     if g("wd_next_week"):
         name = g("wd_nw_a") or g("wd_nw_b")
         monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
         return _DateHit(monday + timedelta(days=_weekday_index(name)))
     if g("wd_after_next"):
         return _DateHit(_next_weekday(today, _weekday_index(g("wd_an"))) + timedelta(weeks=1))
-    if g("wd"):
-        name = _WEEKDAY_ALIASES.get(g("wd_day"), g("wd_day"))
-        modifier = g("wd_mod") or ""
-        prefix = "next " if modifier == "next" else ("this " if modifier == "this" else "")
-        return _DateHit(_dateparser_day(prefix + name, today))
+    name = WEEKDAY_ALIASES.get(g("wd_day"), g("wd_day"))
+    modifier = g("wd_mod") or ""
+    prefix = "next " if modifier == "next" else ("this " if modifier == "this" else "")
+    return _DateHit(_dateparser_day(prefix + name, today))
+
+
+def _resolve_date(match: re.Match[str], today: date) -> _DateHit | None:
+    g = match.group
+    if g("past"):
+        return _DateHit(None, past=True)
+    if g("earliest"):
+        return _DateHit(None, earliest=True)
+    if g("n_from") or g("in_n"):
+        return _resolve_count(match, today)
+    if g("rel"):
+        word = g("rel")
+        if word == "tonight":
+            return _DateHit(today, evening=True)
+        span = "day after tomorrow" if "after" in word else word
+        return _DateHit(_dateparser_day(span, today))
+    if g("wd_next_week") or g("wd_after_next") or g("wd"):
+        return _resolve_weekday(match, today)
     if g("md"):
         month = g("md_month") or g("dm_month")
-        day = _ordinal_number(g("md_day") or g("dm_day") or g("dm_num"))
+        day = ordinal_number(g("md_day") or g("dm_day") or g("dm_num"))
         if day is None or not 1 <= day <= 31:
             return None
         return _DateHit(_dateparser_day(f"{month} {day}", today))
     if g("range"):
-        word = g("range")
-        if word == "this week":
-            return _DateHit(today, days=7 - today.weekday())
-        if word == "next week":
-            monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
-            return _DateHit(monday, days=7)
-        if today.weekday() >= 5 and word != "next weekend":
-            # Said on the weekend itself: the rest of this one.
-            return _DateHit(today, days=7 - today.weekday())
-        return _DateHit(_next_weekday(today, 5), days=2)
+        return _resolve_range(g("range"), today)
     if g("ord"):
-        number = _ordinal_number(g("ord_n"))
+        number = ordinal_number(g("ord_n"))
         if number is None:
             return None
         return _DateHit(_next_day_of_month(today, number), ordinal=number)
-    raise AssertionError(f"unhandled date pattern {kind}")  # pragma: no cover
-
-
-# --------------------------------------------------------------------------------------
-# clock times
-
-
-def _clock(hour: int, minute: int, meridiem: str | None, part: DayPart | None) -> time | None:
-    if not 0 <= minute <= 59:
-        return None
-    if meridiem in ("am", "in the morning"):
-        if not 1 <= hour <= 12:
-            return None
-        hour = 0 if hour == 12 else hour
-    elif meridiem in ("pm", "in the afternoon", "in the evening", "at night", "tonight"):
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour if hour == 12 else hour + 12
-    elif hour > 23:
-        return None
-    elif 1 <= hour <= 12:
-        if part == "morning":
-            hour = 0 if hour == 12 else hour
-        elif part in ("afternoon", "evening"):
-            hour = hour if hour == 12 else hour + 12
-        elif hour <= 7:
-            # Nobody books a haircut at 3 in the morning: bare small hours are afternoon.
-            hour += 12
-    return time(hour, minute)
-
-
-def _resolve_time(match: re.Match[str], part: DayPart | None, expect_time: bool) -> time | None:
-    g = match.group
-    if g("noon"):
-        return time(12, 0)
-    if g("rel_q"):
-        quantity, direction = g("rel_q"), g("rel_dir")
-        hour = _number(g("rel_h"))
-        if quantity == "half":
-            minutes = 30
-        elif quantity == "quarter":
-            minutes = 15
-        else:
-            parsed = _number(quantity)
-            if parsed is None:
-                return None
-            minutes = parsed
-        if hour is None or not 1 <= hour <= 12 or not 0 < minutes < 60:
-            return None
-        if direction in ("to", "of", "till"):
-            if quantity == "half":
-                return None
-            hour, minutes = (hour - 1) or 12, 60 - minutes
-        elif direction == "after" and quantity == "half":
-            return None
-        return _clock(hour, minutes, None, part)
-    hour = _number(g("h"))
-    if hour is None:
-        return None
-    meridiem = g("mer")
-    explicit = bool(meridiem or g("m") or g("prep"))
-    if not explicit:
-        # A bare number is a time only when the agent just asked for one, and "one" is
-        # then still more often a pronoun ("the first one") than 1 PM.
-        if not expect_time or g("h") == "one":
-            return None
-    minute = 0
-    if g("m"):
-        minute = int(g("m"))
-    elif g("mw"):
-        parsed = _number(g("mw"))
-        if parsed is None:
-            return None
-        minute = parsed
-    if meridiem in ("o'clock", "oclock"):
-        meridiem = None
-    return _clock(hour, minute, meridiem, part)
+    raise AssertionError(f"unhandled date pattern {match.lastgroup}")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------------------
@@ -604,10 +344,10 @@ def _scan_dates(clean: str, words: frozenset[str], today: date) -> tuple[_Dates,
     """The dates in ``clean``, and ``clean`` with their spans blanked out for the clock
     scan (so "in two weeks" is not also "at two")."""
     found = _Dates()
-    if not (words & _DATE_WORDS or _ORDINAL_TOKEN.search(clean)):
+    if not (words & DATE_WORDS or ORDINAL_TOKEN.search(clean)):
         return found, clean
     blanked = list(clean)
-    for match in _DATE.finditer(clean):
+    for match in DATE.finditer(clean):
         hit = _resolve_date(match, today)
         if hit is None:
             continue
@@ -647,10 +387,10 @@ def _scan_times(
     """(the clock time named last, a clock time turned down) in ``rest``."""
     at: time | None = None
     rejected: time | None = None
-    if not (words & _TIME_WORDS or _DIGIT.search(rest)):
+    if not (words & TIME_WORDS or DIGIT.search(rest)):
         return at, rejected
-    for match in _TIME.finditer(rest):
-        value = _resolve_time(match, part, expect_time)
+    for match in TIME.finditer(rest):
+        value = resolve_time(match, part, expect_time)
         if value is None:
             continue
         if _rejected(rest, match.start(), match.end()):

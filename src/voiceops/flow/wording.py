@@ -191,6 +191,23 @@ def offers_sentence(offers: Sequence[Offer], *, zones_differ: bool) -> str:
     return f"I have {join_or(moments)}{suffix}."
 
 
+def so_far(state: FlowState) -> str:
+    """What a booking under way has so far, as a phrase: "a colour on Friday, December 4th
+    at 10 AM, for Dana", "moving your colour to Saturday, December 12th"."""
+    slots = state.slots
+    when = ""
+    if slots.day is not None:
+        when = f" on {spoken_date(slots.day)}" if slots.days == 1 else ""
+        if slots.at is not None:
+            when += f" at {spoken_clock(slots.at)}"
+    if state.task == "reschedule" and state.target is not None:
+        return f"moving your {state.target.service}{' to' + when[3:] if when else ''}"
+    if slots.service is None:
+        return ""
+    who = f", for {slots.name}" if slots.name and not slots.by_phone else ""
+    return f"{with_article(slots.service)}{when}{who}"
+
+
 _CONFIRM_ASKS = ("Shall I book it?", "Shall I go ahead and book that?", "Is that right?")
 """The read-back's closing question, worded afresh each time it is read back again."""
 
@@ -209,7 +226,11 @@ def confirm_sentence(state: FlowState) -> str:
             if i < len(slots.then_names):
                 other += f" for {slots.then_names[i]}"
             if i < len(slots.then_times):
-                other += f" at {spoken_clock(slots.then_times[i])}"
+                starts = slots.then_times[i]
+                day = slots.start.date() if slots.start else None
+                if starts.date() != day:
+                    other += f" on {weekday_name(starts.date())}"
+                other += f" at {spoken_clock(starts.time())}"
             others.append(other)
         return (
             f"Just to confirm, {with_article(slots.service or '')} on {slots.spoken} {who},"

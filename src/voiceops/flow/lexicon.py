@@ -1,0 +1,140 @@
+"""The words of one business, compiled once per profile, and the services an utterance names.
+
+:func:`lexicon_for` turns an :class:`~voiceops.core.profile.AgentProfile` into a
+:class:`Lexicon` of precompiled patterns (service names and aliases, FAQ keywords), kept with
+the profile so it is built once, however many calls use it. :func:`named_services` finds
+the services named in an utterance (leaving out one turned down: "scrap the colour"), and
+:func:`service_whens` the day and time said with each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+
+from voiceops.core.profile import AgentProfile
+from voiceops.flow.when import When, normalise, parse_when
+
+
+def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    cleaned = sorted({normalise(p) for p in phrases if normalise(p)}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    body = "|".join(r"[\s-]?".join(re.escape(w) for w in p.split()) for p in cleaned)
+    return re.compile(rf"\b(?:{body})s?\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The words of one profile, compiled."""
+
+    services: re.Pattern[str] | None
+    service_names: dict[str, str]
+    """Normalised name or alias -> the service's canonical name."""
+    faq: tuple[tuple[re.Pattern[str], str], ...]
+    triggers: re.Pattern[str] | None
+    stop: frozenset[str]
+    """Words that are never part of a caller's name (service words)."""
+    region: str
+
+
+def _build_lexicon(profile: AgentProfile) -> Lexicon:
+    names: dict[str, str] = {}
+    for service in profile.services:
+        for label in (service.name, *service.aliases):
+            key = normalise(label)
+            if key:
+                names.setdefault(key, service.name)
+                names.setdefault(key.replace(" ", ""), service.name)
+    faq = []
+    for entry in profile.faq:
+        pattern = phrase_pattern(entry.keywords)
+        if pattern is not None:
+            faq.append((pattern, entry.answer))
+    region = "US"
+    if profile.business_phone:
+        try:
+            parsed = phonenumbers.parse(profile.business_phone, None)
+            region = phonenumbers.region_code_for_number(parsed) or "US"
+        except phonenumbers.NumberParseException:
+            region = "US"
+    stop = frozenset(word for key in names for word in key.split())
+    return Lexicon(
+        services=phrase_pattern(list(names)),
+        service_names=names,
+        faq=tuple(faq),
+        triggers=phrase_pattern(list(profile.escalation.trigger_phrases)),
+        stop=stop,
+        region=region,
+    )
+
+
+def lexicon_for(profile: AgentProfile) -> Lexicon:
+    """The compiled lexicon of ``profile``, built once per profile and kept with it."""
+    return profile.derived("flow.lexicon", _build_lexicon)
+
+
+# --------------------------------------------------------------------------------------
+# services named in an utterance
+
+_NOT_THIS = re.compile(
+    r"\b(?:not|no|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
+    r"|hold off on) (?:a |an |the |my |that |this )?$"
+)
+_NOT_THIS_REACH = 24
+"""How far before a service name ``_NOT_THIS`` looks: its longest form and an article."""
+_NOT_OFFERED = re.compile(
+    r"\b(?:tattoos?|piercings?|nails?|manicures?|pedicures?|massages?|waxing|wax|facials?"
+    r"|eyelash(?:es)?|lash(?:es)? extensions|lashes|eyebrows?|brows|botox|tanning|spray tans?"
+    r"|make ?up|perms?|hair extensions|extensions|braids|braiding|dreadlocks|teeth whitening"
+    r"|laser hair removal)\b"
+)
+"""Services people ask a salon for; those the profile does not list are not offered."""
+
+
+def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
+    """Every service named and not dropped, with where it is named, in order. "Scrap the
+    colour, just a blow dry", "not a trim, a colour": the service turned down is left out."""
+    if lexicon.services is None:
+        return []
+    named: list[tuple[str, int]] = []
+    for match in lexicon.services.finditer(text):
+        if _NOT_THIS.search(text, max(0, match.start() - _NOT_THIS_REACH), match.start()):
+            continue
+        key = match.group(0).replace("-", " ")
+        if key not in lexicon.service_names and key.endswith("s"):
+            key = key[:-1]
+        name = lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
+        if name is not None:
+            named.append((name, match.start()))
+    return named
+
+
+def service_whens(
+    text: str, named: list[tuple[str, int]], today: date, expect_time: bool
+) -> tuple[tuple[str, When], ...]:
+    """ "A haircut on Thursday at 5 and a beard trim on Friday at 10": each service with the
+    day and time said next to it, when two or more have their own. Each service's part of
+    the text runs from its name to the next one's (the first's from the start), so the
+    text is read once over all parts."""
+    if len({name for name, _ in named}) < 2:
+        return ()
+    bounds = [0, *(start for _, start in named[1:]), len(text)]
+    whens = tuple(
+        (name, parse_when(text[bounds[i] : bounds[i + 1]], today, expect_time=expect_time))
+        for i, (name, _) in enumerate(named)
+    )
+    own = [w for _, w in whens if w.day is not None or w.at is not None]
+    if len(own) < 2 or len({(w.day, w.at) for w in own}) < 2:
+        return ()
+    return whens
+
+
+def not_offered_named(text: str, service: str | None, lexicon: Lexicon) -> str | None:
+    missing = _NOT_OFFERED.search(text)
+    if missing is None or service or missing.group(0) in lexicon.service_names:
+        return None
+    return missing.group(0)

@@ -1,0 +1,202 @@
+"""Names as callers give them: "it's Priya Shah", "under Ana", "for my son Leo", a bare
+"Sam" after "what name should I put it under?", "Last name Okafor, first name Chidi".
+
+:func:`read_name` finds the name in one utterance; what may be a name at all is decided
+with :mod:`voiceops.flow.names` (a list of given names, and words that never are). Every
+pattern here is linear in the text: whitespace runs are possessive, and the opening words
+of a reply are matched once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from voiceops.flow.names import GIVEN_NAMES, NOT_NAMES
+
+_NAME_EXPLICIT = re.compile(
+    r"\b(?:my name is|my name's|name's|the name is|name is|under the name(?: of)?|call me"
+    r"|it's under|put it under|book it under|booked under)\s+(?P<rest>.+)",
+    re.IGNORECASE,
+)
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+"
+"""A capitalised Latin word, as speech-to-text writes names."""
+# The whitespace runs below are possessive (``\s*+``, ``\s++``): a run of spaces is read
+# once, never split between two quantifiers in every possible way, which made a long run
+# cost its length squared.
+_NAME_THIS_IS = re.compile(
+    rf"\b(?i:this is) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)"
+    r"(?=\s*+(?:[,.!?]|$)|\s++(?i:calling|here|speaking)\b)"
+)
+_NAME_FOR = re.compile(
+    rf"\b(?i:for|under) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)\s*+(?:[.!?]\s*+)?$"
+)
+"""A capitalised name closing the sentence: "a colour on Saturday for Jo"."""
+_NAME_ITS = re.compile(
+    r"\b(?i:it's|it is|this is|i'm|i am)\s++(?P<rest>[^\W\d_][\w'\-]*+(?:\s++[^\W\d_][\w'\-]*+)?)"
+)
+"""A name said in passing: "it's Priya Shah, can I …" (the first word must be a given name)."""
+_NAME_UNDER = re.compile(
+    r"\b(?i:under|for|book (?:it|that) for)\s++(?P<rest>[A-ZÀ-ÖØ-Þ][\w'\-]*+(?:\s++[A-ZÀ-ÖØ-Þ]"
+    r"[\w'\-]*+)?)"
+)
+"""``under Ana``: a capitalised word after "under" or "for" anywhere in the utterance."""
+_NAME_IN_PASSING = re.compile(
+    r"(?<![\w'])(?<!(?i:with) )(?<!(?i:see) )(?<!(?i:ask for) )(?<=\S )"
+    r"(?P<rest>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)?)(?=\s|[,.!?]|$)"
+)
+"""A capitalised given name inside a sentence ("haircut today 3pm Mike"), not after "with"
+(a stylist asked for) and not the first word (which speech-to-text capitalises anyway)."""
+_NAME_RELATIVE = re.compile(
+    r"\b(?i:for my|my) (?i:son|daughter|wife|husband|partner|mum|mom|mother|dad|father|friend"
+    r"|boyfriend|girlfriend|kid|child|brother|sister|grandson|granddaughter|niece|nephew)"
+    r",?\s++(?P<rest>[^\W\d_][\w'\-]*+)"
+)
+"""``for my son Leo``: the booking is for the person named."""
+_FIRST_NAME = re.compile(
+    r"\b(?i:first name|given name|forename)(?:\s++(?i:is))?[\s,:]++(?P<rest>[^\W\d_][\w'\-]*+)"
+)
+_LAST_NAME = re.compile(
+    r"\b(?i:last name|surname|family name)(?:\s++(?i:is))?[\s,:]++(?P<rest>[^\W\d_][\w'\-]*+)"
+)
+"""A name given in parts ("last name Okafor, first name Chidi")."""
+_SENTENCE_END = re.compile(r"[.,;!?]\s*+")
+_NAME_INTRO = re.compile(
+    r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|hi|hello|so|well|and)[\s,]+)*"
+    r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
+    r"[\s,]*(?P<rest>(?s:.*))",
+    re.IGNORECASE,
+)
+"""Everything after the opening words of a reply, line breaks included: the match never
+fails, so it never backtracks (``.*$`` stopped at a line break and then tried every other
+way to split the opening words, which grew with the cube of the text)."""
+_NAME_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\-]){0,30}$")
+"""Letters of any script, inner apostrophes and hyphens: "José", "O'Brien", "Anne-Marie"."""
+_NAME_STOP = frozenset(
+    """
+    a about actually after afternoon again all also am an and any anything appointment are
+    around as at available be because been before book booking but by bye call calling can
+    cancel could day did do does doing don't evening for free friday from get go going good
+    great had has have haircut hello help here hey hi how i i'd i'll i'm in is it it's just
+    know let like looking make maybe me monday morning my need next no not nothing now of
+    okay on one or please reschedule right saturday see so sorry speaking sunday sure thank
+    thanks that the then there think this thursday time to today tomorrow tuesday uh um
+    wait want was wednesday week well what when where which who why will with would yeah
+    yes yep you your january february march april may june july august september october
+    november december me him her them us everyone everybody someone somebody first last
+    surname
+    """.split()
+)
+_NAME_MAX_WORDS = 3
+_NAME_MAX_CHARS = 40
+
+
+def _title(word: str) -> str:
+    return word[:1].upper() + word[1:] if word.islower() else word
+
+
+def _name_from(fragment: str, extra_stop: frozenset[str]) -> str | None:
+    """The leading run of name-like words in ``fragment`` (up to three), title-cased."""
+    words: list[str] = []
+    for raw in re.split(r"\s+", fragment.strip()):
+        word = raw.strip('.,!?;:"()')
+        if not word:
+            break
+        lowered = word.lower()
+        if (
+            not _NAME_WORD.match(word)
+            or lowered in _NAME_STOP
+            or lowered in NOT_NAMES
+            or lowered in extra_stop
+        ):
+            break
+        words.append(_title(word))
+        if len(words) == _NAME_MAX_WORDS or raw[-1:] in ".,!?;:":
+            break
+    name = " ".join(words)
+    return name if words and len(name) <= _NAME_MAX_CHARS else None
+
+
+def _given(candidate: str | None) -> str | None:
+    """``candidate`` when its first word is a known given name."""
+    if candidate and candidate.split()[0].lower() in GIVEN_NAMES:
+        return candidate
+    return None
+
+
+def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False) -> str | None:
+    """The caller's name in ``raw``, if one is given. ``asked`` says the agent has just
+    asked for it, so a bare reply ("Sam", "Becker. Tom Becker.") is the name; ``stop`` holds
+    the business's own words (service names), which are never part of one. With ``bare``
+    (the agent is waiting for a time, and a booking needs a name) a reply that is only a
+    known given name ("Priya.") is one too."""
+    parts = _name_parts(raw, stop)
+    if parts is not None:
+        return parts
+    explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw) or _NAME_FOR.search(raw)
+    if explicit:
+        return _name_from(explicit.group("rest"), stop)
+    relative = _NAME_RELATIVE.search(raw)
+    if relative and (relative.group("rest")[:1].isupper() or _given(relative.group("rest"))):
+        # "for my son Leo", not "my sister told me".
+        return _name_from(relative.group("rest"), stop)
+    passing = (_NAME_ITS, _NAME_UNDER) if asked else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
+    for pattern in passing:
+        for match in pattern.finditer(raw):
+            found = _given(_name_from(match.group("rest"), stop))
+            if found is not None:
+                return found
+    if not asked:
+        return _given(_bare(raw, stop)) if bare else None
+    intro = _NAME_INTRO.match(raw.strip())
+    if intro is None:
+        return None
+    return _fullest(intro.group("rest"), stop)
+
+
+def _bare(raw: str, stop: frozenset[str]) -> str | None:
+    """A reply that is nothing but a name ("Priya.", "Tom Becker"), at most two words."""
+    words = raw.strip().rstrip(".!").split()
+    if not 1 <= len(words) <= 2 or not all(w[:1].isupper() for w in words):
+        return None
+    name = _name_from(raw, stop)
+    return name if name is not None and len(name.split()) == len(words) else None
+
+
+def _name_parts(raw: str, stop: frozenset[str]) -> str | None:
+    """ "Last name Okafor, first name Chidi" (either order): given name, then surname."""
+    first = _FIRST_NAME.search(raw)
+    last = _LAST_NAME.search(raw)
+    if first is None and last is None:
+        return None
+    given = _name_from(first.group("rest"), stop) if first is not None else None
+    family = _name_from(last.group("rest"), stop) if last is not None else None
+    whole = " ".join(part for part in (given, family) if part)
+    return whole or None
+
+
+def _fullest(reply: str, stop: frozenset[str]) -> str | None:
+    """The name at the start of a bare reply, or a fuller form of it said next: "Becker.
+    Tom Becker." is Tom Becker, as is "Tom. Tom Becker."; "Sam, thanks" is Sam."""
+    name = _name_from(reply, stop)
+    if name is None:
+        return None
+    head = _SENTENCE_END.search(reply)
+    if head is None:
+        return name
+    fuller = _name_from(reply[head.end() :], stop)
+    if fuller is not None and len(fuller) > len(name) and name in fuller.split():
+        return fuller
+    return name
+
+
+_CAPITALISED_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'\-]*+")
+
+
+def names_in(raw: str, stop: frozenset[str]) -> tuple[str, ...]:
+    """Every name-like capitalised word of a reply, when there are two or more."""
+    found: list[str] = []
+    for match in _CAPITALISED_WORD.finditer(raw):
+        name = _name_from(match.group(0), stop)
+        if name is not None and name not in found:
+            found.append(name)
+    return tuple(found) if len(found) > 1 else ()

@@ -1,0 +1,118 @@
+"""Short replies and what they carry: yes and no, greetings, thanks, goodbyes, a choice
+from a list ("the second one"), a phone number or "this number".
+
+Every pattern is anchored or bounded and linear in the normalised text; :func:`read_reply`
+reads them all at once for :func:`~voiceops.flow.understand.understand`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from voiceops.core.phone import read_phone
+
+_GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
+_THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
+_FAREWELL = re.compile(
+    r"\b(?:good ?bye|bye|bye bye|have a (?:good|great|nice|lovely) (?:day|one|evening|night|"
+    r"weekend)|talk (?:to you )?later|hang up|take care|cya"
+    r"|peace out)\b"
+)
+_CLOSING = re.compile(
+    r"\b(?:that's all|that is all|that's it|that is it|that'll be all|that will be all"
+    r"|nothing else|no thanks|no thank you|i'm good|i am good|i'm fine|i'm all set|all set"
+    r"|i'm done|that's everything|not right now|no that's fine)\b"
+)
+_AFFIRM_START = re.compile(
+    r"^(?:(?:uh|um|oh|well|so) )?(?:yes|yeah|yea|yep|yup|ya|sure|certainly|correct|right"
+    r"|ok|okay|alright|all right|perfect|great|lovely|absolutely|definitely|of course|please"
+    r"|go ahead|do it|book it|fine|uh huh|mhm|mm ?hmm?|m hm|yes please|that's right|that is right"
+    r"|you bet|by all means|please do|why not|exactly|indeed|affirmative|yeah go on|go on"
+    r"|that's correct|that works|sounds good|sounds great|no problem|no worries)\b"
+)
+_AFFIRM_ANY = re.compile(
+    r"\b(?:sounds (?:good|great|perfect)|that works|works for me|that's (?:right|correct|"
+    r"perfect|fine|great)|go ahead|book it|please do|let's do (?:it|that)|i'll take (?:it|that)"
+    r"|that one)\b"
+)
+_DENY = re.compile(
+    r"^(?:(?:uh|um|oh|well) )?(?:no|nope|nah|not|wrong|incorrect|negative)\b(?! problem| worries)"
+    r"|\b(?:that's not|that is not|not right|not correct|that's wrong|don't|do not"
+    r"|never mind|none of (?:those|them|these)|neither|doesn't work|won't work)\b"
+)
+_CALLER_NUMBER = re.compile(
+    r"\b(?:this|same|the same) (?:number|one|phone|cell|mobile)\b|\bcalling (?:from|on)\b"
+    r"|\bthe number (?:i'm|i am) (?:on|using)\b|\bthis line\b"
+)
+_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-()]*\d){6,16}")
+_PICK = re.compile(
+    r"\b(?:the )?(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|last|earliest|earlier"
+    r"|latest|later)(?P<noun> one| option| slot| time| appointment| booking)?\b"
+)
+_PICK_INDEX = {
+    "first": 0,
+    "1st": 0,
+    "earliest": 0,
+    "earlier": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "last": -1,
+    "latest": -1,
+    "later": -1,
+}
+_SHORT_REPLY_WORDS = 5
+
+
+def _phone(raw: str, region: str) -> str | None:
+    for match in _DIGIT_RUN.finditer(raw):
+        number = read_phone(re.sub(r"[^\d+]", "", match.group(0)), region)
+        if number is not None and number.possible:
+            return number.e164
+    return None
+
+
+def _pick(text: str) -> int | None:
+    match = _PICK.search(text)
+    if match is None:
+        return None
+    short = len(text.split()) <= _SHORT_REPLY_WORDS
+    if match.group("noun") or short:
+        return _PICK_INDEX[match.group("which")]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The reply words of one utterance."""
+
+    affirm: bool
+    deny: bool
+    farewell: bool
+    closing: bool
+    greeting: bool
+    thanks: bool
+    pick: int | None
+    phone: str | None
+    caller_number: bool
+
+
+def read_reply(text: str, spoken: str, region: str) -> Reply:
+    """The reply words of normalised ``text`` (``spoken`` is the raw form, for numbers)."""
+    deny = bool(_DENY.search(text))
+    phone = _phone(spoken, region)
+    return Reply(
+        affirm=not deny and bool(_AFFIRM_START.search(text) or _AFFIRM_ANY.search(text)),
+        deny=deny,
+        farewell=bool(_FAREWELL.search(text)),
+        closing=bool(_CLOSING.search(text)),
+        greeting=bool(_GREETING.search(text)),
+        thanks=bool(_THANKS.search(text)),
+        pick=_pick(text),
+        phone=phone,
+        caller_number=phone is None and bool(_CALLER_NUMBER.search(text)),
+    )

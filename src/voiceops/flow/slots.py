@@ -1,0 +1,237 @@
+"""Filling a booking's slots from what the caller says: service, day, time, name.
+
+:class:`SlotFilling` takes each utterance's values into the
+:class:`~voiceops.flow.state.Slots` (:meth:`SlotFilling._apply`), in any order and
+corrected at will: a service named (or turned down), a day or a day turned down, a clock
+time or a part of the day, the relative phrases ("the one after", "in an hour", "push it
+back an hour", "the Tuesday after" the day in hand), two services or two people, a name.
+``flow/booking.py`` builds the booking dialogue on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from voiceops.flow.base import DialogueBase
+from voiceops.flow.steps import Say, Step
+from voiceops.flow.when import part_of
+from voiceops.flow.wording import join_and
+from voiceops.tools.booking import intervals_on
+from voiceops.tools.timefmt import spoken_date, weekday_name
+
+if TYPE_CHECKING:
+    from voiceops.flow.understand import Understanding
+
+
+class SlotFilling(DialogueBase):
+    """Taking what the caller said into the booking's slots."""
+
+    def _begin_booking(self) -> None:
+        state = self.state
+        state.finish_task()
+        state.task = "book"
+        state.since_recap = 1
+        if state.slots.name is None and self.caller_name:
+            state.slots.name = self.caller_name
+
+    def _apply(self, u: Understanding) -> tuple[bool, list[Step]]:
+        """Put the utterance's values into the slots; returns (changed, remarks to say)."""
+        state = self.state
+        had_time = state.slots.start is not None
+        remarks: list[Step] = []
+        changed = False
+        for part in (
+            self._apply_service,
+            self._apply_day,
+            self._apply_time,
+            self._apply_relative,
+            self._apply_people,
+        ):
+            took = part(u, remarks)
+            changed = changed or took
+        if changed:
+            state.offers = []
+            # A time already agreed has changed: the next answer says the new one in full.
+            self.corrected = self.corrected or had_time
+        return changed, remarks
+
+    def _apply_service(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots = self.state, self.state.slots
+        changed = False
+        if u.service and state.task == "book" and u.service != slots.service:
+            slots.service = u.service
+            slots.clear_time()
+            state.attempts.pop("service", None)
+            changed = True
+        if u.services and state.task == "book" and not slots.then:
+            # "A beard trim and a haircut": this one now, the others straight after, or
+            # each at its own day and time when one was said for each.
+            slots.service, slots.then = u.services[0], list(u.services[1:])
+            if u.service_whens:
+                self._take_service_whens(u)
+                each = join_and([f"the {service}" for service in u.services])
+                remarks.append(Say(f"I can book {each}, each at its own time."))
+            else:
+                remarks.append(
+                    Say(
+                        f"I can book the {u.services[0]} now and the"
+                        f" {join_and(list(u.services[1:]))} straight after."
+                    )
+                )
+            changed = True
+        return changed
+
+    def _take_service_whens(self, u: Understanding) -> None:
+        """Each further service at the day and time said with it (the first one's are taken
+        by :meth:`_apply_day` and :meth:`_apply_time`)."""
+        slots = self.state.slots
+        whens = dict(u.service_whens)
+        slots.then_days = [whens[s].day if s in whens else None for s in slots.then]
+        slots.then_ats = [whens[s].at if s in whens else None for s in slots.then]
+        slots.clear_time()
+
+    def _apply_day(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots, when = self.state, self.state.slots, u.when
+        changed = False
+        if when.rejected_day is not None and when.rejected_day == slots.day and when.day is None:
+            slots.day = None
+            slots.clear_time()
+            remarks.append(Say(f"Okay, not {weekday_name(when.rejected_day)}."))
+            changed = True
+        if when.past:
+            slots.day = None
+            slots.clear_time()
+            remarks.append(Say("That day has already passed."))
+            self._bump("day")
+            changed = True
+        if when.earliest and not slots.earliest:
+            slots.earliest, slots.day, slots.days = True, None, 1
+            slots.clear_time()
+            changed = True
+        day = self._anchored(u)
+        if day is not None and (day, when.days) != (slots.day, slots.days):
+            # Attempts at the day are cleared only once the tools accept it.
+            slots.day, slots.days, slots.earliest = day, when.days, False
+            slots.near, slots.closed_day = None, None
+            slots.clear_time()
+            changed = True
+        if u.unresolved:
+            remarks.append(Say("I'm not sure which day you mean."))
+            slots.day = None
+            slots.clear_time()
+            changed = True
+        if u.next_weekday and when.day is not None:
+            remarks.append(Say(f"That's {spoken_date(when.day)}."))
+        if state.task == "book" and u.service_whens:
+            changed = self._apply_service_day(u) or changed
+        return changed
+
+    def _apply_service_day(self, u: Understanding) -> bool:
+        """With a day and time per service, the first service's are the booking's."""
+        slots = self.state.slots
+        first = dict(u.service_whens).get(slots.service or "")
+        if first is None or first.day is None or first.day == slots.day:
+            return False
+        slots.day, slots.days = first.day, first.days
+        slots.clear_time()
+        return True
+
+    def _anchored(self, u: Understanding) -> date | None:
+        """The day said, with "the Tuesday after" put after the day in hand (a closed day
+        just turned down, or the day asked for), when there is one."""
+        slots = self.state.slots
+        anchor = slots.closed_day or slots.day
+        if u.weekday_after is None or anchor is None:
+            return u.when.day
+        ahead = (u.weekday_after - anchor.weekday()) % 7 or 7
+        return anchor + timedelta(days=ahead)
+
+    def _apply_time(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots, when = self.state, self.state.slots, u.when
+        if u.service_whens and state.task == "book":
+            first = dict(u.service_whens).get(slots.service or "")
+            when = first if first is not None and first.at is not None else when
+        changed = False
+        if when.rejected_time is not None and when.rejected_time == slots.at and when.at is None:
+            slots.at = None
+            slots.clear_time()
+            changed = True
+        if when.at is not None and when.at != slots.at:
+            slots.at, slots.part, slots.near = when.at, when.part, None
+            slots.clear_time()
+            state.attempts.pop("time", None)
+            changed = True
+        elif when.at is None and when.part is not None and when.part != slots.part:
+            slots.part = when.part
+            if slots.at is not None and part_of(slots.at) != when.part:
+                slots.at = None
+            slots.clear_time()
+            changed = True
+        if u.first_thing and when.at is None:
+            opening = intervals_on(self.profile, slots.day or self.today)
+            if opening and opening[0].start != slots.at:
+                slots.at, slots.part = opening[0].start, "morning"
+                slots.clear_time()
+                changed = True
+        return changed
+
+    def _apply_relative(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots, when = self.state, self.state.slots, u.when
+        changed = False
+        target = state.target
+        if u.same_time and state.task == "reschedule" and target is not None and when.at is None:
+            # "Move it to Thursday, same time."
+            slots.at, slots.part = target.start.time(), None
+            changed = True
+        if u.one_after and when.day is None and (slots.day or state.offers):
+            # "Not that one, the one after": the day offered or asked for, a week on.
+            day = slots.day or state.offers[0].start.date()
+            slots.day, slots.days = day + timedelta(days=7), 1
+            changed = True
+        if u.from_now is not None and when.day is None:
+            # "In an hour": today, the free times from then on.
+            moment = self.clock.now_local.replace(tzinfo=None) + timedelta(minutes=u.from_now)
+            slots.day, slots.days, slots.at, slots.part = moment.date(), 1, None, None
+            slots.near, slots.earliest = moment.time().replace(second=0, microsecond=0), False
+            changed = True
+        if u.shift is not None and slots.at is not None and when.at is None:
+            # "Push it back an hour": the same day, the time moved.
+            moved = datetime.combine(slots.day or self.today, slots.at) + timedelta(minutes=u.shift)
+            slots.day, slots.at = moved.date(), moved.time()
+            changed = True
+        if u.business_time and self.clock.zones_differ and slots.at is not None:
+            # "I mean New York time": the clock time said is the business's wall clock.
+            theirs = datetime.combine(slots.day or self.today, slots.at)
+            ours = theirs.replace(tzinfo=self.clock.business_zone).astimezone(self.clock.zone)
+            slots.day, slots.at = ours.date(), ours.time().replace(tzinfo=None)
+            changed = True
+        if changed:
+            slots.clear_time()
+        return changed
+
+    def _apply_people(self, u: Understanding, remarks: list[Step]) -> bool:
+        state, slots = self.state, self.state.slots
+        changed = False
+        if u.two_people and state.task == "book" and slots.service and not slots.then:
+            # One chair at a time: the second appointment straight after the first.
+            slots.then = [slots.service]
+            head = "We can only do one at a time, so I" if u.same_time else "I"
+            remarks.append(
+                Say(f"{head} can book two {slots.service}s, one straight after the other.")
+            )
+            changed = True
+        elif u.same_time and state.task == "book" and slots.then and slots.start is None:
+            # "At the same time?" for a second person: one chair, so one after the other.
+            remarks.append(Say("We can only do one at a time, so one straight after the other."))
+        if u.names and state.task == "book" and slots.then:
+            # "I'm Lena and she's Mia": the first name is this booking's, the rest the next.
+            slots.name, slots.by_phone = u.names[0], False
+            slots.then_names = list(u.names[1 : 1 + len(slots.then)])
+            state.attempts.pop("name", None)
+            changed = True
+        if u.name is not None and u.name != slots.name:
+            slots.name, slots.by_phone = u.name, False
+            state.attempts.pop("name", None)
+            changed = True
+        return changed
