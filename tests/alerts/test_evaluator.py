@@ -19,7 +19,13 @@ from voiceops.insight.alerts import FieldError, open_seconds, rule_from_form
 from voiceops.insight.evaluator import AlertService
 from voiceops.store.alerts import Rule
 from voiceops.store.db import Database
-from voiceops.store.tables import alert_deliveries, alert_rules, call_events, calls, webhook_deliveries
+from voiceops.store.tables import (
+    alert_deliveries,
+    alert_rules,
+    call_events,
+    calls,
+    webhook_deliveries,
+)
 
 PROFILE = load_profile(DEFAULT_PROFILE)
 

@@ -33,7 +33,7 @@ import httpx2
 
 from voiceops.config import Settings
 from voiceops.core.clock import Clock
-from voiceops.store.alerts import AlertStore, Delivery, Incident, Rule
+from voiceops.store.alerts import AlertStore, Incident, Rule
 
 log = logging.getLogger("voiceops.alerts")
 

@@ -60,7 +60,7 @@ class Signals:
             )
             if count == 0:
                 return None, 0
-            rank = max(1, -(-int(round(fraction * 1000)) * count // 1000))
+            rank = max(1, -(-round(fraction * 1000) * count // 1000))
             stmt = (
                 select(call_events.c.latency_ms)
                 .where(*where)
