@@ -182,6 +182,10 @@ class FieldError(ValueError):
         self.message = message
 
 
+def _plain(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
+
+
 def _number(form: Mapping[str, str], field: str, low: float, high: float) -> float:
     raw = form.get(field, "").strip()
     try:
@@ -189,7 +193,7 @@ def _number(form: Mapping[str, str], field: str, low: float, high: float) -> flo
     except ValueError:
         raise FieldError(field, f"{raw or 'nothing'} is not a number") from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise FieldError(field, f"must be between {low:g} and {high:g}")
+        raise FieldError(field, f"must be between {_plain(low)} and {_plain(high)}")
     return value
 
 
@@ -203,7 +207,7 @@ def rule_from_form(form: Mapping[str, str], rule_id: int = 0) -> Rule:
     kind = form.get("kind", "")
     if kind not in KINDS:
         raise FieldError("kind", f"unknown kind {kind[:40]!r}")
-    high = 100.0 if KINDS[kind].percent else 1e12
+    high = 100.0 if KINDS[kind].percent else 1e9
     threshold = _number(form, "threshold", 0, high)
     window_min = _number(form, "window_min", MIN_WINDOW_S / 60, MAX_WINDOW_S / 60)
     cooldown_min = _number(form, "cooldown_min", 0, MAX_COOLDOWN_S / 60)

@@ -63,6 +63,15 @@ def _minutes(seconds: int) -> str:
     return f"{seconds / 60:g}"
 
 
+def duration(seconds: float) -> str:
+    """``300`` -> ``5 min``, ``86400`` -> ``24 h``, ``90`` -> ``1.5 min``."""
+    if seconds >= 7200 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds < 60:
+        return f"{seconds:g} s"
+    return f"{seconds / 60:g} min"
+
+
 def _values_of(rule: Rule) -> dict[str, str]:
     values = {
         "name": rule.name,
@@ -96,6 +105,7 @@ async def rules_page(console: Console, request: Request, session: Session) -> Re
         configured=channels_configured(console.settings),
         deliveries=await store.recent_deliveries(10),
         interval=console.settings.alert_interval_s,
+        duration=duration,
         notice=notice,
     )
 
