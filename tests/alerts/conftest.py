@@ -1,5 +1,6 @@
-"""The storage fixtures (``db`` on SQLite and PostgreSQL) for the alert tests."""
+"""The storage fixtures for the alert tests: ``db`` (SQLite and PostgreSQL), a fresh
+``pg_url``, and ``proxied``, a PostgreSQL database behind a proxy a test can cut."""
 
-from tests.store.conftest import db, migrated_pg, pg_url
+from tests.store.conftest import db, direct, migrated_pg, pg_url, proxied
 
-__all__ = ["db", "migrated_pg", "pg_url"]
+__all__ = ["db", "direct", "migrated_pg", "pg_url", "proxied"]

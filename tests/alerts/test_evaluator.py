@@ -4,6 +4,7 @@ lock between instances: on SQLite and on PostgreSQL, with a manual clock."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from tests.alerts.support import webhook_receiver
 from tests.conftest import FIXED_NOW
+from tests.store.tcpproxy import TcpProxy
 from voiceops.config import DEFAULT_PROFILE, Settings
 from voiceops.core.clock import ManualClock
 from voiceops.core.profile import load_profile
@@ -277,3 +279,37 @@ async def test_two_instances_on_one_postgresql_open_and_send_once(pg_url: str) -
     finally:
         for db in dbs:
             await db.close()
+
+
+@pytest.mark.postgres
+async def test_the_background_evaluator_survives_the_database_going_away(
+    proxied: tuple[Database, TcpProxy], caplog: pytest.LogCaptureFixture
+) -> None:
+    db, proxy = proxied
+    clock = ManualClock(FIXED_NOW)
+    await add_rules(db, clock, rule("event_backlog", 1))
+    async with webhook_receiver() as hook:
+        svc = AlertService(
+            db,
+            Settings(alert_interval_s=60, alert_webhook_url=hook.url),
+            clock=clock,
+            profile=lambda: PROFILE,
+            backlog=lambda: 5,
+        )
+        svc.start()
+        try:
+            proxy.down()
+            with caplog.at_level(logging.WARNING, logger="voiceops.alerts"):
+                await clock.advance(60)
+                for _ in range(200):
+                    if "alert evaluation skipped, will retry" in caplog.text:
+                        break
+                    await asyncio.sleep(0.02)
+            assert "alert evaluation skipped, will retry" in caplog.text
+            assert hook.posts == []
+            proxy.up()
+            await clock.advance(60)
+            [post] = await hook.wait_posts(1)
+            assert post.body["alert"]["kind"] == "event_backlog"
+        finally:
+            await svc.stop()
