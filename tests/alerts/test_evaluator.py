@@ -176,11 +176,12 @@ async def test_fallback_and_escalation_rates(db: Database) -> None:
                         event_id=f"{kind}-{n}", call_id=f"c{n}", event_type=kind, created_at=now
                     )
                 )
-        await conn.execute(
-            call_events.insert().values(
-                event_id="esc", call_id="c1", event_type="escalation", created_at=now
+        for n in range(3):  # a transfer re-asserted: one call, three escalation events
+            await conn.execute(
+                call_events.insert().values(
+                    event_id=f"esc{n}", call_id="c1", event_type="escalation", created_at=now
+                )
             )
-        )
     outcome = await service(db, clock).evaluate_once()
     assert outcome is not None and outcome.opened == ["fallback_rate rule"]
     values = {r.kind: r.last_value for r in await service(db, clock).store.rules()}

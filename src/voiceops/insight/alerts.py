@@ -279,7 +279,8 @@ async def measure(db: Database, ctx: Context, rule: Rule, now: datetime) -> Read
         return _rate(await signals.events("fallback", since, now), turns, rule.min_count)
     if kind == "escalation_rate":
         connected = await signals.calls_connected(since, now)
-        return _rate(await signals.events("escalation", since, now), connected, rule.min_count)
+        escalated = await signals.calls_with("escalation", since, now)
+        return _rate(escalated, connected, rule.min_count)
     if kind == "transfer_failures":
         return _count(await signals.webhooks("transfer_cancelled", since, now))
     if kind == "error_disconnections":

@@ -41,6 +41,16 @@ class Signals:
             call_events.c.created_at <= until,
         )
 
+    async def calls_with(self, event_type: str, since: datetime, until: datetime) -> int:
+        """Calls with at least one ``event_type`` event written in the window."""
+        stmt = select(func.count(func.distinct(call_events.c.call_id))).where(
+            call_events.c.event_type == event_type,
+            call_events.c.created_at >= since,
+            call_events.c.created_at <= until,
+        )
+        async with self._db.transaction(f"count calls with {event_type}") as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
     async def latency_percentile(
         self, fraction: float, since: datetime, until: datetime
     ) -> tuple[float | None, int]:
