@@ -233,3 +233,21 @@ async def test_email_refused_login_is_recorded_without_the_password(
     assert (delivery.event, delivery.status, delivery.attempts) == ("test", "pending", 1)
     assert delivery.last_error == "SMTP 535"
     assert "wrong-pass" not in caplog.text
+
+
+async def test_a_resolved_notice_waits_for_its_firing_notification(db: Database) -> None:
+    clock = ManualClock(FIXED_NOW)
+    backlog = [50]
+    async with webhook_receiver() as hook:
+        hook.status = 503
+        svc = make(db, clock, backlog, alert_webhook_url=hook.url)
+        await with_rule(svc)
+        await svc.evaluate_once()  # firing: refused, retried in 30 s
+        backlog[0] = 0
+        await svc.evaluate_once()  # resolved: queued, held behind the firing one
+        assert len(hook.posts) == 1
+        hook.status = 200
+        await clock.advance(30)
+        await svc.evaluate_once()
+        posts = await hook.wait_posts(3)
+    assert [p.body["status"] for p in posts] == ["firing", "firing", "resolved"]

@@ -33,7 +33,7 @@ import httpx2
 
 from voiceops.config import Settings
 from voiceops.core.clock import Clock
-from voiceops.store.alerts import AlertStore, Incident, Rule
+from voiceops.store.alerts import AlertStore, Delivery, Incident, Rule
 
 log = logging.getLogger("voiceops.alerts")
 
@@ -42,6 +42,8 @@ RETRY_MAX_S = 3600.0
 MAX_ATTEMPTS = 12
 """About 5.5 hours of retries (30 s doubling to an hour) before a delivery is failed."""
 SEND_TIMEOUT_S = 15.0
+MAX_ROUNDS = 5
+"""Passes over the due deliveries in one run (each pass may free the next notices)."""
 LEASE = timedelta(minutes=2)
 """How long a claimed delivery is this instance's to send (longer than a send's timeout)."""
 
@@ -158,33 +160,44 @@ class Deliverer:
         self._retry_base_s = retry_base_s
 
     async def run_due(self) -> int:
-        """Send every due delivery this instance can claim; returns how many were sent."""
+        """Send every due delivery this instance can claim; returns how many were sent.
+
+        A sent notification may let the next one of its incident go (a resolved notice
+        waits for its firing one), so it looks again, a bounded number of times."""
         sent = 0
-        for delivery in await self._store.due():
-            if not await self._store.claim(delivery, LEASE):
-                continue
-            attempt = delivery.attempts + 1
-            try:
-                await self.send(delivery.channel, delivery.payload)
-            except SendError as exc:
-                retry_at = None
-                if attempt < MAX_ATTEMPTS:
-                    delay = min(self._retry_base_s * 2 ** (attempt - 1), RETRY_MAX_S)
-                    retry_at = self._clock.now() + timedelta(seconds=delay)
-                log.warning(
-                    "alert %s notification %d by %s failed (attempt %d): %s%s",
-                    delivery.event,
-                    delivery.id,
-                    delivery.channel,
-                    attempt,
-                    exc,
-                    "" if retry_at else "; giving up",
-                )
-                await self._store.finish(delivery.id, error=str(exc), retry_at=retry_at)
-                continue
-            await self._store.finish(delivery.id, error=None, retry_at=None)
-            sent += 1
+        for _ in range(MAX_ROUNDS):
+            sent_now = 0
+            for delivery in await self._store.due():
+                if await self._store.claim(delivery, LEASE) and await self._attempt(delivery):
+                    sent_now += 1
+            sent += sent_now
+            if sent_now == 0:
+                break
         return sent
+
+    async def _attempt(self, delivery: Delivery) -> bool:
+        """Send a claimed delivery and record the outcome; ``True`` when it was sent."""
+        attempt = delivery.attempts + 1
+        try:
+            await self.send(delivery.channel, delivery.payload)
+        except SendError as exc:
+            retry_at = None
+            if attempt < MAX_ATTEMPTS:
+                delay = min(self._retry_base_s * 2 ** (attempt - 1), RETRY_MAX_S)
+                retry_at = self._clock.now() + timedelta(seconds=delay)
+            log.warning(
+                "alert %s notification %d by %s failed (attempt %d): %s%s",
+                delivery.event,
+                delivery.id,
+                delivery.channel,
+                attempt,
+                exc,
+                "" if retry_at else "; giving up",
+            )
+            await self._store.finish(delivery.id, error=str(exc), retry_at=retry_at)
+            return False
+        await self._store.finish(delivery.id, error=None, retry_at=None)
+        return True
 
     async def send(self, channel: str, body: Mapping[str, Any]) -> None:
         """Send ``body`` on ``channel`` now; raises :class:`SendError`."""

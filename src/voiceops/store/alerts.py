@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -305,12 +305,22 @@ class AlertStore:
 
     async def due(self, limit: int = 50) -> list[Delivery]:
         """Deliveries to attempt now: pending ones due, and ``sending`` ones whose claim
-        ran out (an instance that died while sending)."""
+        ran out (an instance that died while sending). One waits while an older one of
+        the same incident on the same channel is unsent, so that a resolved notice never
+        overtakes its incident's firing notification."""
+        older = alert_deliveries.alias("older")
+        unsent = ("pending", "sending")
         stmt = (
             select(alert_deliveries)
             .where(
-                alert_deliveries.c.status.in_(("pending", "sending")),
+                alert_deliveries.c.status.in_(unsent),
                 alert_deliveries.c.next_attempt_at <= self._clock.now(),
+                ~exists().where(
+                    older.c.incident_id == alert_deliveries.c.incident_id,
+                    older.c.channel == alert_deliveries.c.channel,
+                    older.c.id < alert_deliveries.c.id,
+                    older.c.status.in_(unsent),
+                ),
             )
             .order_by(alert_deliveries.c.id)
             .limit(limit)
