@@ -23,7 +23,12 @@ class Settings(BaseSettings):
     """Every knob of a voiceops process. See the README's configuration table."""
 
     model_config = SettingsConfigDict(
-        env_prefix="VOICEOPS_", env_file=None, extra="ignore", populate_by_name=True
+        env_prefix="VOICEOPS_",
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+        # A refused value is not echoed: it may be a key, a password or a URL with a token.
+        hide_input_in_errors=True,
     )
 
     # --- server -------------------------------------------------------------------------
@@ -174,6 +179,14 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message leaves the URL out: it may carry a token.
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("the alert webhook URL must start with http:// or https://")
         return value
 
     @field_validator("database_url")
