@@ -120,6 +120,8 @@ async def test_slow_llm_fires_once_and_resolves_when_fast_again(
     assert len(hook.posts) == 2
     [incident] = await alerts.store.incidents()
     assert (incident.status, incident.rule_name) == ("resolved", "Slow turns")
+    metrics = runtime.metrics.render().decode()
+    assert 'voiceops_alert_notifications_total{channel="webhook",outcome="sent"} 2.0' in metrics
 
 
 # --- two processes ----------------------------------------------------------------------

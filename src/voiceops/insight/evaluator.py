@@ -42,6 +42,7 @@ from voiceops.insight.notify import (
     summary,
     test_payload,
 )
+from voiceops.metrics import Metrics
 from voiceops.store.alerts import AlertStore, EvaluationTx, Incident, Rule, evaluation_lock
 from voiceops.store.db import Database
 
@@ -72,13 +73,17 @@ class AlertService:
         profile: Callable[[], AgentProfile],
         backlog: Callable[[], int],
         transport: httpx2.AsyncBaseTransport | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.settings = settings
         self.clock = clock
         self.profile = profile
         self.store = AlertStore(db, clock=clock)
-        self.deliverer = Deliverer(self.store, settings, clock=clock, transport=transport)
+        self.deliverer = Deliverer(
+            self.store, settings, clock=clock, transport=transport, metrics=metrics
+        )
         try:
             prices = PriceTable.with_overrides(settings.llm_prices)
         except (ValueError, ArithmeticError) as exc:
@@ -230,12 +235,15 @@ class AlertService:
     async def _run(self, interval: float) -> None:
         while True:
             await self.clock.sleep(interval)
+            outcome = "failed"
             try:
-                await self.evaluate_once()
+                outcome = "skipped" if await self.evaluate_once() is None else "done"
             except StorageError as exc:
                 log.warning("alert evaluation skipped, will retry: %s", exc)
             except Exception:
                 log.exception("alert evaluation failed; will retry")
+            if self.metrics is not None:
+                self.metrics.alert_evaluations.labels(outcome=outcome).inc()
 
 
 async def open_alerts(
@@ -246,10 +254,13 @@ async def open_alerts(
     clock: Clock,
     profile: Callable[[], AgentProfile],
     backlog: Callable[[], int],
+    metrics: Metrics,
 ) -> AlertService:
     """Seed the default rules on a new database, start the evaluator (stopped by
     ``stack``) and return the service."""
-    service = AlertService(db, settings, clock=clock, profile=profile, backlog=backlog)
+    service = AlertService(
+        db, settings, clock=clock, profile=profile, backlog=backlog, metrics=metrics
+    )
     try:
         await service.seed()
     except StorageError as exc:

@@ -33,6 +33,7 @@ import httpx2
 
 from voiceops.config import Settings
 from voiceops.core.clock import Clock
+from voiceops.metrics import Metrics
 from voiceops.store.alerts import AlertStore, Delivery, Incident, Rule
 
 log = logging.getLogger("voiceops.alerts")
@@ -152,7 +153,9 @@ class Deliverer:
         clock: Clock,
         transport: httpx2.AsyncBaseTransport | None = None,
         retry_base_s: float = RETRY_BASE_S,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -195,9 +198,15 @@ class Deliverer:
                 "" if retry_at else "; giving up",
             )
             await self._store.finish(delivery.id, error=str(exc), retry_at=retry_at)
+            self._count(delivery.channel, "retry" if retry_at else "failed")
             return False
         await self._store.finish(delivery.id, error=None, retry_at=None)
+        self._count(delivery.channel, "sent")
         return True
+
+    def _count(self, channel: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.alert_notifications.labels(channel=channel, outcome=outcome).inc()
 
     async def send(self, channel: str, body: Mapping[str, Any]) -> None:
         """Send ``body`` on ``channel`` now; raises :class:`SendError`."""

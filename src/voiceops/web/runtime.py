@@ -130,6 +130,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
         clock=clock,
         profile=lambda: console.endpoint.current,
         backlog=lambda: _backlog(writer),
+        metrics=parts.metrics,
     )
     log.info(
         "voiceops %s ready: brain=%s profile=%s v%d db=%s",
