@@ -19,6 +19,7 @@ from voiceops.core.clock import ManualClock
 from voiceops.core.profile import load_profile
 from voiceops.insight.alerts import FieldError, open_seconds, rule_from_form
 from voiceops.insight.evaluator import AlertService
+from voiceops.metrics import Metrics
 from voiceops.store.alerts import Rule
 from voiceops.store.db import Database
 from voiceops.store.tables import (
@@ -288,6 +289,7 @@ async def test_the_background_evaluator_survives_the_database_going_away(
 ) -> None:
     db, proxy = proxied
     clock = ManualClock(FIXED_NOW)
+    metrics = Metrics()
     await add_rules(db, clock, rule("event_backlog", 1))
     async with webhook_receiver() as hook:
         svc = AlertService(
@@ -296,6 +298,7 @@ async def test_the_background_evaluator_survives_the_database_going_away(
             clock=clock,
             profile=lambda: PROFILE,
             backlog=lambda: 5,
+            metrics=metrics,
         )
         svc.start()
         try:
@@ -312,5 +315,13 @@ async def test_the_background_evaluator_survives_the_database_going_away(
             await clock.advance(60)
             [post] = await hook.wait_posts(1)
             assert post.body["alert"]["kind"] == "event_backlog"
+            done = 'voiceops_alert_evaluations_total{outcome="done"} 1.0'
+            for _ in range(100):  # the tick counts itself once its sending is over
+                counted = metrics.render().decode()
+                if done in counted:
+                    break
+                await asyncio.sleep(0.02)
+            assert 'voiceops_alert_evaluations_total{outcome="failed"} 1.0' in counted
+            assert done in counted
         finally:
             await svc.stop()
