@@ -120,7 +120,7 @@ class AlertService:
             if conn is None:
                 log.debug("another instance is evaluating the alert rules")
                 return None
-            tx = EvaluationTx(conn, self.store, now)
+            tx = EvaluationTx(conn, now)
             open_now = await tx.open_incidents()
             resolved_at = await tx.last_resolved()
             for rule in rules:

@@ -34,17 +34,6 @@ from voiceops.store.db import Database, first_row
 from voiceops.store.tables import alert_deliveries, alert_incidents, alert_rules
 
 _LOCK_KEY = int.from_bytes(hashlib.sha256(b"voiceops:alerts").digest()[:8], "big", signed=True)
-RULE_FIELDS = (
-    "name",
-    "kind",
-    "threshold",
-    "window_s",
-    "min_count",
-    "severity",
-    "cooldown_s",
-    "enabled",
-    "channels",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,9 +354,8 @@ class AlertStore:
 class EvaluationTx:
     """What the evaluator decides and writes inside :func:`evaluation_lock`."""
 
-    def __init__(self, conn: AsyncConnection, store: AlertStore, now: datetime) -> None:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
         self.conn = conn
-        self.store = store
         self.now = now
 
     async def open_incidents(self) -> dict[int, Incident]:
