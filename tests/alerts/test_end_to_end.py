@@ -28,6 +28,7 @@ from voiceops.store.db import Database
 from voiceops.store.migrate import upgrade
 from voiceops.store.tables import alert_rules, webhook_deliveries
 
+RULES = 5
 SLOW = Script.say("Sure, I can help with that.", first_token_ms=700)
 FAST = Script.say("Sure, I can help with that.")
 
@@ -150,20 +151,21 @@ async def test_two_processes_on_one_postgresql_send_the_alert_once(
         db = await Database.open(url)
         try:
             store = AlertStore(db, clock=SkippingClock(FIXED_NOW))
-            rule = Rule(
-                0,
-                "Transfers failing",
-                "transfer_failures",
-                1,
-                3600,
-                1,
-                "critical",
-                600,
-                True,
-                ("webhook",),
-            )
-            async with db.transaction("facts") as conn:
-                await store.save(rule, by="test", conn=conn)
+            async with db.transaction("rules") as conn:
+                for n in range(RULES):
+                    rule = Rule(0, f"Transfers failing {n}", "transfer_failures", 1, 3600, 1,
+                                "critical", 600, True, ("webhook",))  # fmt: skip
+                    await store.save(rule, by="test", conn=conn)
+            # Both evaluate every 20 ms, so their ticks overlap: only the lock keeps the
+            # second from opening the incidents again.
+            env = {"VOICEOPS_ALERT_INTERVAL_S": "0.02", "VOICEOPS_ALERT_WEBHOOK_URL": hook.url}
+            ports = [free_port(), free_port()]
+            for n, port in enumerate(ports):
+                procs.append(spawn(url, port, tmp_path, f"server{n}", **env))
+            for proc, port in zip(procs, ports, strict=True):
+                await wait_ready(port, proc)
+            await asyncio.sleep(0.5)  # both are ticking
+            async with db.transaction("a failed transfer") as conn:
                 await conn.execute(
                     webhook_deliveries.insert().values(
                         dedupe_key="t1",
@@ -174,16 +176,12 @@ async def test_two_processes_on_one_postgresql_send_the_alert_once(
                 )
         finally:
             await db.close()
-        env = {"VOICEOPS_ALERT_INTERVAL_S": "0.2", "VOICEOPS_ALERT_WEBHOOK_URL": hook.url}
-        ports = [free_port(), free_port()]
-        for n, port in enumerate(ports):
-            procs.append(spawn(url, port, tmp_path, f"server{n}", **env))
-        for proc, port in zip(procs, ports, strict=True):
-            await wait_ready(port, proc)
-        [post] = await hook.wait_posts(1, within_s=30)
-        assert post.body["alert"]["name"] == "Transfers failing"
-        await asyncio.sleep(2.0)  # ten more ticks of each process
-        assert len(hook.posts) == 1
+        posts = await hook.wait_posts(RULES, within_s=30)
+        await asyncio.sleep(1.0)  # fifty more ticks of each process
+        assert len(hook.posts) == RULES
+        assert sorted(p.body["alert"]["name"] for p in posts) == [
+            f"Transfers failing {n}" for n in range(RULES)
+        ]
         for proc in procs:
             assert proc.poll() is None
         logs = "".join((tmp_path / f"server{n}.log").read_text() for n in range(2))
