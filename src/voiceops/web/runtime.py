@@ -123,15 +123,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
     console = await open_console(
         stack, app, settings=settings, db=db, clock=clock, endpoint=endpoint, events=writer
     )
-    alerts = await open_alerts(
-        stack,
-        db=db,
-        settings=settings,
-        clock=clock,
-        profile=lambda: console.endpoint.current,
-        backlog=lambda: _backlog(writer),
-        metrics=parts.metrics,
-    )
+    alerts = await _open_alerts(stack, parts, db, console, writer)
     log.info(
         "voiceops %s ready: brain=%s profile=%s v%d db=%s",
         __version__,
@@ -217,11 +209,31 @@ async def _open_webhooks(
     await stack.enter_async_context(scheduled_sync(settings, db=db, clock=clock))
 
 
-def _backlog(writer: EventWriter) -> int:
-    """Call events this instance has not written yet: queued, or journaled and not yet
-    replayed (an estimate after a restart, when the journal's count is not known)."""
-    stats = writer.stats()
-    return stats["queued"] + max(0, stats["journaled"] - stats["replayed"])
+async def _open_alerts(
+    stack: contextlib.AsyncExitStack,
+    parts: Parts,
+    db: Database,
+    console: Console,
+    writer: EventWriter,
+) -> AlertService:
+    """The alert evaluator, judging the published profile's hours and this instance's
+    event backlog."""
+
+    def backlog() -> int:
+        # Queued, or journaled and not yet replayed (an estimate after a restart, when the
+        # journal's count is not known).
+        stats = writer.stats()
+        return stats["queued"] + max(0, stats["journaled"] - stats["replayed"])
+
+    return await open_alerts(
+        stack,
+        db=db,
+        settings=parts.settings,
+        clock=parts.clock,
+        profile=lambda: console.endpoint.current,
+        backlog=backlog,
+        metrics=parts.metrics,
+    )
 
 
 def _brains(

@@ -28,6 +28,12 @@ def _ts(name: str, *, nullable: bool = False) -> sa.Column[object]:
 
 
 def upgrade() -> None:
+    _rules()
+    _incidents()
+    _deliveries()
+
+
+def _rules() -> None:
     op.create_table(
         "alert_rules",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -48,6 +54,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_alert_rules"),
         sa.UniqueConstraint("name", name="uq_alert_rules_name"),
     )
+
+
+def _incidents() -> None:
     op.create_table(
         "alert_incidents",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -69,6 +78,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_incidents_rule_id_status", "alert_incidents", ["rule_id", "status"])
     op.create_index("ix_alert_incidents_opened_at", "alert_incidents", ["opened_at"])
+
+
+def _deliveries() -> None:
     op.create_table(
         "alert_deliveries",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
