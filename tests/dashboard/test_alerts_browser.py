@@ -1,6 +1,6 @@
 """The alert pages in a real headless browser: the rules with one firing, the edit form
 refusing a bad value (the field marked), the test button, the incident history. The
-screenshots go where ``tests/dashboard/test_browser.py`` puts its own."""
+screenshots go where the ``shots`` fixture (``conftest.py``) puts them."""
 
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ from sqlalchemy import update
 from tests.alerts.support import webhook_receiver
 from tests.conftest import run_server
 from tests.dashboard.support import PASSWORD, add_user
-from tests.dashboard.test_browser import browser, shots
 from voiceops.config import Settings
 from voiceops.insight.evaluator import AlertService
 from voiceops.store.tables import alert_rules
-
-__all__ = ["browser", "shots"]
 
 
 async def test_the_alert_pages_in_a_browser(
