@@ -23,7 +23,12 @@ class Settings(BaseSettings):
     """Every knob of a voiceops process. See the README's configuration table."""
 
     model_config = SettingsConfigDict(
-        env_prefix="VOICEOPS_", env_file=None, extra="ignore", populate_by_name=True
+        env_prefix="VOICEOPS_",
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+        # A refused value is not echoed: it may be a key, a password or a URL with a token.
+        hide_input_in_errors=True,
     )
 
     # --- server -------------------------------------------------------------------------
@@ -143,7 +148,29 @@ class Settings(BaseSettings):
     """USD per million tokens by model, e.g. ``{"my-model": {"input": 0.2, "cached_input":
     0.05, "output": 0.8}}``; added to (and overriding) ``insight.cost.DEFAULT_PRICES``."""
 
-    @field_validator("ws_allow_ips", mode="before")
+    # --- alerts (``insight/alerts.py``; rules are edited in the console) -------------------
+    alert_interval_s: float = Field(default=60.0, ge=0)
+    """How often rules are evaluated and due notifications sent; 0: never (this instance
+    takes no part; another may)."""
+    alert_webhook_url: SecretStr | None = None
+    """Where notifications are POSTed; a secret, as such URLs often carry a token."""
+    alert_webhook_format: Literal["json", "slack"] = "json"
+    """``json``: voiceops' own body; ``slack``: ``{"text": ...}`` (Slack, Mattermost ...)."""
+    alert_webhook_secret: SecretStr | None = None
+    """Signs the webhook body: ``X-Voiceops-Signature: t=<unix>,v1=<HMAC-SHA256 hex>``."""
+    alert_smtp_host: str | None = None
+    alert_smtp_port: int = Field(default=587, ge=1, le=65535)
+    alert_smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    alert_smtp_user: str | None = None
+    alert_smtp_password: SecretStr | None = None
+    alert_email_from: str | None = None
+    alert_email_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated recipients."""
+    alert_console_url: str | None = None
+    """The console's public base URL (``https://voice.example.com``), for links in
+    notifications."""
+
+    @field_validator("ws_allow_ips", "alert_email_to", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         # Comma-separated in the environment; a JSON list is accepted too.
@@ -152,6 +179,14 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message leaves the URL out: it may carry a token.
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("the alert webhook URL must start with http:// or https://")
         return value
 
     @field_validator("database_url")

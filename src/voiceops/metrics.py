@@ -112,6 +112,19 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.alert_evaluations = Counter(
+            "voiceops_alert_evaluations",
+            "Alert evaluation ticks of this instance: done, skipped (another instance held the"
+            " lock) or failed (the database was away).",
+            ["outcome"],
+            registry=r,
+        )
+        self.alert_notifications = Counter(
+            "voiceops_alert_notifications",
+            "Alert notification attempts by channel and outcome (sent, retry, failed).",
+            ["channel", "outcome"],
+            registry=r,
+        )
 
     def _runtime(self, r: CollectorRegistry) -> None:
         self.loop_lag = Histogram(

@@ -27,6 +27,9 @@ TABLES = {
     "eval_runs",
     "eval_results",
     "retell_calls",
+    "alert_rules",
+    "alert_incidents",
+    "alert_deliveries",
 }
 
 

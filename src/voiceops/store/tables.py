@@ -427,3 +427,65 @@ retell_calls = Table(
     Index(None, "started_at"),
     Index(None, "created_at"),
 )
+
+# --- alerts (``insight/alerts.py``): rules edited in the console, the incidents they open
+# and close, and each notification of an incident on each channel ---------------------
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("window_s", Integer, nullable=False),
+    Column("min_count", Integer, nullable=False, server_default="1"),
+    Column("severity", String(16), nullable=False),
+    Column("cooldown_s", Integer, nullable=False),
+    Column("enabled", Integer, nullable=False, server_default="1"),
+    Column("channels", String(64), nullable=False, server_default="webhook,email"),
+    Column("last_value", Float),
+    Column("last_checked_at", UTCDateTime),
+    Column("updated_by", String(255), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+alert_incidents = Table(
+    "alert_incidents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "rule_id",
+        BigId,
+        ForeignKey("alert_rules.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("value", Float, nullable=False),
+    Column("resolved_value", Float),
+    Column("threshold", Float, nullable=False),
+    Column("summary", Text, nullable=False),
+    Index(None, "rule_id", "status"),
+    Index(None, "opened_at"),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", BigId, ForeignKey("alert_incidents.id", ondelete="CASCADE")),
+    Column("channel", String(16), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("payload", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "incident_id"),
+)

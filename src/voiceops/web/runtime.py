@@ -4,7 +4,8 @@
 in reverse order: the loop watch and the collector schedule, the database (migrated first
 when asked), the saved profile version, the event writer, the state persister, the webhook
 processor and its routes, Retell's call-record sync, the brains (the LLM client when one is
-configured), the turn runner and the call endpoint, the drain and the console.
+configured), the turn runner and the call endpoint, the drain, the console and the alert
+evaluator.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject
 from voiceops.flow.brain import FlowBrain
+from voiceops.insight.evaluator import AlertService, open_alerts
 from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
 from voiceops.loopwatch import FullCollections, LoopWatch
@@ -83,6 +85,8 @@ class Runtime:
     loop: LoopWatch
     console: Console | None = None
     """The operator console; its endpoint picks each new call's agent version."""
+    alerts: AlertService | None = None
+    """Alert rules, their evaluator and notifications (``insight/evaluator.py``)."""
 
 
 async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: Parts) -> Runtime:
@@ -119,6 +123,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
     console = await open_console(
         stack, app, settings=settings, db=db, clock=clock, endpoint=endpoint, events=writer
     )
+    alerts = await _open_alerts(stack, parts, db, console, writer)
     log.info(
         "voiceops %s ready: brain=%s profile=%s v%d db=%s",
         __version__,
@@ -140,6 +145,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
         started_at=clock.monotonic(),
         loop=watch,
         console=console,
+        alerts=alerts,
     )
 
 
@@ -201,6 +207,33 @@ async def _open_webhooks(
     app.router.routes.extend(routes)
     # Makes up for webhooks that never arrived: Retell's records of recent calls.
     await stack.enter_async_context(scheduled_sync(settings, db=db, clock=clock))
+
+
+async def _open_alerts(
+    stack: contextlib.AsyncExitStack,
+    parts: Parts,
+    db: Database,
+    console: Console,
+    writer: EventWriter,
+) -> AlertService:
+    """The alert evaluator, judging the published profile's hours and this instance's
+    event backlog."""
+
+    def backlog() -> int:
+        # Queued, or journaled and not yet replayed (an estimate after a restart, when the
+        # journal's count is not known).
+        stats = writer.stats()
+        return stats["queued"] + max(0, stats["journaled"] - stats["replayed"])
+
+    return await open_alerts(
+        stack,
+        db=db,
+        settings=parts.settings,
+        clock=parts.clock,
+        profile=lambda: console.endpoint.current,
+        backlog=backlog,
+        metrics=parts.metrics,
+    )
 
 
 def _brains(

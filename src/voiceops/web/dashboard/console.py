@@ -33,6 +33,7 @@ from voiceops.web.dashboard.agentviews import (
     agent_restore,
     agent_save,
 )
+from voiceops.web.dashboard.alerts import alert_routes
 from voiceops.web.dashboard.auth import PREFIX, Auth, Signer
 from voiceops.web.dashboard.base import HERE, Console, SecurityHeaders
 from voiceops.web.dashboard.base import route as _route
@@ -146,6 +147,7 @@ def build(
         _route(c, "/users", users_add, "admin", ["POST"]),
         _route(c, "/users/{user_id:str}", users_change, "admin", ["POST"]),
         _route(c, "/audit", audit_page, "admin"),
+        *alert_routes(c),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
