@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import phonenumbers
-
+from voiceops.core.phone import read_phone
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.when import When, normalise, parse_when
 
@@ -54,13 +53,8 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
         pattern = phrase_pattern(entry.keywords)
         if pattern is not None:
             faq.append((pattern, entry.answer))
-    region = "US"
-    if profile.business_phone:
-        try:
-            parsed = phonenumbers.parse(profile.business_phone, None)
-            region = phonenumbers.region_code_for_number(parsed) or "US"
-        except phonenumbers.NumberParseException:
-            region = "US"
+    business = read_phone(profile.business_phone)
+    region = (business.region if business is not None else None) or "US"
     stop = frozenset(word for key in names for word in key.split())
     return Lexicon(
         services=phrase_pattern(list(names)),
