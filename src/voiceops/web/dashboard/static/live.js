@@ -22,7 +22,10 @@
   for (const li of list.querySelectorAll("li[data-id]")) seen.add(Number(li.dataset.id));
   for (const li of list.children) switched.set(li.dataset.call, after);
 
-  function say(text) { status.textContent = text; }
+  function say(text, warn) {
+    status.textContent = text;
+    status.classList.toggle("warn", Boolean(warn));
+  }
   function cards() { return Array.from(list.children).filter((li) => li.dataset.call); }
   function cardOf(id) { return cards().find((li) => li.dataset.call === id) || null; }
   function tidy() { none.hidden = cards().length > 0; }
@@ -105,7 +108,7 @@
       const r = await fetch(`${prefix}/live/changes?after=${after}&shown=${shown}`,
         { headers: { accept: "application/json" }, credentials: "same-origin", cache: "no-store" });
       if (r.status === 401) {
-        say("Updating stopped: you are signed out. Reload the page to sign in again.");
+        say("Updating stopped: you are signed out. Reload the page to sign in again.", true);
         inflight = false;
         return;
       }
@@ -118,7 +121,7 @@
     } catch (err) {
       failures += 1;
       next = Math.min(EVERY * 2 ** failures, MOST);
-      say(`Updating paused: the server is not answering. Trying again in ${Math.round(next / 1000)} s.`);
+      say(`Updating paused: the server is not answering. Trying again in ${Math.round(next / 1000)} s.`, true);
     }
     inflight = false;
     schedule(next);
@@ -144,7 +147,7 @@
       form.querySelector("input[name=end_call]").checked = false;
       say("Sent.");
     } catch (err) {
-      say("Not sent: the server did not take it. Your text is still in the box.");
+      say("Not sent: the server did not take it. Your text is still in the box.", true);
     }
     button.disabled = false;
     input.focus();
