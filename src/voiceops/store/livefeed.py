@@ -13,10 +13,10 @@ calls it names by primary key. It never reads all of ``call_events`` or ``calls`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from voiceops.core.clock import Clock
 from voiceops.store.db import Database
@@ -26,6 +26,7 @@ TURNS = ("user_turn", "turn_completed", "filler", "operator_said")
 """The events a live transcript shows: the caller, the agent, its fillers, an operator."""
 OPENS = ("call_connected", "call_resumed")
 CLOSES = ("call_disconnected", "webhook_call_ended")
+_KINDS = (*TURNS, *OPENS, *CLOSES)
 BATCH = 500
 LATE = timedelta(seconds=30)
 PER_CALL = 200
@@ -55,6 +56,40 @@ class LiveChanges:
     """More events wait past ``cursor``: poll again at once."""
 
 
+def newer_events(after: int) -> Select[Any]:
+    """The turns, opens and closes past the cursor (on the primary key)."""
+    return (
+        select(*_READ)
+        .where(call_events.c.id > after, call_events.c.event_type.in_(_KINDS))
+        .order_by(call_events.c.id)
+        .limit(BATCH + 1)
+    )
+
+
+def late_events(after: int, now: datetime) -> Select[Any]:
+    """Those written in the last :data:`LATE` at or below the cursor. ``id + 0``: the
+    ``created_at`` index must drive this read; by the primary key it would be every event
+    below the cursor."""
+    return (
+        select(*_READ)
+        .where(
+            call_events.c.created_at >= now - LATE,
+            call_events.c.id + 0 <= after,
+            call_events.c.event_type.in_(_KINDS),
+        )
+        .order_by(call_events.c.created_at)
+        .limit(BATCH)
+    )
+
+
+def transcript_events(call_ids: list[str]) -> Select[Any]:
+    """The turns of these calls (on the ``(call_id, turn_index)`` index; sorted by id in
+    Python, so the primary key does not drive the read)."""
+    return select(*_READ).where(
+        call_events.c.call_id.in_(call_ids), call_events.c.event_type.in_(TURNS)
+    )
+
+
 class LiveFeed:
     def __init__(self, db: Database, *, clock: Clock) -> None:
         self._db = db
@@ -72,36 +107,16 @@ class LiveFeed:
         found: dict[str, list[dict[str, Any]]] = {c: [] for c in call_ids}
         if not call_ids:
             return found
-        stmt = (
-            select(*_READ)
-            .where(call_events.c.call_id.in_(call_ids), call_events.c.event_type.in_(TURNS))
-            .order_by(call_events.c.id)
-        )
+        stmt = transcript_events(call_ids)
         async with self._db.transaction("read live transcripts") as conn:
             for e in (await conn.execute(stmt)).mappings():
                 found[e["call_id"]].append(dict(e))
-        return {c: turns[-PER_CALL:] for c, turns in found.items()}
+        return {c: sorted(t, key=lambda e: int(e["id"]))[-PER_CALL:] for c, t in found.items()}
 
     async def changes(self, after: int, shown: list[str]) -> LiveChanges:
         """What happened since ``after``; ``shown`` are the calls the page lists (at most
         100 are looked at)."""
-        kinds = (*TURNS, *OPENS, *CLOSES)
-        newer = (
-            select(*_READ)
-            .where(call_events.c.id > after, call_events.c.event_type.in_(kinds))
-            .order_by(call_events.c.id)
-            .limit(BATCH + 1)
-        )
-        late = (
-            select(*_READ)
-            .where(
-                call_events.c.created_at >= self._clock.now() - LATE,
-                call_events.c.id <= after,
-                call_events.c.event_type.in_(kinds),
-            )
-            .order_by(call_events.c.id)
-            .limit(BATCH)
-        )
+        newer, late = newer_events(after), late_events(after, self._clock.now())
         shown = shown[:100]
         async with self._db.transaction("read live changes") as conn:
             read = [dict(e) for e in (await conn.execute(newer)).mappings()]

@@ -49,7 +49,7 @@ async def live_page(console: Console, request: Request, session: Session) -> Res
 def _card(call_id: str, row: dict[str, Any] | None, opened: dict[str, Any]) -> dict[str, Any]:
     """What the page shows of a call it did not list: as the server renders it."""
     meta = (row or {}).get("call_metadata")
-    payload = opened.get("payload") or {}
+    payload = opened["payload"] if isinstance(opened.get("payload"), dict) else {}
     number = (row or {}).get("from_number")
     since = (row or {}).get("created_at") or opened["created_at"]
     return {

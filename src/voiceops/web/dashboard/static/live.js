@@ -11,6 +11,7 @@
   const none = document.getElementById("live-none");
   const EVERY = 1500;
   const MOST = 30000;
+  const KEEP = 200;  // turns kept per call, as the server renders them
   let after = Number(list.dataset.after || 0);
   const seen = new Set();  // ids of the turns on the page
   const switched = new Map();  // call id -> id of the newest open or close applied
@@ -21,6 +22,7 @@
 
   for (const li of list.querySelectorAll("li[data-id]")) seen.add(Number(li.dataset.id));
   for (const li of list.children) switched.set(li.dataset.call, after);
+  for (const turns of list.querySelectorAll(".live-turns")) turns.scrollTop = turns.scrollHeight;
 
   function say(text, warn) {
     status.textContent = text;
@@ -72,9 +74,17 @@
     said.className = "said";
     said.textContent = e.text + (e.latency_ms != null ? `  (${e.latency_ms} ms)` : "");
     row.append(who, " ", said);
+    const atEnd = turns.scrollHeight - turns.scrollTop - turns.clientHeight < 8;
     const later = Array.from(turns.children).find((t) => Number(t.dataset.id) > e.id);
     turns.insertBefore(row, later || null);
     seen.add(e.id);
+    while (turns.children.length > KEEP) turns.firstElementChild.remove();  // stays seen
+    if (atEnd) turns.scrollTop = turns.scrollHeight;  // follow the call unless scrolled back
+  }
+
+  function removeCall(li) {
+    for (const row of li.querySelectorAll("li[data-id]")) seen.delete(Number(row.dataset.id));
+    li.remove();
   }
 
   function apply(data) {
@@ -83,11 +93,11 @@
       if (e.id <= (switched.get(e.call_id) || 0)) continue;
       switched.set(e.call_id, e.id);
       if (e.kind === "open") addCall(e.call_id, data.calls[e.call_id]);
-      else { const li = cardOf(e.call_id); if (li) li.remove(); }
+      else { const li = cardOf(e.call_id); if (li) removeCall(li); }
     }
     for (const id of data.ended) {
       const li = cardOf(id);
-      if (li) li.remove();
+      if (li) removeCall(li);
       switched.set(id, Math.max(switched.get(id) || 0, data.cursor));
     }
     after = Math.max(after, data.cursor);
