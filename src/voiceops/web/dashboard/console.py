@@ -44,7 +44,12 @@ from voiceops.web.dashboard.calls import (
     calls_export,
     calls_page,
 )
-from voiceops.web.dashboard.live import call_events_json, live_page, live_say
+from voiceops.web.dashboard.live import (
+    call_events_json,
+    live_changes_json,
+    live_page,
+    live_say,
+)
 from voiceops.web.dashboard.routing import Bus, VersionedEndpoint
 from voiceops.web.dashboard.signin import login, logout
 from voiceops.web.dashboard.testcall import TestCalls
@@ -131,6 +136,7 @@ def build(
         _route(c, "/calls/{call_id:str}/say", live_say, "editor", ["POST"]),
         _route(c, "/calls/{call_id:str}", call_page),
         _route(c, "/live", live_page),
+        _route(c, "/live/changes", live_changes_json, json_api=True),
         _route(c, "/test-call", test_call_page, "editor"),
         _route(c, "/test-call/start", test_call_start, "editor", ["POST"]),
         _route(c, "/test-call/say", test_call_say, "editor", ["POST"]),
