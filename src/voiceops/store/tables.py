@@ -489,3 +489,35 @@ alert_deliveries = Table(
     Index(None, "status", "next_attempt_at"),
     Index(None, "incident_id"),
 )
+
+# --- insight (the console's metrics pages) -----------------------------------------------
+
+# Hourly rollup of calls, turns, escalations, cost and analysis, recomputed whole per hour
+# from the tables above by ``store.insight``: ``hour`` counts hours since the Unix epoch
+# (UTC), ``version`` is the call's profile version (0 when unknown), ``metric`` and ``key``
+# name the figure (``outcome``/``booked``, ``first_frame``/``600`` …), ``n`` counts and
+# ``total`` sums (ms, millicents or tokens, as the metric says).
+insight_hours = Table(
+    "insight_hours",
+    metadata,
+    Column("metric", String(32), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False, server_default="0"),
+)
+
+insight_marks = Table(
+    "insight_marks",
+    metadata,
+    # ``events``: the highest ``call_events.id`` rolled up; ``calls``: the newest
+    # ``calls.updated_at`` (epoch ms); ``callbacks``: the newest callback's ``created_at``.
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+Index("ix_calls_updated_at", calls.c.updated_at)
+Index("ix_calls_to_number", calls.c.to_number)
+Index("ix_callback_requests_created_at", callback_requests.c.created_at)
