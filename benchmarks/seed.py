@@ -218,8 +218,8 @@ def _event(call_id: str, kind: str, turn: int, at: datetime, **extra: Any) -> di
     } | extra
 
 
-def _outbound(i: int, callback: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    """A call back to a caller who asked for one, a few hours later."""
+def _outbound(i: int, callback: dict[str, Any], version: int, rng: random.Random) -> dict[str, Any]:
+    """The agent calling back a caller who asked for it, a few hours later."""
     start = callback["created_at"] + timedelta(hours=rng.randint(1, 30))
     return {
         "call_id": f"call_seed_out_{i:07d}",
@@ -233,7 +233,7 @@ def _outbound(i: int, callback: dict[str, Any], rng: random.Random) -> dict[str,
         "duration_ms": 120_000,
         "disconnection_reason": "agent_hangup",
         "outcome": "answered",
-        "profile_version": None,
+        "profile_version": version,
         "transcript_size": 0,
         "created_at": start,
         "updated_at": start,
@@ -248,11 +248,13 @@ async def seed(url: str, n: int, *, now: datetime, seed_value: int = 7) -> None:
         batch: dict[str, list[dict[str, Any]]] = {"calls": [], "events": [], "callbacks": []}
         outbound = 0
         for i in range(n):
-            for key, rows in one_call(i, now, rng).items():
-                batch[key].extend(rows)
-            for cb in batch["callbacks"][-1:]:
-                if cb["call_id"] == f"call_seed_{i:07d}" and rng.random() < 0.6:
-                    batch["calls"].append(_outbound(outbound, cb, rng))
+            rows = one_call(i, now, rng)
+            for key, more in rows.items():
+                batch[key].extend(more)
+            version = rows["calls"][0]["profile_version"]
+            for cb in rows["callbacks"]:
+                if rng.random() < 0.6:
+                    batch["calls"].append(_outbound(outbound, cb, version, rng))
                     outbound += 1
             if len(batch["calls"]) >= 2000 or i == n - 1:
                 await _write(db, batch)

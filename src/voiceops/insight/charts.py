@@ -96,7 +96,9 @@ def by_category(
 ) -> list[Series]:
     """One series (or one per version when ``split``) of ``value(category, version)``."""
     versions = figures.versions if split else [ALL]
-    return [Series(version_name(v), [value(c, v) for c in categories]) for v in versions]
+    series = [Series(version_name(v), [value(c, v) for c in categories]) for v in versions]
+    # A version with nothing in any category (calls of no version, say) is left out.
+    return [s for s in series if any(s.values)] or series[:1]
 
 
 @dataclass(frozen=True, slots=True)

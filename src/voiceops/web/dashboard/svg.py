@@ -12,22 +12,34 @@ from html import escape
 
 from voiceops.insight.charts import Chart
 
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 14, 44
+WIDTH, HEIGHT = 480, 280
+PER_ROW = 2
+"""Legend entries per row."""
+LINE = 24
+LEFT, RIGHT, TOP, BOTTOM = 50, 10, 24, 46
 # Okabe and Ito's palette: told apart with every common colour blindness.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
 FONT = 'font-family="system-ui, sans-serif"'
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above ``value``."""
+def nice_step(value: float) -> float:
+    """A tick step of 1, 2 or 5 times a power of ten that cuts ``value`` into at most
+    five steps."""
     if value <= 0:
         return 1.0
-    power = 10.0 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return float(step * power)
+    raw = value / 5
+    power = 10.0 ** math.floor(math.log10(raw))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if raw <= step * power:
+            return step * power
     return 10.0 * power  # pragma: no cover
+
+
+def nice_max(value: float) -> tuple[float, int]:
+    """The axis top for ``value`` and the number of tick steps up to it."""
+    step = nice_step(value)
+    steps = max(1, math.ceil(value / step - 1e-9))
+    return step * steps, steps
 
 
 def _num(value: float, unit: str) -> str:
@@ -43,7 +55,7 @@ def render(chart: Chart) -> str:
     if chart.kind == "hbars":
         body, height = _hbars(chart)
     else:
-        body, height = _over_time(chart), HEIGHT + 22 * _legend_rows(chart)
+        body, height = _over_time(chart), HEIGHT + LINE * _legend_rows(chart)
     title = escape(f"{chart.title} ({chart.unit})")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -54,7 +66,7 @@ def render(chart: Chart) -> str:
 
 
 def _legend_rows(chart: Chart) -> int:
-    return math.ceil(len(chart.series) / 3) + (1 if chart.budget is not None else 0)
+    return math.ceil(len(chart.series) / PER_ROW) + (1 if chart.budget is not None else 0)
 
 
 def _top_of(chart: Chart) -> float:
@@ -65,26 +77,26 @@ def _top_of(chart: Chart) -> float:
         top = max((v for s in chart.series for v in s.values if v is not None), default=0.0)
     if chart.budget is not None:
         top = max(top, chart.budget * 1.1)
-    return nice_max(top * 1.05)
+    return nice_max(top * 1.05)[0]
 
 
 def _axes(chart: Chart, top: float) -> list[str]:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     out = []
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    steps = nice_max(top)[1]
+    for i in range(steps + 1):
+        value = top * i / steps
+        y = TOP + plot_h - plot_h * i / steps
         out.append(
             f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#d0d7de" stroke-width="1"/>'
         )
         out.append(
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="13" '
             f'{FONT} fill="#57606a">{escape(_num(value, chart.unit))}</text>'
         )
     out.append(
-        f'<text x="4" y="{TOP - 2}" font-size="11" {FONT} fill="#57606a">'
-        f"{escape(chart.unit)}</text>"
+        f'<text x="4" y="12" font-size="13" {FONT} fill="#57606a">{escape(chart.unit)}</text>'
     )
     n = len(chart.labels)
     every = max(1, math.ceil(n / 6))
@@ -92,7 +104,7 @@ def _axes(chart: Chart, top: float) -> list[str]:
         x = LEFT + plot_w * (i + 0.5) / n
         out.append(
             f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" '
-            f'font-size="11" {FONT} fill="#57606a">{escape(_short(chart.labels[i]))}'
+            f'font-size="13" {FONT} fill="#57606a">{escape(_short(chart.labels[i]))}'
             "</text>"
         )
     return out
@@ -173,63 +185,64 @@ def _polyline(
 def _legend(chart: Chart, y0: int) -> list[str]:
     out = []
     for k, series in enumerate(chart.series):
-        x = LEFT + (k % 3) * 190
-        y = y0 + 22 * (k // 3)
+        x = 8 + (k % PER_ROW) * (WIDTH // PER_ROW)
+        y = y0 + LINE * (k // PER_ROW)
         out.append(
             f'<rect x="{x}" y="{y - 10}" width="14" height="10" '
             f'fill="{COLOURS[k % len(COLOURS)]}"/>'
         )
         out.append(
-            f'<text x="{x + 20}" y="{y}" font-size="13" {FONT} fill="#1b1f24">'
+            f'<text x="{x + 20}" y="{y}" font-size="15" {FONT} fill="#1b1f24">'
             f"{escape(series.name[:26])}</text>"
         )
     if chart.budget is not None:
-        y = y0 + 22 * math.ceil(len(chart.series) / 3)
+        y = y0 + LINE * math.ceil(len(chart.series) / PER_ROW)
         out.append(
-            f'<line x1="{LEFT}" x2="{LEFT + 14}" y1="{y - 5}" y2="{y - 5}" '
+            f'<line x1="8" x2="22" y1="{y - 5}" y2="{y - 5}" '
             'stroke="#a4161a" stroke-width="2" stroke-dasharray="4 2"/>'
         )
         out.append(
-            f'<text x="{LEFT + 20}" y="{y}" font-size="13" {FONT} fill="#1b1f24">'
+            f'<text x="28" y="{y}" font-size="15" {FONT} fill="#1b1f24">'
             f"{escape(chart.budget_label)}</text>"
         )
     return out
 
 
 def _hbars(chart: Chart) -> tuple[str, int]:
-    """Categories down the side, one bar per series in each; the value at the bar's end."""
-    label_w, bar_h, gap = 190, 16, 10
+    """A category's name above its bars, one bar per series; the value at the bar's end.
+    Names get the whole width, so long ones (Retell's disconnection reasons) stay whole."""
+    bar_h, name_h, gap = 18, 20, 10
     groups = max(1, len(chart.series))
-    row_h = groups * bar_h + gap
-    height = TOP + row_h * max(1, len(chart.labels)) + 22 * math.ceil(groups / 3) + 20
+    row_h = name_h + groups * bar_h + gap
+    legend = LINE * math.ceil(groups / PER_ROW) if groups > 1 else 0
+    height = TOP + row_h * max(1, len(chart.labels)) + legend + 8
     top = _top_of(chart)
-    plot_w = WIDTH - label_w - 70
+    plot_w = WIDTH - 8 - 70
     out = []
     for i, label in enumerate(chart.labels):
         y = TOP + row_h * i
         out.append(
-            f'<text x="{label_w - 8}" y="{y + groups * bar_h / 2 + 4:.1f}" '
-            f'text-anchor="end" font-size="13" {FONT} fill="#1b1f24">'
-            f"{escape(label[:28])}</text>"
+            f'<text x="8" y="{y + 14}" font-size="15" {FONT} fill="#1b1f24">'
+            f"{escape(label[:56])}</text>"
         )
         for k, series in enumerate(chart.series):
             value = series.values[i] or 0.0
             w = plot_w * min(value, top) / top
-            yy = y + k * bar_h
+            yy = y + name_h + k * bar_h
             out.append(
-                f'<rect x="{label_w}" y="{yy}" width="{max(w, 0.5):.1f}" '
-                f'height="{bar_h - 2}" fill="{COLOURS[k % len(COLOURS)]}"/>'
+                f'<rect x="8" y="{yy}" width="{max(w, 0.5):.1f}" height="{bar_h - 3}" '
+                f'fill="{COLOURS[k % len(COLOURS)]}"/>'
             )
             shown = f"{value:.{chart.digits}f}"
             out.append(
-                f'<text x="{label_w + w + 4:.1f}" y="{yy + bar_h - 4}" font-size="12" '
+                f'<text x="{8 + w + 4:.1f}" y="{yy + bar_h - 5}" font-size="14" '
                 f'{FONT} fill="#1b1f24">{escape(shown)}</text>'
             )
     if not chart.labels:
         out.append(
-            f'<text x="{LEFT}" y="{TOP + 14}" font-size="13" {FONT} fill="#57606a">'
+            f'<text x="8" y="{TOP + 14}" font-size="15" {FONT} fill="#57606a">'
             "nothing in this range</text>"
         )
-    if len(chart.series) > 1:
-        out += _legend(chart, height - 22 * math.ceil(groups / 3) - 2)
+    if groups > 1:
+        out += _legend(chart, height - legend + 12)
     return "".join(out), height
