@@ -352,3 +352,26 @@ async def _rollup(db: Database) -> list[tuple[Any, ...]]:
     async with db.transaction("read") as conn:
         rows = await conn.execute(select(insight_hours).order_by(*insight_hours.primary_key))
         return [tuple(r) for r in rows.all()]
+
+
+async def test_a_call_moves_to_its_start_hour_when_a_webhook_brings_it(db: Database) -> None:
+    first_seen = DAY + timedelta(hours=16)
+    async with db.transaction("seed") as conn:
+        await conn.execute(insert(calls), [_call("w", first_seen, 1, started_at=None)])
+    store = InsightStore(db, clock=ManualClock(DAY))
+    await store.refresh(rollup.compute)
+    window = _day("hour")
+    page = await build(store, "calls", window, split=False, pricing=PRICING)
+    assert page.charts[0].series[0].values[16] == 1.0
+    async with db.transaction("call_ended") as conn:
+        await conn.execute(
+            update(calls)
+            .where(calls.c.call_id == "w")
+            .values(
+                started_at=DAY + timedelta(hours=15, minutes=58),
+                updated_at=first_seen + timedelta(minutes=10),
+            )
+        )
+    await store.refresh(rollup.compute)
+    page = await build(store, "calls", window, split=False, pricing=PRICING)
+    assert page.charts[0].series[0].values[15:17] == [1.0, 0.0]

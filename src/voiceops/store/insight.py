@@ -141,10 +141,12 @@ class InsightStore:
         new = dict(marks)
         since = _from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
         rows = await conn.execute(
-            select(_seen, calls.c.updated_at).where(calls.c.updated_at > since)
+            select(_seen, calls.c.created_at, calls.c.updated_at).where(calls.c.updated_at > since)
         )
-        for seen, updated in rows.all():
-            hours.add(hour_of(seen))
+        for seen, created, updated in rows.all():
+            # A call is counted in the hour it started, or the hour it was first seen
+            # while its start is unknown: when a webhook brings the start, both change.
+            hours.update((hour_of(seen), hour_of(created)))
             new["calls"] = max(new.get("calls", 0), _to_ms(updated))
         low = max(0, marks.get("events", 0) - EVENTS_OVERLAP)
         touched = (
