@@ -260,6 +260,10 @@ async def seed(url: str, n: int, *, now: datetime, seed_value: int = 7) -> None:
                 await _write(db, batch)
                 batch = {"calls": [], "events": [], "callbacks": []}
         await _evals(db, now, rng)
+        if db.dialect == "postgresql":  # as autovacuum would after such an import
+            async with db.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.exec_driver_sql("ANALYZE")
     finally:
         await db.close()
 

@@ -375,3 +375,28 @@ async def test_a_call_moves_to_its_start_hour_when_a_webhook_brings_it(db: Datab
     await store.refresh(rollup.compute)
     page = await build(store, "calls", window, split=False, pricing=PRICING)
     assert page.charts[0].series[0].values[15:17] == [1.0, 0.0]
+
+
+async def test_the_day_rollup_sums_what_the_hours_do(db: Database) -> None:
+    await _seed(db)
+    store = InsightStore(db, clock=ManualClock(DAY))
+    await store.refresh(rollup.compute)
+    for zone in ("America/New_York", "Asia/Kolkata", "UTC"):
+        for granularity in ("day", "week"):
+            w = Window.of(date(2026, 3, 2), date(2026, 3, 15), granularity, ZoneInfo(zone))  # type: ignore[arg-type]
+            args = {
+                "first_hour": w.first_hour,
+                "end_hour": w.end_hour,
+                "bucket_hours": w.bucket_hours,
+                "shift_hours": w.shift_hours,
+            }
+            metrics = ["calls", "first_frame", "outcome"]
+            by_hours = sorted(await store.read(metrics, **args), key=repr)
+            by_days = sorted(await store.read(metrics, **args, day_shift=w.day_shift), key=repr)
+            assert by_days == by_hours, (zone, granularity)
+    # A change after the day rollups exist reaches them too.
+    async with db.transaction("late") as conn:
+        await conn.execute(insert(call_events), [_turn("c", 9, 1500)])
+    await store.refresh(rollup.compute)
+    page = await build(store, "latency", _day(), split=False, pricing=PRICING)
+    assert dict(page.headline)["turns"] == "7"

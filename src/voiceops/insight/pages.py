@@ -60,6 +60,7 @@ async def build(
         end_hour=window.end_hour,
         bucket_hours=window.bucket_hours,
         shift_hours=window.shift_hours,
+        day_shift=None if window.granularity == "hour" else window.day_shift,
     )
     figures = Figures.of(rows)
     page = Page(name, window, [])
@@ -70,7 +71,8 @@ async def build(
     elif name == "escalations":
         _escalations(page, figures, split)
         since, until = window.start_of(window.buckets()[0]), window_end(window)
-        page.tables["open_callbacks"] = await store.open_callbacks(since, until)
+        count, newest = await store.open_callbacks(since, until)
+        page.tables["open_callbacks"], page.tables["open_callbacks_count"] = newest, count
     elif name == "cost":
         spend.cost_page(page, figures, split, pricing)
     else:

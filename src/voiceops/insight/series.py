@@ -40,6 +40,9 @@ class Window:
     first_hour: int
     end_hour: int
     shift_hours: int
+    day_shift: int
+    """The zone's UTC offset in whole hours at the end of the range: local days begin
+    this many hours after (before, west of UTC) a UTC midnight."""
 
     @classmethod
     def of(cls, since: date, until: date, granularity: Granularity, zone: ZoneInfo) -> Window:
@@ -54,7 +57,7 @@ class Window:
         shift = 0 if granularity == "hour" else offset_h
         if granularity == "week":
             shift += _MONDAY_SHIFT
-        return cls(since, until, granularity, zone, hour_of(start), hour_of(end), shift)
+        return cls(since, until, granularity, zone, hour_of(start), hour_of(end), shift, offset_h)
 
     @property
     def bucket_hours(self) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock
@@ -27,6 +27,7 @@ from voiceops.store.tables import (
     callback_requests,
     calls,
     eval_runs,
+    insight_days,
     insight_hours,
     insight_marks,
     retell_calls,
@@ -42,6 +43,8 @@ EVENTS_OVERLAP = 2_000
 out of order across instances)."""
 _LOCK = "insight_rollup"
 _SPAN_HOURS = 24
+_IDS_PER_QUERY = 2000
+_DAYS_PER_BUILD = 31
 
 
 def hour_of(moment: datetime) -> int:
@@ -106,6 +109,9 @@ class InsightStore:
                 source = await self._source(conn, span)
                 rows = list(compute(source))
                 await self._replace(conn, span, rows)
+            for shift in _day_shifts(marks):
+                for first, last in _spans(todo):
+                    await self._redo_days(conn, shift, (first + shift) // 24, (last + shift) // 24)
             if len(todo) == len(hours):
                 await self._save_marks(conn, marks, new_marks)
             return len(todo)
@@ -155,24 +161,24 @@ class InsightStore:
             .group_by(call_events.c.call_id)
             .subquery()
         )
-        rows = await conn.execute(
+        by_event = await conn.execute(
             select(_seen, touched.c.top).join_from(
                 touched, calls, calls.c.call_id == touched.c.call_id
             )
         )
-        for seen, top in rows.all():
+        for seen, top in by_event.all():
             hours.add(hour_of(seen))
             new["events"] = max(new.get("events", 0), int(top))
         top_event = await conn.scalar(select(func.max(call_events.c.id)))
         if top_event is not None:
             new["events"] = max(new.get("events", 0), int(top_event))
         since = _from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
-        rows = await conn.execute(
+        by_callback = await conn.execute(
             select(_seen, callback_requests.c.created_at)
             .join_from(callback_requests, calls, calls.c.call_id == callback_requests.c.call_id)
             .where(callback_requests.c.created_at > since)
         )
-        for seen, created in rows.all():
+        for seen, created in by_callback.all():
             hours.add(hour_of(seen))
             new["callbacks"] = max(new.get("callbacks", 0), _to_ms(created))
         return hours, new
@@ -195,26 +201,90 @@ class InsightStore:
                 "call_analysis"
             ),
         ).select_from(joined)
-        stmt = stmt.where(_seen >= start, _seen < end)
-        source = HourSource(calls=[dict(r) for r in (await conn.execute(stmt)).mappings()])
-        ids = select(calls.c.call_id).where(_seen >= start, _seen < end)
-        events = select(
-            call_events.c.call_id,
-            call_events.c.event_type,
-            call_events.c.response_id,
-            call_events.c.latency_ms,
-            call_events.c.tokens_in,
-            call_events.c.tokens_out,
-            call_events.c.payload,
-        ).where(call_events.c.call_id.in_(ids), call_events.c.event_type.in_(ROLLED_EVENTS))
-        source.events = [dict(r) for r in (await conn.execute(events)).mappings()]
-        callbacks = (
-            select(callback_requests.c.call_id, func.count())
-            .where(callback_requests.c.call_id.in_(ids))
-            .group_by(callback_requests.c.call_id)
+        # The start, else the first sighting, in the span: two indexed ranges.
+        stmt = stmt.where(
+            or_(
+                and_(calls.c.started_at >= start, calls.c.started_at < end),
+                and_(
+                    calls.c.started_at.is_(None),
+                    calls.c.created_at >= start,
+                    calls.c.created_at < end,
+                ),
+            )
         )
-        source.callbacks = {str(c): int(n) for c, n in (await conn.execute(callbacks)).all()}
+        source = HourSource(calls=[dict(r) for r in (await conn.execute(stmt)).mappings()])
+        ids = [c["call_id"] for c in source.calls]
+        for part in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[part : part + _IDS_PER_QUERY]
+            events = select(
+                call_events.c.call_id,
+                call_events.c.event_type,
+                call_events.c.response_id,
+                call_events.c.latency_ms,
+                call_events.c.tokens_in,
+                call_events.c.tokens_out,
+                call_events.c.payload,
+            ).where(call_events.c.call_id.in_(chunk), call_events.c.event_type.in_(ROLLED_EVENTS))
+            source.events += [dict(r) for r in (await conn.execute(events)).mappings()]
+            callbacks = (
+                select(callback_requests.c.call_id, func.count())
+                .where(callback_requests.c.call_id.in_(chunk))
+                .group_by(callback_requests.c.call_id)
+            )
+            for call_id, n in (await conn.execute(callbacks)).all():
+                source.callbacks[str(call_id)] = int(n)
         return source
+
+    async def _redo_days(self, conn: AsyncConnection, shift: int, first: int, last: int) -> None:
+        """Recompute days ``first..last`` of the day rollup for ``shift`` from the hours."""
+        day = (insight_hours.c.hour + shift) // 24
+        await conn.execute(
+            delete(insight_days).where(
+                insight_days.c.shift == shift,
+                insight_days.c.day >= first,
+                insight_days.c.day <= last,
+            )
+        )
+        sums = (
+            select(
+                insight_hours.c.metric,
+                literal(shift),
+                day,
+                insight_hours.c.version,
+                insight_hours.c.key,
+                func.sum(insight_hours.c.n),
+                func.sum(insight_hours.c.total),
+            )
+            .where(
+                insight_hours.c.hour >= first * 24 - shift,
+                insight_hours.c.hour < (last + 1) * 24 - shift,
+            )
+            .group_by(insight_hours.c.metric, day, insight_hours.c.version, insight_hours.c.key)
+        )
+        names = ["metric", "shift", "day", "version", "key", "n", "total"]
+        await conn.execute(insert(insight_days).from_select(names, sums))
+
+    async def _ensure_days(self, shift: int) -> None:
+        """Build the day rollup for local days starting ``shift`` hours before UTC midnight
+        (once per shift a deployment's zone has: two with daylight saving)."""
+        name = f"days:{shift}"
+        async with self._db.transaction("look for a day rollup") as conn:
+            if name in await self._marks(conn):
+                return
+        async with self._db.serialized("build a day rollup", _LOCK) as conn:
+            marks = await self._marks(conn)
+            if name in marks:
+                return
+            bounds = (
+                await conn.execute(
+                    select(func.min(insight_hours.c.hour), func.max(insight_hours.c.hour))
+                )
+            ).one()
+            if bounds[0] is not None:
+                first, last = (int(bounds[0]) + shift) // 24, (int(bounds[1]) + shift) // 24
+                for day in range(first, last + 1, _DAYS_PER_BUILD):
+                    await self._redo_days(conn, shift, day, min(last, day + _DAYS_PER_BUILD - 1))
+            await self._save_marks(conn, marks, {name: shift})
 
     async def _replace(
         self, conn: AsyncConnection, span: tuple[int, int], rows: Sequence[RollupRow]
@@ -254,28 +324,38 @@ class InsightStore:
         end_hour: int,
         bucket_hours: int,
         shift_hours: int,
+        day_shift: int | None = None,
     ) -> list[Bucketed]:
         """Sums of ``metrics`` over ``[first_hour, end_hour)`` per bucket, version and key.
 
         A row's bucket is ``(hour + shift_hours) // bucket_hours``: the caller chooses the
-        shift that puts bucket edges on local midnights (and Mondays, for weeks).
+        shift that puts bucket edges on local midnights (and Mondays, for weeks). With
+        ``day_shift`` (the local day's offset, whole hours) and buckets of whole days, the
+        day rollup is read instead of the hours (24 times fewer rows); the range is then
+        taken in whole local days.
         """
-        bucket = (insight_hours.c.hour + shift_hours) / bucket_hours
+        if day_shift is not None and bucket_hours % 24 == 0:
+            await self._ensure_days(day_shift)
+            t = insight_days
+            unit: Any = t.c.day
+            bucket = (t.c.day * 24 + (shift_hours - day_shift)) // bucket_hours
+            low, high = (first_hour + day_shift) // 24, (end_hour + day_shift) // 24
+            where = [t.c.shift == day_shift, unit >= low, unit < high]
+        else:
+            t = insight_hours
+            bucket = (t.c.hour + shift_hours) // bucket_hours
+            where = [t.c.hour >= first_hour, t.c.hour < end_hour]
         stmt = (
             select(
-                insight_hours.c.metric,
+                t.c.metric,
                 bucket.label("bucket"),
-                insight_hours.c.version,
-                insight_hours.c.key,
-                func.sum(insight_hours.c.n),
-                func.sum(insight_hours.c.total),
+                t.c.version,
+                t.c.key,
+                func.sum(t.c.n),
+                func.sum(t.c.total),
             )
-            .where(
-                insight_hours.c.metric.in_(list(metrics)),
-                insight_hours.c.hour >= first_hour,
-                insight_hours.c.hour < end_hour,
-            )
-            .group_by(insight_hours.c.metric, bucket, insight_hours.c.version, insight_hours.c.key)
+            .where(t.c.metric.in_(list(metrics)), *where)
+            .group_by(t.c.metric, bucket, t.c.version, t.c.key)
         )
         async with self._db.transaction("read the insight rollup") as conn:
             rows = (await conn.execute(stmt)).all()
@@ -284,9 +364,12 @@ class InsightStore:
             for m, b, v, k, n, t in rows
         ]
 
-    async def open_callbacks(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    async def open_callbacks(
+        self, since: datetime, until: datetime, *, limit: int = 100
+    ) -> tuple[int, list[dict[str, Any]]]:
         """Callback requests made in ``[since, until)`` with no later outbound call to the
-        number they leave, oldest first."""
+        number they leave: how many, and the newest ``limit`` of them with their call's
+        profile version."""
         back = calls.alias("back")
         later = (
             exists()
@@ -300,24 +383,34 @@ class InsightStore:
             )
             .correlate(callback_requests)
         )
-        stmt = (
+        where = [
+            callback_requests.c.created_at >= since,
+            callback_requests.c.created_at < until,
+            ~later,
+        ]
+        version = (
+            select(calls.c.profile_version)
+            .where(calls.c.call_id == callback_requests.c.call_id)
+            .scalar_subquery()
+        )
+        newest = (
             select(
                 callback_requests.c.call_id,
                 callback_requests.c.created_at,
                 callback_requests.c.priority,
                 callback_requests.c.reason,
-                calls.c.profile_version,
+                version.label("profile_version"),
             )
-            .join_from(callback_requests, calls, calls.c.call_id == callback_requests.c.call_id)
-            .where(
-                callback_requests.c.created_at >= since,
-                callback_requests.c.created_at < until,
-                ~later,
-            )
-            .order_by(callback_requests.c.created_at, callback_requests.c.call_id)
+            .where(*where)
+            .order_by(callback_requests.c.created_at.desc(), callback_requests.c.call_id)
+            .limit(limit)
         )
         async with self._db.transaction("list open callbacks") as conn:
-            return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+            count = await conn.scalar(
+                select(func.count()).select_from(callback_requests).where(*where)
+            )
+            rows = [dict(r) for r in (await conn.execute(newest)).mappings()]
+        return int(count or 0), rows
 
     async def eval_runs(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         """Evaluation runs started in ``[since, until)``, oldest first."""
@@ -341,6 +434,10 @@ class InsightStore:
         )
         async with self._db.transaction("list evaluation runs") as conn:
             return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+def _day_shifts(marks: dict[str, int]) -> list[int]:
+    return [value for name, value in marks.items() if name.startswith("days:")]
 
 
 def _spans(hours: Sequence[int]) -> list[tuple[int, int]]:

@@ -508,16 +508,37 @@ insight_hours = Table(
     Column("total", BigInteger, nullable=False, server_default="0"),
 )
 
+# The same, summed per local day: ``day`` counts days of 24 hours from the epoch shifted
+# by ``shift`` hours (a zone's UTC offset), one set of rows per offset the console has read.
+insight_days = Table(
+    "insight_days",
+    metadata,
+    Column("metric", String(32), primary_key=True),
+    Column("shift", Integer, primary_key=True),
+    Column("day", BigInteger, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False, server_default="0"),
+)
+
 insight_marks = Table(
     "insight_marks",
     metadata,
     # ``events``: the highest ``call_events.id`` rolled up; ``calls``: the newest
-    # ``calls.updated_at`` (epoch ms); ``callbacks``: the newest callback's ``created_at``.
+    # ``calls.updated_at`` (epoch ms); ``callbacks``: the newest callback's ``created_at``;
+    # ``days:<shift>``: the day rollup for that shift exists.
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
 Index("ix_calls_updated_at", calls.c.updated_at)
-Index("ix_calls_to_number", calls.c.to_number)
+# Outbound calls by the number they rang: is a callback request still open?
+Index(
+    "ix_calls_outbound_to_number",
+    calls.c.to_number,
+    postgresql_where=calls.c.direction == "outbound",
+    sqlite_where=calls.c.direction == "outbound",
+)
 Index("ix_callback_requests_created_at", callback_requests.c.created_at)

@@ -1,4 +1,4 @@
-"""The console's metrics: an hourly rollup and its high-water marks, and the indexes that
+"""The console's metrics: hourly and daily rollups and their high-water marks, and the indexes that
 find what changed since the last rollup.
 
 Revision ID: 0006_insight
@@ -31,6 +31,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("metric", "hour", "version", "key", name="pk_insight_hours"),
     )
     op.create_table(
+        "insight_days",
+        sa.Column("metric", sa.String(32), nullable=False),
+        sa.Column("shift", sa.Integer(), nullable=False),
+        sa.Column("day", sa.BigInteger(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("total", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("metric", "shift", "day", "version", "key", name="pk_insight_days"),
+    )
+    op.create_table(
         "insight_marks",
         sa.Column("name", sa.String(32), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
@@ -38,13 +49,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name="pk_insight_marks"),
     )
     op.create_index("ix_calls_updated_at", "calls", ["updated_at"])
-    op.create_index("ix_calls_to_number", "calls", ["to_number"])
+    outbound = sa.text("direction = 'outbound'")
+    op.create_index(
+        "ix_calls_outbound_to_number",
+        "calls",
+        ["to_number"],
+        postgresql_where=outbound,
+        sqlite_where=outbound,
+    )
     op.create_index("ix_callback_requests_created_at", "callback_requests", ["created_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_callback_requests_created_at", table_name="callback_requests")
-    op.drop_index("ix_calls_to_number", table_name="calls")
+    op.drop_index("ix_calls_outbound_to_number", table_name="calls")
     op.drop_index("ix_calls_updated_at", table_name="calls")
     op.drop_table("insight_marks")
+    op.drop_table("insight_days")
     op.drop_table("insight_hours")
