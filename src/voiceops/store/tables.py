@@ -534,6 +534,7 @@ insight_marks = Table(
 )
 
 Index("ix_calls_updated_at", calls.c.updated_at)
+Index("ix_calls_disconnection_reason", calls.c.disconnection_reason)
 # Outbound calls by the number they rang: is a callback request still open?
 Index(
     "ix_calls_outbound_to_number",

@@ -1,5 +1,6 @@
-"""The console's metrics: hourly and daily rollups and their high-water marks, and the indexes that
-find what changed since the last rollup.
+"""The console's metrics: hourly and daily rollups and their high-water marks, and the
+indexes that find what changed since the last rollup; an index of disconnection reasons
+for the calls list's choices.
 
 Revision ID: 0006_insight
 Revises: 0005
@@ -49,6 +50,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name="pk_insight_marks"),
     )
     op.create_index("ix_calls_updated_at", "calls", ["updated_at"])
+    op.create_index("ix_calls_disconnection_reason", "calls", ["disconnection_reason"])
     outbound = sa.text("direction = 'outbound'")
     op.create_index(
         "ix_calls_outbound_to_number",
@@ -63,6 +65,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_callback_requests_created_at", table_name="callback_requests")
     op.drop_index("ix_calls_outbound_to_number", table_name="calls")
+    op.drop_index("ix_calls_disconnection_reason", table_name="calls")
     op.drop_index("ix_calls_updated_at", table_name="calls")
     op.drop_table("insight_marks")
     op.drop_table("insight_days")
