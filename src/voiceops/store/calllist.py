@@ -182,11 +182,10 @@ class CallList:
     ) -> CallPage:
         stmt = self._select(f)
         if after is not None:
+            # The first condition alone bounds the index range; the OR only sorts out ties.
             stmt = stmt.where(
-                or_(
-                    calls.c.created_at < after.created_at,
-                    and_(calls.c.created_at == after.created_at, calls.c.call_id > after.call_id),
-                )
+                calls.c.created_at <= after.created_at,
+                or_(calls.c.created_at < after.created_at, calls.c.call_id > after.call_id),
             )
         stmt = stmt.order_by(calls.c.created_at.desc(), calls.c.call_id).limit(limit + 1)
         async with self._db.transaction("list calls") as conn:
