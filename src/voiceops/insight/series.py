@@ -9,7 +9,6 @@ daylight-saving change counts one hour next to the change in the neighbouring da
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -86,48 +85,61 @@ class Window:
         return (start + timedelta(hours=12)).strftime("%Y-%m-%d")
 
 
-_Index = dict[str, dict[tuple[int | None, int], dict[str, int]]]
+_Slot = tuple[int | None, int]
+_Index = dict[str, dict[_Slot, dict[str, list[int]]]]
 
 
 @dataclass(slots=True)
 class Figures:
-    """Rollup rows of one read, summed per metric, ``(bucket, version)`` and key; bucket
-    ``None`` is the whole range and version :data:`ALL` every version."""
+    """Rollup rows of one read, summed per metric, ``(bucket, version)`` and key into
+    ``[n, total]``; bucket ``None`` is the whole range and version :data:`ALL` every
+    version."""
 
-    n: _Index
-    total: _Index
+    sums: _Index
     versions: list[int]
 
     @classmethod
     def of(cls, rows: Iterable[Bucketed]) -> Figures:
-        n: _Index = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-        total: _Index = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+        sums: _Index = {}
         versions: set[int] = set()
-        for row in rows:
-            versions.add(row.version)
-            for bucket in (row.bucket, None):
-                for version in (row.version, ALL):
-                    n[row.metric][(bucket, version)][row.key] += row.n
-                    total[row.metric][(bucket, version)][row.key] += row.total
-        return cls(n, total, sorted(versions))
+        for metric, bucket, version, key, n, total in rows:
+            versions.add(version)
+            by_slot = sums.get(metric)
+            if by_slot is None:
+                by_slot = sums[metric] = {}
+            for slot in ((bucket, version), (None, version), (bucket, ALL), (None, ALL)):
+                keys = by_slot.get(slot)
+                if keys is None:
+                    keys = by_slot[slot] = {}
+                pair = keys.get(key)
+                if pair is None:
+                    keys[key] = [n, total]
+                else:
+                    pair[0] += n
+                    pair[1] += total
+        return cls(sums, sorted(versions))
 
     def by_key(
         self, metric: str, *, bucket: int | None = None, version: int = ALL, totals: bool = False
     ) -> dict[str, int]:
         """Per key: counts (or ``totals``) of ``metric`` in ``bucket`` (None: the range)."""
-        source = self.total if totals else self.n
-        return dict(source.get(metric, {}).get((bucket, version), {}))
+        keys = self.sums.get(metric, {}).get((bucket, version), {})
+        i = 1 if totals else 0
+        return {key: pair[i] for key, pair in keys.items()}
 
     def count(self, metric: str, *, bucket: int | None = None, version: int = ALL) -> int:
-        return sum(self.by_key(metric, bucket=bucket, version=version).values())
+        keys = self.sums.get(metric, {}).get((bucket, version), {})
+        return sum(pair[0] for pair in keys.values())
 
     def sum(self, metric: str, *, bucket: int | None = None, version: int = ALL) -> int:
-        return sum(self.by_key(metric, bucket=bucket, version=version, totals=True).values())
+        keys = self.sums.get(metric, {}).get((bucket, version), {})
+        return sum(pair[1] for pair in keys.values())
 
     def histogram(
         self, metric: str, *, bucket: int | None = None, version: int = ALL
     ) -> dict[int, int]:
-        return {int(k): v for k, v in self.by_key(metric, bucket=bucket, version=version).items()}
+        keys = self.sums.get(metric, {}).get((bucket, version), {})
+        return {int(key): pair[0] for key, pair in keys.items()}
 
 
 def percentile(histogram: Mapping[int, int], q: float) -> float | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -71,8 +71,7 @@ RollupRow = tuple[str, int, int, str, int, int]
 Compute = Callable[[HourSource], Iterable[RollupRow]]
 
 
-@dataclass(frozen=True, slots=True)
-class Bucketed:
+class Bucketed(NamedTuple):
     """One row of a read: ``bucket`` is the index of the bucket (see
     :meth:`InsightStore.read`)."""
 
