@@ -10,15 +10,19 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-
 from benchmarks.seed import seed
+
 from tests.conftest import FIXED_NOW, run_server
 from tests.dashboard.support import PASSWORD, add_user, sign_in
 from tests.dashboard.test_browser import browser, shots  # noqa: F401 - fixtures
 from voiceops.config import Settings
 from voiceops.insight.pages import PAGES
+
+if TYPE_CHECKING:
+    from playwright.async_api import Response
 
 RANGE = "since=2026-10-03&until=2026-12-01"
 
@@ -42,14 +46,7 @@ async def test_insight_pages_in_a_browser(
             )
             page = await context.new_page()
             errors: list[str] = []
-            page.on(
-                "response",
-                lambda r: (
-                    errors.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and not r.url.endswith("/favicon.ico")
-                    else None
-                ),
-            )
+            page.on("response", _failures_into(errors))
             await page.goto(f"{base}/dashboard/login")
             await page.fill("#email", "owner@salon.test")
             await page.fill("#password", PASSWORD)
@@ -85,6 +82,16 @@ async def test_insight_pages_in_a_browser(
             assert await first_table.locator("text=2026-11-30").count() == 1
             assert not errors, errors
             await context.close()
+
+
+def _failures_into(errors: list[str]) -> Callable[[Response], None]:
+    """A response listener that notes every failed request but the favicon's."""
+
+    def note(response: Response) -> None:
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            errors.append(f"{response.status} {response.url}")
+
+    return note
 
 
 async def test_insight_csv_and_access(make_settings: Callable[..., Settings]) -> None:
