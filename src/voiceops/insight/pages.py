@@ -85,21 +85,21 @@ async def build(
 # --- latency ------------------------------------------------------------------------------
 
 
+def _quantile(f: Figures, metric: str, q: float) -> Callable[[int, int], float | None]:
+    return lambda b, v: percentile(f.histogram(metric, bucket=b, version=v), q)
+
+
+def _share_of_turns(f: Figures, metric: str) -> Callable[[int, int], float | None]:
+    return lambda b, v: share(
+        f.count(metric, bucket=b, version=v), f.count("turns", bucket=b, version=v)
+    )
+
+
 def _latency(page: Page, f: Figures, split: bool, budget_ms: int) -> None:
     w = page.window
-
-    def q(metric: str, quantile: float) -> Callable[[int, int], float | None]:
-        return lambda b, v: percentile(f.histogram(metric, bucket=b, version=v), quantile)
-
-    quantiles = (
-        [("p95", q("first_frame", 0.95))]
-        if split
-        else [
-            ("p50", q("first_frame", 0.50)),
-            ("p95", q("first_frame", 0.95)),
-            ("p99", q("first_frame", 0.99)),
-        ]
-    )
+    quantiles = [("p95", _quantile(f, "first_frame", 0.95))]
+    if not split:
+        quantiles = [(f"p{round(q * 100)}", _quantile(f, "first_frame", q)) for q in _QS]
     labels, series = over_time(w, f, quantiles[0][1], quantiles, split=split)
     page.charts.append(
         Chart(
@@ -113,11 +113,9 @@ def _latency(page: Page, f: Figures, split: bool, budget_ms: int) -> None:
             budget_label=f"budget {budget_ms} ms",
         )
     )
-    parts = (
-        [("e2e p50", q("retell_e2e", 0.5))]
-        if split
-        else [(f"{p} p50", q(f"retell_{p}", 0.5)) for p in rollup.RETELL_PARTS]
-    )
+    parts = [("e2e p50", _quantile(f, "retell_e2e", 0.5))]
+    if not split:
+        parts = [(f"{p} p50", _quantile(f, f"retell_{p}", 0.5)) for p in rollup.RETELL_PARTS]
     labels, series = over_time(w, f, parts[0][1], parts, split=split)
     page.charts.append(
         Chart(
@@ -130,19 +128,11 @@ def _latency(page: Page, f: Figures, split: bool, budget_ms: int) -> None:
             note="From Retell's call records, where they have arrived.",
         )
     )
-
-    def helped(metric: str) -> Callable[[int, int], float | None]:
-        return lambda b, v: share(
-            f.count(metric, bucket=b, version=v), f.count("turns", bucket=b, version=v)
-        )
-
-    labels, series = over_time(
-        w,
-        f,
-        helped("filler_turns"),
-        [("filler", helped("filler_turns")), ("fallback", helped("fallback_turns"))],
-        split=split,
-    )
+    helped = [
+        ("filler", _share_of_turns(f, "filler_turns")),
+        ("fallback", _share_of_turns(f, "fallback_turns")),
+    ]
+    labels, series = over_time(w, f, helped[0][1], helped, split=split)
     page.charts.append(
         Chart(
             "helped",
@@ -155,32 +145,22 @@ def _latency(page: Page, f: Figures, split: bool, budget_ms: int) -> None:
         )
     )
     for version in [ALL, *f.versions] if split else [ALL]:
-        hist = f.histogram("first_frame", version=version)
-        prefix = "" if version == ALL else f"{version_name(version)} "
-        page.headline += [
-            (f"{prefix}turns", str(f.count("turns", version=version))),
-            (
-                f"{prefix}p50 / p95 / p99",
-                " / ".join(fmt_ms(percentile(hist, x)) for x in (0.5, 0.95, 0.99)),
-            ),
-            (
-                f"{prefix}filler",
-                fmt_pct(
-                    share(
-                        f.count("filler_turns", version=version), f.count("turns", version=version)
-                    )
-                ),
-            ),
-            (
-                f"{prefix}fallback",
-                fmt_pct(
-                    share(
-                        f.count("fallback_turns", version=version),
-                        f.count("turns", version=version),
-                    )
-                ),
-            ),
-        ]
+        page.headline += _latency_headline(f, version)
+
+
+_QS = (0.50, 0.95, 0.99)
+
+
+def _latency_headline(f: Figures, version: int) -> list[tuple[str, str]]:
+    hist = f.histogram("first_frame", version=version)
+    prefix = "" if version == ALL else f"{version_name(version)} "
+    turns = f.count("turns", version=version)
+    return [
+        (f"{prefix}turns", str(turns)),
+        (f"{prefix}p50 / p95 / p99", " / ".join(fmt_ms(percentile(hist, x)) for x in _QS)),
+        (f"{prefix}filler", fmt_pct(share(f.count("filler_turns", version=version), turns))),
+        (f"{prefix}fallback", fmt_pct(share(f.count("fallback_turns", version=version), turns))),
+    ]
 
 
 # --- calls -----------------------------------------------------------------------------
@@ -205,36 +185,7 @@ def _calls(page: Page, f: Figures, split: bool) -> None:
     page.charts.append(
         Chart("duration", "Average call length", "line", "min", labels, series, digits=2)
     )
-    outcomes = top_keys(f.by_key("outcome"), 12, OUTCOMES)
-    if split:
-        page.charts.append(
-            Chart(
-                "outcome",
-                "Outcome (share of calls)",
-                "hbars",
-                "%",
-                outcomes,
-                by_category(
-                    f,
-                    outcomes,
-                    lambda c, v: share(
-                        f.by_key("outcome", version=v).get(c, 0), f.count("calls", version=v)
-                    ),
-                    split=True,
-                ),
-                digits=1,
-            )
-        )
-    else:
-        series = [
-            Series(o, [float(f.by_key("outcome", bucket=b).get(o, 0)) for b in w.buckets()])
-            for o in outcomes
-        ]
-        page.charts.append(
-            Chart(
-                "outcome", "Outcome", "stacked", "calls", [w.label(b) for b in w.buckets()], series
-            )
-        )
+    page.charts.append(_outcome_chart(w, f, split))
     reasons = top_keys(f.by_key("disconnection"), 12)
     page.charts.append(
         Chart(
@@ -243,12 +194,7 @@ def _calls(page: Page, f: Figures, split: bool) -> None:
             "hbars",
             "calls",
             reasons,
-            by_category(
-                f,
-                reasons,
-                lambda c, v: float(f.by_key("disconnection", version=v).get(c, 0)),
-                split=split,
-            ),
+            by_category(f, reasons, _counter(f, "disconnection"), split=split),
         )
     )
     total = f.count("calls")
@@ -257,6 +203,35 @@ def _calls(page: Page, f: Figures, split: bool) -> None:
         ("calls a day", f"{total / page.window.days:.1f}"),
         ("average length", _minutes(minutes(None, ALL))),
     ]
+
+
+def _outcome_chart(w: Window, f: Figures, split: bool) -> Chart:
+    """Outcomes over time (stacked), or, split by version, each version's share of each."""
+    outcomes = top_keys(f.by_key("outcome"), 12, OUTCOMES)
+    if split:
+        return Chart(
+            "outcome",
+            "Outcome (share of calls)",
+            "hbars",
+            "%",
+            outcomes,
+            by_category(
+                f,
+                outcomes,
+                lambda c, v: share(
+                    f.by_key("outcome", version=v).get(c, 0), f.count("calls", version=v)
+                ),
+                split=True,
+            ),
+            digits=1,
+        )
+    series = [
+        Series(o, [float(f.by_key("outcome", bucket=b).get(o, 0)) for b in w.buckets()])
+        for o in outcomes
+    ]
+    return Chart(
+        "outcome", "Outcome", "stacked", "calls", [w.label(b) for b in w.buckets()], series
+    )
 
 
 def _counter(f: Figures, metric: str) -> Callable[[str, int], float | None]:

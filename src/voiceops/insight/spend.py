@@ -61,41 +61,14 @@ def report(
 
 def cost_page(page: Page, f: Figures, split: bool, pricing: Pricing) -> None:
     w = page.window
-    days = max(1, w.bucket_hours // 24)
-
-    def per_call(part: Part | None) -> Callable[[int, int], float | None]:
-        def value(b: int, v: int) -> float | None:
-            r = report(f, days, pricing, bucket=b, version=v)
-            return float(r.per_call(part)) / 100 if r.calls else None
-
-        return value
-
-    if split:
-        labels, series = over_time(w, f, per_call(None), split=True)
-        page.charts.append(
-            Chart("per_call", "Cost per call (USD)", "line", "USD", labels, series, digits=4)
-        )
-    else:
-        labels, series = over_time(
-            w,
-            f,
-            per_call(None),
-            [(PART_LABELS[p].split(" (")[0], per_call(p)) for p in PARTS],
-            split=False,
-        )
-        page.charts.append(
-            Chart(
-                "per_call",
-                "Cost per call by part (USD)",
-                "stacked",
-                "USD",
-                labels,
-                series,
-                digits=4,
-            )
-        )
+    page.charts.append(_per_call_chart(page, f, split, pricing))
     whole = report(f, w.days, pricing)
     products = top_keys({k: int(v) for k, v in whole.products.items()}, 12)
+
+    def product_usd(product: str, version: int) -> float:
+        spent = report(f, w.days, pricing, version=version).products.get(product, Decimal(0))
+        return float(spent) / 100
+
     page.charts.append(
         Chart(
             "products",
@@ -103,14 +76,7 @@ def cost_page(page: Page, f: Figures, split: bool, pricing: Pricing) -> None:
             "hbars",
             "USD",
             products,
-            by_category(
-                f,
-                products,
-                lambda c, v: (
-                    float(report(f, w.days, pricing, version=v).products.get(c, Decimal(0))) / 100
-                ),
-                split=split,
-            ),
+            by_category(f, products, product_usd, split=split),
             digits=2,
         )
     )
@@ -126,3 +92,25 @@ def cost_page(page: Page, f: Figures, split: bool, pricing: Pricing) -> None:
         ("per minute", f"USD {Decimal(money['per_minute_cents']['all']) / 100:.4f}"),
         ("a month at this volume", f"USD {money['monthly_projection']['usd']['all']}"),
     ]
+
+
+def _per_call_chart(page: Page, f: Figures, split: bool, pricing: Pricing) -> Chart:
+    """Cost per call over time: by part (stacked), or the total per version when split."""
+    w = page.window
+    days = max(1, w.bucket_hours // 24)
+
+    def per_call(part: Part | None) -> Callable[[int, int], float | None]:
+        def value(b: int, v: int) -> float | None:
+            r = report(f, days, pricing, bucket=b, version=v)
+            return float(r.per_call(part)) / 100 if r.calls else None
+
+        return value
+
+    if split:
+        labels, series = over_time(w, f, per_call(None), split=True)
+        return Chart("per_call", "Cost per call (USD)", "line", "USD", labels, series, digits=4)
+    parts = [(PART_LABELS[p].split(" (")[0], per_call(p)) for p in PARTS]
+    labels, series = over_time(w, f, per_call(None), parts, split=False)
+    return Chart(
+        "per_call", "Cost per call by part (USD)", "stacked", "USD", labels, series, digits=4
+    )
