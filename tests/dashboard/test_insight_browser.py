@@ -17,7 +17,6 @@ from benchmarks.seed import seed
 
 from tests.conftest import FIXED_NOW, run_server
 from tests.dashboard.support import PASSWORD, add_user, sign_in
-from tests.dashboard.test_browser import browser, shots  # noqa: F401 - fixtures
 from voiceops.config import Settings
 from voiceops.insight.pages import PAGES
 
@@ -28,8 +27,8 @@ RANGE = "since=2026-10-03&until=2026-12-01"
 
 
 async def test_insight_pages_in_a_browser(
-    browser: object,  # noqa: F811
-    shots: Path,  # noqa: F811
+    browser: object,
+    shots: Path,
     make_settings: Callable[..., Settings],
 ) -> None:
     from playwright.async_api import Browser
