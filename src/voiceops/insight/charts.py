@@ -96,9 +96,8 @@ def by_category(
 ) -> list[Series]:
     """One series (or one per version when ``split``) of ``value(category, version)``."""
     versions = figures.versions if split else [ALL]
-    series = [Series(version_name(v), [value(c, v) for c in categories]) for v in versions]
-    # A version with nothing in any category (calls of no version, say) is left out.
-    return [s for s in series if any(s.values)] or series[:1]
+    # Every version, the empty ones too: a version keeps its colour from chart to chart.
+    return [Series(version_name(v), [value(c, v) for c in categories]) for v in versions]
 
 
 @dataclass(frozen=True, slots=True)
