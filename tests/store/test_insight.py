@@ -18,7 +18,8 @@ from voiceops.insight.pages import build
 from voiceops.insight.series import Window, percentile
 from voiceops.store.db import Database
 from voiceops.store.insight import InsightStore
-from voiceops.store.tables import call_events, callback_requests, calls, eval_runs, insight_hours
+from voiceops.store.rollup_tables import insight_hours
+from voiceops.store.tables import call_events, callback_requests, calls, eval_runs
 
 UTC_ZONE = ZoneInfo("UTC")
 DAY = datetime(2026, 3, 9, tzinfo=UTC)

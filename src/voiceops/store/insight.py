@@ -22,16 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock
 from voiceops.store.db import Database
-from voiceops.store.tables import (
-    call_events,
-    callback_requests,
-    calls,
-    eval_runs,
-    insight_days,
-    insight_hours,
-    insight_marks,
-    retell_calls,
-)
+from voiceops.store.rollup_tables import insight_days, insight_hours, insight_marks
+from voiceops.store.tables import call_events, callback_requests, calls, eval_runs, retell_calls
 
 HOUR_S = 3600
 ROLLED_EVENTS = ("turn_completed", "turn_superseded", "fallback", "escalation")

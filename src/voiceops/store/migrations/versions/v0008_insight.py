@@ -2,8 +2,8 @@
 indexes that find what changed since the last rollup; an index of disconnection reasons
 for the calls list's choices.
 
-Revision ID: 0006_insight
-Revises: 0005
+Revision ID: 0008_insight
+Revises: 0007_alerts
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_insight"
-down_revision: str | None = "0005"
+revision: str = "0008_insight"
+down_revision: str | None = "0007_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
