@@ -401,3 +401,23 @@ async def test_the_day_rollup_sums_what_the_hours_do(db: Database) -> None:
     await store.refresh(rollup.compute)
     page = await build(store, "latency", _day(), split=False, pricing=PRICING)
     assert dict(page.headline)["turns"] == "7"
+
+
+def test_outcome_of_a_call_that_records_none() -> None:
+    def call(**extra: Any) -> dict[str, Any]:
+        base = {"outcome": None, "transfer_status": None, "ended_at": DAY, "duration_ms": 1}
+        return base | extra
+
+    flags = {"booked": False, "callback": False, "replied": True}
+    assert rollup.outcome_of(call(outcome="booked"), **flags) == "booked"
+    assert rollup.outcome_of(call(outcome="transferred"), **flags | {"booked": True}) == (
+        "transferred"
+    )
+    assert rollup.outcome_of(call(transfer_status="cancelled"), **flags) == "transferred"
+    assert rollup.outcome_of(call(outcome="ended_by_agent"), **flags | {"booked": True}) == (
+        "booked"
+    )
+    assert rollup.outcome_of(call(), **flags | {"callback": True}) == "callback"
+    assert rollup.outcome_of(call(), **flags) == "answered"
+    assert rollup.outcome_of(call(), **flags | {"replied": False}) == "abandoned"
+    assert rollup.outcome_of(call(ended_at=None, duration_ms=None), **flags) == "ongoing"

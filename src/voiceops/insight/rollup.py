@@ -33,6 +33,7 @@ EDGES: tuple[int, ...] = (
 500 ms to 10 s, then coarse; the last bin is open."""
 
 RETELL_PARTS = ("e2e", "asr", "llm", "tts")
+OUTCOMES = ("booked", "answered", "transferred", "callback", "abandoned")
 MILLICENTS = Decimal(1000)
 
 
@@ -71,14 +72,11 @@ class _Tally:
 def compute(source: HourSource) -> Iterable[RollupRow]:
     """The rollup rows of the calls in ``source`` and of their events."""
     tally = _Tally()
-    where: dict[str, tuple[int, int]] = {}
-    for call in source.calls:
-        hour, version = hour_of(call["seen"]), int(call["profile_version"] or 0)
-        where[call["call_id"]] = (hour, version)
-        _call(tally, hour, version, call)
-        for _ in range(source.callbacks.get(call["call_id"], 0)):
-            tally.add("callbacks", hour, version)
+    where = {
+        c["call_id"]: (hour_of(c["seen"]), int(c["profile_version"] or 0)) for c in source.calls
+    }
     escalated: set[str] = set()
+    replied: set[str] = set()
     fallback_turns: set[tuple[str, int | None]] = set()
     for event in source.events:
         at = where.get(event["call_id"])
@@ -92,6 +90,25 @@ def compute(source: HourSource) -> Iterable[RollupRow]:
             _escalation(tally, *at, event.get("payload") or {})
         else:
             _turn(tally, *at, event)
+            if kind == "turn_completed" and (event.get("payload") or {}).get("kind") != "reminder":
+                replied.add(event["call_id"])
+    for call in source.calls:
+        call_id = call["call_id"]
+        hour, version = where[call_id]
+        _call(tally, hour, version, call)
+        tally.add(
+            "outcome",
+            hour,
+            version,
+            outcome_of(
+                call,
+                booked=source.bookings.get(call_id, 0) > 0,
+                callback=source.callbacks.get(call_id, 0) > 0,
+                replied=call_id in replied,
+            ),
+        )
+        for _ in range(source.callbacks.get(call_id, 0)):
+            tally.add("callbacks", hour, version)
     for call_id, _rid in fallback_turns:
         tally.add("fallback_turns", *where[call_id])
     for call_id in escalated:
@@ -99,12 +116,31 @@ def compute(source: HourSource) -> Iterable[RollupRow]:
     return list(tally.out())
 
 
+def outcome_of(call: Mapping[str, Any], *, booked: bool, callback: bool, replied: bool) -> str:
+    """How a call ended, for the outcome chart: what the call records when it is one of
+    :data:`OUTCOMES`, else, in this order, ``transferred`` (the agent transferred it, or
+    Retell reported a transfer), ``booked`` (a booking was made in it), ``callback`` (a
+    callback was requested), ``abandoned`` (the caller left before any reply to what they
+    said), ``answered``. A call still going on is ``ongoing``."""
+    recorded = call["outcome"]
+    if recorded in OUTCOMES:
+        return str(recorded)
+    if recorded == "transferred" or call["transfer_status"]:
+        return "transferred"
+    if booked:
+        return "booked"
+    if callback:
+        return "callback"
+    if call.get("ended_at") is None and call["duration_ms"] is None:
+        return "ongoing"
+    return "answered" if replied else "abandoned"
+
+
 def _call(tally: _Tally, hour: int, version: int, call: Mapping[str, Any]) -> None:
     duration = call["duration_ms"]
     tally.add("calls", hour, version, total=int(duration or 0))
     if duration is not None:
         tally.add("duration", hour, version, total=int(duration))
-    tally.add("outcome", hour, version, call["outcome"] or "unknown")
     if call["disconnection_reason"]:
         tally.add("disconnection", hour, version, call["disconnection_reason"])
     if call["transfer_status"]:

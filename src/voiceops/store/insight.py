@@ -23,7 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voiceops.core.clock import Clock
 from voiceops.store.db import Database
 from voiceops.store.rollup_tables import insight_days, insight_hours, insight_marks
-from voiceops.store.tables import call_events, callback_requests, calls, eval_runs, retell_calls
+from voiceops.store.tables import (
+    bookings,
+    call_events,
+    callback_requests,
+    calls,
+    eval_runs,
+    retell_calls,
+)
 
 HOUR_S = 3600
 ROLLED_EVENTS = ("turn_completed", "turn_superseded", "fallback", "escalation")
@@ -56,6 +63,8 @@ class HourSource:
     events: list[dict[str, Any]] = field(default_factory=list)
     callbacks: dict[str, int] = field(default_factory=dict)
     """Callback requests per call id."""
+    bookings: dict[str, int] = field(default_factory=dict)
+    """Bookings made per call id."""
 
 
 RollupRow = tuple[str, int, int, str, int, int]
@@ -185,6 +194,7 @@ class InsightStore:
             calls.c.outcome,
             calls.c.disconnection_reason,
             calls.c.transfer_status,
+            calls.c.ended_at,
             func.coalesce(calls.c.duration_ms, retell_calls.c.duration_ms).label("duration_ms"),
             func.coalesce(calls.c.call_cost, retell_calls.c.call_cost).label("call_cost"),
             func.coalesce(calls.c.latency, retell_calls.c.latency).label("latency"),
@@ -224,6 +234,13 @@ class InsightStore:
             )
             for call_id, n in (await conn.execute(callbacks)).all():
                 source.callbacks[str(call_id)] = int(n)
+            made = (
+                select(bookings.c.call_id, func.count())
+                .where(bookings.c.call_id.in_(chunk))
+                .group_by(bookings.c.call_id)
+            )
+            for call_id, n in (await conn.execute(made)).all():
+                source.bookings[str(call_id)] = int(n)
         return source
 
     async def _redo_days(self, conn: AsyncConnection, shift: int, first: int, last: int) -> None:
