@@ -489,3 +489,7 @@ alert_deliveries = Table(
     Index(None, "status", "next_attempt_at"),
     Index(None, "incident_id"),
 )
+
+# The console's metrics rollups live in ``rollup_tables.py``, on the same metadata; imported
+# here so that every reader of this schema (the migrations, their test) sees them.
+from voiceops.store import rollup_tables  # noqa: E402, F401

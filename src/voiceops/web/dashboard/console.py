@@ -23,6 +23,7 @@ from voiceops.store.calllist import CallList
 from voiceops.store.db import Database
 from voiceops.store.users import LoginThrottle, SessionRepo, UserRepo
 from voiceops.store.versions import VersionRepo
+from voiceops.web.dashboard import insight
 from voiceops.web.dashboard.agentviews import (
     agent_diff,
     agent_discard,
@@ -154,6 +155,7 @@ def build(
         _route(c, "/users/{user_id:str}", users_change, "admin", ["POST"]),
         _route(c, "/audit", audit_page, "admin"),
         *alert_routes(c),
+        *insight.routes(c),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])

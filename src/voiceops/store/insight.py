@@ -1,0 +1,470 @@
+"""The SQL behind the console's metrics: the hourly rollup (``insight_hours``), what changed
+since it was last brought up to date, and the few figures read straight from their tables
+(open callbacks, evaluation runs).
+
+A rollup hour is always recomputed whole from the source tables, so recomputing it again
+changes nothing: a late webhook, a retried event batch or a second instance doing the same
+work only costs time. :meth:`InsightStore.refresh` runs under one named write lock
+(:meth:`Database.serialized`), so instances take turns and each finds the marks the
+previous one left. What the rollup holds for an hour is computed by a function it is given
+(``voiceops.insight.rollup``); this module only reads and writes rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voiceops.core.clock import Clock
+from voiceops.store.db import Database
+from voiceops.store.rollup_tables import insight_days, insight_hours, insight_marks
+from voiceops.store.tables import (
+    bookings,
+    call_events,
+    callback_requests,
+    calls,
+    eval_runs,
+    retell_calls,
+)
+
+HOUR_S = 3600
+ROLLED_EVENTS = ("turn_completed", "turn_superseded", "fallback", "escalation")
+CALLS_OVERLAP = timedelta(minutes=5)
+"""Rows stamped this long before the mark are looked at again: clocks of several instances
+and transactions that commit out of order must not hide a change."""
+EVENTS_OVERLAP = 2_000
+"""Event ids this far below the mark are looked at again (ids from a sequence may commit
+out of order across instances)."""
+_LOCK = "insight_rollup"
+_SPAN_HOURS = 24
+_IDS_PER_QUERY = 2000
+_DAYS_PER_BUILD = 31
+
+
+def hour_of(moment: datetime) -> int:
+    """Hours since the Unix epoch, UTC."""
+    return int(moment.timestamp()) // HOUR_S
+
+
+def hour_start(hour: int) -> datetime:
+    return datetime.fromtimestamp(hour * HOUR_S, UTC)
+
+
+@dataclass(slots=True)
+class HourSource:
+    """What one batch of rollup hours is computed from."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: dict[str, int] = field(default_factory=dict)
+    """Callback requests per call id."""
+    bookings: dict[str, int] = field(default_factory=dict)
+    """Bookings made per call id."""
+
+
+RollupRow = tuple[str, int, int, str, int, int]
+"""``(metric, hour, version, key, n, total)``."""
+Compute = Callable[[HourSource], Iterable[RollupRow]]
+
+
+class Bucketed(NamedTuple):
+    """One row of a read: ``bucket`` is the index of the bucket (see
+    :meth:`InsightStore.read`)."""
+
+    metric: str
+    bucket: int
+    version: int
+    key: str
+    n: int
+    total: int
+
+
+_seen = func.coalesce(calls.c.started_at, calls.c.created_at)
+
+
+class InsightStore:
+    def __init__(self, db: Database, *, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    # --- keeping the rollup up to date -------------------------------------------------
+
+    async def refresh(self, compute: Compute, *, max_hours: int = 100_000) -> int:
+        """Recompute every hour touched since the last refresh; returns the hours done.
+
+        Looks first, without a lock, whether anything is newer than the marks: a refresh
+        with nothing to do takes no write lock."""
+        if not await self.changed():
+            return 0
+        async with self._db.serialized("refresh the insight rollup", _LOCK) as conn:
+            marks = await self._marks(conn)
+            hours, new_marks = await self._dirty(conn, marks)
+            todo = sorted(hours)[:max_hours]
+            for span in _spans(todo):
+                source = await self._source(conn, span)
+                rows = list(compute(source))
+                await self._replace(conn, span, rows)
+            for shift in _day_shifts(marks):
+                for first, last in _spans(todo):
+                    await self._redo_days(conn, shift, (first + shift) // 24, (last + shift) // 24)
+            if len(todo) == len(hours):
+                await self._save_marks(conn, marks, new_marks)
+            return len(todo)
+
+    async def changed(self) -> bool:
+        """Whether a call, event or callback request is newer than the rollup's marks."""
+        async with self._db.transaction("look for changes since the insight rollup") as conn:
+            marks = await self._marks(conn)
+            newest = (
+                await conn.execute(
+                    select(
+                        select(func.max(calls.c.updated_at)).scalar_subquery(),
+                        select(func.max(call_events.c.id)).scalar_subquery(),
+                        select(func.max(callback_requests.c.created_at)).scalar_subquery(),
+                    )
+                )
+            ).one()
+        updated, event_id, callback_at = newest
+        return (
+            (updated is not None and _to_ms(updated) > marks.get("calls", -1))
+            or (event_id is not None and int(event_id) > marks.get("events", -1))
+            or (callback_at is not None and _to_ms(callback_at) > marks.get("callbacks", -1))
+        )
+
+    async def _marks(self, conn: AsyncConnection) -> dict[str, int]:
+        rows = await conn.execute(select(insight_marks.c.name, insight_marks.c.value))
+        return {str(name): int(value) for name, value in rows.all()}
+
+    async def _dirty(
+        self, conn: AsyncConnection, marks: dict[str, int]
+    ) -> tuple[set[int], dict[str, int]]:
+        hours: set[int] = set()
+        new = dict(marks)
+        since = _from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
+        rows = await conn.execute(
+            select(_seen, calls.c.created_at, calls.c.updated_at).where(calls.c.updated_at > since)
+        )
+        for seen, created, updated in rows.all():
+            # A call is counted in the hour it started, or the hour it was first seen
+            # while its start is unknown: when a webhook brings the start, both change.
+            hours.update((hour_of(seen), hour_of(created)))
+            new["calls"] = max(new.get("calls", 0), _to_ms(updated))
+        low = max(0, marks.get("events", 0) - EVENTS_OVERLAP)
+        touched = (
+            select(call_events.c.call_id, func.max(call_events.c.id).label("top"))
+            .where(call_events.c.id > low)
+            .group_by(call_events.c.call_id)
+            .subquery()
+        )
+        by_event = await conn.execute(
+            select(_seen, touched.c.top).join_from(
+                touched, calls, calls.c.call_id == touched.c.call_id
+            )
+        )
+        for seen, top in by_event.all():
+            hours.add(hour_of(seen))
+            new["events"] = max(new.get("events", 0), int(top))
+        top_event = await conn.scalar(select(func.max(call_events.c.id)))
+        if top_event is not None:
+            new["events"] = max(new.get("events", 0), int(top_event))
+        since = _from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
+        by_callback = await conn.execute(
+            select(_seen, callback_requests.c.created_at)
+            .join_from(callback_requests, calls, calls.c.call_id == callback_requests.c.call_id)
+            .where(callback_requests.c.created_at > since)
+        )
+        for seen, created in by_callback.all():
+            hours.add(hour_of(seen))
+            new["callbacks"] = max(new.get("callbacks", 0), _to_ms(created))
+        return hours, new
+
+    async def _source(self, conn: AsyncConnection, span: tuple[int, int]) -> HourSource:
+        start, end = hour_start(span[0]), hour_start(span[1] + 1)
+        joined = calls.outerjoin(retell_calls, retell_calls.c.call_id == calls.c.call_id)
+        stmt = select(
+            calls.c.call_id,
+            _seen.label("seen"),
+            calls.c.profile_version,
+            calls.c.call_type,
+            calls.c.outcome,
+            calls.c.disconnection_reason,
+            calls.c.transfer_status,
+            calls.c.ended_at,
+            func.coalesce(calls.c.duration_ms, retell_calls.c.duration_ms).label("duration_ms"),
+            func.coalesce(calls.c.call_cost, retell_calls.c.call_cost).label("call_cost"),
+            func.coalesce(calls.c.latency, retell_calls.c.latency).label("latency"),
+            func.coalesce(calls.c.call_analysis, retell_calls.c.call_analysis).label(
+                "call_analysis"
+            ),
+        ).select_from(joined)
+        # The start, else the first sighting, in the span: two indexed ranges.
+        stmt = stmt.where(
+            or_(
+                and_(calls.c.started_at >= start, calls.c.started_at < end),
+                and_(
+                    calls.c.started_at.is_(None),
+                    calls.c.created_at >= start,
+                    calls.c.created_at < end,
+                ),
+            )
+        )
+        source = HourSource(calls=[dict(r) for r in (await conn.execute(stmt)).mappings()])
+        ids = [c["call_id"] for c in source.calls]
+        for part in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[part : part + _IDS_PER_QUERY]
+            events = select(
+                call_events.c.call_id,
+                call_events.c.event_type,
+                call_events.c.response_id,
+                call_events.c.latency_ms,
+                call_events.c.tokens_in,
+                call_events.c.tokens_out,
+                call_events.c.payload,
+            ).where(call_events.c.call_id.in_(chunk), call_events.c.event_type.in_(ROLLED_EVENTS))
+            source.events += [dict(r) for r in (await conn.execute(events)).mappings()]
+            callbacks = (
+                select(callback_requests.c.call_id, func.count())
+                .where(callback_requests.c.call_id.in_(chunk))
+                .group_by(callback_requests.c.call_id)
+            )
+            for call_id, n in (await conn.execute(callbacks)).all():
+                source.callbacks[str(call_id)] = int(n)
+            made = (
+                select(bookings.c.call_id, func.count())
+                .where(bookings.c.call_id.in_(chunk))
+                .group_by(bookings.c.call_id)
+            )
+            for call_id, n in (await conn.execute(made)).all():
+                source.bookings[str(call_id)] = int(n)
+        return source
+
+    async def _redo_days(self, conn: AsyncConnection, shift: int, first: int, last: int) -> None:
+        """Recompute days ``first..last`` of the day rollup for ``shift`` from the hours."""
+        day = (insight_hours.c.hour + shift) // 24
+        await conn.execute(
+            delete(insight_days).where(
+                insight_days.c.shift == shift,
+                insight_days.c.day >= first,
+                insight_days.c.day <= last,
+            )
+        )
+        sums = (
+            select(
+                insight_hours.c.metric,
+                literal(shift),
+                day,
+                insight_hours.c.version,
+                insight_hours.c.key,
+                func.sum(insight_hours.c.n),
+                func.sum(insight_hours.c.total),
+            )
+            .where(
+                insight_hours.c.hour >= first * 24 - shift,
+                insight_hours.c.hour < (last + 1) * 24 - shift,
+            )
+            .group_by(insight_hours.c.metric, day, insight_hours.c.version, insight_hours.c.key)
+        )
+        names = ["metric", "shift", "day", "version", "key", "n", "total"]
+        await conn.execute(insert(insight_days).from_select(names, sums))
+
+    async def _ensure_days(self, shift: int) -> None:
+        """Build the day rollup for local days starting ``shift`` hours before UTC midnight
+        (once per shift a deployment's zone has: two with daylight saving)."""
+        name = f"days:{shift}"
+        async with self._db.transaction("look for a day rollup") as conn:
+            if name in await self._marks(conn):
+                return
+        async with self._db.serialized("build a day rollup", _LOCK) as conn:
+            marks = await self._marks(conn)
+            if name in marks:
+                return
+            bounds = (
+                await conn.execute(
+                    select(func.min(insight_hours.c.hour), func.max(insight_hours.c.hour))
+                )
+            ).one()
+            if bounds[0] is not None:
+                first, last = (int(bounds[0]) + shift) // 24, (int(bounds[1]) + shift) // 24
+                for day in range(first, last + 1, _DAYS_PER_BUILD):
+                    await self._redo_days(conn, shift, day, min(last, day + _DAYS_PER_BUILD - 1))
+            await self._save_marks(conn, marks, {name: shift})
+
+    async def _replace(
+        self, conn: AsyncConnection, span: tuple[int, int], rows: Sequence[RollupRow]
+    ) -> None:
+        await conn.execute(
+            delete(insight_hours).where(
+                insight_hours.c.hour >= span[0], insight_hours.c.hour <= span[1]
+            )
+        )
+        if rows:
+            names = ("metric", "hour", "version", "key", "n", "total")
+            await conn.execute(
+                insight_hours.insert(), [dict(zip(names, r, strict=True)) for r in rows]
+            )
+
+    async def _save_marks(
+        self, conn: AsyncConnection, old: dict[str, int], new: dict[str, int]
+    ) -> None:
+        now = self._clock.now()
+        for name, value in new.items():
+            if old.get(name) == value:
+                continue
+            stmt = self._db.insert(insight_marks).values(name=name, value=value, updated_at=now)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["name"], set_={"value": value, "updated_at": now}
+                )
+            )
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def read(
+        self,
+        metrics: Sequence[str],
+        *,
+        first_hour: int,
+        end_hour: int,
+        bucket_hours: int,
+        shift_hours: int,
+        day_shift: int | None = None,
+    ) -> list[Bucketed]:
+        """Sums of ``metrics`` over ``[first_hour, end_hour)`` per bucket, version and key.
+
+        A row's bucket is ``(hour + shift_hours) // bucket_hours``: the caller chooses the
+        shift that puts bucket edges on local midnights (and Mondays, for weeks). With
+        ``day_shift`` (the local day's offset, whole hours) and buckets of whole days, the
+        day rollup is read instead of the hours (24 times fewer rows); the range is then
+        taken in whole local days.
+        """
+        if day_shift is not None and bucket_hours % 24 == 0:
+            await self._ensure_days(day_shift)
+            t = insight_days
+            unit: Any = t.c.day
+            bucket = (t.c.day * 24 + (shift_hours - day_shift)) // bucket_hours
+            low, high = (first_hour + day_shift) // 24, (end_hour + day_shift) // 24
+            where = [t.c.shift == day_shift, unit >= low, unit < high]
+        else:
+            t = insight_hours
+            bucket = (t.c.hour + shift_hours) // bucket_hours
+            where = [t.c.hour >= first_hour, t.c.hour < end_hour]
+        stmt = (
+            select(
+                t.c.metric,
+                bucket.label("bucket"),
+                t.c.version,
+                t.c.key,
+                func.sum(t.c.n),
+                func.sum(t.c.total),
+            )
+            .where(t.c.metric.in_(list(metrics)), *where)
+            .group_by(t.c.metric, bucket, t.c.version, t.c.key)
+        )
+        async with self._db.transaction("read the insight rollup") as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            Bucketed(str(m), int(b), int(v), str(k), int(n or 0), int(t or 0))
+            for m, b, v, k, n, t in rows
+        ]
+
+    async def open_callbacks(
+        self, since: datetime, until: datetime, *, limit: int = 100
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Callback requests made in ``[since, until)`` with no later outbound call to the
+        number they leave: how many, and the newest ``limit`` of them with their call's
+        profile version."""
+        back = calls.alias("back")
+        later = (
+            exists()
+            .where(
+                and_(
+                    back.c.to_number == callback_requests.c.phone,
+                    back.c.direction == "outbound",
+                    func.coalesce(back.c.started_at, back.c.created_at)
+                    > callback_requests.c.created_at,
+                )
+            )
+            .correlate(callback_requests)
+        )
+        where = [
+            callback_requests.c.created_at >= since,
+            callback_requests.c.created_at < until,
+            ~later,
+        ]
+        version = (
+            select(calls.c.profile_version)
+            .where(calls.c.call_id == callback_requests.c.call_id)
+            .scalar_subquery()
+        )
+        newest = (
+            select(
+                callback_requests.c.call_id,
+                callback_requests.c.created_at,
+                callback_requests.c.priority,
+                callback_requests.c.reason,
+                version.label("profile_version"),
+            )
+            .where(*where)
+            .order_by(callback_requests.c.created_at.desc(), callback_requests.c.call_id)
+            .limit(limit)
+        )
+        async with self._db.transaction("list open callbacks") as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(callback_requests).where(*where)
+            )
+            rows = [dict(r) for r in (await conn.execute(newest)).mappings()]
+        return int(count or 0), rows
+
+    async def eval_runs(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Evaluation runs started in ``[since, until)``, oldest first."""
+        stmt = (
+            select(
+                eval_runs.c.run_id,
+                eval_runs.c.started_at,
+                eval_runs.c.profile_version,
+                eval_runs.c.brain,
+                eval_runs.c.status,
+                eval_runs.c.scenarios,
+                eval_runs.c.passed,
+                eval_runs.c.failed,
+                eval_runs.c.xfailed,
+                eval_runs.c.xpassed,
+                eval_runs.c.skipped,
+                eval_runs.c.first_frame_p95_ms,
+            )
+            .where(eval_runs.c.started_at >= since, eval_runs.c.started_at < until)
+            .order_by(eval_runs.c.started_at, eval_runs.c.run_id)
+        )
+        async with self._db.transaction("list evaluation runs") as conn:
+            return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+def _day_shifts(marks: dict[str, int]) -> list[int]:
+    return [value for name, value in marks.items() if name.startswith("days:")]
+
+
+def _spans(hours: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted hours as inclusive runs of consecutive hours, none longer than a day."""
+    spans: list[tuple[int, int]] = []
+    for hour in hours:
+        if spans and hour == spans[-1][1] + 1 and hour - spans[-1][0] < _SPAN_HOURS:
+            spans[-1] = (spans[-1][0], hour)
+        else:
+            spans.append((hour, hour))
+    return spans
+
+
+def _to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+__all__ = ["Bucketed", "HourSource", "InsightStore", "RollupRow", "hour_of", "hour_start"]
