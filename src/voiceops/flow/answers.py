@@ -24,6 +24,7 @@ from voiceops.flow.wording import (
     not_offered,
     prices_sentence,
     services_sentence,
+    unlisted,
     with_article,
 )
 from voiceops.tools.booking import intervals_on
@@ -70,6 +71,9 @@ class AnswerSteps(DialogueBase):
                 offer_booking = u.service
         if u.not_offered is not None:
             steps.append(Say(not_offered(self.profile)))
+            offer_booking = offer_booking or ""
+        elif u.unlisted:
+            steps.append(Say(unlisted(self.profile)))
             offer_booking = offer_booking or ""
         elif u.unknown_question and not follow_up:
             steps.append(Say("I don't have that information, but the team can tell you."))

@@ -40,9 +40,7 @@ from voiceops.flow.state import CallbackDraft
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import normalise, utterance_tail
-from voiceops.flow.wording import (
-    off_topic,
-)
+from voiceops.flow.wording import off_topic, we_do
 
 if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting
@@ -205,6 +203,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
                 or rest.intents - {"greeting", "thanks"}
                 or rest.faq
                 or rest.not_offered
+                or rest.unlisted
                 or (state.task is not None and rest.has_slot_value)
             )
             if not asks:
@@ -248,7 +247,11 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
     def _understand(self, text: str, awaiting: Awaiting | None) -> Understanding:
         expect = _EXPECT.get(awaiting) if awaiting else None
-        return understand(text, self.profile, self.today, expect=expect)
+        state = self.state
+        wanted = awaiting == "lost_booking" or (
+            awaiting in ("offer", "time") and state.task == "book" and not state.slots.name
+        )
+        return understand(text, self.profile, self.today, expect=expect, name_wanted=wanted)
 
     def _take_task(self, u: Understanding) -> bool:
         """Switch task on an explicit request; True when a new task began."""
@@ -263,7 +266,8 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         wants_booking = "book" in u.intents or (
             state.task is None and u.service is not None and (u.when.has_date or u.when.at)
         )
-        if wants_booking and state.task not in ("book", "reschedule"):
+        lost = state.task in ("reschedule", "cancel", "lookup") and state.target is None
+        if wants_booking and (state.task not in ("book", "reschedule") or (lost and u.new_booking)):
             self._begin_booking()
             return True
         return False
@@ -325,9 +329,10 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         state = self.state
         if u.off_topic:
             return self._redirect(u)
-        if u.service is not None and u.question:
+        if u.service is not None and (u.question or u.offered_asked):
             # "Do you do colour?": what it is and costs, then an offer to book it.
-            return self._service_info(u.service, follow_up=True)
+            said = [Say(we_do(u.service, u.offered_asked))] if u.offered_asked else []
+            return said + self._service_info(u.service, follow_up=True)
         if u.service is not None or u.when.has_date or u.when.at is not None:
             # "A haircut, please" or "tomorrow at 3": the caller wants to come in.
             self._begin_booking()
@@ -451,7 +456,13 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
 def _asks_more(u: Understanding) -> bool:
     """A "no" with a new question in it ("no thanks, do you have parking?")."""
-    return bool(u.faq or u.not_offered or u.unknown_question or u.intents - {"thanks", "greeting"})
+    return bool(
+        u.faq
+        or u.not_offered
+        or u.unlisted
+        or u.unknown_question
+        or u.intents - {"thanks", "greeting"}
+    )
 
 
 _NO_INFORMATION = (
@@ -467,6 +478,7 @@ _HANDLERS: dict[Awaiting, Callable[[Dialogue, Understanding], list[Step] | None]
     "which_booking": Dialogue._on_which_booking,
     "confirm_cancel": Dialogue._on_confirm_cancel,
     "lookup_name": Dialogue._on_lookup_name,
+    "lost_booking": Dialogue._on_lost_booking,
     "info_service": Dialogue._on_info_service,
     "book_offer": Dialogue._on_book_offer,
     "human_offer": Dialogue._on_human_offer,

@@ -132,3 +132,32 @@ def not_offered_named(text: str, service: str | None, lexicon: Lexicon) -> str |
     if missing is None or service or missing.group(0) in lexicon.service_names:
         return None
     return missing.group(0)
+
+
+_ASKS_OFFERED = re.compile(
+    r"^(?:(?:hi|hello|hey|so|and|but|um|umm|uh|oh|ok|okay|well|also|no|nope|yes|yeah|right"
+    r"|thanks|thank you|(?:i was |i'm |just )?wondering)\s++)*+"
+    r"(?:(?:do|can|could|would|if|whether) (?:you|you guys|y'all|ya|the salon|your salon"
+    r"|anyone there)|does (?:the salon|your salon|anyone there|anybody there)) (?:also )?"
+    r"(?:do|offer|provide|perform|specialize in|specialise in)\s++(?P<what>.+)$"
+)
+"""Asking whether the business does something ("do you do fades?", "do you offer keratin")."""
+_NOT_A_SERVICE = re.compile(
+    r"^(?:(?:a|an|the|any|some)\s++)?(?:it|that|this|these|those|them|me|us|him|her|anything"
+    r"|something|everything|more|better|much|what|discounts?|deals?|specials?|offers?|coupons?"
+    r"|promo\w*|student|senior|memberships?|loyalty|financing|payment\w*|appointments?"
+    r"|bookings?|consultations?|same day|home visits?|house calls?)\b"
+)
+"""What follows "do you do" that is not a service to look for on the list."""
+_ASKED_WORDS = 4
+
+
+def asked_offered(text: str) -> str | None:
+    """What the caller asks whether the business does ("fades"), in a few words, or None."""
+    match = _ASKS_OFFERED.search(text)
+    if match is None:
+        return None
+    what = match.group("what").strip()
+    if not what or _NOT_A_SERVICE.search(what) or len(what.split()) > _ASKED_WORDS:
+        return None
+    return what

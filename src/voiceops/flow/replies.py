@@ -1,5 +1,6 @@
 """Short replies and what they carry: yes and no, greetings, thanks, goodbyes, a choice
-from a list ("the second one"), a phone number or "this number".
+from a list ("the second one"), a phone number or "this number"; and small talk ("how are
+you?", the weather, "sorry, wrong number").
 
 Every pattern is anchored or bounded and linear in the normalised text; :func:`read_reply`
 reads them all at once for :func:`~voiceops.flow.understand.understand`.
@@ -9,8 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from voiceops.core.phone import read_phone
+
+Social = Literal["how_are_you", "weather", "wrong_number"]
 
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
@@ -66,6 +70,18 @@ _PICK_INDEX = {
     "later": -1,
 }
 _SHORT_REPLY_WORDS = 5
+_HOW_ARE_YOU = re.compile(
+    r"\b(?:how are (?:you|ya|things)|how's it going|how is it going|how you doing"
+    r"|how's your day|how is your day|you doing (?:ok|okay|well))\b"
+)
+_WEATHER = re.compile(
+    r"\b(?:weather|sunny|raining|rainy|snowing|so cold|freezing out|so hot|beautiful day"
+    r"|lovely day|nice day|gorgeous day)\b"
+)
+_WRONG_NUMBER = re.compile(
+    r"\b(?:wrong number|dial(?:l)?ed the wrong|misdial(?:l)?ed|called the wrong|wrong place"
+    r"|wrong business)\b"
+)
 
 
 def _phone(raw: str, region: str) -> str | None:
@@ -100,6 +116,19 @@ class Reply:
     phone: str | None
     caller_number: bool
 
+    def fields(self) -> dict[str, Any]:
+        """The values :class:`~voiceops.flow.understand.Understanding` takes as they are
+        (greetings and thanks become intents there)."""
+        return {
+            "affirm": self.affirm,
+            "deny": self.deny,
+            "farewell": self.farewell,
+            "closing": self.closing,
+            "phone": self.phone,
+            "caller_number": self.caller_number,
+            "pick": self.pick,
+        }
+
 
 def read_reply(text: str, spoken: str, region: str) -> Reply:
     """The reply words of normalised ``text`` (``spoken`` is the raw form, for numbers)."""
@@ -116,3 +145,14 @@ def read_reply(text: str, spoken: str, region: str) -> Reply:
         phone=phone,
         caller_number=phone is None and bool(_CALLER_NUMBER.search(text)),
     )
+
+
+def read_social(text: str, question: bool) -> Social | None:
+    """Small talk to answer before going on: "how are you?", the weather, a wrong number."""
+    if _WRONG_NUMBER.search(text):
+        return "wrong_number"
+    if _HOW_ARE_YOU.search(text):
+        return "how_are_you"
+    if _WEATHER.search(text) and not question:
+        return "weather"
+    return None

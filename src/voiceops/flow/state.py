@@ -34,6 +34,7 @@ Awaiting = Literal[
     "which_booking",
     "confirm_cancel",
     "lookup_name",
+    "lost_booking",
     "info_service",
     "book_offer",
     "human_offer",
@@ -110,6 +111,8 @@ class Slots(_Model):
     """The services to follow straight after ``start`` were checked and are free."""
     unfit: list[datetime] = Field(default_factory=list)
     """Starts after which the services to follow did not fit: not offered again."""
+    offer_then: int | None = None
+    """The times read out are for ``then[offer_then]``, taken at its own day and time."""
 
     def clear_time(self) -> None:
         self.start = None
