@@ -308,7 +308,8 @@ class BookingSteps(FollowingSteps):
             # A name before the time ("I'm Carla and he's Tom"): kept; the times stand.
             self._take_names(u)
             name = self.state.slots.name
-            thanks = f"Thanks, {name}." if name and not u.names else "Thanks."
+            two = u.names and self.state.slots.then
+            thanks = f"Thanks, {name}." if name and not two else "Thanks."
             return [Say(thanks), Say(self._question("offer"))]
         if u.deny and not u.has_slot_value:
             slots = self.state.slots

@@ -139,11 +139,11 @@ def _plan(ctx: TurnContext, state: FlowState, dialogue: Dialogue) -> list[Step]:
         dialogue.absorb(transcript[index].content, _agent_line_before(transcript, index))
         if position in settled:
             dialogue.settle()
-    asked = _agent_line_before(transcript, newest) if replay else None
-    if asked is not None:
+    said = _agent_line_before(transcript, newest)
+    if said is not None and replay:
         # Another brain asked the last question: read the reply as an answer to it.
-        state.awaiting = Dialogue.infer_awaiting(asked)
-    return dialogue.respond(transcript[newest].content)
+        state.awaiting = Dialogue.infer_awaiting(said)
+    return dialogue.respond(transcript[newest].content, said)
 
 
 def _settled_after(woven: Sequence[TranscriptEntry] | None) -> frozenset[int]:

@@ -41,7 +41,7 @@ class ExistingSteps(SlotFilling):
             args["customer_name"] = name
         elif self.state.attempts.get("name_lookup"):
             # Looked for by number and name already: the caller says what happens next.
-            return self._ask("lost_booking")
+            return self._ask("new_or_team")
         elif not self.caller_phone or self.state.attempts.get("phone_lookup"):
             if not self.state.slots.name:
                 return self._ask("lookup_name")
@@ -101,10 +101,10 @@ class ExistingSteps(SlotFilling):
         state.resume = None
         if self._bump("name_lookup") > 1:
             line = "I still can't find a booking under that name, so I can't change it from here."
-            return [Say(line), *self._ask("lost_booking")]
+            return [Say(line), *self._ask("new_or_team")]
         either = " either" if state.attempts.get("phone_lookup") else ""
         # Both ways on, once: a new booking, or a person to find the one they have.
-        state.awaiting = "lost_booking"
+        state.awaiting = "new_or_team"
         return [
             Say(f"I can't find a booking under that name{either}."),
             Say(
@@ -209,11 +209,12 @@ class ExistingSteps(SlotFilling):
         self.state.slots.name = u.name
         return self._find(u, name=u.name)
 
-    def _on_lost_booking(self, u: Understanding) -> list[Step] | None:
-        """The booking to move or cancel is nowhere: follow the caller, to a new booking,
-        a person, another name to look under, or nothing."""
+    def _on_new_or_team(self, u: Understanding) -> list[Step] | None:
+        """The booking to move or cancel is nowhere, or the caller was let down: follow the
+        caller, to a new booking, a person, another name to look under, or nothing."""
         state = self.state
-        if u.name is not None and not u.new_booking:
+        looking = state.task in ("reschedule", "cancel", "lookup")
+        if u.name is not None and not u.new_booking and looking:
             state.slots.name = u.name
             return self._find(u, name=u.name)
         plain = not (u.deny or u.question or u.intents - {"book"})
@@ -221,7 +222,8 @@ class ExistingSteps(SlotFilling):
             # "A new one", "Friday at 2 then": a day or time said is for a new booking.
             return self._book_instead(u)
         if "human" in u.intents or _PERSON.search(u.text):
-            return self._escalate("caller's booking could not be found", "medium")
+            why = "caller's booking could not be found" if looking else "caller complaint"
+            return self._escalate(why, "medium" if looking else "high")
         if u.deny and not u.intents:
             state.finish_task()
             return [Say("No problem."), *self._ask("anything_else")]

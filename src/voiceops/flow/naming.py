@@ -14,7 +14,7 @@ import re
 from voiceops.flow.names import GIVEN_NAMES, NOT_NAMES
 
 _NAME_EXPLICIT = re.compile(
-    r"\b(?:my name is|my name's|name's|the name is|name is|under the name(?: of)?|call me"
+    r"\b(?:my name is|my name's|my name|name's|the name is|name is|under the name(?: of)?|call me"
     r"|it's under|put it under|book it under|booked under)\s+(?P<rest>.+)",
     re.IGNORECASE,
 )
@@ -144,7 +144,7 @@ def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False
     passing = (_NAME_ITS, _NAME_UNDER) if asked else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
     for pattern in passing:
         for match in pattern.finditer(raw):
-            found = _given(_name_from(match.group("rest"), stop))
+            found = _given(_fullest(match.group("rest"), stop))
             if found is not None:
                 return found
     if not asked:
@@ -204,6 +204,27 @@ def _fullest(reply: str, stop: frozenset[str]) -> str | None:
     if fuller is not None and len(fuller) > len(name) and name in fuller.split():
         return fuller
     return name
+
+
+_STYLIST = re.compile(
+    r"\b(?:(?P<kind>(?i:stylist|hairdresser|barber|colou?rist))|(?i:with|see|ask for|asking for"
+    r"|prefer|request|requested|usually (?:have|see|get|go to)))"
+    r"\s++(?P<who>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)"
+    r"|(?<!(?i:this) )(?<!(?i:it) )\b(?i:is|will|does|can)"
+    r"\s++(?P<asked>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)"
+    r"\s++(?i:be in|be there|in|working|available|there|free|work|on)\b"
+)
+"""A stylist asked for by name: "with Maria", "my stylist Tom", "is Maria in on Friday?"."""
+
+
+def stylist_named(raw: str, stop: frozenset[str]) -> str | None:
+    """The stylist the caller asks for, if any: a given name after "with", "see" or "ask
+    for", any name after "stylist" or "barber", or one asked about ("is Maria in?")."""
+    for match in _STYLIST.finditer(raw):
+        name = _name_from(match.group("who") or match.group("asked"), stop)
+        if name is not None and (match.group("kind") or _given(name)):
+            return name
+    return None
 
 
 _CAPITALISED_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'\-]*+")

@@ -34,7 +34,7 @@ Awaiting = Literal[
     "which_booking",
     "confirm_cancel",
     "lookup_name",
-    "lost_booking",
+    "new_or_team",
     "info_service",
     "book_offer",
     "human_offer",
@@ -162,6 +162,8 @@ class FlowState(_Model):
     since_recap: int = 0
     """Agent turns of the booking under way since it last said back what it has so far
     (counting this one): at :data:`~voiceops.flow.base.RECAP_EVERY` it says it again."""
+    stylist: str | None = None
+    """A stylist the caller asked for by name: that name said again is not the caller's."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
 

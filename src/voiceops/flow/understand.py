@@ -28,16 +28,18 @@ from typing import Any, Literal
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.lexicon import (
+    LATEST,
     Lexicon,
     asked_offered,
+    faq_answer,
     lexicon_for,
     named_services,
     not_offered_named,
     service_whens,
 )
-from voiceops.flow.naming import bare_name, names_in, read_name
+from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
-from voiceops.flow.replies import Reply, Social, read_reply, read_social
+from voiceops.flow.replies import Reply, Social, asks_repeat, read_reply, read_social
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 from voiceops.tools.timefmt import zone_place
 
@@ -92,11 +94,6 @@ _WANT = re.compile(
 )
 """Asking for something: a booking only when a service is named with it."""
 _PRICE = re.compile(r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap)\b")
-_LATEST = re.compile(
-    r"\b(?:how (?:late|early)|(?:last|latest|earliest) (?:appointment|booking|slot|time|start)"
-    r"|open (?:till|until) (?:when|what time))\b"
-)
-"""The first or last start of a day asked for ("how late can I get a haircut?")."""
 _BILLING = re.compile(
     r"\b(?:(?:charged|billed) (?:me )?(?:twice|double|two times|wrong\w*|too much|extra"
     r"|for nothing|again|for (?:a |the )?(?:no ?show|cancell?ation|missed))"
@@ -153,14 +150,6 @@ _OFF_TOPIC = re.compile(
     r"\b(?:joke|capital of|president|recipe|sing|poem|stock|stocks|football|soccer|score"
     r"|movie|film|news|math|homework|bitcoin|lottery|horoscope|meaning of life|favou?rite)\b"
 )
-_FAQ_ASK = re.compile(
-    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
-    r"|want to know|like to know|any|what about|how about|what's|what is|where's|where is"
-    r"|how do|how can)\b"
-)
-"""Asking about something, so a single FAQ word in it is a question about that."""
-_FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
-"""Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 _PEOPLE = re.compile(
     r"\b(?:me and my \w+|my \w+ and (?:me|i)|both of us|the two of us|two of us|for two"
     r"|two people|two haircuts|me and (?:my )?(?:friend|partner|husband|wife|son|daughter))\b"
@@ -266,6 +255,10 @@ class Understanding:
     """"How late can I come?", "what's the last appointment?": the last start of a day."""
     billing: bool = False
     """A billing matter: a charge disputed, a refund, the bill ("I was charged twice")."""
+    stylist: str | None = None
+    """A stylist asked for by name ("with Maria"), who is not the caller."""
+    repeat: bool = False
+    """"What?", "could you repeat that?": the agent's last words, again."""
     new_booking: bool = False
     """A new booking asked for ("book me a new one"), not the one the caller has."""
 
@@ -313,7 +306,7 @@ class Understanding:
 
 
 def _intents(
-    text: str, spoken: str, service: str | None, profile: AgentProfile, reply: Reply
+    text: str, spoken: str, service: str | None, profile: AgentProfile, reply: Reply, *, timed: bool
 ) -> set[Intent]:
     intents: set[Intent] = set()
     if _CANCEL.search(text) and not _POLICY.search(text):
@@ -326,7 +319,7 @@ def _intents(
         intents.add("price")
     if _DURATION.search(text):
         intents.add("duration")
-    if _HOURS.search(text) or _LATEST.search(text):
+    if _HOURS.search(text) or LATEST.search(text):
         intents.add("hours")
     asks_about = intents & {"price", "duration", "hours"}
     wants = service is not None and _WANT.search(text) and not asks_about
@@ -334,7 +327,8 @@ def _intents(
         # "How late can I get a haircut?" asks the hours; "I'd like to get a haircut" books.
         intents.add("book")
     if _SERVICES.search(text):
-        intents.add("services")
+        # "What do you have in the morning?": free times, not the list of services.
+        intents.add("book" if timed else "services")
     if wants_person(spoken, profile.escalation):
         intents.add("human")
     if reply.thanks:
@@ -346,32 +340,18 @@ def _intents(
     return intents
 
 
-def _faq(text: str, name: str | None, question: bool, lexicon: Lexicon) -> str | None:
-    """The FAQ answer the utterance asks for. A name is not a question ("Jo Park" asks
-    nothing about parking), and a keyword inside an hours question is not one either ("how
-    late can I come?" is not about arriving late)."""
-    asked = text
-    if name:
-        asked = re.sub(rf"\b{re.escape(normalise(name))}\b", " ", text)
-    latest = _LATEST.search(asked)
-    if latest is not None:
-        asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
-    asking = question or bool(_FAQ_ASK.search(asked))
-    best, faq = 0, None
-    for pattern, answer in lexicon.faq:
-        match = pattern.search(asked)
-        # One word counts when asked about; a phrase ("where are you") always does.
-        if match and (asking or " " in match.group(0)) and len(match.group(0)) > best:
-            best, faq = len(match.group(0)), answer
-    if faq is not None and _FAQ_BEYOND.search(asked):
-        return None
-    return faq
-
-
 def _business_time(text: str, profile: AgentProfile) -> bool:
     """ "I mean New York time", "your time": the times said are the business's."""
     place = normalise(zone_place(profile.zone))
     return bool(re.search(rf"\b(?:{_OUR_TIME}|{re.escape(place)}) time\b", text))
+
+
+def _callers_name(
+    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None
+) -> str | None:
+    """The caller's name said, not the stylist's ("with Maria")."""
+    name = read_name(spoken, lexicon.stop, asked=expect == "name", bare=expect == "time")
+    return None if name is not None and name.split()[0] == stylist else name
 
 
 def _unknown(text: str, expect: Expectation | None) -> bool:
@@ -404,9 +384,10 @@ def _cues(text: str) -> dict[str, Any]:
         "who_is_this": bool(_IS_THIS.search(text)),
         "when_is_that": bool(_WHEN_IS_THAT.search(text)),
         "two_people": bool(_PEOPLE.search(text)),
-        "latest": bool(_LATEST.search(text)),
+        "latest": bool(LATEST.search(text)),
         "billing": bool(_BILLING.search(text)),
         "new_booking": bool(_NEW_BOOKING.search(text)),
+        "repeat": asks_repeat(text),
     }
 
 
@@ -446,25 +427,24 @@ def _read(
     service = named[-1][0] if named else None  # the last one wins: "not a trim, a colour"
     services = tuple(dict.fromkeys(name for name, _ in named))
     reply = read_reply(text, spoken, lexicon.region)
-    intents = _intents(text, spoken, service, profile, reply)
-    name = read_name(spoken, lexicon.stop, asked=expect == "name", bare=expect == "time")
+    expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
+    relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
+    intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
+    stylist = stylist_named(spoken, lexicon.stop)
+    name = _callers_name(spoken, lexicon, expect, stylist)
     question = "?" in spoken or bool(_QUESTION_START.search(text))
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
-    faq = _faq(text, name, question, lexicon) if asks_faq else None
+    faq = faq_answer(text, name, question, lexicon) if asks_faq else None
     not_offered = not_offered_named(text, service, lexicon)
     offered_asked = asked_offered(text) if not faq else None
     social = read_social(text, question)
-    expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
-    relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
-    if "services" in intents and not relative.when.empty:
-        # "What do you have in the morning?": free times, not the list of services.
-        intents = (intents - {"services"}) | {"book"}
     if name is None and name_wanted and not (intents or service or _replied(reply, relative)):
         # A name is wanted: a reply that is nothing but one is one, on the list or not.
         name = bare_name(spoken, lexicon.stop)
     off_topic = bool(_OFF_TOPIC.search(text))
     answered = (
         bool(intents - {"thanks", "greeting"} or faq or service or not_offered or social)
+        or stylist is not None
         or offered_asked is not None
         or not relative.when.empty
         or relative.same_time
@@ -484,6 +464,7 @@ def _read(
         service_whens=service_whens(text, named, today, expect_time),
         social=social,
         not_offered=not_offered,
+        stylist=stylist,
         offered_asked=offered_asked if relative.when.empty else None,
         unknown_question=question and not answered and _unknown(text, expect),
         off_topic=off_topic,

@@ -40,7 +40,7 @@ FIXED_QUESTIONS: dict[Awaiting, str] = {
     "change": "What would you like to change, the day, the time or the name?",
     "confirm_cancel": "Shall I cancel it?",
     "lookup_name": "What name is the booking under?",
-    "lost_booking": "Would you like a new booking, or someone from the team to look into it?",
+    "new_or_team": "Would you like a new booking, or someone from the team to look into it?",
     "info_service": "Which service would you like to know about?",
     "human_offer": "Would you like someone from the team to help you?",
     "callback_name": "Could I have your name, please?",
