@@ -73,12 +73,14 @@ class FlowBrain:
         steps: deque[Step] = deque(_plan(ctx, state, dialogue))
         calls = 0
         spoken = False
+        said: list[str] = []
         while steps:
             step = steps.popleft()
             if isinstance(step, Say):
                 if step.text:
                     yield TextChunk(f" {step.text}" if spoken else step.text)
                     spoken = True
+                    said.append(step.text)
             elif isinstance(step, Call):
                 if not ctx.is_current():
                     return
@@ -99,14 +101,16 @@ class FlowBrain:
                     logger.info("tool %s did not succeed", step.name)
                 steps.extendleft(reversed(following))
             elif isinstance(step, Finish):
-                _commit(ctx, state)
+                _commit(ctx, state, said)
                 yield step.action
                 return
-        _commit(ctx, state)
+        _commit(ctx, state, said)
 
 
-def _commit(ctx: TurnContext, state: FlowState) -> None:
+def _commit(ctx: TurnContext, state: FlowState, said: list[str]) -> None:
     if ctx.is_current():
+        if said:
+            state.last_said = " ".join(said)
         ctx.state.flow = state.dump()
 
 

@@ -155,9 +155,13 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return self._escalation_callback(u)
         if u.unintelligible:
             return self._not_understood("Sorry, I didn't catch that.")
+        if u.trailing and not u.question and replace(u, intents=u.intents - {"greeting"}).is_empty:
+            # "So I was uh": half a sentence is no failure; the rest is on its way.
+            return [Say("Sure, take your time.")]
         if u.repeat and not (u.has_slot_value or u.affirm or u.deny or u.intents or u.faq):
             # "What?", "what times did you say?": the last words again, not a new answer.
-            return [Say(f"Of course. {said}" if said else self._question(state.awaiting))]
+            again = (_in_full(said, state.last_said) or "").removeprefix("Of course. ")
+            return [Say(f"Of course. {again}" if again else self._question(state.awaiting))]
         if u.social == "wrong_number":
             return self._goodbye("No problem at all. Have a great day!")
         robot = asks_what_agent_is(text)
@@ -448,6 +452,15 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             steps = handler(self, u) if handler is not None else None
             return steps if steps is not None else self._general(u)
         return None
+
+
+def _in_full(heard: str | None, last: str | None) -> str | None:
+    """The agent's last words: in full when the transcript holds the start of what this
+    brain said (the caller talked over the rest), else as the transcript has them."""
+    if last is None or heard is None:
+        return heard or last
+    words = heard.split()
+    return last if last.split()[: len(words)][:-1] == words[:-1] else heard
 
 
 _NEW_OR_TEAM = (

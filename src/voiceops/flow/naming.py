@@ -64,7 +64,7 @@ _NAME_INTRO = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|umm|uhm|er|erm|hmm|ah|oh|hi|hello|so|well|and)"
     r"[\s,]+)*"
     r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
-    r"[\s,]*(?P<rest>(?s:.*))",
+    r"[\s,]*(?:(?:uh|um|umm|uhm|er|erm)[\s,.]+)*(?P<rest>(?s:.*))",
     re.IGNORECASE,
 )
 """Everything after the opening words of a reply, line breaks included: the match never
@@ -144,7 +144,7 @@ def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False
     passing = (_NAME_ITS, _NAME_UNDER) if asked else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
     for pattern in passing:
         for match in pattern.finditer(raw):
-            found = _given(_fullest(match.group("rest"), stop))
+            found = _given(_fullest(raw[match.start("rest") :], stop))
             if found is not None:
                 return found
     if not asked:

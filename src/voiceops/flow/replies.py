@@ -178,6 +178,20 @@ def read_social(text: str, question: bool) -> Social | None:
     return None
 
 
+_TRAILING_OFF = re.compile(
+    r"\b(?:uh|um|umm|uhm|er|erm|hmm|so|and|but|or|the|a|an|to|for|of|with|on|at|in|about"
+    r"|my|i|i'm|was|wanted|want|wanna|need|like|get|just|maybe|is|it's|could|can|would)$"
+)
+"""An utterance that stops mid-thought ("I wanted to um get a"): more is coming."""
+_STARTED_WORDS = 3
+
+
+def trails_off(text: str) -> bool:
+    """Normalised ``text`` stops mid-sentence, on a filler or a word that needs another,
+    after a start of a few words (a lone "um" is no start)."""
+    return text.count(" ") >= _STARTED_WORDS - 1 and bool(_TRAILING_OFF.search(text))
+
+
 def asks_repeat(text: str) -> bool:
     """Normalised ``text`` asks the agent to say its last words again."""
     return bool(_REPEAT.search(text))

@@ -164,6 +164,8 @@ class FlowState(_Model):
     (counting this one): at :data:`~voiceops.flow.base.RECAP_EVERY` it says it again."""
     stylist: str | None = None
     """A stylist the caller asked for by name: that name said again is not the caller's."""
+    last_said: str | None = None
+    """The agent's last words in full, for "what?" when the caller cut them short."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
 

@@ -39,7 +39,14 @@ from voiceops.flow.lexicon import (
 )
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
-from voiceops.flow.replies import Reply, Social, asks_repeat, read_reply, read_social
+from voiceops.flow.replies import (
+    Reply,
+    Social,
+    asks_repeat,
+    read_reply,
+    read_social,
+    trails_off,
+)
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 from voiceops.tools.timefmt import zone_place
 
@@ -257,6 +264,8 @@ class Understanding:
     """A billing matter: a charge disputed, a refund, the bill ("I was charged twice")."""
     stylist: str | None = None
     """A stylist asked for by name ("with Maria"), who is not the caller."""
+    trailing: bool = False
+    """The utterance stops mid-thought ("so I was uh"): more is coming."""
     repeat: bool = False
     """"What?", "could you repeat that?": the agent's last words, again."""
     new_booking: bool = False
@@ -388,6 +397,7 @@ def _cues(text: str) -> dict[str, Any]:
         "billing": bool(_BILLING.search(text)),
         "new_booking": bool(_NEW_BOOKING.search(text)),
         "repeat": asks_repeat(text),
+        "trailing": trails_off(text),
     }
 
 
