@@ -8,7 +8,7 @@ from datetime import date, time
 
 import pytest
 
-from tests.flow.support import Conversation, demo_profile
+from tests.flow.support import CALLER, Conversation, demo_profile
 from voiceops.core.actions import Transfer
 from voiceops.core.transcript import Utterance
 from voiceops.flow.understand import understand
@@ -138,3 +138,19 @@ async def test_three_questions_at_once_are_answered_without_starting_a_booking()
     assert "parking" in turn.text
     assert turn.text.endswith("Would you like to book a colour?")
     assert call.flow["task"] is None
+
+
+async def test_change_my_time_moves_the_booking_the_caller_has() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-04T10:00", service="colour", name="Ines", phone=CALLER)
+    turn = await call.say("Hello, I want change my time please")
+    assert turn.tools == ["find_booking"]
+    assert "I see your colour on Friday, December 4th at 10 AM." in turn.text
+
+
+async def test_change_my_time_while_booking_changes_the_time_asked_for() -> None:
+    call = Conversation()
+    await call.say("A haircut on Friday at 3, I'm Sam.")
+    turn = await call.say("Can I change my time to 4?")
+    assert "find_booking" not in turn.tools
+    assert "a haircut on Friday, December 4th at 4 PM for Sam" in turn.text

@@ -273,8 +273,11 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         """Switch task on an explicit request; True when a new task began."""
         state = self.state
         for intent in ("cancel", "reschedule", "lookup"):
-            if intent == "reschedule" and u.shift is not None and state.task == "book":
-                continue  # "push it back an hour" while booking moves the time asked for
+            mine = u.shift is not None or _NOT_A_MOVE.search(u.text)
+            if intent == "reschedule" and state.task == "book" and mine:
+                # "Push it back an hour", "change my time to 4" while booking: the time
+                # asked for moves, not a booking the caller already has.
+                continue
             if intent in u.intents:
                 state.finish_task()
                 state.task = intent
@@ -463,6 +466,8 @@ def _in_full(heard: str | None, last: str | None) -> str | None:
     return last if last.split()[: len(words)][:-1] == words[:-1] else heard
 
 
+_NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")
+"""Moving words that, said while booking, change the booking under way."""
 _NEW_OR_TEAM = (
     "I can have someone from the team look into it, or book you a new time now."
     " Which would you prefer?"

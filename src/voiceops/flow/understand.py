@@ -76,7 +76,8 @@ _CANCEL = re.compile(r"\b(?:cancel(?:l?ing|led|s)?|call (?:it |that )?off)\b")
 _POLICY = re.compile(r"\bpolic(?:y|ies)\b")
 _RESCHEDULE = re.compile(
     r"\b(?:re ?schedul\w*|postpone\w*|move (?:my|the|it|our|that)|change (?:my|the) "
-    r"(?:appointment|booking|reservation)|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
+    r"(?:appointment|booking|reservation)|change (?:my|our) (?:time|day|date)"
+    r"|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
     r" \w*\s?forward"
     r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to))\b"
 )
