@@ -154,3 +154,16 @@ async def test_change_my_time_while_booking_changes_the_time_asked_for() -> None
     turn = await call.say("Can I change my time to 4?")
     assert "find_booking" not in turn.tools
     assert "a haircut on Friday, December 4th at 4 PM for Sam" in turn.text
+
+
+async def test_hold_on_is_waited_for() -> None:
+    call = Conversation()
+    turn = await call.say("hold on one sec")
+    assert turn.text == "Sure, take your time."
+    assert call.flow["attempts"] == {}
+
+
+def test_after_school_is_the_afternoon() -> None:
+    said = understand("next Tuesday after school", PROFILE, TUESDAY)
+    assert said.when.part == "afternoon"
+    assert said.when.day == date(2026, 12, 8)

@@ -186,9 +186,18 @@ _TRAILING_OFF = re.compile(
 _STARTED_WORDS = 3
 
 
+_HOLD = re.compile(
+    r"\b(?:hold on|hang on|one sec(?:ond)?|just a (?:sec|second|moment|minute)|one moment"
+    r"|give me a (?:sec|second|moment|minute)|bear with me|wait a (?:sec|second|moment|minute))\b"
+)
+"""The caller asks the agent to wait ("hold on one sec")."""
+
+
 def trails_off(text: str) -> bool:
     """Normalised ``text`` stops mid-sentence, on a filler or a word that needs another,
-    after a start of a few words (a lone "um" is no start)."""
+    after a start of a few words (a lone "um" is no start), or asks the agent to wait."""
+    if _HOLD.search(text):
+        return True
     return text.count(" ") >= _STARTED_WORDS - 1 and bool(_TRAILING_OFF.search(text))
 
 
