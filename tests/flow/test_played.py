@@ -167,3 +167,16 @@ def test_after_school_is_the_afternoon() -> None:
     said = understand("next Tuesday after school", PROFILE, TUESDAY)
     assert said.when.part == "afternoon"
     assert said.when.day == date(2026, 12, 8)
+
+
+async def test_a_caller_who_says_yes_to_everything_is_led_to_a_time() -> None:
+    call = Conversation()
+    await call.say("yes a haircut")
+    assert (await call.say("yes")).text == "What day would you like to come in?"
+    earliest = await call.say("yes")
+    assert earliest.text.startswith("I'll find the earliest times for you.")
+    assert earliest.tools == ["check_availability"]
+    assert (await call.say("yes")).text == "Which one would you like?"
+    first = await call.say("yes")
+    assert first.text == "Shall I take Tuesday, December 1st at 10 AM?"
+    assert "10 AM" in (await call.say("yes")).text

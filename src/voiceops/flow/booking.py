@@ -230,6 +230,7 @@ class BookingSteps(FollowingSteps):
         slots.day, slots.at, slots.earliest = offer.start.date(), offer.start.time(), False
         state.offers = []
         state.attempts.pop("offer", None)
+        state.attempts.pop("yes_to_offers", None)
         return self._advance()
 
     def _commit(self) -> list[Step]:
@@ -318,6 +319,10 @@ class BookingSteps(FollowingSteps):
             slots.clear_time()
             return [Say("No problem."), *self._ask("day", other=True)]
         if u.affirm and not u.has_slot_value:
+            if self._bump("yes_to_offers") > 1:
+                # A second plain yes to several times: the first one, put as a question.
+                first = self.state.offers = self.state.offers[:1]
+                return [Say(f"Shall I take {first[0].spoken}?"), *self._ask("offer", say=False)]
             return [Say("Which one would you like?"), *self._ask("offer", say=False)]
         return None
 

@@ -39,7 +39,7 @@ from voiceops.flow.existing import ExistingSteps
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import normalise, utterance_tail
-from voiceops.flow.wording import off_topic, we_do
+from voiceops.flow.wording import in_full, off_topic, we_do
 
 if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting
@@ -160,7 +160,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return [Say("Sure, take your time.")]
         if u.repeat and not (u.has_slot_value or u.affirm or u.deny or u.intents or u.faq):
             # "What?", "what times did you say?": the last words again, not a new answer.
-            again = (_in_full(said, state.last_said) or "").removeprefix("Of course. ")
+            again = (in_full(said, state.last_said) or "").removeprefix("Of course. ")
             return [Say(f"Of course. {again}" if again else self._question(state.awaiting))]
         if u.social == "wrong_number":
             return self._goodbye("No problem at all. Have a great day!")
@@ -346,6 +346,10 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
                 return self._advance()
             if state.awaiting == "confirm" and state.slots.spoken:
                 return [Say("Shall I go ahead and book it?")]  # not the read-back again
+            if state.awaiting == "day" and u.affirm and self._bump("yes_to_day") > 1:
+                # "Yes" twice to "what day?": any day will do, so the earliest free times.
+                state.slots.earliest = True
+                return [Say("I'll find the earliest times for you."), *self._advance()]
             return [Say(self._question(state.awaiting))]
         return self._redirect(u)
 
@@ -455,15 +459,6 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             steps = handler(self, u) if handler is not None else None
             return steps if steps is not None else self._general(u)
         return None
-
-
-def _in_full(heard: str | None, last: str | None) -> str | None:
-    """The agent's last words: in full when the transcript holds the start of what this
-    brain said (the caller talked over the rest), else as the transcript has them."""
-    if last is None or heard is None:
-        return heard or last
-    words = heard.split()
-    return last if last.split()[: len(words)][:-1] == words[:-1] else heard
 
 
 _NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")

@@ -280,3 +280,12 @@ def which_booking(refs: Sequence[BookingRef]) -> str:
         f"I see {len(refs)} upcoming bookings, the next is your {refs[0].service} on"
         f" {refs[0].spoken}. Which one do you mean?"
     )
+
+
+def in_full(heard: str | None, last: str | None) -> str | None:
+    """The agent's last words: in full when the transcript holds the start of what this
+    brain said (the caller talked over the rest), else as the transcript has them."""
+    if last is None or heard is None:
+        return heard or last
+    words = heard.split()
+    return last if last.split()[: len(words)][:-1] == words[:-1] else heard
