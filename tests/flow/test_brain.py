@@ -351,7 +351,8 @@ async def test_a_service_asked_about_gets_its_facts_and_an_offer_to_book() -> No
     turn = await call.say("do you do blow drys?")
     assert turn.tools == ["get_service_info"]
     assert turn.text == (
-        "A blow dry takes 45 minutes and costs 35 dollars. Would you like to book a blow dry?"
+        "Yes, we do. A blow dry takes 45 minutes and costs 35 dollars."
+        " Would you like to book a blow dry?"
     )
     yes = await call.say("yes, on Saturday")
     assert yes.arguments("check_availability")["service"] == "blow dry"

@@ -24,6 +24,7 @@ from voiceops.flow.wording import (
     not_offered,
     prices_sentence,
     services_sentence,
+    unlisted,
     with_article,
 )
 from voiceops.tools.booking import intervals_on
@@ -71,8 +72,14 @@ class AnswerSteps(DialogueBase):
         if u.not_offered is not None:
             steps.append(Say(not_offered(self.profile)))
             offer_booking = offer_booking or ""
+        elif u.unlisted:
+            steps.append(Say(unlisted(self.profile)))
+            offer_booking = offer_booking or ""
         elif u.unknown_question and not follow_up:
             steps.append(Say("I don't have that information, but the team can tell you."))
+        if u.stylist is not None:
+            steps.append(Say(self._stylist_line(u.stylist)))
+            offer_booking = offer_booking or ""
         if "services" in u.intents:
             steps.append(Say(services_sentence(self.profile)))
             offer_booking = offer_booking or ""
@@ -88,6 +95,14 @@ class AnswerSteps(DialogueBase):
             state.slots.service = offer_booking or None
             return [*steps, *self._ask("book_offer")]
         return [*steps, *self._ask("anything_else")]
+
+    def _stylist_line(self, stylist: str) -> str:
+        """A stylist asked for: the profile knows nobody's days, so say so (shorter again)."""
+        said = self.state.asked.get("stylist", 0)
+        self.state.asked["stylist"] = said + 1
+        if said:
+            return f"Sorry, I can't see when {stylist} is in."
+        return "I can't book a particular stylist or see who's in, but I can book the time for you."
 
     def _prices(self, u: Understanding) -> _Priced | list[Step]:
         """Each price or length asked for; the whole list, or "which service?", as the

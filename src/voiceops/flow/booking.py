@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
-from voiceops.flow.slots import SlotFilling
-from voiceops.flow.state import Offer, Slots
+from voiceops.flow.following import FollowingSteps
+from voiceops.flow.state import Offer
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
 from voiceops.flow.wording import closed_weekdays
@@ -42,7 +41,7 @@ def _spans(hours: Sequence[Interval]) -> str:
     return " and ".join(f"{spoken_clock(iv.start)} to {spoken_clock(iv.end)}" for iv in hours)
 
 
-class BookingSteps(SlotFilling):
+class BookingSteps(FollowingSteps):
     """The booking and moving part of the dialogue."""
 
     # --- taking what the caller said ----------------------------------------------------
@@ -75,67 +74,10 @@ class BookingSteps(SlotFilling):
         if task == "book" and not slots.name:
             return self._ask_missing("name")
         slots.then_times = self._following_starts()
-        if task == "book" and slots.then and not slots.then_fit and not any(slots.then_ats):
-            # Back to back: the next one must be free straight after, before it is promised.
+        if task == "book" and slots.then and not slots.then_fit:
+            # Each one to follow must be free where it falls before any is promised.
             return [self._following_check(0)]
         return self._ask("confirm")
-
-    def _following_check(self, index: int) -> Call:
-        slots = self.state.slots
-        starts = slots.then_times[index]
-        args = {
-            "service": slots.then[index],
-            "date": starts.date().isoformat(),
-            "days": 1,
-            "time": starts.strftime("%H:%M"),
-        }
-        return Call("check_availability", args, then=partial(self._after_following, index))
-
-    def _after_following(self, index: int, outcome: ToolOutcome) -> list[Step]:
-        """The next service straight after is free: check the one after, or read back; it
-        is not: say so, and offer other times for the first."""
-        slots = self.state.slots
-        result = result_of(outcome, Availability)
-        if result.status is ToolStatus.SUPERSEDED:
-            return []
-        if isinstance(result, ToolFailure) or result.status is not ToolStatus.OK:
-            return self._tool_refused("availability", result, ask="day")
-        wanted = slots.then_times[index]
-        if any(self._wall(view) == wanted for view in result.slots):
-            if index + 1 < len(slots.then):
-                return [self._following_check(index + 1)]
-            slots.then_fit = True
-            return self._advance()
-        first, service = slots.start, slots.then[index]
-        if first is not None:
-            slots.unfit.append(first)
-            slots.near = first.time()
-        slots.at = None
-        slots.clear_time()
-        which = f"second {service}" if service == slots.service else service
-        said = f"Sorry, the {which} wouldn't fit straight after, at {spoken_clock(wanted.time())}."
-        return [Say(said), self._availability()]
-
-    def _following_starts(self) -> list[datetime]:
-        """Where each further service falls: at its own day and time when one was said,
-        else straight after the one before, on the slot step."""
-        slots = self.state.slots
-        if not slots.then or slots.start is None:
-            return []
-        step = self.profile.booking.slot_step_min
-        starts: list[datetime] = []
-        at = slots.start
-        for i, before in enumerate([slots.service or "", *slots.then[:-1]]):
-            own_day = slots.then_days[i] if i < len(slots.then_days) else None
-            own_at = slots.then_ats[i] if i < len(slots.then_ats) else None
-            if own_at is not None:
-                at = datetime.combine(own_day or at.date(), own_at)
-            else:
-                kind = self.profile.service(before)
-                at += timedelta(minutes=kind.duration_min if kind else step)
-                at += timedelta(minutes=-(at.minute % step) % step)
-            starts.append(at)
-        return starts
 
     def _closed_day(self) -> str | None:
         """When the day asked for is a closed one: say so, and move to the next open day."""
@@ -288,6 +230,7 @@ class BookingSteps(SlotFilling):
         slots.day, slots.at, slots.earliest = offer.start.date(), offer.start.time(), False
         state.offers = []
         state.attempts.pop("offer", None)
+        state.attempts.pop("yes_to_offers", None)
         return self._advance()
 
     def _commit(self) -> list[Step]:
@@ -343,48 +286,15 @@ class BookingSteps(SlotFilling):
             return self._present(offers, "Sorry, that time has just been taken.")
         return self._tool_refused("booking", result)
 
-    def _book_next(self, done: Slots, start: datetime) -> list[Step]:
-        """The next service asked for with the one just booked (``done``, which started at
-        ``start``): at its own time, or straight after; the caller already agreed to it."""
-        nxt = done.then_times[0] if done.then_times else None
-        if nxt is None:
-            kind = self.profile.service(done.service or "")
-            step = self.profile.booking.slot_step_min
-            nxt = start + timedelta(minutes=kind.duration_min if kind else step)
-            nxt += timedelta(minutes=-(nxt.minute % step) % step)
-        self._begin_booking()
-        slots = self.state.slots
-        slots.name, slots.by_phone = done.name, done.by_phone
-        if done.then_names:
-            slots.name, slots.by_phone = done.then_names[0], False
-            slots.then_names = done.then_names[1:]
-        slots.agreed, slots.own_time = True, any(done.then_ats)
-        slots.service, slots.then = done.then[0], done.then[1:]
-        slots.then_times = done.then_times[1:]
-        slots.day, slots.at = nxt.date(), nxt.time()
-        return [self._availability()]
-
     # --- answers to its questions ------------------------------------------------------
 
     def _on_offer(self, u: Understanding) -> list[Step] | None:
+        if self.state.slots.offer_then is not None:
+            return self._on_following_offer(u)
         offers = self.state.offers
         if not offers:
             return None
-        chosen: Offer | None = None
-        if u.pick is not None and (u.when.day is None or u.when.ordinal is not None):
-            if -len(offers) <= u.pick < len(offers):
-                chosen = offers[u.pick]
-        elif u.when.at is not None or u.when.day is not None:
-            fitting = [
-                o
-                for o in offers
-                if (u.when.at is None or o.start.time() == u.when.at)
-                and (u.when.day is None or o.start.date() == u.when.day)
-            ]
-            if len(fitting) == 1:
-                chosen = fitting[0]
-        elif u.affirm and len(offers) == 1:
-            chosen = offers[0]
+        chosen = self._picked(u, offers)
         if chosen is not None:
             if u.name is not None and self.state.task == "book":
                 # "The 6 o'clock, and his name's Leo": the name said with the pick counts.
@@ -398,7 +308,10 @@ class BookingSteps(SlotFilling):
         if (u.name is not None or u.names) and u.when.empty and self.state.task == "book":
             # A name before the time ("I'm Carla and he's Tom"): kept; the times stand.
             self._take_names(u)
-            return [Say("Thanks."), Say(self._question("offer"))]
+            name = self.state.slots.name
+            two = u.names and self.state.slots.then
+            thanks = f"Thanks, {name}." if name and not two else "Thanks."
+            return [Say(thanks), Say(self._question("offer"))]
         if u.deny and not u.has_slot_value:
             slots = self.state.slots
             self.state.offers = []
@@ -406,7 +319,28 @@ class BookingSteps(SlotFilling):
             slots.clear_time()
             return [Say("No problem."), *self._ask("day", other=True)]
         if u.affirm and not u.has_slot_value:
+            if self._bump("yes_to_offers") > 1:
+                # A second plain yes to several times: the first one, put as a question.
+                first = self.state.offers = self.state.offers[:1]
+                return [Say(f"Shall I take {first[0].spoken}?"), *self._ask("offer", say=False)]
             return [Say("Which one would you like?"), *self._ask("offer", say=False)]
+        return None
+
+    def _picked(self, u: Understanding, offers: list[Offer]) -> Offer | None:
+        """The offer the caller chose: by its place ("the second one"), its day or time, or
+        a yes to the only one."""
+        if u.pick is not None and (u.when.day is None or u.when.ordinal is not None):
+            return offers[u.pick] if -len(offers) <= u.pick < len(offers) else None
+        if u.when.at is not None or u.when.day is not None:
+            fitting = [
+                o
+                for o in offers
+                if (u.when.at is None or o.start.time() == u.when.at)
+                and (u.when.day is None or o.start.date() == u.when.day)
+            ]
+            return fitting[0] if len(fitting) == 1 else None
+        if u.affirm and len(offers) == 1:
+            return offers[0]
         return None
 
     def _take_names(self, u: Understanding) -> None:

@@ -73,12 +73,14 @@ class FlowBrain:
         steps: deque[Step] = deque(_plan(ctx, state, dialogue))
         calls = 0
         spoken = False
+        said: list[str] = []
         while steps:
             step = steps.popleft()
             if isinstance(step, Say):
                 if step.text:
                     yield TextChunk(f" {step.text}" if spoken else step.text)
                     spoken = True
+                    said.append(step.text)
             elif isinstance(step, Call):
                 if not ctx.is_current():
                     return
@@ -99,14 +101,16 @@ class FlowBrain:
                     logger.info("tool %s did not succeed", step.name)
                 steps.extendleft(reversed(following))
             elif isinstance(step, Finish):
-                _commit(ctx, state)
+                _commit(ctx, state, said)
                 yield step.action
                 return
-        _commit(ctx, state)
+        _commit(ctx, state, said)
 
 
-def _commit(ctx: TurnContext, state: FlowState) -> None:
+def _commit(ctx: TurnContext, state: FlowState, said: list[str]) -> None:
     if ctx.is_current():
+        if said:
+            state.last_said = " ".join(said)
         ctx.state.flow = state.dump()
 
 
@@ -139,11 +143,11 @@ def _plan(ctx: TurnContext, state: FlowState, dialogue: Dialogue) -> list[Step]:
         dialogue.absorb(transcript[index].content, _agent_line_before(transcript, index))
         if position in settled:
             dialogue.settle()
-    asked = _agent_line_before(transcript, newest) if replay else None
-    if asked is not None:
+    said = _agent_line_before(transcript, newest)
+    if said is not None and replay:
         # Another brain asked the last question: read the reply as an answer to it.
-        state.awaiting = Dialogue.infer_awaiting(asked)
-    return dialogue.respond(transcript[newest].content)
+        state.awaiting = Dialogue.infer_awaiting(said)
+    return dialogue.respond(transcript[newest].content, said)
 
 
 def _settled_after(woven: Sequence[TranscriptEntry] | None) -> frozenset[int]:

@@ -43,6 +43,28 @@ def _phone_refused(result: CallbackRecorded | ToolFailure) -> bool:
 class CallbackSteps(DialogueBase):
     """The part of the dialogue that hands the caller to people."""
 
+    def _on_callback_offer(self, u: Understanding) -> list[Step] | None:
+        state = self.state
+        if u.affirm and not u.has_slot_value:
+            topic, state.question = state.question, None
+            state.finish_task()
+            state.task = "callback"
+            state.callback = CallbackDraft(
+                reason="caller asked something the profile does not answer",
+                priority="low",
+                name=state.slots.name,
+                topic=topic,
+            )
+            return [Say("Sure."), *self._callback_next()]
+        if u.deny and not u.has_slot_value:
+            state.question = None
+            if asks_more(u):
+                # "No, that's fine. Do you have parking?": the new question is answered.
+                state.awaiting = None
+                return None
+            return [Say("No problem."), *self._ask("anything_else")]
+        return None
+
     def _asked_for(self, text: str) -> str:
         """The escalation reason for the caller's request for a person in ``text``: whom
         they asked for and what about, which picks the number (``tools/handoff.py``)."""
@@ -199,3 +221,14 @@ class CallbackSteps(DialogueBase):
             Say("Please call us back during opening hours."),
             *self._ask("anything_else", say=False),
         ]
+
+
+def asks_more(u: Understanding) -> bool:
+    """A "no" with a new question in it ("no thanks, do you have parking?")."""
+    return bool(
+        u.faq
+        or u.not_offered
+        or u.unlisted
+        or u.unknown_question
+        or u.intents - {"thanks", "greeting"}
+    )

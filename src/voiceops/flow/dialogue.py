@@ -34,15 +34,12 @@ from voiceops.agent.prompts import render_greeting
 from voiceops.flow.answers import AnswerSteps
 from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
-from voiceops.flow.callback import CallbackSteps
+from voiceops.flow.callback import CallbackSteps, asks_more
 from voiceops.flow.existing import ExistingSteps
-from voiceops.flow.state import CallbackDraft
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import normalise, utterance_tail
-from voiceops.flow.wording import (
-    off_topic,
-)
+from voiceops.flow.wording import in_full, off_topic, we_do
 
 if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting
@@ -147,8 +144,8 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         self.state.callback = None
         self.state.awaiting = "anything_else"
 
-    def respond(self, text: str) -> list[Step]:
-        """Answer the caller's newest utterance."""
+    def respond(self, text: str, said: str | None = None) -> list[Step]:
+        """Answer the caller's newest utterance; ``said`` is the agent's line before it."""
         state = self.state
         state.reminders = 0
         if state.task in ("book", "reschedule"):
@@ -158,6 +155,13 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return self._escalation_callback(u)
         if u.unintelligible:
             return self._not_understood("Sorry, I didn't catch that.")
+        if u.trailing and not u.question and replace(u, intents=u.intents - {"greeting"}).is_empty:
+            # "So I was uh": half a sentence is no failure; the rest is on its way.
+            return [Say("Sure, take your time.")]
+        if u.repeat and not (u.has_slot_value or u.affirm or u.deny or u.intents or u.faq):
+            # "What?", "what times did you say?": the last words again, not a new answer.
+            again = (in_full(said, state.last_said) or "").removeprefix("Of course. ")
+            return [Say(f"Of course. {again}" if again else self._question(state.awaiting))]
         if u.social == "wrong_number":
             return self._goodbye("No problem at all. Have a great day!")
         robot = asks_what_agent_is(text)
@@ -180,6 +184,10 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         if u.billing and state.task != "callback":
             # A disputed charge or a refund is for the billing team, whatever else was said.
             return self._escalate("billing: a charge or refund the caller raised", "medium")
+        if u.social == "complaint" and state.task is None and not u.intents - {"book"}:
+            # Let down ("nobody was there when I came in"): sorry, then a person or a new time.
+            state.awaiting = "new_or_team"
+            return [Say("I'm really sorry about that."), Say(_NEW_OR_TEAM)]
         honest = self._who_i_am() if robot else []
         if honest and u.is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
@@ -205,6 +213,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
                 or rest.intents - {"greeting", "thanks"}
                 or rest.faq
                 or rest.not_offered
+                or rest.unlisted
                 or (state.task is not None and rest.has_slot_value)
             )
             if not asks:
@@ -248,22 +257,42 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
     def _understand(self, text: str, awaiting: Awaiting | None) -> Understanding:
         expect = _EXPECT.get(awaiting) if awaiting else None
-        return understand(text, self.profile, self.today, expect=expect)
+        state = self.state
+        wanted = awaiting == "new_or_team" or (
+            awaiting in ("offer", "time") and state.task == "book" and not state.slots.name
+        )
+        u = understand(text, self.profile, self.today, expect=expect, name_wanted=wanted)
+        if u.stylist is not None:
+            state.stylist = u.stylist
+        elif u.name is not None and u.name.split()[0] == state.stylist:
+            # "I really want Maria": the stylist asked for before, not the caller's name.
+            u = replace(u, name=None, stylist=state.stylist, unknown_question=False)
+        return u
 
     def _take_task(self, u: Understanding) -> bool:
         """Switch task on an explicit request; True when a new task began."""
         state = self.state
         for intent in ("cancel", "reschedule", "lookup"):
-            if intent == "reschedule" and u.shift is not None and state.task == "book":
-                continue  # "push it back an hour" while booking moves the time asked for
+            mine = u.shift is not None or _NOT_A_MOVE.search(u.text)
+            if intent == "reschedule" and state.task == "book" and mine:
+                # "Push it back an hour", "change my time to 4" while booking: the time
+                # asked for moves, not a booking the caller already has.
+                continue
             if intent in u.intents:
                 state.finish_task()
                 state.task = intent
                 return True
+        asks = u.intents & {"price", "duration"}
         wants_booking = "book" in u.intents or (
-            state.task is None and u.service is not None and (u.when.has_date or u.when.at)
+            # "A haircut tomorrow at 3": a booking; "how much is a colour, are you open
+            # Sunday?": two questions.
+            state.task is None
+            and u.service is not None
+            and (u.when.has_date or u.when.at)
+            and not asks
         )
-        if wants_booking and state.task not in ("book", "reschedule"):
+        lost = state.task in ("reschedule", "cancel", "lookup") and state.target is None
+        if wants_booking and (state.task not in ("book", "reschedule") or (lost and u.new_booking)):
             self._begin_booking()
             return True
         return False
@@ -317,6 +346,10 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
                 return self._advance()
             if state.awaiting == "confirm" and state.slots.spoken:
                 return [Say("Shall I go ahead and book it?")]  # not the read-back again
+            if state.awaiting == "day" and u.affirm and self._bump("yes_to_day") > 1:
+                # "Yes" twice to "what day?": any day will do, so the earliest free times.
+                state.slots.earliest = True
+                return [Say("I'll find the earliest times for you."), *self._advance()]
             return [Say(self._question(state.awaiting))]
         return self._redirect(u)
 
@@ -325,9 +358,10 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         state = self.state
         if u.off_topic:
             return self._redirect(u)
-        if u.service is not None and u.question:
+        if u.service is not None and (u.question or u.offered_asked):
             # "Do you do colour?": what it is and costs, then an offer to book it.
-            return self._service_info(u.service, follow_up=True)
+            said = [Say(we_do(u.service, u.offered_asked))] if u.offered_asked else []
+            return said + self._service_info(u.service, follow_up=True)
         if u.service is not None or u.when.has_date or u.when.at is not None:
             # "A haircut, please" or "tomorrow at 3": the caller wants to come in.
             self._begin_booking()
@@ -377,7 +411,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return remarks + self._advance()
         if u.deny and not u.has_slot_value:
             self.state.slots.service = None
-            if _asks_more(u):
+            if asks_more(u):
                 self.state.awaiting = None
                 return None
             return [Say("No problem."), *self._ask("anything_else")]
@@ -388,28 +422,6 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         short = len(u.text.split()) <= _SHORT_NO_WORDS
         if u.deny and short and not u.intents and not u.has_slot_value and not u.faq:
             return self._goodbye()
-        return None
-
-    def _on_callback_offer(self, u: Understanding) -> list[Step] | None:
-        state = self.state
-        if u.affirm and not u.has_slot_value:
-            topic, state.question = state.question, None
-            state.finish_task()
-            state.task = "callback"
-            state.callback = CallbackDraft(
-                reason="caller asked something the profile does not answer",
-                priority="low",
-                name=state.slots.name,
-                topic=topic,
-            )
-            return [Say("Sure."), *self._callback_next()]
-        if u.deny and not u.has_slot_value:
-            state.question = None
-            if _asks_more(u):
-                # "No, that's fine. Do you have parking?": the new question is answered.
-                state.awaiting = None
-                return None
-            return [Say("No problem."), *self._ask("anything_else")]
         return None
 
     def _on_name(self, u: Understanding) -> list[Step] | None:
@@ -449,11 +461,12 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         return None
 
 
-def _asks_more(u: Understanding) -> bool:
-    """A "no" with a new question in it ("no thanks, do you have parking?")."""
-    return bool(u.faq or u.not_offered or u.unknown_question or u.intents - {"thanks", "greeting"})
-
-
+_NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")
+"""Moving words that, said while booking, change the booking under way."""
+_NEW_OR_TEAM = (
+    "I can have someone from the team look into it, or book you a new time now."
+    " Which would you prefer?"
+)
 _NO_INFORMATION = (
     "I don't have that information — I can have someone call you back. Would you like that?"
 )
@@ -467,6 +480,7 @@ _HANDLERS: dict[Awaiting, Callable[[Dialogue, Understanding], list[Step] | None]
     "which_booking": Dialogue._on_which_booking,
     "confirm_cancel": Dialogue._on_confirm_cancel,
     "lookup_name": Dialogue._on_lookup_name,
+    "new_or_team": Dialogue._on_new_or_team,
     "info_service": Dialogue._on_info_service,
     "book_offer": Dialogue._on_book_offer,
     "human_offer": Dialogue._on_human_offer,

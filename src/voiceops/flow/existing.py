@@ -8,16 +8,23 @@ it as the target; cancelling reads it back and cancels on a yes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
-from voiceops.flow.base import DialogueBase
+from voiceops.flow.slots import SlotFilling
 from voiceops.flow.state import BookingRef
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.wording import with_article
 from voiceops.tools.results import Cancelled, Found, ToolFailure
+
+_PERSON = re.compile(
+    r"\b(?:someone|somebody|a person|the team|team|staff|manager|human|real person"
+    r"|put me through|transfer me)\b"
+)
+"""Choosing the person over a new booking ("someone from the team, please")."""
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -25,13 +32,16 @@ if TYPE_CHECKING:
     from voiceops.tools.results import BookingView
 
 
-class ExistingSteps(DialogueBase):
+class ExistingSteps(SlotFilling):
     """The part of the dialogue about bookings the caller already has."""
 
     def _find(self, u: Understanding | None, *, name: str | None = None) -> list[Step]:
         args: dict[str, Any] = {}
         if name:
             args["customer_name"] = name
+        elif self.state.attempts.get("name_lookup"):
+            # Looked for by number and name already: the caller says what happens next.
+            return self._ask("new_or_team")
         elif not self.caller_phone or self.state.attempts.get("phone_lookup"):
             if not self.state.slots.name:
                 return self._ask("lookup_name")
@@ -89,13 +99,19 @@ class ExistingSteps(DialogueBase):
                 *self._ask("lookup_name"),
             ]
         state.resume = None
+        if self._bump("name_lookup") > 1:
+            line = "I still can't find a booking under that name, so I can't change it from here."
+            return [Say(line), *self._ask("new_or_team")]
         either = " either" if state.attempts.get("phone_lookup") else ""
-        line = (
-            "I still can't find a booking under that name, so I can't change it from here."
-            if self._bump("name_lookup") > 1
-            else f"I can't find a booking under that name{either}."
-        )
-        return [Say(line), *self._ask("human_offer")]
+        # Both ways on, once: a new booking, or a person to find the one they have.
+        state.awaiting = "new_or_team"
+        return [
+            Say(f"I can't find a booking under that name{either}."),
+            Say(
+                "I can make you a new booking, or have someone from the team look into it."
+                " Which would you prefer?"
+            ),
+        ]
 
     def _match_booking(
         self, u: Understanding | None, refs: Sequence[BookingRef]
@@ -192,3 +208,35 @@ class ExistingSteps(DialogueBase):
             return self._not_understood("Sorry, I didn't catch the name.")
         self.state.slots.name = u.name
         return self._find(u, name=u.name)
+
+    def _on_new_or_team(self, u: Understanding) -> list[Step] | None:
+        """The booking to move or cancel is nowhere, or the caller was let down: follow the
+        caller, to a new booking, a person, another name to look under, or nothing."""
+        state = self.state
+        looking = state.task in ("reschedule", "cancel", "lookup")
+        if u.name is not None and not u.new_booking and looking:
+            state.slots.name = u.name
+            return self._find(u, name=u.name)
+        plain = not (u.deny or u.question or u.intents - {"book"})
+        if u.new_booking or (u.has_slot_value and plain):
+            # "A new one", "Friday at 2 then": a day or time said is for a new booking.
+            return self._book_instead(u)
+        if "human" in u.intents or _PERSON.search(u.text):
+            why = "caller's booking could not be found" if looking else "caller complaint"
+            return self._escalate(why, "medium" if looking else "high")
+        if u.deny and not u.intents:
+            state.finish_task()
+            return [Say("No problem."), *self._ask("anything_else")]
+        if u.affirm and not u.intents:
+            return [Say("Sure. A new booking, or someone from the team?")]
+        return None
+
+    def _book_instead(self, u: Understanding) -> list[Step]:
+        """A new booking instead of the one not found, with what was said for the move."""
+        kept = self.state.slots.model_copy(deep=True)
+        self._begin_booking()
+        slots = self.state.slots
+        slots.day, slots.days, slots.at, slots.part = kept.day, kept.days, kept.at, kept.part
+        slots.service = kept.service if kept.service != "appointment" else None
+        _, remarks = self._apply(u)
+        return [Say("Sure, let's make a new booking."), *remarks, *self._advance()]

@@ -3,8 +3,10 @@
 :func:`lexicon_for` turns an :class:`~voiceops.core.profile.AgentProfile` into a
 :class:`Lexicon` of precompiled patterns (service names and aliases, FAQ keywords), kept with
 the profile so it is built once, however many calls use it. :func:`named_services` finds
-the services named in an utterance (leaving out one turned down: "scrap the colour"), and
-:func:`service_whens` the day and time said with each.
+the services named in an utterance (leaving out one turned down: "scrap the colour"),
+:func:`service_whens` the day and time said with each, :func:`asked_offered` what the
+caller asks whether the business does ("do you do fades?"), and :func:`faq_answer` the FAQ
+entry a question asks for.
 """
 
 from __future__ import annotations
@@ -132,3 +134,72 @@ def not_offered_named(text: str, service: str | None, lexicon: Lexicon) -> str |
     if missing is None or service or missing.group(0) in lexicon.service_names:
         return None
     return missing.group(0)
+
+
+_ASKS_OFFERED = re.compile(
+    r"^(?:(?:hi|hello|hey|so|and|but|um|umm|uh|oh|ok|okay|well|also|no|nope|yes|yeah|right"
+    r"|thanks|thank you|(?:i was |i'm |just )?wondering)\s++)*+"
+    r"(?:(?:do|can|could|would|if|whether) (?:you|you guys|y'all|ya|the salon|your salon"
+    r"|anyone there)|does (?:the salon|your salon|anyone there|anybody there)) (?:also )?"
+    r"(?:do|offer|provide|perform|specialize in|specialise in)\s++(?P<what>.+)$"
+)
+"""Asking whether the business does something ("do you do fades?", "do you offer keratin")."""
+_NOT_A_SERVICE = re.compile(
+    r"^(?:(?:a|an|the|any|some)\s++)?(?:it|that|this|these|those|them|me|us|him|her|anything"
+    r"|something|everything|more|better|much|what|discounts?|deals?|specials?|offers?|coupons?"
+    r"|promo\w*|student|senior|memberships?|loyalty|financing|payment\w*|appointments?"
+    r"|bookings?|consultations?|same day|home visits?|house calls?)\b"
+)
+"""What follows "do you do" that is not a service to look for on the list."""
+_ASKED_WORDS = 4
+
+
+def asked_offered(text: str) -> str | None:
+    """What the caller asks whether the business does ("fades"), in a few words, or None."""
+    match = _ASKS_OFFERED.search(text)
+    if match is None:
+        return None
+    what = match.group("what").strip()
+    if not what or _NOT_A_SERVICE.search(what) or len(what.split()) > _ASKED_WORDS:
+        return None
+    return what
+
+
+# --------------------------------------------------------------------------------------
+# FAQ answers
+
+LATEST = re.compile(
+    r"\b(?:how (?:late|early)|(?:last|latest|earliest) (?:appointment|booking|slot|time|start)"
+    r"|open (?:till|until) (?:when|what time))\b"
+)
+"""The first or last start of a day asked for ("how late can I get a haircut?")."""
+_FAQ_ASK = re.compile(
+    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
+    r"|want to know|like to know|any|what about|how about|what's|what is|where's|where is"
+    r"|how do|how can)\b"
+)
+"""Asking about something, so a single FAQ word in it is a question about that."""
+_FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
+"""Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
+
+
+def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) -> str | None:
+    """The FAQ answer the utterance asks for. A name is not a question ("Jo Park" asks
+    nothing about parking), and a keyword inside an hours question is not one either ("how
+    late can I come?" is not about arriving late)."""
+    asked = text
+    if name:
+        asked = re.sub(rf"\b{re.escape(normalise(name))}\b", " ", text)
+    latest = LATEST.search(asked)
+    if latest is not None:
+        asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
+    asking = question or bool(_FAQ_ASK.search(asked))
+    best, faq = 0, None
+    for pattern, answer in lexicon.faq:
+        match = pattern.search(asked)
+        # One word counts when asked about; a phrase ("where are you") always does.
+        if match and (asking or " " in match.group(0)) and len(match.group(0)) > best:
+            best, faq = len(match.group(0)), answer
+    if faq is not None and _FAQ_BEYOND.search(asked):
+        return None
+    return faq

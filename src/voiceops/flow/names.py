@@ -53,6 +53,10 @@ NOT_NAMES = frozenset(
     make change push move instead still same again only mean meant happy here back calling
     looking wondering trying hoping interested busy ready done new late early running both
     together too each all
+    huh eh uh-huh mm-hmm mhm oops whoops gotcha awesome excellent wonderful brilliant super
+    amazing fantastic either neither whichever whatever whenever anytime any dunno idk asap
+    later sooner soon earlier noon midday lunch lunchtime tonight weekend team staff person
+    people nevermind repeat
     """.split()
 )
 """Words that are never a name, whatever their capitals: interjections, pronouns, fillers."""

@@ -14,7 +14,7 @@ import re
 from voiceops.flow.names import GIVEN_NAMES, NOT_NAMES
 
 _NAME_EXPLICIT = re.compile(
-    r"\b(?:my name is|my name's|name's|the name is|name is|under the name(?: of)?|call me"
+    r"\b(?:my name is|my name's|my name|name's|the name is|name is|under the name(?: of)?|call me"
     r"|it's under|put it under|book it under|booked under)\s+(?P<rest>.+)",
     re.IGNORECASE,
 )
@@ -24,7 +24,7 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+"
 # once, never split between two quantifiers in every possible way, which made a long run
 # cost its length squared.
 _NAME_THIS_IS = re.compile(
-    rf"\b(?i:this is) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)"
+    rf"\b(?i:this is|i'm|i am) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)"
     r"(?=\s*+(?:[,.!?]|$)|\s++(?i:calling|here|speaking)\b)"
 )
 _NAME_FOR = re.compile(
@@ -61,9 +61,10 @@ _LAST_NAME = re.compile(
 """A name given in parts ("last name Okafor, first name Chidi")."""
 _SENTENCE_END = re.compile(r"[.,;!?]\s*+")
 _NAME_INTRO = re.compile(
-    r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|hi|hello|so|well|and)[\s,]+)*"
+    r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|umm|uhm|er|erm|hmm|ah|oh|hi|hello|so|well|and)"
+    r"[\s,]+)*"
     r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
-    r"[\s,]*(?P<rest>(?s:.*))",
+    r"[\s,]*(?:(?:uh|um|umm|uhm|er|erm)[\s,.]+)*(?P<rest>(?s:.*))",
     re.IGNORECASE,
 )
 """Everything after the opening words of a reply, line breaks included: the match never
@@ -133,8 +134,9 @@ def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False
     if parts is not None:
         return parts
     explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw) or _NAME_FOR.search(raw)
-    if explicit:
-        return _name_from(explicit.group("rest"), stop)
+    found = _name_from(explicit.group("rest"), stop) if explicit else None
+    if found is not None:
+        return found
     relative = _NAME_RELATIVE.search(raw)
     if relative and (relative.group("rest")[:1].isupper() or _given(relative.group("rest"))):
         # "for my son Leo", not "my sister told me".
@@ -142,7 +144,7 @@ def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False
     passing = (_NAME_ITS, _NAME_UNDER) if asked else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
     for pattern in passing:
         for match in pattern.finditer(raw):
-            found = _given(_name_from(match.group("rest"), stop))
+            found = _given(_fullest(raw[match.start("rest") :], stop))
             if found is not None:
                 return found
     if not asked:
@@ -159,6 +161,21 @@ def _bare(raw: str, stop: frozenset[str]) -> str | None:
     if not 1 <= len(words) <= 2 or not all(w[:1].isupper() for w in words):
         return None
     name = _name_from(raw, stop)
+    return name if name is not None and len(name.split()) == len(words) else None
+
+
+def bare_name(raw: str, stop: frozenset[str]) -> str | None:
+    """A reply that is only a name, whatever its capitals and whether or not the list of
+    given names knows it ("Dev", "um, it's dev", "Ngozi Eze"): one or two words after the
+    opening ones, none a filler or a business word, and not a question."""
+    if "?" in raw:
+        return None
+    intro = _NAME_INTRO.match(raw.strip())
+    rest = intro.group("rest") if intro is not None else raw
+    words = rest.strip().rstrip(".!").split()
+    if not 1 <= len(words) <= 2:
+        return None
+    name = _name_from(rest, stop)
     return name if name is not None and len(name.split()) == len(words) else None
 
 
@@ -187,6 +204,27 @@ def _fullest(reply: str, stop: frozenset[str]) -> str | None:
     if fuller is not None and len(fuller) > len(name) and name in fuller.split():
         return fuller
     return name
+
+
+_STYLIST = re.compile(
+    r"\b(?:(?P<kind>(?i:stylist|hairdresser|barber|colou?rist))|(?i:with|see|ask for|asking for"
+    r"|prefer|request|requested|usually (?:have|see|get|go to)))"
+    r"\s++(?P<who>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)"
+    r"|(?<!(?i:this) )(?<!(?i:it) )\b(?i:is|will|does|can)"
+    r"\s++(?P<asked>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)"
+    r"\s++(?i:be in|be there|in|working|available|there|free|work|on)\b"
+)
+"""A stylist asked for by name: "with Maria", "my stylist Tom", "is Maria in on Friday?"."""
+
+
+def stylist_named(raw: str, stop: frozenset[str]) -> str | None:
+    """The stylist the caller asks for, if any: a given name after "with", "see" or "ask
+    for", any name after "stylist" or "barber", or one asked about ("is Maria in?")."""
+    for match in _STYLIST.finditer(raw):
+        name = _name_from(match.group("who") or match.group("asked"), stop)
+        if name is not None and (match.group("kind") or _given(name)):
+            return name
+    return None
 
 
 _CAPITALISED_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'\-]*+")

@@ -2,9 +2,9 @@
 leaves to the dialogue because they lean on what was said before or on the clock.
 
 "Not this Friday, the one after", "the Friday after", "the Saturday before the 3rd",
-"after work", "around lunch", "first thing", "in half an hour", "push it back an hour",
-"make it 4", "same time". Each reader here is one regular expression over the normalised
-text (linear in it) and a little arithmetic.
+"after work", "after school", "around lunch", "first thing", "in half an hour", "push it
+back an hour", "make it 4", "same time". Each reader here is one regular expression over
+the normalised text (linear in it) and a little arithmetic.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 from voiceops.flow.when import WEEKDAY_WORDS, When
 
 CORRECTION = re.compile(
-    r"\b(?:actually|make it|make that|change it to|change that to|instead|rather|i meant"
-    r"|i mean|can we do|how about|what about)\b"
+    r"\b(?:actually|make it|make that|change (?:it|that|my time|the time) to|instead|rather"
+    r"|i meant|i mean|can we do|how about|what about)\b"
 )
 """A correction or a counter-offer: a bare number in it is a clock time ("make it 4")."""
 _SHIFT = re.compile(
@@ -67,6 +67,7 @@ _FROM_NOW_AMOUNTS = {
 }
 _SAME_TIME = re.compile(r"\b(?:same time|at once|together|side by side)\b")
 _AFTER_WORK = re.compile(r"\bafter work\b")
+_AFTER_SCHOOL = re.compile(r"\b(?:after school|school pick ?up)\b")
 _LUNCH = re.compile(r"\blunch ?(?:time|break|hour)?\b")
 _FIRST_THING = re.compile(r"\b(?:first thing|as soon as you open|when you open)\b")
 
@@ -114,6 +115,8 @@ def _resolve(text: str, today: date, when: When) -> tuple[When, bool]:
             return dataclasses.replace(when, day=when.day + timedelta(days=7)), False
     if when.at is None and _AFTER_WORK.search(text):
         return dataclasses.replace(when, part="evening"), False
+    if when.at is None and when.part is None and _AFTER_SCHOOL.search(text):
+        return dataclasses.replace(when, at=None, part="afternoon"), False
     if when.at is None and _LUNCH.search(text):
         return dataclasses.replace(when, at=time(12, 0), part="afternoon"), False
     return when, False

@@ -1,5 +1,6 @@
 """Short replies and what they carry: yes and no, greetings, thanks, goodbyes, a choice
-from a list ("the second one"), a phone number or "this number".
+from a list ("the second one"), a phone number or "this number", asking for the last
+words again ("what?"); and small talk ("how are you?", the weather, "sorry, wrong number").
 
 Every pattern is anchored or bounded and linear in the normalised text; :func:`read_reply`
 reads them all at once for :func:`~voiceops.flow.understand.understand`.
@@ -9,8 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from voiceops.core.phone import read_phone
+
+Social = Literal["how_are_you", "weather", "wrong_number", "complaint"]
 
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
@@ -66,6 +70,35 @@ _PICK_INDEX = {
     "later": -1,
 }
 _SHORT_REPLY_WORDS = 5
+_REPEAT = re.compile(
+    r"^(?:(?:um|umm|uh|oh|sorry|i'm sorry)\s++)*+(?:what|pardon|pardon me|sorry|excuse me"
+    r"|come again|huh|eh|say again|what was that|what's that|sorry what)$"
+    r"|\b(?:say (?:that|it) again|repeat (?:that|it|yourself|the \w+)|(?:could|can|would) you"
+    r" repeat|what (?:\w+ )?did you (?:just )?say|i didn't (?:catch|hear|get) (?:that|you|it"
+    r"|what you said)|one more time|didn't quite catch|(?:a bit )?(?:slower|more slowly) please)\b"
+)
+"""Asking the agent to say its last words again ("what?", "sorry, what times did you say?")."""
+_HOW_ARE_YOU = re.compile(
+    r"\b(?:how are (?:you|ya|things)|how's it going|how is it going|how you doing"
+    r"|how's your day|how is your day|you doing (?:ok|okay|well))\b"
+)
+_WEATHER = re.compile(
+    r"\b(?:weather|sunny|raining|rainy|snowing|so cold|freezing out|so hot|beautiful day"
+    r"|lovely day|nice day|gorgeous day)\b"
+)
+_COMPLAINT = re.compile(
+    r"\b(?:(?:nobody|no one|no body) (?:was (?:there|here|at the desk)|showed up|turned up|came"
+    r"|called me)|(?:you|you guys|they|the salon|someone) (?:cancell?ed on me|forgot (?:me|my)"
+    r"|lost my|double booked|messed up)|stood me up|waited (?:for )?(?:over |nearly |almost "
+    r"|about )?(?:\w+ )?(?:minutes|an hour|hours)|this is (?:ridiculous|unacceptable|a joke)"
+    r"|(?:terrible|awful|horrible|worst) (?:service|experience)|(?:want to|like to|wanna)"
+    r"(?: make a)? complain|make a complaint|not happy with)\b"
+)
+"""The caller was let down ("nobody was there when I showed up"): an apology first."""
+_WRONG_NUMBER = re.compile(
+    r"\b(?:wrong number|dial(?:l)?ed the wrong|misdial(?:l)?ed|called the wrong|wrong place"
+    r"|wrong business)\b"
+)
 
 
 def _phone(raw: str, region: str) -> str | None:
@@ -100,6 +133,19 @@ class Reply:
     phone: str | None
     caller_number: bool
 
+    def fields(self) -> dict[str, Any]:
+        """The values :class:`~voiceops.flow.understand.Understanding` takes as they are
+        (greetings and thanks become intents there)."""
+        return {
+            "affirm": self.affirm,
+            "deny": self.deny,
+            "farewell": self.farewell,
+            "closing": self.closing,
+            "phone": self.phone,
+            "caller_number": self.caller_number,
+            "pick": self.pick,
+        }
+
 
 def read_reply(text: str, spoken: str, region: str) -> Reply:
     """The reply words of normalised ``text`` (``spoken`` is the raw form, for numbers)."""
@@ -116,3 +162,45 @@ def read_reply(text: str, spoken: str, region: str) -> Reply:
         phone=phone,
         caller_number=phone is None and bool(_CALLER_NUMBER.search(text)),
     )
+
+
+def read_social(text: str, question: bool) -> Social | None:
+    """Small talk to answer before going on: "how are you?", the weather, a wrong number,
+    a complaint."""
+    if _WRONG_NUMBER.search(text):
+        return "wrong_number"
+    if _COMPLAINT.search(text):
+        return "complaint"
+    if _HOW_ARE_YOU.search(text):
+        return "how_are_you"
+    if _WEATHER.search(text) and not question:
+        return "weather"
+    return None
+
+
+_TRAILING_OFF = re.compile(
+    r"\b(?:uh|um|umm|uhm|er|erm|hmm|so|and|but|or|the|a|an|to|for|of|with|on|at|in|about"
+    r"|my|i|i'm|was|wanted|want|wanna|need|like|get|just|maybe|is|it's|could|can|would)$"
+)
+"""An utterance that stops mid-thought ("I wanted to um get a"): more is coming."""
+_STARTED_WORDS = 3
+
+
+_HOLD = re.compile(
+    r"\b(?:hold on|hang on|one sec(?:ond)?|just a (?:sec|second|moment|minute)|one moment"
+    r"|give me a (?:sec|second|moment|minute)|bear with me|wait a (?:sec|second|moment|minute))\b"
+)
+"""The caller asks the agent to wait ("hold on one sec")."""
+
+
+def trails_off(text: str) -> bool:
+    """Normalised ``text`` stops mid-sentence, on a filler or a word that needs another,
+    after a start of a few words (a lone "um" is no start), or asks the agent to wait."""
+    if _HOLD.search(text):
+        return True
+    return text.count(" ") >= _STARTED_WORDS - 1 and bool(_TRAILING_OFF.search(text))
+
+
+def asks_repeat(text: str) -> bool:
+    """Normalised ``text`` asks the agent to say its last words again."""
+    return bool(_REPEAT.search(text))

@@ -52,6 +52,8 @@ class SlotFilling(DialogueBase):
             changed = changed or took
         if changed:
             state.offers = []
+            # What the caller agreed to in a read-back is no longer what is asked for.
+            state.slots.agreed = False
             # A time already agreed has changed: the next answer says the new one in full.
             self.corrected = self.corrected or had_time
         return changed, remarks

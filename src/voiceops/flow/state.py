@@ -34,6 +34,7 @@ Awaiting = Literal[
     "which_booking",
     "confirm_cancel",
     "lookup_name",
+    "new_or_team",
     "info_service",
     "book_offer",
     "human_offer",
@@ -110,6 +111,8 @@ class Slots(_Model):
     """The services to follow straight after ``start`` were checked and are free."""
     unfit: list[datetime] = Field(default_factory=list)
     """Starts after which the services to follow did not fit: not offered again."""
+    offer_then: int | None = None
+    """The times read out are for ``then[offer_then]``, taken at its own day and time."""
 
     def clear_time(self) -> None:
         self.start = None
@@ -159,6 +162,10 @@ class FlowState(_Model):
     since_recap: int = 0
     """Agent turns of the booking under way since it last said back what it has so far
     (counting this one): at :data:`~voiceops.flow.base.RECAP_EVERY` it says it again."""
+    stylist: str | None = None
+    """A stylist the caller asked for by name: that name said again is not the caller's."""
+    last_said: str | None = None
+    """The agent's last words in full, for "what?" when the caller cut them short."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
 

@@ -28,15 +28,25 @@ from typing import Any, Literal
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.lexicon import (
+    LATEST,
     Lexicon,
+    asked_offered,
+    faq_answer,
     lexicon_for,
     named_services,
     not_offered_named,
     service_whens,
 )
-from voiceops.flow.naming import names_in, read_name
-from voiceops.flow.relative import CORRECTION, read_relative
-from voiceops.flow.replies import Reply, read_reply
+from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
+from voiceops.flow.relative import CORRECTION, Relative, read_relative
+from voiceops.flow.replies import (
+    Reply,
+    Social,
+    asks_repeat,
+    read_reply,
+    read_social,
+    trails_off,
+)
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 from voiceops.tools.timefmt import zone_place
 
@@ -54,7 +64,6 @@ Intent = Literal[
     "greeting",
     "ask",
 ]
-Social = Literal["how_are_you", "weather", "wrong_number"]
 Expectation = Literal["time", "name", "phone", "pick", "free_text"]
 """What kind of short answer the agent's last question invites."""
 
@@ -67,7 +76,8 @@ _CANCEL = re.compile(r"\b(?:cancel(?:l?ing|led|s)?|call (?:it |that )?off)\b")
 _POLICY = re.compile(r"\bpolic(?:y|ies)\b")
 _RESCHEDULE = re.compile(
     r"\b(?:re ?schedul\w*|postpone\w*|move (?:my|the|it|our|that)|change (?:my|the) "
-    r"(?:appointment|booking|reservation)|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
+    r"(?:appointment|booking|reservation)|change (?:my|our) (?:time|day|date)"
+    r"|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
     r" \w*\s?forward"
     r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to))\b"
 )
@@ -92,11 +102,6 @@ _WANT = re.compile(
 )
 """Asking for something: a booking only when a service is named with it."""
 _PRICE = re.compile(r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap)\b")
-_LATEST = re.compile(
-    r"\b(?:how (?:late|early)|(?:last|latest|earliest) (?:appointment|booking|slot|time|start)"
-    r"|open (?:till|until) (?:when|what time))\b"
-)
-"""The first or last start of a day asked for ("how late can I get a haircut?")."""
 _BILLING = re.compile(
     r"\b(?:(?:charged|billed) (?:me )?(?:twice|double|two times|wrong\w*|too much|extra"
     r"|for nothing|again|for (?:a |the )?(?:no ?show|cancell?ation|missed))"
@@ -139,18 +144,6 @@ _NO_NAME = re.compile(
     r"|not giving|no name|why do you need|do i have to|do i need to|skip (?:it|that|the name)"
     r"|none of your business|anonymous|not telling|i said no)\b"
 )
-_HOW_ARE_YOU = re.compile(
-    r"\b(?:how are (?:you|ya|things)|how's it going|how is it going|how you doing"
-    r"|how's your day|how is your day|you doing (?:ok|okay|well))\b"
-)
-_WEATHER = re.compile(
-    r"\b(?:weather|sunny|raining|rainy|snowing|so cold|freezing out|so hot|beautiful day"
-    r"|lovely day|nice day|gorgeous day)\b"
-)
-_WRONG_NUMBER = re.compile(
-    r"\b(?:wrong number|dial(?:l)?ed the wrong|misdial(?:l)?ed|called the wrong|wrong place"
-    r"|wrong business)\b"
-)
 _WEEK_HOURS = re.compile(
     r"\b(?:week|weekly|every day|each day|which days|what days|all (?:the|your) hours"
     r"|full hours|days (?:are|do) you)\b"
@@ -165,14 +158,6 @@ _OFF_TOPIC = re.compile(
     r"\b(?:joke|capital of|president|recipe|sing|poem|stock|stocks|football|soccer|score"
     r"|movie|film|news|math|homework|bitcoin|lottery|horoscope|meaning of life|favou?rite)\b"
 )
-_FAQ_ASK = re.compile(
-    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
-    r"|want to know|like to know|any|what about|how about|what's|what is|where's|where is"
-    r"|how do|how can)\b"
-)
-"""Asking about something, so a single FAQ word in it is a question about that."""
-_FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
-"""Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 _PEOPLE = re.compile(
     r"\b(?:me and my \w+|my \w+ and (?:me|i)|both of us|the two of us|two of us|for two"
     r"|two people|two haircuts|me and (?:my )?(?:friend|partner|husband|wife|son|daughter))\b"
@@ -187,6 +172,12 @@ _IS_THIS = re.compile(
     r"|have i (?:reached|got)|who (?:is this|am i speaking to))\b"
 )
 """The caller checks whom they called ("is this Joe's Pizza?")."""
+_NEW_BOOKING = re.compile(
+    r"\b(?:(?:a|another|make|book|start) (?:a )?(?:new|fresh|different) (?:one|booking|appointment"
+    r"|time)|new (?:booking|appointment)|book (?:me|us|one|it|a|an|something|for)\b"
+    r"|just book|start (?:over|again|fresh))\b"
+)
+"""A new booking asked for, not the one the caller has ("just book me a new one")."""
 _OUR_TIME = r"(?:your|the salon's|the shop's|salon|shop|business|local|eastern|pacific|central)"
 
 # --------------------------------------------------------------------------------------
@@ -234,6 +225,9 @@ class Understanding:
     """The hours of the whole week asked for."""
     not_offered: str | None = None
     """A service the business does not list ("tattoos")."""
+    offered_asked: str | None = None
+    """What the caller asks whether the business does ("do you do fades?"): a service or
+    alias of the profile's, or something the list doesn't name."""
     unknown_question: bool = False
     """A question about the business that nothing here answers ("can I bring my dog?")."""
     off_topic: bool = False
@@ -269,6 +263,14 @@ class Understanding:
     """"How late can I come?", "what's the last appointment?": the last start of a day."""
     billing: bool = False
     """A billing matter: a charge disputed, a refund, the bill ("I was charged twice")."""
+    stylist: str | None = None
+    """A stylist asked for by name ("with Maria"), who is not the caller."""
+    trailing: bool = False
+    """The utterance stops mid-thought ("so I was uh"): more is coming."""
+    repeat: bool = False
+    """"What?", "could you repeat that?": the agent's last words, again."""
+    new_booking: bool = False
+    """A new booking asked for ("book me a new one"), not the one the caller has."""
 
     @property
     def has_slot_value(self) -> bool:
@@ -282,6 +284,11 @@ class Understanding:
             or self.business_time
             or self.one_after
         )
+
+    @property
+    def unlisted(self) -> bool:
+        """Asked whether the business does something its services don't name."""
+        return self.offered_asked is not None and self.service is None and not self.not_offered
 
     @property
     def is_empty(self) -> bool:
@@ -302,13 +309,14 @@ class Understanding:
             or self.no_name
             or self.social is not None
             or self.not_offered is not None
+            or self.unlisted
             or self.unknown_question
             or self.off_topic
         )
 
 
 def _intents(
-    text: str, spoken: str, service: str | None, profile: AgentProfile, reply: Reply
+    text: str, spoken: str, service: str | None, profile: AgentProfile, reply: Reply, *, timed: bool
 ) -> set[Intent]:
     intents: set[Intent] = set()
     if _CANCEL.search(text) and not _POLICY.search(text):
@@ -321,7 +329,7 @@ def _intents(
         intents.add("price")
     if _DURATION.search(text):
         intents.add("duration")
-    if _HOURS.search(text) or _LATEST.search(text):
+    if _HOURS.search(text) or LATEST.search(text):
         intents.add("hours")
     asks_about = intents & {"price", "duration", "hours"}
     wants = service is not None and _WANT.search(text) and not asks_about
@@ -329,7 +337,8 @@ def _intents(
         # "How late can I get a haircut?" asks the hours; "I'd like to get a haircut" books.
         intents.add("book")
     if _SERVICES.search(text):
-        intents.add("services")
+        # "What do you have in the morning?": free times, not the list of services.
+        intents.add("book" if timed else "services")
     if wants_person(spoken, profile.escalation):
         intents.add("human")
     if reply.thanks:
@@ -341,42 +350,38 @@ def _intents(
     return intents
 
 
-def _faq(text: str, name: str | None, question: bool, lexicon: Lexicon) -> str | None:
-    """The FAQ answer the utterance asks for. A name is not a question ("Jo Park" asks
-    nothing about parking), and a keyword inside an hours question is not one either ("how
-    late can I come?" is not about arriving late)."""
-    asked = text
-    if name:
-        asked = re.sub(rf"\b{re.escape(normalise(name))}\b", " ", text)
-    latest = _LATEST.search(asked)
-    if latest is not None:
-        asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
-    asking = question or bool(_FAQ_ASK.search(asked))
-    best, faq = 0, None
-    for pattern, answer in lexicon.faq:
-        match = pattern.search(asked)
-        # One word counts when asked about; a phrase ("where are you") always does.
-        if match and (asking or " " in match.group(0)) and len(match.group(0)) > best:
-            best, faq = len(match.group(0)), answer
-    if faq is not None and _FAQ_BEYOND.search(asked):
-        return None
-    return faq
-
-
-def _social(text: str, question: bool) -> Social | None:
-    if _WRONG_NUMBER.search(text):
-        return "wrong_number"
-    if _HOW_ARE_YOU.search(text):
-        return "how_are_you"
-    if _WEATHER.search(text) and not question:
-        return "weather"
-    return None
-
-
 def _business_time(text: str, profile: AgentProfile) -> bool:
     """ "I mean New York time", "your time": the times said are the business's."""
     place = normalise(zone_place(profile.zone))
     return bool(re.search(rf"\b(?:{_OUR_TIME}|{re.escape(place)}) time\b", text))
+
+
+def _callers_name(
+    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None
+) -> str | None:
+    """The caller's name said, not the stylist's ("with Maria")."""
+    name = read_name(spoken, lexicon.stop, asked=expect == "name", bare=expect == "time")
+    return None if name is not None and name.split()[0] == stylist else name
+
+
+def _unknown(text: str, expect: Expectation | None) -> bool:
+    """A question nothing else answered is about the business ("can I bring my dog?"), not a
+    reply to a question of the agent's."""
+    return expect not in ("name", "phone", "free_text") and bool(_ADDRESSED.search(text))
+
+
+def _replied(reply: Reply, relative: Relative) -> bool:
+    """The reply answers something other than a name: yes, no, a pick, a number, a time."""
+    return (
+        reply.affirm
+        or reply.deny
+        or reply.pick is not None
+        or reply.phone is not None
+        or not relative.when.empty
+        or relative.shift is not None
+        or relative.from_now is not None
+        or relative.first_thing
+    )
 
 
 def _cues(text: str) -> dict[str, Any]:
@@ -389,8 +394,11 @@ def _cues(text: str) -> dict[str, Any]:
         "who_is_this": bool(_IS_THIS.search(text)),
         "when_is_that": bool(_WHEN_IS_THAT.search(text)),
         "two_people": bool(_PEOPLE.search(text)),
-        "latest": bool(_LATEST.search(text)),
+        "latest": bool(LATEST.search(text)),
         "billing": bool(_BILLING.search(text)),
+        "new_booking": bool(_NEW_BOOKING.search(text)),
+        "repeat": asks_repeat(text),
+        "trailing": trails_off(text),
     }
 
 
@@ -400,9 +408,12 @@ def understand(
     today: date,
     *,
     expect: Expectation | None = None,
+    name_wanted: bool = False,
 ) -> Understanding:
     """Read one caller utterance. ``today`` is the caller-local date; ``expect`` is the kind
-    of answer the agent's last question invites (it widens what a bare reply may mean).
+    of answer the agent's last question invites (it widens what a bare reply may mean);
+    ``name_wanted`` says a booking under way still needs a name, so a reply that is only
+    one or two words and nothing else ("Dev") is taken as it, known given name or not.
     Only the tail of a long utterance is read (see the module docstring)."""
     lexicon = lexicon_for(profile)
     heard = utterance_tail(raw)
@@ -410,7 +421,7 @@ def understand(
     text = normalise(spoken)
     if not text:
         return Understanding(text="", unintelligible=bool(UNINTELLIGIBLE.search(heard)))
-    return _read(text, spoken, profile, lexicon, today, expect)
+    return _read(text, spoken, profile, lexicon, today, expect, name_wanted)
 
 
 def _read(
@@ -420,55 +431,53 @@ def _read(
     lexicon: Lexicon,
     today: date,
     expect: Expectation | None,
+    name_wanted: bool,
 ) -> Understanding:
     """:func:`understand` past the clean-up: ``text`` normalised, ``spoken`` as heard."""
     named = named_services(text, lexicon)
     service = named[-1][0] if named else None  # the last one wins: "not a trim, a colour"
     services = tuple(dict.fromkeys(name for name, _ in named))
     reply = read_reply(text, spoken, lexicon.region)
-    intents = _intents(text, spoken, service, profile, reply)
-    name = read_name(spoken, lexicon.stop, asked=expect == "name", bare=expect == "time")
-    question = "?" in spoken or bool(_QUESTION_START.search(text))
-    asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
-    faq = _faq(text, name, question, lexicon) if asks_faq else None
-    not_offered = not_offered_named(text, service, lexicon)
-    social = _social(text, question)
     expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
     relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
+    intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
+    stylist = stylist_named(spoken, lexicon.stop)
+    name = _callers_name(spoken, lexicon, expect, stylist)
+    question = "?" in spoken or bool(_QUESTION_START.search(text))
+    asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
+    faq = faq_answer(text, name, question, lexicon) if asks_faq else None
+    not_offered = not_offered_named(text, service, lexicon)
+    offered_asked = asked_offered(text) if not faq else None
+    social = read_social(text, question)
+    if name is None and name_wanted and not (intents or service or _replied(reply, relative)):
+        # A name is wanted: a reply that is nothing but one is one, on the list or not.
+        name = bare_name(spoken, lexicon.stop)
     off_topic = bool(_OFF_TOPIC.search(text))
     answered = (
         bool(intents - {"thanks", "greeting"} or faq or service or not_offered or social)
+        or stylist is not None
+        or offered_asked is not None
         or not relative.when.empty
         or relative.same_time
-    )
-    # A question about the business nothing here answers ("can I bring my dog?").
-    unknown_question = (
-        question
-        and not (answered or off_topic)
-        and expect not in ("name", "phone", "free_text")
-        and bool(_ADDRESSED.search(text))
+        or off_topic
     )
     return Understanding(
         **_cues(text),
         **relative.fields(),
+        **reply.fields(),
         text=text,
         intents=frozenset(intents),
-        affirm=reply.affirm,
-        deny=reply.deny,
-        farewell=reply.farewell,
-        closing=reply.closing,
         service=service,
         name=name,
-        phone=reply.phone,
-        caller_number=reply.caller_number,
-        pick=reply.pick,
         faq=faq,
         question=question,
         services=services if len(services) > 1 else (),
         service_whens=service_whens(text, named, today, expect_time),
         social=social,
         not_offered=not_offered,
-        unknown_question=unknown_question,
+        stylist=stylist,
+        offered_asked=offered_asked if relative.when.empty else None,
+        unknown_question=question and not answered and _unknown(text, expect),
         off_topic=off_topic,
         business_time=_business_time(text, profile),
         names=names_in(spoken, lexicon.stop) if expect in ("name", "time") else (),

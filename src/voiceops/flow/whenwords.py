@@ -148,7 +148,11 @@ DATE = re.compile(
 )
 
 _HOUR_WORD = _alt(list(_UNITS)[:12])
-_MINUTE_WORD = rf"(?:oh|o)\ (?:{_alt(list(_UNITS)[:9])})|{_NUM_WORD}"
+_MINUTE_WORD = (
+    rf"(?:oh|o)\ (?:{_alt(list(_UNITS)[:9])})|(?!(?:{_alt(list(_UNITS)[:9])})\b)(?:{_NUM_WORD})"
+)
+"""Minutes said after the hour: "oh five", "fifteen", "forty five"; never a bare unit ("the
+two one" is the 2 o'clock one, not 2:01)."""
 _MERIDIEM = r"am|pm|o'?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
 _TIME_PREP = r"at|around|about|by|after|before|from|until|till|say|maybe|ish"
 _UNITS_AFTER = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from voiceops.core.profile import WEEKDAYS
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting, BookingRef, FlowState, Offer
     from voiceops.tools.results import OpeningHours, ServiceView
 
+_SAME_WORD = 0.8
+"""How alike a word must be to a service's name to be its spelling ("color", "colour")."""
 SERVICES_LISTED = 4
 """Up to this many services are named when asking which one; more would be a list."""
 
@@ -37,6 +40,7 @@ FIXED_QUESTIONS: dict[Awaiting, str] = {
     "change": "What would you like to change, the day, the time or the name?",
     "confirm_cancel": "Shall I cancel it?",
     "lookup_name": "What name is the booking under?",
+    "new_or_team": "Would you like a new booking, or someone from the team to look into it?",
     "info_service": "Which service would you like to know about?",
     "human_offer": "Would you like someone from the team to help you?",
     "callback_name": "Could I have your name, please?",
@@ -121,6 +125,25 @@ def closed_weekdays(profile: AgentProfile) -> str:
 def not_offered(profile: AgentProfile) -> str:
     """A service the business does not do, and what it does instead."""
     return f"Sorry, we don't do that; we do {join_and([s.name for s in profile.services])}."
+
+
+def unlisted(profile: AgentProfile) -> str:
+    """Something asked for that the services don't name ("do you do fades?"): what the
+    business does, without saying it doesn't do the thing (it may, by another name)."""
+    return (
+        "I don't see that on our list of services;"
+        f" we do {join_and([s.name for s in profile.services])}."
+    )
+
+
+def we_do(service: str, asked: str) -> str:
+    """Yes to "do you do highlights?": the service it is booked as, when named otherwise."""
+    same = SequenceMatcher(None, asked.rstrip("s"), service).ratio() >= _SAME_WORD
+    return (
+        "Yes, we do."
+        if same or service in asked
+        else f"Yes, we do that as {with_article(service)}."
+    )
 
 
 def hours_now(hours: OpeningHours, clock: CallerClock) -> str:
@@ -257,3 +280,12 @@ def which_booking(refs: Sequence[BookingRef]) -> str:
         f"I see {len(refs)} upcoming bookings, the next is your {refs[0].service} on"
         f" {refs[0].spoken}. Which one do you mean?"
     )
+
+
+def in_full(heard: str | None, last: str | None) -> str | None:
+    """The agent's last words: in full when the transcript holds the start of what this
+    brain said (the caller talked over the rest), else as the transcript has them."""
+    if last is None or heard is None:
+        return heard or last
+    words = heard.split()
+    return last if last.split()[: len(words)][:-1] == words[:-1] else heard
