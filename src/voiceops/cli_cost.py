@@ -27,11 +27,9 @@ from voiceops.insight.cost import (
     PARTS,
     CostReport,
     PriceTable,
-    RetellCost,
     TokenPrice,
-    TokenUsage,
     build_report,
-    call_cost,
+    record_costs,
     usd,
 )
 from voiceops.store.db import Database
@@ -115,22 +113,12 @@ async def _report(
         unsynced = await calls_without_record(db, start=since, end=until)
     finally:
         await db.close()
-    costs = []
-    for record in records:
-        used = tokens.get(record.call_id)
-        costs.append(
-            call_cost(
-                record.call_id,
-                duration_ms=record.duration_ms,
-                call_type=record.call_type,
-                retell=RetellCost.from_record(record.call_cost),
-                usage=None
-                if used is None
-                else TokenUsage(used.tokens_in, used.tokens_cached, used.tokens_out),
-                price=price,
-                telephony_cents_per_minute=settings.telephony_cents_per_minute,
-            )
-        )
+    costs = record_costs(
+        records,
+        tokens,
+        price=price,
+        telephony_cents_per_minute=settings.telephony_cents_per_minute,
+    )
     report = build_report(
         costs, days=days, calls_per_day=calls_per_day, minutes_per_call=minutes_per_call
     )

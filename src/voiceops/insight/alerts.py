@@ -22,7 +22,7 @@ from typing import Literal
 from voiceops.config import Settings
 from voiceops.core.clock import Clock
 from voiceops.core.profile import AgentProfile
-from voiceops.insight.cost import PriceTable, RetellCost, TokenUsage, call_cost
+from voiceops.insight.cost import PriceTable, record_costs
 from voiceops.store.alerts import Rule
 from voiceops.store.alertsignals import Signals
 from voiceops.store.db import Database
@@ -310,20 +310,13 @@ async def _daily_cost(db: Database, ctx: Context, since: datetime, now: datetime
     price = ctx.prices.price_for(model) if settings.effective_brain == "llm" else None
     records = await RetellRecordRepo(db, clock=ctx.clock).started_between(since, now)
     tokens = await token_usage(db, since=since - TURN_SLACK, call_ids=[r.call_id for r in records])
-    cents = Decimal(0)
-    for record in records:
-        used = tokens.get(record.call_id)
-        cents += call_cost(
-            record.call_id,
-            duration_ms=record.duration_ms,
-            call_type=record.call_type,
-            retell=RetellCost.from_record(record.call_cost),
-            usage=None
-            if used is None
-            else TokenUsage(used.tokens_in, used.tokens_cached, used.tokens_out),
-            price=price,
-            telephony_cents_per_minute=settings.telephony_cents_per_minute,
-        ).total
+    costs = record_costs(
+        records,
+        tokens,
+        price=price,
+        telephony_cents_per_minute=settings.telephony_cents_per_minute,
+    )
+    cents = sum((cost.total for cost in costs), Decimal(0))
     window_days = Decimal((now - since).total_seconds()) / Decimal(86_400)
     return Reading(float(cents / 100 / window_days), len(records))
 

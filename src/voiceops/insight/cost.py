@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 MILLION = Decimal(1_000_000)
 CENTS_PER_USD = Decimal(100)
@@ -289,6 +289,57 @@ def call_cost(
         has_retell_cost=retell is not None,
         usage=usage,
     )
+
+
+class CallRecord(Protocol):
+    """What pricing needs of a call's Retell record (``store.retell_records.RetellRecord``)."""
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def duration_ms(self) -> int | None: ...
+    @property
+    def call_type(self) -> str | None: ...
+    @property
+    def call_cost(self) -> Mapping[str, Any] | None: ...
+
+
+class CallTokens(Protocol):
+    """A call's LLM tokens as stored (``store.usage.CallTokens``)."""
+
+    @property
+    def tokens_in(self) -> int: ...
+    @property
+    def tokens_cached(self) -> int: ...
+    @property
+    def tokens_out(self) -> int: ...
+
+
+def record_costs(
+    records: Sequence[CallRecord],
+    tokens: Mapping[str, CallTokens],
+    *,
+    price: TokenPrice | None,
+    telephony_cents_per_minute: Decimal,
+) -> list[CallCost]:
+    """Price each stored call: its Retell record, and the tokens its turns recorded."""
+    costs = []
+    for record in records:
+        used = tokens.get(record.call_id)
+        costs.append(
+            call_cost(
+                record.call_id,
+                duration_ms=record.duration_ms,
+                call_type=record.call_type,
+                retell=RetellCost.from_record(record.call_cost),
+                usage=None
+                if used is None
+                else TokenUsage(used.tokens_in, used.tokens_cached, used.tokens_out),
+                price=price,
+                telephony_cents_per_minute=telephony_cents_per_minute,
+            )
+        )
+    return costs
 
 
 # --------------------------------------------------------------------------------------
