@@ -147,3 +147,9 @@ def test_a_word_of_letters_goes_out_with_the_token_that_ends_it(
     assert said == (first + mark if mark not in ("", "!") else first)
     rest = "".join(speech.feed(token) for token in tokens[2:]) + speech.flush()
     assert said + rest == clean("".join(tokens))
+
+
+def test_a_symbol_after_leading_punctuation_starts_the_reply_without_a_space() -> None:
+    # Found by the property above: the dropped "." left the space before "at".
+    assert clean(".@maple") == "at maple"
+    assert clean("!&more") == "and more"

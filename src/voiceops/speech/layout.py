@@ -49,7 +49,7 @@ class Layout:
             return
         if not self._last:
             # Nothing said yet: no leading punctuation, and no piece that is only symbols.
-            piece = piece.lstrip(_LEADING_JUNK)
+            piece = piece.lstrip(_LEADING_JUNK + " ")
             if not any(char.isalnum() for char in piece):
                 return
         elif piece[0] in _CLOSING:
