@@ -48,6 +48,11 @@ class RollupBuilder:
         self.clock = clock
         self.compute = compute
         self._task: asyncio.Task[None] | None = None
+        self.last = ""
+        """How the last background tick ended: ``busy`` (work is left), ``idle`` or
+        ``failed``."""
+        self.ticked = asyncio.Event()
+        """Set after every background tick (whoever waits on it clears it)."""
 
     async def build_once(self) -> bool:
         """Look for changes and recompute the newest :data:`CHUNK_HOURS` queued hours;
@@ -74,18 +79,17 @@ class RollupBuilder:
                 await task
 
     async def _run(self) -> None:
+        pauses = {"busy": BUSY_PAUSE_S, "idle": IDLE_S, "failed": RETRY_S}
         while True:
-            pause = IDLE_S
+            self.last = "failed"
             try:
-                if await self.build_once():
-                    pause = BUSY_PAUSE_S
+                self.last = "busy" if await self.build_once() else "idle"
             except StorageError as exc:
                 log.warning("insight rollup not brought up to date, will retry: %s", exc)
-                pause = RETRY_S
             except Exception:
                 log.exception("insight rollup failed; will retry")
-                pause = RETRY_S
-            await self.clock.sleep(pause)
+            self.ticked.set()
+            await self.clock.sleep(pauses[self.last])
 
 
 async def open_rollup_builder(
