@@ -13,7 +13,7 @@ previous one left. What the rollup holds for an hour is computed by a function i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, exists, func, insert, literal, select
@@ -22,22 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voiceops.core.clock import Clock
 from voiceops.store.db import Database
 from voiceops.store.insight_source import (
+    CALLS_OVERLAP,
+    EVENTS_OVERLAP,
     HOUR_S,
     HourSource,
+    all_hours,
+    from_ms,
     hour_of,
     hour_start,
     load_source,
-    seen,
+    to_ms,
+    touched_hours,
 )
 from voiceops.store.rollup_tables import insight_days, insight_hours, insight_marks
 from voiceops.store.tables import call_events, callback_requests, calls, eval_runs
 
-CALLS_OVERLAP = timedelta(minutes=5)
-"""Rows stamped this long before the mark are looked at again: clocks of several instances
-and transactions that commit out of order must not hide a change."""
-EVENTS_OVERLAP = 2_000
-"""Event ids this far below the mark are looked at again (ids from a sequence may commit
-out of order across instances)."""
 DIRTY = "dirty:"
 """Prefix of the marks that queue an hour to recompute (``dirty:<hour>``, value the hour)."""
 _LOCK = "insight_rollup"
@@ -103,7 +102,9 @@ class InsightStore:
         async with self._db.serialized("refresh the insight rollup", _LOCK) as conn:
             marks = await self._marks(conn)
             if scan:
-                hours, new_marks = await self._dirty(conn, marks)
+                first_build = "events" not in marks
+                dirty = all_hours if first_build else touched_hours
+                hours, new_marks = await dirty(conn, marks)
                 await queue_hours(self._db, conn, hours, self._clock.now())
                 await self._save_marks(conn, marks, new_marks)
             todo = await self._queued(conn, max_hours)
@@ -137,9 +138,9 @@ class InsightStore:
             ).one()
         updated, event_id, callback_at, hours, top = newest
         changed = (
-            (updated is not None and _to_ms(updated) > marks.get("calls", -1))
+            (updated is not None and to_ms(updated) > marks.get("calls", -1))
             or (event_id is not None and int(event_id) > marks.get("events", -1))
-            or (callback_at is not None and _to_ms(callback_at) > marks.get("callbacks", -1))
+            or (callback_at is not None and to_ms(callback_at) > marks.get("callbacks", -1))
         )
         return Backlog(changed, int(hours or 0), None if top is None else int(top))
 
@@ -154,9 +155,9 @@ class InsightStore:
             marks = await self._marks(conn)
             if "events" not in marks:
                 return False
-            since = _from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
+            since = from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
             low = max(0, marks["events"] - EVENTS_OVERLAP)
-            since_cb = _from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
+            since_cb = from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
             ranges = (
                 select(calls.c.call_id).where(calls.c.updated_at > since),
                 select(call_events.c.id).where(call_events.c.id > low),
@@ -188,49 +189,6 @@ class InsightStore:
             )
         )
         return {str(name): int(value) for name, value in rows.all()}
-
-    async def _dirty(  # the hours touched since the marks, and the marks after them
-        self, conn: AsyncConnection, marks: dict[str, int]
-    ) -> tuple[set[int], dict[str, int]]:
-        hours: set[int] = set()
-        new = dict(marks)
-        since = _from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
-        rows = await conn.execute(
-            select(seen, calls.c.created_at, calls.c.updated_at).where(calls.c.updated_at > since)
-        )
-        for when, created, updated in rows.all():
-            # A call is counted in the hour it started, or the hour it was first seen
-            # while its start is unknown: when a webhook brings the start, both change.
-            hours.update((hour_of(when), hour_of(created)))
-            new["calls"] = max(new.get("calls", 0), _to_ms(updated))
-        low = max(0, marks.get("events", 0) - EVENTS_OVERLAP)
-        touched = (
-            select(call_events.c.call_id, func.max(call_events.c.id).label("top"))
-            .where(call_events.c.id > low)
-            .group_by(call_events.c.call_id)
-            .subquery()
-        )
-        by_event = await conn.execute(
-            select(seen, touched.c.top).join_from(
-                touched, calls, calls.c.call_id == touched.c.call_id
-            )
-        )
-        for when, top in by_event.all():
-            hours.add(hour_of(when))
-            new["events"] = max(new.get("events", 0), int(top))
-        top_event = await conn.scalar(select(func.max(call_events.c.id)))
-        if top_event is not None:
-            new["events"] = max(new.get("events", 0), int(top_event))
-        since = _from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
-        by_callback = await conn.execute(
-            select(seen, callback_requests.c.created_at)
-            .join_from(callback_requests, calls, calls.c.call_id == callback_requests.c.call_id)
-            .where(callback_requests.c.created_at > since)
-        )
-        for when, created in by_callback.all():
-            hours.add(hour_of(when))
-            new["callbacks"] = max(new.get("callbacks", 0), _to_ms(created))
-        return hours, new
 
     async def _redo_days(self, conn: AsyncConnection, shift: int, first: int, last: int) -> None:
         """Recompute days ``first..last`` of the day rollup for ``shift`` from the hours."""
@@ -461,14 +419,6 @@ def _spans(hours: Sequence[int]) -> list[tuple[int, int]]:
         else:
             spans.append((hour, hour))
     return spans
-
-
-def _to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 __all__ = [

@@ -1,11 +1,12 @@
-"""What the rollup of some hours is computed from (``store/insight.py``): the calls that
-started in them, with Retell's record filling what the call row lacks, their events, and
-their callback requests and bookings counted."""
+"""What the rollup (``store/insight.py``) reads from the source tables: which hours changed
+since its marks, and, for some hours, the calls that started in them (Retell's record
+filling what the call row lacks), their events, and their callback requests and bookings
+counted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -16,6 +17,12 @@ from voiceops.store.tables import bookings, call_events, callback_requests, call
 HOUR_S = 3600
 ROLLED_EVENTS = ("turn_completed", "turn_superseded", "fallback", "escalation")
 _IDS_PER_QUERY = 2000
+CALLS_OVERLAP = timedelta(minutes=5)
+"""Rows stamped this long before the mark are looked at again: clocks of several instances
+and transactions that commit out of order must not hide a change."""
+EVENTS_OVERLAP = 2_000
+"""Event ids this far below the mark are looked at again (ids from a sequence may commit
+out of order across instances)."""
 
 seen = func.coalesce(calls.c.started_at, calls.c.created_at)
 """When a call counts: its start, else when it was first seen."""
@@ -101,3 +108,85 @@ async def load_source(conn: AsyncConnection, span: tuple[int, int]) -> HourSourc
         for call_id, n in (await conn.execute(made)).all():
             source.bookings[str(call_id)] = int(n)
     return source
+
+
+async def all_hours(
+    conn: AsyncConnection, marks: dict[str, int]
+) -> tuple[set[int], dict[str, int]]:
+    """A first build's hours: every hour from the first call's to the last's (an hour
+    with no call costs one empty read), found by indexed ``min``/``max`` reads instead
+    of reading every row; and the marks at the newest rows."""
+    bounds = (
+        await conn.execute(
+            select(
+                func.min(calls.c.started_at),
+                func.max(calls.c.started_at),
+                func.min(calls.c.created_at),
+                func.max(calls.c.created_at),
+                func.max(calls.c.updated_at),
+                select(func.max(call_events.c.id)).scalar_subquery(),
+                select(func.max(callback_requests.c.created_at)).scalar_subquery(),
+            )
+        )
+    ).one()
+    new = dict(marks) | {"events": int(bounds[5] or 0)}
+    if bounds[4] is not None:
+        new["calls"] = to_ms(bounds[4])
+    if bounds[6] is not None:
+        new["callbacks"] = to_ms(bounds[6])
+    moments = [m for m in bounds[:4] if m is not None]
+    if not moments:
+        return set(), new
+    return set(range(hour_of(min(moments)), hour_of(max(moments)) + 1)), new
+
+
+async def touched_hours(
+    conn: AsyncConnection, marks: dict[str, int]
+) -> tuple[set[int], dict[str, int]]:
+    """The hours of the calls, events and callback requests newer than ``marks`` (a
+    little before them), and the marks at the newest of them."""
+    hours: set[int] = set()
+    new = dict(marks)
+    since = from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
+    rows = await conn.execute(
+        select(seen, calls.c.created_at, calls.c.updated_at).where(calls.c.updated_at > since)
+    )
+    for when, created, updated in rows.all():
+        # A call is counted in the hour it started, or the hour it was first seen
+        # while its start is unknown: when a webhook brings the start, both change.
+        hours.update((hour_of(when), hour_of(created)))
+        new["calls"] = max(new.get("calls", 0), to_ms(updated))
+    low = max(0, marks.get("events", 0) - EVENTS_OVERLAP)
+    touched = (
+        select(call_events.c.call_id, func.max(call_events.c.id).label("top"))
+        .where(call_events.c.id > low)
+        .group_by(call_events.c.call_id)
+        .subquery()
+    )
+    by_event = await conn.execute(
+        select(seen, touched.c.top).join_from(touched, calls, calls.c.call_id == touched.c.call_id)
+    )
+    for when, top in by_event.all():
+        hours.add(hour_of(when))
+        new["events"] = max(new.get("events", 0), int(top))
+    top_event = await conn.scalar(select(func.max(call_events.c.id)))
+    if top_event is not None:
+        new["events"] = max(new.get("events", 0), int(top_event))
+    since = from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
+    by_callback = await conn.execute(
+        select(seen, callback_requests.c.created_at)
+        .join_from(callback_requests, calls, calls.c.call_id == callback_requests.c.call_id)
+        .where(callback_requests.c.created_at > since)
+    )
+    for when, created in by_callback.all():
+        hours.add(hour_of(when))
+        new["callbacks"] = max(new.get("callbacks", 0), to_ms(created))
+    return hours, new
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
