@@ -4,9 +4,10 @@ since it was last brought up to date, and the few figures read straight from the
 
 A rollup hour is always recomputed whole from the source tables, so recomputing it again
 changes nothing: a late webhook, a retried event batch or a second instance doing the same
-work only costs time. :meth:`InsightStore.refresh` runs under one named write lock
-(:meth:`Database.serialized`), so instances take turns and each finds the marks the
-previous one left. What the rollup holds for an hour is computed by a function it is given
+work only costs time. :meth:`InsightStore.refresh` queues the hours touched since the
+marks (``insight_marks`` rows ``dirty:<hour>``, also queued by a purge) and recomputes the
+newest of them, under one named write lock (:meth:`Database.serialized`), so instances
+take turns and each finds the marks and the queue the previous one left. What the rollup holds for an hour is computed by a function it is given
 (``voiceops.insight.rollup``); this module only reads and writes rows.
 """
 
