@@ -142,9 +142,9 @@ async def test_a_page_view_leaves_history_to_the_builder_which_fills_in_newest_f
     assert await _page_view(store) == PAGE_HOURS
     backlog = await store.backlog()
     assert backlog.newest == FIRST + 17 - PAGE_HOURS
-    assert pending_note(backlog, _window()) == f"Figures before 9 Mar 12:00 {FILLS}"
+    assert pending_note(backlog, _window()) == f"Figures before 9 Mar {18 - PAGE_HOURS}:00 {FILLS}"
 
-    assert await builder.build_all() == 1
+    assert await builder.build_all() == -(-(30 - CHUNK_HOURS - PAGE_HOURS) // CHUNK_HOURS)
     assert (await store.backlog()).idle
     assert pending_note(await store.backlog(), _window()) is None
     assert await _hours(db) == set(range(FIRST, FIRST + 30))

@@ -28,7 +28,7 @@ log = logging.getLogger("voiceops.insight")
 
 CHUNK_HOURS = 12
 """Hours recomputed per chunk (a few hundred calls at 100,000 calls over 90 days)."""
-PAGE_HOURS = 6
+PAGE_HOURS = 3
 """The most queued hours a page view recomputes: the newest, where live calls land."""
 PAGE_SCAN_LIMIT = 2_000
 """A page view looks for changes only when fewer calls, events and callback requests

@@ -7,8 +7,9 @@ changes nothing: a late webhook, a retried event batch or a second instance doin
 work only costs time. :meth:`InsightStore.refresh` queues the hours touched since the
 marks (``insight_marks`` rows ``dirty:<hour>``, also queued by a purge) and recomputes the
 newest of them, under one named write lock (:meth:`Database.serialized`), so instances
-take turns and each finds the marks and the queue the previous one left. What the rollup holds for an hour is computed by a function it is given
-(``voiceops.insight.rollup``); this module only reads and writes rows.
+take turns and each finds the marks and the queue the previous one left. What the rollup
+holds for an hour is computed by a function it is given (``voiceops.insight.rollup``);
+this module only reads and writes rows.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voiceops.core.clock import Clock
 from voiceops.store.db import Database
 from voiceops.store.insight_source import (
-    CALLS_OVERLAP,
-    EVENTS_OVERLAP,
     HOUR_S,
     HourSource,
     all_hours,
@@ -156,14 +155,11 @@ class InsightStore:
             marks = await self._marks(conn)
             if "events" not in marks:
                 return False
-            since = from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
-            low = max(0, marks["events"] - EVENTS_OVERLAP)
-            since_cb = from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
             ranges = (
-                select(calls.c.call_id).where(calls.c.updated_at > since),
-                select(call_events.c.id).where(call_events.c.id > low),
+                select(calls.c.call_id).where(calls.c.updated_at > from_ms(marks.get("calls", 0))),
+                select(call_events.c.id).where(call_events.c.id > marks["events"]),
                 select(callback_requests.c.request_id).where(
-                    callback_requests.c.created_at > since_cb
+                    callback_requests.c.created_at > from_ms(marks.get("callbacks", 0))
                 ),
             )
             for stmt in ranges:
