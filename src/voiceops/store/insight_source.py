@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voiceops.store.rollup_tables import insight_marks
 from voiceops.store.tables import bookings, call_events, callback_requests, calls, retell_calls
 
 HOUR_S = 3600
@@ -156,10 +157,19 @@ async def touched_hours(
         # while its start is unknown: when a webhook brings the start, both change.
         hours.update((hour_of(when), hour_of(created)))
         new["calls"] = max(new.get("calls", 0), to_ms(updated))
-    low = max(0, marks.get("events", 0) - EVENTS_OVERLAP)
+    mark = marks.get("events", 0)
+    low = max(0, mark - EVENTS_OVERLAP)
+    # Below the mark, only events made about when it moved can have committed late: an
+    # import's old events there are not looked at again on every refresh.
+    moved = await conn.scalar(
+        select(insight_marks.c.updated_at).where(insight_marks.c.name == "events")
+    )
+    late = call_events.c.id > mark
+    if moved is not None:
+        late = or_(late, call_events.c.created_at >= moved - CALLS_OVERLAP)
     touched = (
         select(call_events.c.call_id, func.max(call_events.c.id).label("top"))
-        .where(call_events.c.id > low)
+        .where(call_events.c.id > low, late)
         .group_by(call_events.c.call_id)
         .subquery()
     )
