@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import httpx
 from benchmarks.seed import seed
 
-from tests.conftest import FIXED_NOW, run_server
+from tests.conftest import FIXED_NOW, RunningServer, run_server
 from tests.dashboard.support import PASSWORD, add_user, sign_in
 from voiceops.config import Settings
 from voiceops.insight.pages import PAGES
@@ -37,6 +37,7 @@ async def test_insight_pages_in_a_browser(
     settings = make_settings()
     async with run_server(settings) as server:
         await seed(settings.database_url, 1500, now=FIXED_NOW)
+        await _built(server)
         await add_user(server, "owner@salon.test", "viewer")
         base = server.http_base
         for name, viewport in (("desktop", (1280, 900)), ("phone", (390, 844))):
@@ -83,6 +84,12 @@ async def test_insight_pages_in_a_browser(
             await context.close()
 
 
+async def _built(server: RunningServer) -> None:
+    """Wait for the background builder to roll up what was just seeded."""
+    assert server.runtime.rollup is not None
+    await server.runtime.rollup.build_all()
+
+
 def _failures_into(errors: list[str]) -> Callable[[Response], None]:
     """A response listener that notes every failed request but the favicon's."""
 
@@ -102,13 +109,16 @@ async def test_insight_csv_and_access(make_settings: Callable[..., Settings]) ->
             assert anonymous.status_code in (302, 303, 307)
             await add_user(server, "viewer@salon.test", "viewer")
             assert (await sign_in(client, "viewer@salon.test")).status_code == 303
+            await _built(server)
             got = await client.get(f"/dashboard/insight/calls.csv?{RANGE}&g=week&chart=calls")
             assert got.status_code == 200
             assert got.headers["content-type"].startswith("text/csv")
             rows = list(csv.reader(io.StringIO(got.text)))
             assert rows[0] == ["bucket", "all"]
             assert sum(float(r[1]) for r in rows[1:]) > 0
+            await _built(server)
             page = await client.get(f"/dashboard/insight/calls?{RANGE}&g=week")
+            assert "still being computed" not in page.text
             # The page's headline count is the CSV's sum.
             assert f"<dd>{sum(int(float(r[1])) for r in rows[1:])}</dd>" in page.text
             svg = await client.get(f"/dashboard/insight/cost.svg?{RANGE}&chart=per_call")

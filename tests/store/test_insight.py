@@ -168,7 +168,9 @@ def _day(granularity: str = "day") -> Window:
 async def test_latency_figures_by_hand(db: Database) -> None:
     await _seed(db)
     store = InsightStore(db, clock=ManualClock(DAY))
-    assert await store.refresh(rollup.compute) == 3  # hours 10 and 14 of the 9th, 9 of the 10th
+    # A first build: every hour from the first call's (10h on the 9th) to the last's (9h on
+    # the 10th); later refreshes do only the hours touched.
+    assert await store.refresh(rollup.compute) == 24
     page = await build(store, "latency", _day(), split=False, pricing=PRICING)
     # Turns of the 9th: 100 200 700 300 400 500 (ms). Nearest rank of p50 is the 3rd (300,
     # bin 300-325, alone: its middle), of p95 and p99 the 6th (700, bin 700-725).

@@ -4,72 +4,65 @@ since it was last brought up to date, and the few figures read straight from the
 
 A rollup hour is always recomputed whole from the source tables, so recomputing it again
 changes nothing: a late webhook, a retried event batch or a second instance doing the same
-work only costs time. :meth:`InsightStore.refresh` runs under one named write lock
-(:meth:`Database.serialized`), so instances take turns and each finds the marks the
-previous one left. What the rollup holds for an hour is computed by a function it is given
-(``voiceops.insight.rollup``); this module only reads and writes rows.
+work only costs time. :meth:`InsightStore.refresh` queues the hours touched since the
+marks (``insight_marks`` rows ``dirty:<hour>``, also queued by a purge) and recomputes the
+newest of them, under one named write lock (:meth:`Database.serialized`), so instances
+take turns and each finds the marks and the queue the previous one left. What the rollup
+holds for an hour is computed by a function it is given (``voiceops.insight.rollup``);
+this module only reads and writes rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import and_, delete, exists, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock
 from voiceops.store.db import Database
-from voiceops.store.rollup_tables import insight_days, insight_hours, insight_marks
-from voiceops.store.tables import (
-    bookings,
-    call_events,
-    callback_requests,
-    calls,
-    eval_runs,
-    retell_calls,
+from voiceops.store.insight_source import (
+    HOUR_S,
+    HourSource,
+    all_hours,
+    from_ms,
+    hour_of,
+    hour_start,
+    load_source,
+    to_ms,
+    touched_hours,
 )
+from voiceops.store.rollup_tables import insight_days, insight_hours, insight_marks
+from voiceops.store.tables import call_events, callback_requests, calls, eval_runs
 
-HOUR_S = 3600
-ROLLED_EVENTS = ("turn_completed", "turn_superseded", "fallback", "escalation")
-CALLS_OVERLAP = timedelta(minutes=5)
-"""Rows stamped this long before the mark are looked at again: clocks of several instances
-and transactions that commit out of order must not hide a change."""
-EVENTS_OVERLAP = 2_000
-"""Event ids this far below the mark are looked at again (ids from a sequence may commit
-out of order across instances)."""
+DIRTY = "dirty:"
+"""Prefix of the marks that queue an hour to recompute (``dirty:<hour>``, value the hour)."""
 _LOCK = "insight_rollup"
 _SPAN_HOURS = 24
-_IDS_PER_QUERY = 2000
 _DAYS_PER_BUILD = 31
-
-
-def hour_of(moment: datetime) -> int:
-    """Hours since the Unix epoch, UTC."""
-    return int(moment.timestamp()) // HOUR_S
-
-
-def hour_start(hour: int) -> datetime:
-    return datetime.fromtimestamp(hour * HOUR_S, UTC)
-
-
-@dataclass(slots=True)
-class HourSource:
-    """What one batch of rollup hours is computed from."""
-
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    callbacks: dict[str, int] = field(default_factory=dict)
-    """Callback requests per call id."""
-    bookings: dict[str, int] = field(default_factory=dict)
-    """Bookings made per call id."""
+_QUEUE_BATCH = 1000
 
 
 RollupRow = tuple[str, int, int, str, int, int]
 """``(metric, hour, version, key, n, total)``."""
 Compute = Callable[[HourSource], Iterable[RollupRow]]
+
+
+class Backlog(NamedTuple):
+    """What the rollup has still to do (:meth:`InsightStore.backlog`)."""
+
+    changed: bool
+    """A call, event or callback request is newer than the marks: not yet looked at."""
+    hours: int
+    """Hours queued to recompute."""
+    newest: int | None
+    """The newest hour queued; every hour after it is up to date."""
+
+    @property
+    def idle(self) -> bool:
+        return not self.changed and not self.hours
 
 
 class Bucketed(NamedTuple):
@@ -84,9 +77,6 @@ class Bucketed(NamedTuple):
     total: int
 
 
-_seen = func.coalesce(calls.c.started_at, calls.c.created_at)
-
-
 class InsightStore:
     def __init__(self, db: Database, *, clock: Clock) -> None:
         self._db = db
@@ -94,30 +84,45 @@ class InsightStore:
 
     # --- keeping the rollup up to date -------------------------------------------------
 
-    async def refresh(self, compute: Compute, *, max_hours: int = 100_000) -> int:
-        """Recompute every hour touched since the last refresh; returns the hours done.
+    async def refresh(
+        self, compute: Compute, *, max_hours: int | None = None, scan_limit: int | None = None
+    ) -> int:
+        """Queue every hour touched since the last refresh, then recompute the newest
+        ``max_hours`` queued hours (all of them by default); returns the hours done.
 
-        Looks first, without a lock, whether anything is newer than the marks: a refresh
-        with nothing to do takes no write lock."""
-        if not await self.changed():
+        With ``scan_limit``, the changes are looked for only when fewer than that many
+        calls, events and callback requests are new (a page view's bound: an import or a
+        first build is left to :class:`~voiceops.insight.builder.RollupBuilder`). Looks
+        first, without a lock, whether there is anything to do: a refresh with nothing to
+        do takes no write lock."""
+        state = await self.backlog()
+        scan = state.changed and (scan_limit is None or await self._few_changes(scan_limit))
+        if not scan and not state.hours:
             return 0
         async with self._db.serialized("refresh the insight rollup", _LOCK) as conn:
             marks = await self._marks(conn)
-            hours, new_marks = await self._dirty(conn, marks)
-            todo = sorted(hours)[:max_hours]
+            if scan:
+                first_build = "events" not in marks
+                dirty = all_hours if first_build else touched_hours
+                hours, new_marks = await dirty(conn, marks)
+                await queue_hours(self._db, conn, hours, self._clock.now())
+                await self._save_marks(conn, marks, new_marks)
+            todo = await self._queued(conn, max_hours)
             for span in _spans(todo):
-                source = await self._source(conn, span)
-                rows = list(compute(source))
+                rows = list(compute(await load_source(conn, span)))
                 await self._replace(conn, span, rows)
             for shift in _day_shifts(marks):
                 for first, last in _spans(todo):
                     await self._redo_days(conn, shift, (first + shift) // 24, (last + shift) // 24)
-            if len(todo) == len(hours):
-                await self._save_marks(conn, marks, new_marks)
+            await conn.execute(
+                delete(insight_marks).where(insight_marks.c.name.in_([_dirty(h) for h in todo]))
+            )
             return len(todo)
 
-    async def changed(self) -> bool:
-        """Whether a call, event or callback request is newer than the rollup's marks."""
+    async def backlog(self) -> Backlog:
+        """Whether a call, event or callback request is newer than the rollup's marks, and
+        the hours queued to recompute (four indexed reads, no lock)."""
+        queued = insight_marks.c.name.like(f"{DIRTY}%")
         async with self._db.transaction("look for changes since the insight rollup") as conn:
             marks = await self._marks(conn)
             newest = (
@@ -126,122 +131,61 @@ class InsightStore:
                         select(func.max(calls.c.updated_at)).scalar_subquery(),
                         select(func.max(call_events.c.id)).scalar_subquery(),
                         select(func.max(callback_requests.c.created_at)).scalar_subquery(),
+                        select(func.count()).where(queued).scalar_subquery(),
+                        select(func.max(insight_marks.c.value)).where(queued).scalar_subquery(),
                     )
                 )
             ).one()
-        updated, event_id, callback_at = newest
-        return (
-            (updated is not None and _to_ms(updated) > marks.get("calls", -1))
+        updated, event_id, callback_at, hours, top = newest
+        changed = (
+            (updated is not None and to_ms(updated) > marks.get("calls", -1))
             or (event_id is not None and int(event_id) > marks.get("events", -1))
-            or (callback_at is not None and _to_ms(callback_at) > marks.get("callbacks", -1))
+            or (callback_at is not None and to_ms(callback_at) > marks.get("callbacks", -1))
         )
+        return Backlog(changed, int(hours or 0), None if top is None else int(top))
 
-    async def _marks(self, conn: AsyncConnection) -> dict[str, int]:
-        rows = await conn.execute(select(insight_marks.c.name, insight_marks.c.value))
-        return {str(name): int(value) for name, value in rows.all()}
+    async def changed(self) -> bool:
+        """Whether a call, event or callback request is newer than the rollup's marks."""
+        return (await self.backlog()).changed
 
-    async def _dirty(
-        self, conn: AsyncConnection, marks: dict[str, int]
-    ) -> tuple[set[int], dict[str, int]]:
-        hours: set[int] = set()
-        new = dict(marks)
-        since = _from_ms(marks.get("calls", 0)) - CALLS_OVERLAP
-        rows = await conn.execute(
-            select(_seen, calls.c.created_at, calls.c.updated_at).where(calls.c.updated_at > since)
-        )
-        for seen, created, updated in rows.all():
-            # A call is counted in the hour it started, or the hour it was first seen
-            # while its start is unknown: when a webhook brings the start, both change.
-            hours.update((hour_of(seen), hour_of(created)))
-            new["calls"] = max(new.get("calls", 0), _to_ms(updated))
-        low = max(0, marks.get("events", 0) - EVENTS_OVERLAP)
-        touched = (
-            select(call_events.c.call_id, func.max(call_events.c.id).label("top"))
-            .where(call_events.c.id > low)
-            .group_by(call_events.c.call_id)
-            .subquery()
-        )
-        by_event = await conn.execute(
-            select(_seen, touched.c.top).join_from(
-                touched, calls, calls.c.call_id == touched.c.call_id
-            )
-        )
-        for seen, top in by_event.all():
-            hours.add(hour_of(seen))
-            new["events"] = max(new.get("events", 0), int(top))
-        top_event = await conn.scalar(select(func.max(call_events.c.id)))
-        if top_event is not None:
-            new["events"] = max(new.get("events", 0), int(top_event))
-        since = _from_ms(marks.get("callbacks", 0)) - CALLS_OVERLAP
-        by_callback = await conn.execute(
-            select(_seen, callback_requests.c.created_at)
-            .join_from(callback_requests, calls, calls.c.call_id == callback_requests.c.call_id)
-            .where(callback_requests.c.created_at > since)
-        )
-        for seen, created in by_callback.all():
-            hours.add(hour_of(seen))
-            new["callbacks"] = max(new.get("callbacks", 0), _to_ms(created))
-        return hours, new
-
-    async def _source(self, conn: AsyncConnection, span: tuple[int, int]) -> HourSource:
-        start, end = hour_start(span[0]), hour_start(span[1] + 1)
-        joined = calls.outerjoin(retell_calls, retell_calls.c.call_id == calls.c.call_id)
-        stmt = select(
-            calls.c.call_id,
-            _seen.label("seen"),
-            calls.c.profile_version,
-            calls.c.call_type,
-            calls.c.outcome,
-            calls.c.disconnection_reason,
-            calls.c.transfer_status,
-            calls.c.ended_at,
-            func.coalesce(calls.c.duration_ms, retell_calls.c.duration_ms).label("duration_ms"),
-            func.coalesce(calls.c.call_cost, retell_calls.c.call_cost).label("call_cost"),
-            func.coalesce(calls.c.latency, retell_calls.c.latency).label("latency"),
-            func.coalesce(calls.c.call_analysis, retell_calls.c.call_analysis).label(
-                "call_analysis"
-            ),
-        ).select_from(joined)
-        # The start, else the first sighting, in the span: two indexed ranges.
-        stmt = stmt.where(
-            or_(
-                and_(calls.c.started_at >= start, calls.c.started_at < end),
-                and_(
-                    calls.c.started_at.is_(None),
-                    calls.c.created_at >= start,
-                    calls.c.created_at < end,
+    async def _few_changes(self, limit: int) -> bool:
+        """Whether fewer than ``limit`` calls, events and callback requests each are newer
+        than the marks (each an indexed range read of at most ``limit`` rows)."""
+        async with self._db.transaction("count changes since the insight rollup") as conn:
+            marks = await self._marks(conn)
+            if "events" not in marks:
+                return False
+            ranges = (
+                select(calls.c.call_id).where(calls.c.updated_at > from_ms(marks.get("calls", 0))),
+                select(call_events.c.id).where(call_events.c.id > marks["events"]),
+                select(callback_requests.c.request_id).where(
+                    callback_requests.c.created_at > from_ms(marks.get("callbacks", 0))
                 ),
             )
+            for stmt in ranges:
+                rows = stmt.limit(limit).subquery()
+                if int(await conn.scalar(select(func.count()).select_from(rows)) or 0) >= limit:
+                    return False
+        return True
+
+    async def _queued(self, conn: AsyncConnection, limit: int | None) -> list[int]:
+        """The newest ``limit`` queued hours, oldest first."""
+        stmt = (
+            select(insight_marks.c.value)
+            .where(insight_marks.c.name.like(f"{DIRTY}%"))
+            .order_by(insight_marks.c.value.desc())
         )
-        source = HourSource(calls=[dict(r) for r in (await conn.execute(stmt)).mappings()])
-        ids = [c["call_id"] for c in source.calls]
-        for part in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[part : part + _IDS_PER_QUERY]
-            events = select(
-                call_events.c.call_id,
-                call_events.c.event_type,
-                call_events.c.response_id,
-                call_events.c.latency_ms,
-                call_events.c.tokens_in,
-                call_events.c.tokens_out,
-                call_events.c.payload,
-            ).where(call_events.c.call_id.in_(chunk), call_events.c.event_type.in_(ROLLED_EVENTS))
-            source.events += [dict(r) for r in (await conn.execute(events)).mappings()]
-            callbacks = (
-                select(callback_requests.c.call_id, func.count())
-                .where(callback_requests.c.call_id.in_(chunk))
-                .group_by(callback_requests.c.call_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return sorted(int(v) for v in (await conn.execute(stmt)).scalars())
+
+    async def _marks(self, conn: AsyncConnection) -> dict[str, int]:
+        rows = await conn.execute(
+            select(insight_marks.c.name, insight_marks.c.value).where(
+                ~insight_marks.c.name.like(f"{DIRTY}%")
             )
-            for call_id, n in (await conn.execute(callbacks)).all():
-                source.callbacks[str(call_id)] = int(n)
-            made = (
-                select(bookings.c.call_id, func.count())
-                .where(bookings.c.call_id.in_(chunk))
-                .group_by(bookings.c.call_id)
-            )
-            for call_id, n in (await conn.execute(made)).all():
-                source.bookings[str(call_id)] = int(n)
-        return source
+        )
+        return {str(name): int(value) for name, value in rows.all()}
 
     async def _redo_days(self, conn: AsyncConnection, shift: int, first: int, last: int) -> None:
         """Recompute days ``first..last`` of the day rollup for ``shift`` from the hours."""
@@ -444,6 +388,21 @@ class InsightStore:
             return [dict(r) for r in (await conn.execute(stmt)).mappings()]
 
 
+async def queue_hours(
+    db: Database, conn: AsyncConnection, hours: Iterable[int], now: datetime
+) -> None:
+    """Queue ``hours`` to be recomputed, in ``conn``'s transaction (an hour queued twice
+    is queued once)."""
+    rows = [{"name": _dirty(h), "value": h, "updated_at": now} for h in sorted(set(hours))]
+    for part in range(0, len(rows), _QUEUE_BATCH):
+        stmt = db.insert(insight_marks).on_conflict_do_nothing(index_elements=["name"])
+        await conn.execute(stmt, rows[part : part + _QUEUE_BATCH])
+
+
+def _dirty(hour: int) -> str:
+    return f"{DIRTY}{hour}"
+
+
 def _day_shifts(marks: dict[str, int]) -> list[int]:
     return [value for name, value in marks.items() if name.startswith("days:")]
 
@@ -459,12 +418,14 @@ def _spans(hours: Sequence[int]) -> list[tuple[int, int]]:
     return spans
 
 
-def _to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-__all__ = ["Bucketed", "HourSource", "InsightStore", "RollupRow", "hour_of", "hour_start"]
+__all__ = [
+    "HOUR_S",
+    "Backlog",
+    "Bucketed",
+    "HourSource",
+    "InsightStore",
+    "RollupRow",
+    "hour_of",
+    "hour_start",
+    "queue_hours",
+]

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Delete, and_, delete, exists, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.store.db import Database
+from voiceops.store.insight import queue_hours
+from voiceops.store.insight_source import hour_of, seen
 from voiceops.store.tables import (
     audit_log,
     bookings,
@@ -34,6 +37,9 @@ async def purge(
     (a call with an event or a ``calls`` row newer than the cutoff keeps its words);
     console sessions that have expired; and bookings whose appointment *ended* before the
     cutoff (a future booking is never purged, however old the call that made it).
+
+    The Insight rollup's hours of every call that loses a row are queued to be recomputed
+    (in the same transaction), so the pages stop counting what was purged.
     """
     if older_than <= timedelta(0):
         raise ValueError("the retention window must be positive")
@@ -61,10 +67,31 @@ async def purge(
     }
     counts: dict[str, int] = {}
     async with db.transaction("purge") as conn:
+        await queue_hours(db, conn, await _hours_of_purged_calls(conn, cutoff), now)
         for table, stmt in statements.items():
             result = await conn.execute(stmt)
             counts[table] = int(result.rowcount or 0)
     return counts
+
+
+async def _hours_of_purged_calls(conn: AsyncConnection, cutoff: datetime) -> set[int]:
+    """The rollup hours of the calls that lose a call, event, callback request or booking
+    row to a purge at ``cutoff`` (read before the rows go)."""
+    touched = union(
+        select(calls.c.call_id).where(calls.c.created_at < cutoff),
+        select(call_events.c.call_id).where(call_events.c.created_at < cutoff),
+        select(callback_requests.c.call_id).where(callback_requests.c.created_at < cutoff),
+        select(bookings.c.call_id).where(
+            and_(bookings.c.end_utc < cutoff, bookings.c.created_at < cutoff)
+        ),
+    ).subquery()
+    rows = await conn.execute(
+        select(seen, calls.c.created_at).where(calls.c.call_id.in_(select(touched.c.call_id)))
+    )
+    hours: set[int] = set()
+    for when, created in rows.all():
+        hours.update((hour_of(when), hour_of(created)))
+    return hours
 
 
 def _words_of_purged_calls(cutoff: datetime) -> Delete:

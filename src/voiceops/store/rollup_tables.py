@@ -45,7 +45,8 @@ insight_marks = Table(
     metadata,
     # ``events``: the highest ``call_events.id`` rolled up; ``calls``: the newest
     # ``calls.updated_at`` (epoch ms); ``callbacks``: the newest callback's ``created_at``;
-    # ``days:<shift>``: the day rollup for that shift exists.
+    # ``days:<shift>``: the day rollup for that shift exists; ``dirty:<hour>`` (value: the
+    # hour): that hour is queued to be recomputed.
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -31,6 +31,7 @@ from voiceops.core.profile import AgentProfile, load_profile
 from voiceops.core.state import CallState
 from voiceops.core.transcript import CallObject
 from voiceops.flow.brain import FlowBrain
+from voiceops.insight.builder import RollupBuilder, open_rollup_builder
 from voiceops.insight.evaluator import AlertService, open_alerts
 from voiceops.llm.brain import LLMBrain
 from voiceops.llm.client import make_client
@@ -87,6 +88,8 @@ class Runtime:
     """The operator console; its endpoint picks each new call's agent version."""
     alerts: AlertService | None = None
     """Alert rules, their evaluator and notifications (``insight/evaluator.py``)."""
+    rollup: RollupBuilder | None = None
+    """The Insight rollup's background builder (``insight/builder.py``)."""
 
 
 async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: Parts) -> Runtime:
@@ -124,6 +127,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
         stack, app, settings=settings, db=db, clock=clock, endpoint=endpoint, events=writer
     )
     alerts = await _open_alerts(stack, parts, db, console, writer)
+    rollup = await open_rollup_builder(stack, db=db, clock=clock)
     log.info(
         "voiceops %s ready: brain=%s profile=%s v%d db=%s",
         __version__,
@@ -146,6 +150,7 @@ async def open_runtime(app: Starlette, stack: contextlib.AsyncExitStack, parts: 
         loop=watch,
         console=console,
         alerts=alerts,
+        rollup=rollup,
     )
 
 

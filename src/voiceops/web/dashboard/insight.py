@@ -2,8 +2,10 @@
 quality over a date range, by hour, day or week, optionally split by agent version; each
 chart as SVG, its figures as a table and as CSV.
 
-Each request first brings the hourly rollup up to date (nothing to do, and no lock taken,
-when nothing changed since the last one), then reads the range from it.
+Each request first brings the newest hours of the rollup up to date (nothing to do, and
+no lock taken, when nothing changed since the last one; at most a few hours, and only when
+few rows changed: history is built in the background, ``insight/builder.py``), then reads
+the range from it, saying plainly what is still being computed.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from voiceops.insight import rollup
+from voiceops.insight.builder import PAGE_HOURS, PAGE_SCAN_LIMIT
 from voiceops.insight.charts import Page, Pricing
 from voiceops.insight.cost import PriceTable
 from voiceops.insight.pages import PAGES, build
 from voiceops.insight.series import GRANULARITIES, Granularity, Window
-from voiceops.store.insight import InsightStore
+from voiceops.store.insight import Backlog, InsightStore, hour_start
 from voiceops.store.users import Session
 from voiceops.web.dashboard import svg
 from voiceops.web.dashboard.auth import PREFIX
@@ -67,11 +70,14 @@ class InsightPages:
         granularity: Granularity = next((g for g in GRANULARITIES if g == q.get("g")), "day")
         return Window.of(since, until, granularity, zone), q.get("split") == "1"
 
-    async def _page(self, console: Console, request: Request, name: str) -> tuple[Page, bool]:
-        await self.store.refresh(rollup.compute)
+    async def _page(
+        self, console: Console, request: Request, name: str
+    ) -> tuple[Page, bool, str | None]:
+        await self.store.refresh(rollup.compute, max_hours=PAGE_HOURS, scan_limit=PAGE_SCAN_LIMIT)
+        backlog = await self.store.backlog()
         window, split = self.window(console, request)
         page = await build(self.store, name, window, split=split, pricing=self.pricing(console))
-        return page, split
+        return page, split, pending_note(backlog, window)
 
     async def index(self, console: Console, request: Request, session: Session) -> Response:
         return RedirectResponse(f"{PREFIX}/insight/latency", status_code=303)
@@ -80,7 +86,7 @@ class InsightPages:
         name = request.path_params["page"]
         if name not in PAGES:
             return console.render(request, "error.html", session, 404, message="No such page.")
-        page, split = await self._page(console, request, name)
+        page, split, pending = await self._page(console, request, name)
         query = _query(page.window, split)
         charts = [(c, svg.render(c)) for c in page.charts]
         return console.render(
@@ -94,13 +100,14 @@ class InsightPages:
             query=query,
             split=split,
             granularities=GRANULARITIES,
+            pending=pending,
         )
 
     async def export(self, console: Console, request: Request, session: Session) -> Response:
         name, fmt = request.path_params["page"], request.path_params["fmt"]
         if name not in PAGES or fmt not in ("csv", "svg"):
             return console.render(request, "error.html", session, 404, message="No such page.")
-        page, _ = await self._page(console, request, name)
+        page, _, _ = await self._page(console, request, name)
         wanted = request.query_params.get("chart", "")
         chart = next((c for c in page.charts if c.slug == wanted), None)
         if chart is None:
@@ -117,6 +124,23 @@ class InsightPages:
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
+
+
+def pending_note(backlog: Backlog, window: Window) -> str | None:
+    """What the page says while the rollup is still being built: nothing when every hour
+    of the range is up to date."""
+    fills = "this page fills in as they are."
+    if backlog.newest is not None and backlog.newest >= window.first_hour:
+        edge = hour_start(backlog.newest + 1).astimezone(window.zone)
+        when = f"{edge.day} {edge:%b}"
+        if edge.year != window.until.year:
+            when += f" {edge.year}"
+        if (edge.hour, edge.minute) != (0, 0):
+            when += f" {edge:%H:%M}"
+        return f"Figures before {when} are still being computed; {fills}"
+    if backlog.changed:
+        return f"The latest figures are still being computed; {fills}"
+    return None
 
 
 def _safe_cell(value: str) -> str:
