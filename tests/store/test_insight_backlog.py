@@ -19,7 +19,7 @@ from voiceops.core.clock import ManualClock
 from voiceops.insight import rollup
 from voiceops.insight.builder import CHUNK_HOURS, PAGE_HOURS, RollupBuilder
 from voiceops.insight.series import Window
-from voiceops.store.db import Database
+from voiceops.store.db import Database, LockBusy
 from voiceops.store.insight import Backlog, InsightStore, hour_of
 from voiceops.store.retention import purge
 from voiceops.store.rollup_tables import insight_days, insight_hours, insight_marks
@@ -278,3 +278,19 @@ def test_the_note_names_the_first_local_hour_that_is_up_to_date() -> None:
     # Hours queued before the range do not concern it.
     assert pending_note(Backlog(False, 3, window.first_hour - 1), window) is None
     assert pending_note(Backlog(False, 0, None), window) is None
+
+
+async def test_a_page_view_does_not_wait_for_a_refresh_under_way(db: Database) -> None:
+    clock = ManualClock(NOW)
+    await _add(db, _calls(0, 3))
+    store = InsightStore(db, clock=clock)
+    await RollupBuilder(store, clock=clock).build_all()
+    await _add(db, _calls(5, 1))
+    async with db.serialized("hold the rollup's lock", "insight_rollup"):
+        with pytest.raises(LockBusy):
+            await asyncio.wait_for(
+                store.refresh(rollup.compute, max_hours=PAGE_HOURS, wait=False), timeout=3
+            )
+    # Once the other refresh is done, the same call does the work.
+    assert await store.refresh(rollup.compute, max_hours=PAGE_HOURS, wait=False) > 0
+    assert (await store.backlog()).idle

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, RowMapping, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -34,6 +34,11 @@ from voiceops.core.errors import ConfigError, StorageError
 log = logging.getLogger(__name__)
 
 Dialect = Literal["sqlite", "postgresql"]
+
+
+class LockBusy(StorageError):
+    """A named write lock is held by another transaction (``serialized(wait=False)``)."""
+
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 PG_POOL_SIZE = 10
@@ -127,7 +132,9 @@ class Database:
             raise StorageError(f"{what} failed: {type(exc).__name__}") from exc
 
     @asynccontextmanager
-    async def serialized(self, what: str, lock: str) -> AsyncIterator[AsyncConnection]:
+    async def serialized(
+        self, what: str, lock: str, *, wait: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
         """Like :meth:`transaction`, holding the write lock named ``lock`` from its first
         statement to its end, so that what it reads cannot change before it writes: two
         such transactions on the same lock run one after the other, on every process.
@@ -136,20 +143,35 @@ class Database:
         taking it at once (waiting up to the busy timeout). PostgreSQL takes a
         transaction-level advisory lock on a number derived from ``lock``; in ``READ
         COMMITTED`` every statement after it sees what the previous holder committed.
+        With ``wait=False`` a lock another transaction holds raises :class:`LockBusy` at
+        once instead of waiting for it.
         """
         try:
             async with self.engine.connect() as conn, conn.begin():
-                if self.dialect == "sqlite":
-                    # pysqlite opens transactions itself, and only before a write; an explicit
-                    # BEGIN first makes it take the lock here instead.
-                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
-                else:
-                    await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(lock)}
-                    )
+                await self._take(conn, lock, wait=wait)
                 yield conn
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise StorageError(f"{what} failed: {type(exc).__name__}") from exc
+
+    async def _take(self, conn: AsyncConnection, lock: str, *, wait: bool) -> None:
+        if self.dialect == "postgresql":
+            verb = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+            taken = await conn.scalar(text(f"SELECT {verb}(:key)"), {"key": _lock_key(lock)})
+            if taken is False:
+                raise LockBusy(lock)
+            return
+        # pysqlite opens transactions itself, and only before a write; an explicit BEGIN
+        # first makes it take the lock here instead.
+        if wait:
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        await conn.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as exc:
+            raise LockBusy(lock) from exc
+        finally:
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An ``INSERT`` for this dialect, with ``on_conflict_do_nothing/do_update``."""

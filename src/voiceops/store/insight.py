@@ -85,7 +85,12 @@ class InsightStore:
     # --- keeping the rollup up to date -------------------------------------------------
 
     async def refresh(
-        self, compute: Compute, *, max_hours: int | None = None, scan_limit: int | None = None
+        self,
+        compute: Compute,
+        *,
+        max_hours: int | None = None,
+        scan_limit: int | None = None,
+        wait: bool = True,
     ) -> int:
         """Queue every hour touched since the last refresh, then recompute the newest
         ``max_hours`` queued hours (all of them by default); returns the hours done.
@@ -94,12 +99,13 @@ class InsightStore:
         calls, events and callback requests are new (a page view's bound: an import or a
         first build is left to :class:`~voiceops.insight.builder.RollupBuilder`). Looks
         first, without a lock, whether there is anything to do: a refresh with nothing to
-        do takes no write lock."""
+        do takes no write lock. With ``wait=False``, a refresh that finds another one
+        under way leaves the work to it and raises :class:`~voiceops.store.db.LockBusy`."""
         state = await self.backlog()
         scan = state.changed and (scan_limit is None or await self._few_changes(scan_limit))
         if not scan and not state.hours:
             return 0
-        async with self._db.serialized("refresh the insight rollup", _LOCK) as conn:
+        async with self._db.serialized("refresh the insight rollup", _LOCK, wait=wait) as conn:
             marks = await self._marks(conn)
             if scan:
                 first_build = "events" not in marks

@@ -10,6 +10,7 @@ the range from it, saying plainly what is still being computed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from voiceops.insight.charts import Page, Pricing
 from voiceops.insight.cost import PriceTable
 from voiceops.insight.pages import PAGES, build
 from voiceops.insight.series import GRANULARITIES, Granularity, Window
+from voiceops.store.db import LockBusy
 from voiceops.store.insight import Backlog, InsightStore, hour_start
 from voiceops.store.users import Session
 from voiceops.web.dashboard import svg
@@ -73,7 +75,12 @@ class InsightPages:
     async def _page(
         self, console: Console, request: Request, name: str
     ) -> tuple[Page, bool, str | None]:
-        await self.store.refresh(rollup.compute, max_hours=PAGE_HOURS, scan_limit=PAGE_SCAN_LIMIT)
+        with contextlib.suppress(LockBusy):
+            # Another refresh (the builder's, another page's) is under way: the page shows
+            # what is there rather than wait for it, and says what is still queued.
+            await self.store.refresh(
+                rollup.compute, max_hours=PAGE_HOURS, scan_limit=PAGE_SCAN_LIMIT, wait=False
+            )
         backlog = await self.store.backlog()
         window, split = self.window(console, request)
         page = await build(self.store, name, window, split=split, pricing=self.pricing(console))
