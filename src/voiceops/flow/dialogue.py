@@ -237,6 +237,9 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return False
         if not u.when.empty or u.question:
             return False
+        if u.affirm and self.state.awaiting in ("confirm", "confirm_cancel"):
+            # "Yes, that's it" to a read-back: a yes, not a goodbye.
+            return False
         # "No thanks" answers a yes/no question; "that's all" ends the call wherever it comes.
         return self.state.awaiting in _IDLE or bool(_DONE.search(u.text))
 

@@ -53,10 +53,12 @@ _NAME_RELATIVE = re.compile(
 )
 """``for my son Leo``: the booking is for the person named."""
 _FIRST_NAME = re.compile(
-    r"\b(?i:first name|given name|forename)(?:\s++(?i:is))?[\s,:]++(?P<rest>[^\W\d_][\w'\-]*+)"
+    r"\b(?i:first name|given name|forename)(?:'?s\b|\s++(?i:is))?[\s,:]++"
+    r"(?P<rest>[^\W\d_][\w'\-]*+)"
 )
 _LAST_NAME = re.compile(
-    r"\b(?i:last name|surname|family name)(?:\s++(?i:is))?[\s,:]++(?P<rest>[^\W\d_][\w'\-]*+)"
+    r"\b(?i:last name|surname|family name)(?:'?s\b|\s++(?i:is))?[\s,:]++"
+    r"(?P<rest>[^\W\d_][\w'\-]*+)"
 )
 """A name given in parts ("last name Okafor, first name Chidi")."""
 _SENTENCE_END = re.compile(r"[.,;!?]\s*+")

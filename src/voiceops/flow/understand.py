@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
+from voiceops.flow.contractions import restore
 from voiceops.flow.lexicon import (
     LATEST,
     Lexicon,
@@ -416,7 +417,7 @@ def understand(
     one or two words and nothing else ("Dev") is taken as it, known given name or not.
     Only the tail of a long utterance is read (see the module docstring)."""
     lexicon = lexicon_for(profile)
-    heard = utterance_tail(raw)
+    heard = restore(utterance_tail(raw))
     spoken = UNINTELLIGIBLE.sub(" ", heard)
     text = normalise(spoken)
     if not text:

@@ -1,0 +1,99 @@
+"""Apostrophes that speech-to-text leaves out: "thats everything", "its kate", "names jo".
+
+Many transcripts come lower case and without apostrophes. The readers of an utterance
+match the written forms ("that's all", "it's Priya", "name's Jo"), so :func:`restore`
+puts the apostrophe back in the contractions that are never a word of their own in a call
+("thats", "youre", "dont"), and in the few that are only when they stand where the
+contraction does: "its" opening a clause ("its kate", "no its under maria"), "names" after
+"my" or opening the utterance ("names jo", "my names dev"), and a relative's possessive
+before "name" ("my husbands name peter"). One pass over the words: linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ALWAYS = {
+    "thats": "that's",
+    "whats": "what's",
+    "theres": "there's",
+    "heres": "here's",
+    "wheres": "where's",
+    "whos": "who's",
+    "hows": "how's",
+    "im": "i'm",
+    "ive": "i've",
+    "youre": "you're",
+    "youve": "you've",
+    "youll": "you'll",
+    "theyre": "they're",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "cant": "can't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "wasnt": "wasn't",
+    "couldnt": "couldn't",
+    "wouldnt": "wouldn't",
+    "shouldnt": "shouldn't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "thatll": "that'll",
+}
+"""Contractions that are not words of their own, by their apostrophe-less spelling."""
+
+_WORD = re.compile(r"[A-Za-z]++")
+_NAME_NEXT = re.compile(r"[ ,]++name\b", re.IGNORECASE)
+_CLAUSE_OPENERS = frozenset(
+    "no yes yeah yep oh ah um uh er so well sorry actually okay ok and but great perfect".split()
+)
+"""Words after which "its" opens a clause ("no its kate"), not a possessive."""
+_RELATIVES = frozenset(
+    """husbands wifes partners sons daughters mums moms mothers dads fathers friends
+    boyfriends girlfriends brothers sisters""".split()
+)
+
+
+def restore(spoken: str) -> str:
+    """``spoken`` with the apostrophes of its contractions put back; words keep their case."""
+    parts: list[str] = []
+    last = 0
+    previous = ""
+    for match in _WORD.finditer(spoken):
+        word = match.group(0)
+        lowered = word.lower()
+        fixed = _fixed(lowered, previous, spoken, match.end())
+        if fixed is not None:
+            parts.append(spoken[last : match.start()])
+            parts.append(_cased(word, fixed))
+            last = match.end()
+        gap = spoken[match.end() : match.end() + 2]
+        # A sentence mark between words opens a new clause, as the utterance's start does.
+        previous = "" if any(mark in gap for mark in ".,!?;") else lowered
+    parts.append(spoken[last:])
+    return "".join(parts)
+
+
+def _fixed(lowered: str, previous: str, spoken: str, end: int) -> str | None:
+    """The contraction ``lowered`` stands for here, or None when it is a word as it is."""
+    if lowered in _ALWAYS:
+        return _ALWAYS[lowered]
+    opens = previous == "" or previous in _CLAUSE_OPENERS
+    if lowered == "its" and opens:
+        return "it's"
+    if lowered == "names" and (opens or previous == "my"):
+        return "name's"
+    if lowered in _RELATIVES and previous == "my" and _next_is_name(spoken, end):
+        return lowered[:-1] + "'s"
+    return None
+
+
+def _next_is_name(spoken: str, end: int) -> bool:
+    """Whether the word after ``end`` is "name" ("my husbands name")."""
+    return _NAME_NEXT.match(spoken, end) is not None
+
+
+def _cased(word: str, fixed: str) -> str:
+    """``fixed`` with the first letter's case of ``word`` ("Thats" → "That's")."""
+    return fixed[:1].upper() + fixed[1:] if word[:1].isupper() else fixed
