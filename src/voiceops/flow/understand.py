@@ -80,9 +80,13 @@ _RESCHEDULE = re.compile(
     r"(?:appointment|booking|reservation)|change (?:my|our) (?:time|day|date)"
     r"|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
     r" \w*\s?forward"
-    r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to))\b"
+    r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to)"
+    r"|change (?:my|our) (?!name|number|phone|mind|email|address)(?:\w+ ){1,4}?to)\b"
 )
-"""Moving a booking the caller has: "push my colour to Saturday", "move my booking"."""
+_HAVE_ONE = re.compile(r"\bi (?:have|had|booked|got) (?:a|an|my)\b")
+_CHANGE_IT = re.compile(r"\b(?:change|move|switch) (?:it|that) to\b")
+"""Moving a booking the caller has: "push my colour to Saturday", "move my booking",
+"change my blow dry on Friday to Tuesday"; "change it to" is one after "I have a trim …"."""
 _LOOKUP = re.compile(
     r"\b(?:when(?:'s| is) my|what(?:'s| is) my (?:booking|appointment|reservation)"
     r"|do i (?:have|already have) (?:a|an|any) (?:booking|appointment|reservation)"
@@ -322,7 +326,7 @@ def _intents(
     intents: set[Intent] = set()
     if _CANCEL.search(text) and not _POLICY.search(text):
         intents.add("cancel")
-    if _RESCHEDULE.search(text):
+    if _RESCHEDULE.search(text) or (_CHANGE_IT.search(text) and _HAVE_ONE.search(text)):
         intents.add("reschedule")
     if _LOOKUP.search(text):
         intents.add("lookup")
