@@ -54,6 +54,7 @@ async def test_push_my_colour_moves_the_booking_found_by_the_number() -> None:
     [
         "Hi, I was charged twice on my card for my colour last week and I need that refunded.",
         "I think you overcharged me for my haircut yesterday.",
+        "i got double charged for my colour, can i speak to someone about it",
     ],
 )
 async def test_a_billing_matter_goes_to_the_billing_line(said: str) -> None:

@@ -179,11 +179,14 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
                 if self._bump("leaving") == 1:
                     return [Say("Before you go, shall I book it?")]
             return self._goodbye()
+        if u.billing and state.task != "callback":
+            # A disputed charge or a refund is for the billing team, whatever else was said,
+            # "I need someone to sort it out" included.
+            asked = self._asked_for(text) if "human" in u.intents else ""
+            why = asked if "billing" in asked else "billing: a charge or refund the caller raised"
+            return self._escalate(why, "medium")
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
-        if u.billing and state.task != "callback":
-            # A disputed charge or a refund is for the billing team, whatever else was said.
-            return self._escalate("billing: a charge or refund the caller raised", "medium")
         if u.social == "complaint" and state.task is None and not u.intents - {"book"}:
             # Let down ("nobody was there when I came in"): sorry, then a person or a new time.
             state.awaiting = "new_or_team"
