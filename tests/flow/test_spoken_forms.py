@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.flow.support import Conversation
+from tests.flow.support import OTHER, Conversation
 from voiceops.core.actions import EndCall
 from voiceops.flow.contractions import restore
 
@@ -59,3 +59,35 @@ async def test_surname_first_without_an_apostrophe_gives_the_whole_name() -> Non
     await call.say("a haircut thursday at 11 please")
     named = await call.say("surnames okafor, first name chidi")
     assert "Chidi Okafor" in named.text
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("thursday at 2 is fine its for oona", "Oona"),
+        ("2 pm works, its tam", "Tam"),
+        ("2 pm please, it's under ngozi eze", "Ngozi Eze"),
+    ],
+)
+async def test_a_name_closing_the_reply_that_picks_a_time_is_taken(said: str, name: str) -> None:
+    call = Conversation()
+    await call.say("can i get a haircut thursday afternoon")
+    picked = await call.say(said)
+    assert f"for {name}. Shall I book it?" in picked.text
+
+
+async def test_a_cancellation_under_a_relatives_name_looks_that_name_up() -> None:
+    call = Conversation(caller_phone="+12125550100")
+    await call.book_directly("2026-12-04T12:00", service="haircut", name="Tomas Novak", phone=OTHER)
+    await call.say("i need to cancel a booking")
+    found = await call.say("its probably under my sons name tomas novak")
+    assert found.arguments("find_booking") == {"customer_name": "Tomas Novak"}
+    assert "I see your haircut on Friday" in found.text
+
+
+async def test_a_cancellation_its_under_a_name_searches_by_that_name() -> None:
+    call = Conversation(caller_phone="+12125550100")
+    await call.book_directly("2026-12-04T12:00", service="colour", name="Ines Silva", phone=OTHER)
+    found = await call.say("hi i have to cancel my appointment its under ines silva")
+    assert found.arguments("find_booking") == {"customer_name": "Ines Silva"}
+    assert "I see your colour on Friday" in found.text

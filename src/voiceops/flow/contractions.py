@@ -4,7 +4,8 @@ Many transcripts come lower case and without apostrophes. The readers of an utte
 match the written forms ("that's all", "it's Priya", "name's Jo"), so :func:`restore`
 puts the apostrophe back in the contractions that are never a word of their own in a call
 ("thats", "youre", "dont"), and in the few that are only when they stand where the
-contraction does: "its" opening a clause ("its kate", "no its under maria"), "names" after
+contraction does: "its" opening a clause or before a word the possessive never takes ("its
+kate", "a booking its under maria"), "names" after
 "my" or opening the utterance ("names jo", "my names dev"), and a relative's possessive
 before "name" ("my husbands name peter"). One pass over the words: linear in the text.
 """
@@ -45,8 +46,11 @@ _ALWAYS = {
 
 _WORD = re.compile(r"[A-Za-z]++")
 _NAME_NEXT = re.compile(r"[ ,]++name\b", re.IGNORECASE)
+_ITS_NEXT = re.compile(r" (?:for|under|me|just|only|not|booked)\b", re.IGNORECASE)
+"""Words that never follow the possessive "its": "booking its under Maria" is "it's"."""
 _CLAUSE_OPENERS = frozenset(
-    "no yes yeah yep oh ah um uh er so well sorry actually okay ok and but great perfect".split()
+    """no yes yeah yep oh ah um uh er so well sorry actually okay ok and but great perfect
+    maybe probably think guess""".split()
 )
 """Words after which "its" opens a clause ("no its kate"), not a possessive."""
 _RELATIVES = frozenset(
@@ -80,7 +84,7 @@ def _fixed(lowered: str, previous: str, spoken: str, end: int) -> str | None:
     if lowered in _ALWAYS:
         return _ALWAYS[lowered]
     opens = previous == "" or previous in _CLAUSE_OPENERS
-    if lowered == "its" and opens:
+    if lowered == "its" and (opens or _ITS_NEXT.match(spoken, end) is not None):
         return "it's"
     if lowered == "names" and (opens or previous == "my"):
         return "name's"

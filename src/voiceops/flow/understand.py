@@ -362,10 +362,11 @@ def _business_time(text: str, profile: AgentProfile) -> bool:
 
 
 def _callers_name(
-    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None
+    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None, wanted: bool
 ) -> str | None:
     """The caller's name said, not the stylist's ("with Maria")."""
-    name = read_name(spoken, lexicon.stop, asked=expect == "name", bare=expect == "time")
+    asked, bare = expect == "name", expect == "time"
+    name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted)
     return None if name is not None and name.split()[0] == stylist else name
 
 
@@ -447,7 +448,7 @@ def _read(
     relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
     intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
     stylist = stylist_named(spoken, lexicon.stop)
-    name = _callers_name(spoken, lexicon, expect, stylist)
+    name = _callers_name(spoken, lexicon, expect, stylist, name_wanted)
     question = "?" in spoken or bool(_QUESTION_START.search(text))
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
     faq = faq_answer(text, name, question, lexicon) if asks_faq else None
