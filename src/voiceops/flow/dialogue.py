@@ -373,6 +373,12 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             self._begin_booking()
             _, remarks = self._apply(u)
             return remarks + self._advance()
+        if u.when_is_that and state.last_booked:
+            return [Say(f"It's {state.last_booked}."), *self._ask("anything_else")]
+        if u.unknown_question:
+            # "Hey, do you sell shampoo?": the question, not the greeting before it.
+            state.question = u.text[:200]
+            return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
         if "ask" in u.intents:
             state.awaiting = None
             return [Say("Sure, go ahead.")]
@@ -390,11 +396,6 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             ]
         if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
             return self._goodbye()
-        if u.when_is_that and state.last_booked:
-            return [Say(f"It's {state.last_booked}."), *self._ask("anything_else")]
-        if u.unknown_question:
-            state.question = u.text[:200]
-            return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
         return self._redirect(u)
 
     def _redirect(self, u: Understanding) -> list[Step]:
@@ -410,7 +411,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
     def _on_book_offer(self, u: Understanding) -> list[Step] | None:
         service = self.state.slots.service
-        if u.affirm or "book" in u.intents:
+        if (u.affirm or "book" in u.intents) and not u.offered_asked:
             self._begin_booking()
             self.state.slots.service = u.service or service
             _, remarks = self._apply(u)

@@ -140,7 +140,7 @@ _ASK = re.compile(
 )
 """The caller has more to ask, without asking it yet."""
 _QUESTION_START = re.compile(
-    r"^(?:(?:hi|hello|hey|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool)\s+)*"
+    r"^(?:(?:hi|hello|hey|there|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool)\s+)*"
     r"(?:do|does|can|could|is|are|what|how|which|when"
     r"|where|who|why|would|will)\b"
 )
