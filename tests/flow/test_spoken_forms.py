@@ -91,3 +91,20 @@ async def test_a_cancellation_its_under_a_name_searches_by_that_name() -> None:
     found = await call.say("hi i have to cancel my appointment its under ines silva")
     assert found.arguments("find_booking") == {"customer_name": "Ines Silva"}
     assert "I see your colour on Friday" in found.text
+
+
+async def test_a_name_off_the_list_corrected_at_the_read_back_is_the_one_booked() -> None:
+    call = Conversation()
+    first = await call.say("can i get a haircut thursday at 2, names priya")
+    assert "for Priya" in first.text
+    fixed = await call.say("oh sorry no its pria")
+    assert "for Pria." in fixed.text
+    done = await call.say("yep thats right")
+    assert done.arguments("book_appointment")["customer_name"] == "Pria"
+
+
+async def test_a_yes_at_the_read_back_keeps_the_name() -> None:
+    call = Conversation()
+    await call.say("can i get a haircut thursday at 2 for Priya")
+    done = await call.say("yes its perfect thanks")
+    assert done.arguments("book_appointment")["customer_name"] == "Priya"

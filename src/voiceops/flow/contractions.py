@@ -45,6 +45,7 @@ _ALWAYS = {
 """Contractions that are not words of their own, by their apostrophe-less spelling."""
 
 _WORD = re.compile(r"[A-Za-z]++")
+_CLAUSE_MARK = re.compile(r"[.,!?;]")
 _NAME_NEXT = re.compile(r"[ ,]++name\b", re.IGNORECASE)
 _ITS_NEXT = re.compile(r" (?:for|under|me|just|only|not|booked)\b", re.IGNORECASE)
 """Words that never follow the possessive "its": "booking its under Maria" is "it's"."""
@@ -62,19 +63,18 @@ _RELATIVES = frozenset(
 def restore(spoken: str) -> str:
     """``spoken`` with the apostrophes of its contractions put back; words keep their case."""
     parts: list[str] = []
-    last = 0
-    previous = ""
+    last = 0  # end of the text already copied into ``parts``
+    previous, previous_end = "", 0
     for match in _WORD.finditer(spoken):
+        if _CLAUSE_MARK.search(spoken, previous_end, match.start()):
+            previous = ""  # "at 2, names jo": a sentence mark opens a clause, as the start does
         word = match.group(0)
-        lowered = word.lower()
-        fixed = _fixed(lowered, previous, spoken, match.end())
+        fixed = _fixed(word.lower(), previous, spoken, match.end())
         if fixed is not None:
             parts.append(spoken[last : match.start()])
             parts.append(_cased(word, fixed))
             last = match.end()
-        gap = spoken[match.end() : match.end() + 2]
-        # A sentence mark between words opens a new clause, as the utterance's start does.
-        previous = "" if any(mark in gap for mark in ".,!?;") else lowered
+        previous, previous_end = word.lower(), match.end()
     parts.append(spoken[last:])
     return "".join(parts)
 

@@ -2,9 +2,8 @@
 
 :class:`Dialogue` decides what to say and which tools to run for one turn. It never awaits
 anything: it returns :data:`Step` values, and a tool call carries its continuation
-(:attr:`Call.then`), which the driver (``flow/brain.py``) calls with the tool's
-:class:`~voiceops.core.ports.ToolOutcome` to get the steps that follow. Tests drive it with
-lists in and lists out, and fabricate outcomes without a toolbox.
+(:attr:`Call.then`), which the driver (``flow/brain.py``) calls with the tool's outcome to
+get the steps that follow. Tests drive it with lists in and out, outcomes made by hand.
 
 The policy is a slot-filling booking dialogue with side trips: it fills service, day, time
 and name over several turns in any order, takes corrections ("no, Thursday"), checks
@@ -63,6 +62,7 @@ _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
 _EXPECT: dict[Awaiting, Expectation] = {
     "time": "time",
     "offer": "time",
+    "confirm": "read_back",
     "name": "name",
     "lookup_name": "name",
     "callback_name": "name",

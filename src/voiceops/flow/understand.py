@@ -65,7 +65,7 @@ Intent = Literal[
     "greeting",
     "ask",
 ]
-Expectation = Literal["time", "name", "phone", "pick", "free_text"]
+Expectation = Literal["time", "name", "phone", "pick", "free_text", "read_back"]
 """What kind of short answer the agent's last question invites."""
 
 UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
@@ -83,6 +83,8 @@ _RESCHEDULE = re.compile(
     r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to)"
     r"|change (?:my|our) (?!name|number|phone|mind|email|address)(?:\w+ ){1,4}?to)\b"
 )
+_FIXING = re.compile(r"\b(?:no|nope|sorry|actually|not|wrong|oops)\b")
+"""Words of a correction: "oh sorry, it's Pria" to a read-back changes the name."""
 _HAVE_ONE = re.compile(r"\bi (?:have|had|booked|got) (?:a|an|my)\b")
 _CHANGE_IT = re.compile(r"\b(?:change|move|switch) (?:it|that) to\b")
 """Moving a booking the caller has: "push my colour to Saturday", "move my booking",
@@ -448,7 +450,9 @@ def _read(
     relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
     intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
     stylist = stylist_named(spoken, lexicon.stop)
-    name = _callers_name(spoken, lexicon, expect, stylist, name_wanted)
+    # "No, it's Pria" to the read-back: a name corrected, on the list of names or not.
+    fixing = expect == "read_back" and bool(_FIXING.search(text) or CORRECTION.search(text))
+    name = _callers_name(spoken, lexicon, expect, stylist, name_wanted or fixing)
     question = "?" in spoken or bool(_QUESTION_START.search(text))
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
     faq = faq_answer(text, name, question, lexicon) if asks_faq else None
