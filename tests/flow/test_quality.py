@@ -54,6 +54,7 @@ async def test_push_my_colour_moves_the_booking_found_by_the_number() -> None:
     [
         "Hi, I was charged twice on my card for my colour last week and I need that refunded.",
         "I think you overcharged me for my haircut yesterday.",
+        "i got double charged for my colour, can i speak to someone about it",
     ],
 )
 async def test_a_billing_matter_goes_to_the_billing_line(said: str) -> None:
@@ -207,3 +208,27 @@ async def test_a_question_about_a_service_offers_to_book_it_and_a_yes_books_that
     turn = await call.say("great, can he come in saturday morning")
     assert turn.arguments("check_availability")["service"] == "haircut"
     assert "Which service" not in turn.text
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "change my colour on wednesday to friday",
+        "i had a colour booked wednesday, could we change it to friday please",
+    ],
+)
+async def test_a_change_naming_a_booking_moves_it_rather_than_books_anew(said: str) -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-02T10:00", service="colour", name="Rosa Diaz", phone=CALLER)
+    turn = await call.say(said)
+    assert turn.tools[0] == "find_booking", turn.tools
+    assert "I see your colour on Wednesday" in turn.text
+
+
+async def test_same_time_said_before_the_booking_is_found_keeps_its_time() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-02T10:00", service="colour", name="Rosa Diaz", phone=CALLER)
+    turn = await call.say("i have a colour wednesday, can i change it to friday same time")
+    assert "move your colour to Friday, December 4th at 10 AM?" in turn.text
+    moved = await call.say("yes")
+    assert moved.arguments("reschedule_appointment")["new_start"] == "2026-12-04T10:00"

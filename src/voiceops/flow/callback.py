@@ -45,6 +45,10 @@ class CallbackSteps(DialogueBase):
 
     def _on_callback_offer(self, u: Understanding) -> list[Step] | None:
         state = self.state
+        if u.question and asks_more(u) and not u.has_slot_value:
+            # "Ok, what's the address?": a new question, answered; "ok" was no yes to a call.
+            state.question, state.awaiting = None, None
+            return None
         if u.affirm and not u.has_slot_value:
             topic, state.question = state.question, None
             state.finish_task()

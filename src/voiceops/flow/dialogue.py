@@ -2,9 +2,8 @@
 
 :class:`Dialogue` decides what to say and which tools to run for one turn. It never awaits
 anything: it returns :data:`Step` values, and a tool call carries its continuation
-(:attr:`Call.then`), which the driver (``flow/brain.py``) calls with the tool's
-:class:`~voiceops.core.ports.ToolOutcome` to get the steps that follow. Tests drive it with
-lists in and lists out, and fabricate outcomes without a toolbox.
+(:attr:`Call.then`), which the driver (``flow/brain.py``) calls with the tool's outcome to
+get the steps that follow. Tests drive it with lists in and out, outcomes made by hand.
 
 The policy is a slot-filling booking dialogue with side trips: it fills service, day, time
 and name over several turns in any order, takes corrections ("no, Thursday"), checks
@@ -63,6 +62,7 @@ _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
 _EXPECT: dict[Awaiting, Expectation] = {
     "time": "time",
     "offer": "time",
+    "confirm": "read_back",
     "name": "name",
     "lookup_name": "name",
     "callback_name": "name",
@@ -179,11 +179,14 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
                 if self._bump("leaving") == 1:
                     return [Say("Before you go, shall I book it?")]
             return self._goodbye()
+        if u.billing and state.task != "callback":
+            # A disputed charge or a refund is for the billing team, whatever else was said,
+            # "I need someone to sort it out" included.
+            asked = self._asked_for(text) if "human" in u.intents else ""
+            why = asked if "billing" in asked else "billing: a charge or refund the caller raised"
+            return self._escalate(why, "medium")
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
-        if u.billing and state.task != "callback":
-            # A disputed charge or a refund is for the billing team, whatever else was said.
-            return self._escalate("billing: a charge or refund the caller raised", "medium")
         if u.social == "complaint" and state.task is None and not u.intents - {"book"}:
             # Let down ("nobody was there when I came in"): sorry, then a person or a new time.
             state.awaiting = "new_or_team"
@@ -236,6 +239,9 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         if not u.closing or u.intents - {"thanks"} or u.faq or u.service is not None:
             return False
         if not u.when.empty or u.question:
+            return False
+        if u.affirm and self.state.awaiting in ("confirm", "confirm_cancel"):
+            # "Yes, that's it" to a read-back: a yes, not a goodbye.
             return False
         # "No thanks" answers a yes/no question; "that's all" ends the call wherever it comes.
         return self.state.awaiting in _IDLE or bool(_DONE.search(u.text))
@@ -367,6 +373,12 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             self._begin_booking()
             _, remarks = self._apply(u)
             return remarks + self._advance()
+        if u.when_is_that and state.last_booked:
+            return [Say(f"It's {state.last_booked}."), *self._ask("anything_else")]
+        if u.unknown_question:
+            # "Hey, do you sell shampoo?": the question, not the greeting before it.
+            state.question = u.text[:200]
+            return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
         if "ask" in u.intents:
             state.awaiting = None
             return [Say("Sure, go ahead.")]
@@ -384,11 +396,6 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             ]
         if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
             return self._goodbye()
-        if u.when_is_that and state.last_booked:
-            return [Say(f"It's {state.last_booked}."), *self._ask("anything_else")]
-        if u.unknown_question:
-            state.question = u.text[:200]
-            return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
         return self._redirect(u)
 
     def _redirect(self, u: Understanding) -> list[Step]:
@@ -404,7 +411,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
     def _on_book_offer(self, u: Understanding) -> list[Step] | None:
         service = self.state.slots.service
-        if u.affirm or "book" in u.intents:
+        if (u.affirm or "book" in u.intents) and not u.offered_asked:
             self._begin_booking()
             self.state.slots.service = u.service or service
             _, remarks = self._apply(u)

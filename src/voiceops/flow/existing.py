@@ -154,6 +154,8 @@ class ExistingSteps(SlotFilling):
             # "Move my Thursday appointment": Thursday is where it is, not where it goes.
             slots.day, slots.at = None, None
             slots.clear_time()
+        if slots.same_time and slots.at is None:
+            slots.at, slots.part, slots.same_time = ref.start.time(), None, False
         return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._advance()]
 
     def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:

@@ -137,13 +137,19 @@ def not_offered_named(text: str, service: str | None, lexicon: Lexicon) -> str |
 
 
 _ASKS_OFFERED = re.compile(
-    r"^(?:(?:hi|hello|hey|so|and|but|um|umm|uh|oh|ok|okay|well|also|no|nope|yes|yeah|right"
+    r"^(?:(?:hi|hello|hey|there|so|and|but|um|umm|uh|oh|ok|okay|well|also|no|nope|yes|yeah|right"
     r"|thanks|thank you|(?:i was |i'm |just )?wondering)\s++)*+"
     r"(?:(?:do|can|could|would|if|whether) (?:you|you guys|y'all|ya|the salon|your salon"
     r"|anyone there)|does (?:the salon|your salon|anyone there|anybody there)) (?:also )?"
     r"(?:do|offer|provide|perform|specialize in|specialise in)\s++(?P<what>.+)$"
 )
 """Asking whether the business does something ("do you do fades?", "do you offer keratin")."""
+_ASKS_SAME = re.compile(
+    r"^(?:(?:hi|hello|hey|so|and|but|um|umm|uh|oh|ok|okay|well|also|right|alright|what about"
+    r"|how about)\s++)*+(?:(?P<what>[a-z]++(?: [a-z]++)?),? (?:is that|is it|would that be)"
+    r"|(?:is|are|would) (?P<other>[a-z]++(?: [a-z]++)?)) (?:the same|similar|the same thing)\b"
+)
+"""Asking whether another word is a service already spoken of ("balayage, is that the same?")."""
 _NOT_A_SERVICE = re.compile(
     r"^(?:(?:a|an|the|any|some)\s++)?(?:it|that|this|these|those|them|me|us|him|her|anything"
     r"|something|everything|more|better|much|what|discounts?|deals?|specials?|offers?|coupons?"
@@ -157,6 +163,9 @@ _ASKED_WORDS = 4
 def asked_offered(text: str) -> str | None:
     """What the caller asks whether the business does ("fades"), in a few words, or None."""
     match = _ASKS_OFFERED.search(text)
+    same = _ASKS_SAME.search(text) if match is None else None
+    if same is not None:
+        return same.group("what") or same.group("other")
     if match is None:
         return None
     what = match.group("what").strip()
@@ -194,12 +203,20 @@ def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) ->
     if latest is not None:
         asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
     asking = question or bool(_FAQ_ASK.search(asked))
-    best, faq = 0, None
+    found: list[tuple[int, int, str]] = []
     for pattern, answer in lexicon.faq:
         match = pattern.search(asked)
         # One word counts when asked about; a phrase ("where are you") always does.
-        if match and (asking or " " in match.group(0)) and len(match.group(0)) > best:
-            best, faq = len(match.group(0)), answer
-    if faq is not None and _FAQ_BEYOND.search(asked):
+        if match and (asking or " " in match.group(0)):
+            found.append((match.start(), match.end(), answer))
+    if not found or _FAQ_BEYOND.search(asked):
         return None
-    return faq
+    # "Where are you and is there parking?": each entry asked about, in the order asked; of
+    # entries matching the same words, the one matching most of them.
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, answer in sorted(found, key=lambda f: f[0] - f[1]):
+        if all(end <= left or start >= right for left, right, _ in chosen) and answer not in {
+            a for _, _, a in chosen
+        }:
+            chosen.append((start, end, answer))
+    return " ".join(answer for _, _, answer in sorted(chosen))

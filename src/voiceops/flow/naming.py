@@ -49,14 +49,21 @@ _NAME_IN_PASSING = re.compile(
 _NAME_RELATIVE = re.compile(
     r"\b(?i:for my|my) (?i:son|daughter|wife|husband|partner|mum|mom|mother|dad|father|friend"
     r"|boyfriend|girlfriend|kid|child|brother|sister|grandson|granddaughter|niece|nephew)"
-    r",?\s++(?P<rest>[^\W\d_][\w'\-]*+)"
+    r"(?P<named>'s name(?:\s++is)?)?,?\s++(?P<rest>[^\W\d_][\w'\-]*+)"
 )
-"""``for my son Leo``: the booking is for the person named."""
+"""``for my son Leo``, ``my husband's name Peter``: the booking is for the person named."""
+_NAME_CLOSING = re.compile(
+    r"\b(?i:it's|it is)\s++(?:(?i:for|under)\s++)?"
+    r"(?P<rest>[^\W\d_][\w'\-]*+(?:\s++[^\W\d_][\w'\-]*+)?)\s*+[.!]?\s*+$"
+)
+"""``… 1 pm is great, it's dev``: a name closing the utterance, read when one is wanted."""
 _FIRST_NAME = re.compile(
-    r"\b(?i:first name|given name|forename)(?:\s++(?i:is))?[\s,:]++(?P<rest>[^\W\d_][\w'\-]*+)"
+    r"\b(?i:first name|given name|forename)(?:'?s\b|\s++(?i:is))?[\s,:]++"
+    r"(?P<rest>[^\W\d_][\w'\-]*+)"
 )
 _LAST_NAME = re.compile(
-    r"\b(?i:last name|surname|family name)(?:\s++(?i:is))?[\s,:]++(?P<rest>[^\W\d_][\w'\-]*+)"
+    r"\b(?i:last name|surname|family name)(?:'?s\b|\s++(?i:is))?[\s,:]++"
+    r"(?P<rest>[^\W\d_][\w'\-]*+)"
 )
 """A name given in parts ("last name Okafor, first name Chidi")."""
 _SENTENCE_END = re.compile(r"[.,;!?]\s*+")
@@ -124,12 +131,15 @@ def _given(candidate: str | None) -> str | None:
     return None
 
 
-def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False) -> str | None:
+def read_name(
+    raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False, wanted: bool = False
+) -> str | None:
     """The caller's name in ``raw``, if one is given. ``asked`` says the agent has just
     asked for it, so a bare reply ("Sam", "Becker. Tom Becker.") is the name; ``stop`` holds
     the business's own words (service names), which are never part of one. With ``bare``
     (the agent is waiting for a time, and a booking needs a name) a reply that is only a
-    known given name ("Priya.") is one too."""
+    known given name ("Priya.") is one too. With ``wanted`` (a booking under way has no
+    name yet) "it's Dev" or "it's for Lena" closing the reply is one, on the list or not."""
     parts = _name_parts(raw, stop)
     if parts is not None:
         return parts
@@ -138,15 +148,21 @@ def read_name(raw: str, stop: frozenset[str], *, asked: bool, bare: bool = False
     if found is not None:
         return found
     relative = _NAME_RELATIVE.search(raw)
-    if relative and (relative.group("rest")[:1].isupper() or _given(relative.group("rest"))):
+    rest = relative.group("rest") if relative else ""
+    if relative and (relative.group("named") or rest[:1].isupper() or _given(rest)):
         # "for my son Leo", not "my sister told me".
-        return _name_from(relative.group("rest"), stop)
+        return _name_from(raw[relative.start("rest") :], stop)
     passing = (_NAME_ITS, _NAME_UNDER) if asked else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
     for pattern in passing:
         for match in pattern.finditer(raw):
             found = _given(_fullest(raw[match.start("rest") :], stop))
             if found is not None:
                 return found
+    closing = _NAME_CLOSING.search(raw) if wanted else None
+    if closing is not None:
+        found = _name_from(closing.group("rest"), stop)
+        if found is not None and len(found.split()) == len(closing.group("rest").split()):
+            return found
     if not asked:
         return _given(_bare(raw, stop)) if bare else None
     intro = _NAME_INTRO.match(raw.strip())

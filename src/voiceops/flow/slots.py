@@ -186,6 +186,8 @@ class SlotFilling(DialogueBase):
             # "Move it to Thursday, same time."
             slots.at, slots.part = target.start.time(), None
             changed = True
+        elif u.same_time and state.task == "reschedule" and target is None and when.at is None:
+            slots.same_time = True  # "I have a trim on Friday, same time Tuesday?": when found
         if u.one_after and when.day is None and (slots.day or state.offers):
             # "Not that one, the one after": the day offered or asked for, a week on.
             day = slots.day or state.offers[0].start.date()

@@ -106,6 +106,8 @@ class Slots(_Model):
     """The caller already agreed to this one in an earlier read-back ("book them")."""
     near: time | None = None
     """A time to look around without asking for it exactly ("in an hour")."""
+    same_time: bool = False
+    """ "Same time" said before the booking to move was found: its time, once it is."""
 
     then_fit: bool = False
     """The services to follow straight after ``start`` were checked and are free."""

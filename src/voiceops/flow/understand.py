@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
+from voiceops.flow.contractions import restore
 from voiceops.flow.lexicon import (
     LATEST,
     Lexicon,
@@ -64,7 +65,7 @@ Intent = Literal[
     "greeting",
     "ask",
 ]
-Expectation = Literal["time", "name", "phone", "pick", "free_text"]
+Expectation = Literal["time", "name", "phone", "pick", "free_text", "read_back"]
 """What kind of short answer the agent's last question invites."""
 
 UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
@@ -79,9 +80,15 @@ _RESCHEDULE = re.compile(
     r"(?:appointment|booking|reservation)|change (?:my|our) (?:time|day|date)"
     r"|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
     r" \w*\s?forward"
-    r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to))\b"
+    r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to)"
+    r"|change (?:my|our) (?!name|number|phone|mind|email|address)(?:\w+ ){1,4}?to)\b"
 )
-"""Moving a booking the caller has: "push my colour to Saturday", "move my booking"."""
+_FIXING = re.compile(r"\b(?:no|nope|sorry|actually|not|wrong|oops)\b")
+"""Words of a correction: "oh sorry, it's Pria" to a read-back changes the name."""
+_HAVE_ONE = re.compile(r"\bi (?:have|had|booked|got) (?:a|an|my)\b")
+_CHANGE_IT = re.compile(r"\b(?:change|move|switch) (?:it|that) to\b")
+"""Moving a booking the caller has: "push my colour to Saturday", "move my booking",
+"change my blow dry on Friday to Tuesday"; "change it to" is one after "I have a trim …"."""
 _LOOKUP = re.compile(
     r"\b(?:when(?:'s| is) my|what(?:'s| is) my (?:booking|appointment|reservation)"
     r"|do i (?:have|already have) (?:a|an|any) (?:booking|appointment|reservation)"
@@ -135,7 +142,7 @@ _ASK = re.compile(
 )
 """The caller has more to ask, without asking it yet."""
 _QUESTION_START = re.compile(
-    r"^(?:(?:hi|hello|hey|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool)\s+)*"
+    r"^(?:(?:hi|hello|hey|there|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool)\s+)*"
     r"(?:do|does|can|could|is|are|what|how|which|when"
     r"|where|who|why|would|will)\b"
 )
@@ -321,7 +328,7 @@ def _intents(
     intents: set[Intent] = set()
     if _CANCEL.search(text) and not _POLICY.search(text):
         intents.add("cancel")
-    if _RESCHEDULE.search(text):
+    if _RESCHEDULE.search(text) or (_CHANGE_IT.search(text) and _HAVE_ONE.search(text)):
         intents.add("reschedule")
     if _LOOKUP.search(text):
         intents.add("lookup")
@@ -357,10 +364,11 @@ def _business_time(text: str, profile: AgentProfile) -> bool:
 
 
 def _callers_name(
-    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None
+    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None, wanted: bool
 ) -> str | None:
     """The caller's name said, not the stylist's ("with Maria")."""
-    name = read_name(spoken, lexicon.stop, asked=expect == "name", bare=expect == "time")
+    asked, bare = expect == "name", expect == "time"
+    name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted)
     return None if name is not None and name.split()[0] == stylist else name
 
 
@@ -416,7 +424,7 @@ def understand(
     one or two words and nothing else ("Dev") is taken as it, known given name or not.
     Only the tail of a long utterance is read (see the module docstring)."""
     lexicon = lexicon_for(profile)
-    heard = utterance_tail(raw)
+    heard = restore(utterance_tail(raw))
     spoken = UNINTELLIGIBLE.sub(" ", heard)
     text = normalise(spoken)
     if not text:
@@ -442,7 +450,9 @@ def _read(
     relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
     intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
     stylist = stylist_named(spoken, lexicon.stop)
-    name = _callers_name(spoken, lexicon, expect, stylist)
+    # "No, it's Pria" to the read-back: a name corrected, on the list of names or not.
+    fixing = expect == "read_back" and bool(_FIXING.search(text) or CORRECTION.search(text))
+    name = _callers_name(spoken, lexicon, expect, stylist, name_wanted or fixing)
     question = "?" in spoken or bool(_QUESTION_START.search(text))
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
     faq = faq_answer(text, name, question, lexicon) if asks_faq else None
