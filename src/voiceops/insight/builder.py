@@ -34,7 +34,7 @@ PAGE_SCAN_LIMIT = 2_000
 """A page view looks for changes only when fewer calls, events and callback requests
 than this are new; more is the builder's."""
 BUSY_PAUSE_S = 0.05
-IDLE_S = 5.0
+IDLE_S = 30.0
 RETRY_S = 30.0
 
 

@@ -14,6 +14,7 @@ this module only reads and writes rows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -48,6 +49,10 @@ _QUEUE_BATCH = 1000
 RollupRow = tuple[str, int, int, str, int, int]
 """``(metric, hour, version, key, n, total)``."""
 Compute = Callable[[HourSource], Iterable[RollupRow]]
+
+
+def _rows(compute: Compute, source: Any) -> list[Any]:
+    return list(compute(source))
 
 
 class Backlog(NamedTuple):
@@ -115,7 +120,10 @@ class InsightStore:
                 await self._save_marks(conn, marks, new_marks)
             todo = await self._queued(conn, max_hours)
             for span in _spans(todo):
-                rows = list(compute(await load_source(conn, span)))
+                source = await load_source(conn, span)
+                # In a worker thread: an hour of a busy day is thousands of events, and the
+                # event loop has calls to answer meanwhile.
+                rows = await asyncio.to_thread(_rows, compute, source)
                 await self._replace(conn, span, rows)
             for shift in _day_shifts(marks):
                 for first, last in _spans(todo):
