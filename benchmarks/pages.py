@@ -107,6 +107,24 @@ async def _caught_up(db_url: str) -> bool:
     return top is None or (mark is not None and mark >= top)
 
 
+async def add_viewer(env: dict[str, str]) -> None:
+    """The benchmark's viewer account, made with ``voiceops users add`` as an operator would."""
+    adding = await asyncio.create_subprocess_exec(
+        VOICEOPS,
+        "users",
+        "add",
+        EMAIL,
+        "--role",
+        "viewer",
+        "--password-stdin",
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await adding.communicate(PASSWORD.encode())
+
+
 async def _sign_in(client: httpx.AsyncClient) -> None:
     page = await client.get("/dashboard/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -137,20 +155,7 @@ async def run(db_url: str, requests: int) -> dict[str, Any]:
         "VOICEOPS_SESSION_SECRET": "b" * 64,
         "VOICEOPS_LOG_LEVEL": "warning",
     }
-    adding = await asyncio.create_subprocess_exec(
-        VOICEOPS,
-        "users",
-        "add",
-        EMAIL,
-        "--role",
-        "viewer",
-        "--password-stdin",
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await adding.communicate(PASSWORD.encode())
+    await add_viewer(env)
     port = free_port()
     with tempfile.TemporaryDirectory() as logs:
         server = await Child.start(

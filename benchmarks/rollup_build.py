@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from sqlalchemy import insert
 
-from benchmarks.pages import EMAIL, PASSWORD, VOICEOPS, _sign_in
+from benchmarks.pages import VOICEOPS, _sign_in, add_viewer
 from benchmarks.procs import Child, free_port, wait_http
 from voiceops.core.clock import SystemClock
 from voiceops.store.db import Database
@@ -38,23 +38,6 @@ from voiceops.store.tables import call_events, calls
 
 PAGE = "/dashboard/insight/latency"
 STILL = "still being computed"
-
-
-async def _add_user(env: dict[str, str]) -> None:
-    adding = await asyncio.create_subprocess_exec(
-        VOICEOPS,
-        "users",
-        "add",
-        EMAIL,
-        "--role",
-        "viewer",
-        "--password-stdin",
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await adding.communicate(PASSWORD.encode())
 
 
 async def _live_call(db: Database, n: int) -> None:
@@ -136,7 +119,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "VOICEOPS_SESSION_SECRET": "b" * 64,
         "VOICEOPS_LOG_LEVEL": "warning",
     }
-    await _add_user(env)
+    await add_viewer(env)
     db = await Database.open(args.db)
     port = free_port()
     try:
