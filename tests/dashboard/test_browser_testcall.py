@@ -48,10 +48,7 @@ async def test_the_test_call_page_books_an_appointment(
             for n, line in enumerate(lines, start=2):
                 await page.fill("#say-text", line)
                 await page.click("#say-form button[type=submit]")
-                await page.wait_for_function(
-                    "n => document.querySelectorAll('#said .ev-turn_completed').length >= n",
-                    arg=n,
-                )
+                await agent.nth(n - 1).wait_for()
             text = await page.locator("#said").inner_text()
             assert "book_appointment" in text and lines[1] in text
             assert "first words" in text
