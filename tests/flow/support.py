@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from voiceops.config import DEFAULT_PROFILE
 from voiceops.core.actions import EndCall, Transfer
-from voiceops.core.caller import CallerClock
+from voiceops.core.caller import CallerClock, caller_number
 from voiceops.core.callevents import ListSink
 from voiceops.core.clock import ManualClock
 from voiceops.core.events import (
@@ -154,7 +154,7 @@ class Conversation:
             profile=self.profile,
             clock=clock,
             repo=self.repo,
-            caller_phone=self.caller_phone,
+            caller_phone=caller_number(self.call_object()),
             is_current=is_current,
             events=self.sink,
             app_clock=ManualClock(clock.now_utc),

@@ -568,3 +568,19 @@ async def test_are_you_a_robot_is_not_a_question_nobody_answers() -> None:
     turn = await call.say("Am I talking to a robot?")
     assert "I don't have that information" not in turn.text
     assert "This is Maple Street Hair." not in turn.text
+
+
+# -- a withheld caller ID ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["anonymous", "+191755519001", None])
+async def test_a_caller_without_a_usable_number_is_booked_under_the_name(
+    number: str | None,
+) -> None:
+    call = Conversation(caller_phone=number)
+    await _to_confirm(call, "Luca")
+    done = await call.say("yes")
+    assert done.tools == ["book_appointment"]
+    assert "booked" in done.text, done.text
+    [booking] = call.repo.bookings
+    assert (booking.customer_name, booking.customer_phone) == ("Luca", None)

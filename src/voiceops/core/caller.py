@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phonenumbers import timezone as tz_for_number
 
-from voiceops.core.phone import MAX_PHONE_CHARS, read_phone
+from voiceops.core.phone import MAX_PHONE_CHARS, possible_phone, read_phone
 from voiceops.core.profile import AgentProfile
 from voiceops.core.transcript import CallObject
 
@@ -90,10 +90,13 @@ def _zone_from_mapping(mapping: Mapping[str, Any] | None) -> ZoneInfo | None:
 
 
 def caller_number(call: CallObject) -> str | None:
-    """The caller's side of the call: ``to_number`` when we dialled out, else ``from_number``."""
-    if (call.direction or "").lower() == "outbound":
-        return call.to_number
-    return call.from_number
+    """The caller's side of the call: ``to_number`` when we dialled out, else ``from_number``.
+
+    ``None`` when that is not a possible phone number: a withheld caller ID arrives as
+    ``anonymous``, a web call has none, and neither may be booked under or called back.
+    """
+    raw = call.to_number if (call.direction or "").lower() == "outbound" else call.from_number
+    return raw if possible_phone(raw) is not None else None
 
 
 def zone_for_number(number: str | None, business_zone: ZoneInfo) -> ZoneInfo | None:

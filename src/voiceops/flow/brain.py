@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from voiceops.agent.prompts import caller_name_from
+from voiceops.core.caller import caller_number
 from voiceops.core.events import AgentEvent, TextChunk, ToolFinished, ToolStarted, TurnContext
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.dialogue import Dialogue
@@ -115,10 +116,7 @@ def _commit(ctx: TurnContext, state: FlowState, said: list[str]) -> None:
 
 
 def _caller_phone(ctx: TurnContext) -> str | None:
-    call = ctx.call
-    if call is None:
-        return None
-    return call.to_number if call.direction == "outbound" else call.from_number
+    return caller_number(ctx.call) if ctx.call is not None else None
 
 
 def _plan(ctx: TurnContext, state: FlowState, dialogue: Dialogue) -> list[Step]:
