@@ -28,6 +28,7 @@ from typing import Any, Literal
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.contractions import restore
+from voiceops.flow.hours import DAY_HOURS
 from voiceops.flow.lexicon import (
     LATEST,
     Lexicon,
@@ -336,7 +337,7 @@ def _intents(
         intents.add("price")
     if _DURATION.search(text):
         intents.add("duration")
-    if _HOURS.search(text) or LATEST.search(text):
+    if _HOURS.search(text) or LATEST.search(text) or DAY_HOURS.search(text):
         intents.add("hours")
     asks_about = intents & {"price", "duration", "hours"}
     wants = service is not None and _WANT.search(text) and not asks_about
