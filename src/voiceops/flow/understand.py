@@ -39,6 +39,7 @@ from voiceops.flow.lexicon import (
     not_offered_named,
     service_whens,
 )
+from voiceops.flow.lookup import ASKS_LOOKUP
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
 from voiceops.flow.replies import (
@@ -90,12 +91,6 @@ _HAVE_ONE = re.compile(r"\bi (?:have|had|booked|got) (?:a|an|my)\b")
 _CHANGE_IT = re.compile(r"\b(?:change|move|switch) (?:it|that) to\b")
 """Moving a booking the caller has: "push my colour to Saturday", "move my booking",
 "change my blow dry on Friday to Tuesday"; "change it to" is one after "I have a trim …"."""
-_LOOKUP = re.compile(
-    r"\b(?:when(?:'s| is) my|what(?:'s| is) my (?:booking|appointment|reservation)"
-    r"|do i (?:have|already have) (?:a|an|any) (?:booking|appointment|reservation)"
-    r"|(?:check|confirm) my (?:booking|appointment|reservation)|what time is my"
-    r"|am i (?:booked|scheduled)|remind me when)\b"
-)
 _BOOK = re.compile(
     # "An appointment" asks for one; "the appointment" is one already in mind ("can I bring
     # my dog to the appointment?").
@@ -331,7 +326,7 @@ def _intents(
         intents.add("cancel")
     if _RESCHEDULE.search(text) or (_CHANGE_IT.search(text) and _HAVE_ONE.search(text)):
         intents.add("reschedule")
-    if _LOOKUP.search(text):
+    if ASKS_LOOKUP.search(text):
         intents.add("lookup")
     if _PRICE.search(text):
         intents.add("price")
