@@ -30,6 +30,7 @@ from voiceops.core.profile import AgentProfile
 from voiceops.flow.contractions import restore
 from voiceops.flow.hours import DAY_HOURS
 from voiceops.flow.lexicon import (
+    HAIR_WANTED,
     LATEST,
     Lexicon,
     asked_offered,
@@ -67,8 +68,9 @@ Intent = Literal[
     "greeting",
     "ask",
 ]
-Expectation = Literal["time", "name", "phone", "pick", "free_text", "read_back"]
-"""What kind of short answer the agent's last question invites."""
+Expectation = Literal["time", "name", "phone", "pick", "free_text", "read_back", "slot"]
+"""What kind of short answer the agent's last question invites ("slot": a service or day,
+where a known given name alone is the caller's name, given ahead)."""
 
 UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
 
@@ -336,7 +338,8 @@ def _intents(
         intents.add("hours")
     asks_about = intents & {"price", "duration", "hours"}
     wants = service is not None and _WANT.search(text) and not asks_about
-    if not intents & {"cancel", "reschedule", "lookup"} and (_BOOK.search(text) or wants):
+    booking = _BOOK.search(text) or wants or HAIR_WANTED.search(text)
+    if not intents & {"cancel", "reschedule", "lookup"} and booking:
         # "How late can I get a haircut?" asks the hours; "I'd like to get a haircut" books.
         intents.add("book")
     if _SERVICES.search(text):
@@ -363,9 +366,13 @@ def _callers_name(
     spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None, wanted: bool
 ) -> str | None:
     """The caller's name said, not the stylist's ("with Maria")."""
-    asked, bare = expect == "name", expect == "time"
+    asked, bare = expect == "name", expect in ("time", "slot")
     name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted)
     return None if name is not None and name.split()[0] == stylist else name
+
+
+def slot_reply(awaiting: str) -> Expectation | None:
+    return "slot" if awaiting in ("service", "day") else None
 
 
 def _unknown(text: str, expect: Expectation | None) -> bool:
