@@ -32,6 +32,7 @@ TUESDAY = date(2026, 12, 1)
         "is my appointment still on for thursday",
         "can you tell me when im coming in",
         "did i book for thursday or friday",
+        "oh and do i have anything next week",
         "hello yes i made an appointment last week and i cant remember what day it was",
     ],
 )
@@ -53,6 +54,8 @@ def test_questions_about_a_booking_the_caller_has_are_lookups(text: str) -> None
         "i had an appointment at 3 and when i came nobody was there",
         "I have a wedding on saturday, what time could I get a blow dry",
         "when is the earliest appointment",
+        "do you have anything next week",
+        "do i have anything to bring",
     ],
 )
 def test_requests_and_other_questions_are_not_lookups(text: str) -> None:

@@ -39,7 +39,7 @@ ASKS_LOOKUP = re.compile(
     r"|(?:when|what time|what day) (?:am i|are we|i'm|i am|we're) (?:booked|scheduled|coming"
     r"|due|in|supposed|meant)"
     r"|(?:do|did|have) (?:i|we) (?:already |still )?(?:have|got|booked|book|made|make)"
-    r" (?:(?:anything|something)(?: \w+)? (?:booked|scheduled|on|coming|with)"
+    r" (?:(?:anything|something)(?! (?:to|i|we)\b)"
     r"|(?:an?|any) (?:\w+ ){0,2}(?:booked|scheduled|" + _OWN + r")|for|on|it for)"
     r"|(?:am i|are we) (?:still )?(?:booked|scheduled|down for|on the (?:books|list|schedule))"
     r"|is my (?:\w+ )?" + _OWN + r" (?:still |all )?(?:on|confirmed|booked|set|for|at|ok)"
