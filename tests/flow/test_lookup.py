@@ -33,6 +33,9 @@ TUESDAY = date(2026, 12, 1)
         "can you tell me when im coming in",
         "did i book for thursday or friday",
         "oh and do i have anything next week",
+        "i cant remember when my appointment is",
+        "could you confirm the time of my appointment",
+        "what did i book for friday",
         "hello yes i made an appointment last week and i cant remember what day it was",
     ],
 )
@@ -56,6 +59,7 @@ def test_questions_about_a_booking_the_caller_has_are_lookups(text: str) -> None
         "when is the earliest appointment",
         "do you have anything next week",
         "do i have anything to bring",
+        "what time my son can come in",
     ],
 )
 def test_requests_and_other_questions_are_not_lookups(text: str) -> None:

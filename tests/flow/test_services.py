@@ -39,6 +39,8 @@ def _service(text: str) -> str | None:
         ("i need my beard trimmed", "beard trim"),
         ("my beard needs a tidy up", "beard trim"),
         ("i want to get my hair blow dried for a party", "blow dry"),
+        ("my hair needs cutting", "haircut"),
+        ("my beard could do with trimming", "beard trim"),
     ],
 )
 def test_a_service_said_in_other_words_is_that_service(text: str, service: str) -> None:
@@ -51,6 +53,7 @@ def test_a_service_said_in_other_words_is_that_service(text: str, service: str) 
         ("a haircut and a beard trim", ("haircut", "beard trim")),
         ("a beard trim and a trim for my son", ("beard trim", "haircut")),
         ("a cut and colour", ("haircut", "colour")),
+        ("i want my hair cut and coloured", ("haircut", "colour")),
     ],
 )
 def test_two_services_said_together_stay_two(text: str, services: tuple[str, ...]) -> None:

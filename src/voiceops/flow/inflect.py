@@ -20,11 +20,13 @@ _NOT_DOUBLED = frozenset("aeiouwxy")
 _CAUSED = re.compile(
     r"\b(?:get|gets|got|getting|have|has|having|had|want|wants|wanted|need|needs|needed|like"
     r"|would like|'d like)(?: to (?:get|have))? (?:my|our|his|her|their|your|the|it|them)"
-    r"(?: \w+)? $"
+    r"(?: \w+){0,2}(?: and)? $"
 )
 """What comes before a past form said of something: "get my hair ", "want it "."""
 _OBJECT_AFTER = re.compile(r"^ (?:my|our|his|her|their|your|the)\b")
 """What comes after an "-ing" form said of something: "dyeing my", "trimming the"."""
+_NEEDS = re.compile(r"\b(?:needs?|wants?|could do with|could use) $")
+"""What comes before an "-ing" form said of something: "my hair needs cutting"."""
 _REACH = 40
 """How far before a past form :data:`_CAUSED` looks."""
 _GAP_WORDS = 4
@@ -56,7 +58,8 @@ def said_of_something(text: str, start: int, end: int) -> bool:
     """A verb form of a service at ``text[start:end]`` names it: a past form after "get
     my hair", "have it"; an "-ing" form before "my", "the"."""
     if text.endswith("ing", start, end):
-        return bool(_OBJECT_AFTER.search(text[end:]))
+        before = text[max(0, start - _REACH) : start]
+        return bool(_OBJECT_AFTER.search(text[end:]) or _NEEDS.search(before))
     return bool(_CAUSED.search(text[max(0, start - _REACH) : start]))
 
 

@@ -35,7 +35,9 @@ _TIME_ASKED = (
 """Asking when something already arranged is ("what time is it", "I forgot the time")."""
 ASKS_LOOKUP = re.compile(
     r"\b(?:when(?:'s| is| was) (?:my|our)|what(?:'s| is) (?:my|our) " + _OWN + r"\b"
-    r"|(?:what|which) (?:time|day|date) (?:is |was |'s )?(?:my|our)"
+    r"|(?:what|which) (?:time|day|date) (?:is|was|'s) (?:my|our)"
+    r"|(?:when|what time|what day|which day) (?:my|our) (?:\w+ ){1,2}(?:is|was)"
+    r"|(?:time|day|date) of (?:my|our)|what did (?:i|we) book"
     r"|(?:when|what time|what day) (?:am i|are we|i'm|i am|we're) (?:booked|scheduled|coming"
     r"|due|in|supposed|meant)"
     r"|(?:do|did|have) (?:i|we) (?:already |still )?(?:have|got|booked|book|made|make)"
