@@ -317,8 +317,10 @@ async def test_prices_and_hours_are_spoken_from_the_tools() -> None:
     assert "120 dollars" in price.text
     hours = await call.say("no, but what time do you close on Saturday?")
     assert hours.arguments("get_opening_hours") == {"date": "2026-12-05"}
+    # The day asked about, from the tool's hours of that weekday.
+    assert hours.result("get_opening_hours")["days"]["sat"] == [["10:00", "16:00"]]
     assert hours.text == (
-        f"{hours.result('get_opening_hours')['spoken']} Is there anything else I can help with?"
+        "On Saturday we're open 10 AM to 4 PM. Is there anything else I can help with?"
     )
 
 
@@ -364,8 +366,8 @@ async def test_a_follow_up_question_asks_the_same_thing_again() -> None:
     sunday = await call.say("what about Sunday?")
     assert sunday.arguments("get_opening_hours") == {"date": "2026-12-06"}
     assert (
-        sunday.text
-        == "We're closed on Sunday, December 6th. Is there anything else I can help with?"
+        sunday.text == "We're closed on Sundays and Mondays; we're open again Tuesday from 9 AM."
+        " Is there anything else I can help with?"
     )
     await call.say("how much is a haircut?")
     colour = await call.say("and a colour?")

@@ -470,7 +470,7 @@ async def test_asking_the_hours_of_a_closed_day_while_booking_lets_the_caller_ch
     call = Conversation()
     turn = await call.say("Are you open on Monday? I'd like a beard trim.")
     assert turn.text == (
-        "We're closed on Monday, December 7th. The next day we're open is Tuesday."
+        "We're closed on Mondays. The next day we're open is Tuesday."
         " Which other day would suit you?"
     )
     assert turn.tools == ["get_opening_hours"]

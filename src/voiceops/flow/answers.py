@@ -11,12 +11,13 @@ booking tools count them. :class:`AnswerSteps` is one part of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.base import DialogueBase
+from voiceops.flow.hours import MAX_DAYS_NAMED, asked_days, hours_on_days
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.wording import (
     SERVICES_LISTED,
@@ -29,7 +30,7 @@ from voiceops.flow.wording import (
 )
 from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import OpeningHours, ServiceInfo
-from voiceops.tools.timefmt import spoken_clock, spoken_duration, weekday_name
+from voiceops.tools.timefmt import spoken_clock, spoken_duration, weekday_name, zone_place
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -141,12 +142,14 @@ class AnswerSteps(DialogueBase):
             return [Say(latest)]
         if "hours" not in u.intents:
             return []
-        args: dict[str, Any] = {}
-        if u.when.day is not None:
-            args["date"] = u.when.day.isoformat()
-            self.closed_said = not intervals_on(self.profile, u.when.day)
-        week = u.week_hours or u.when.day is not None
-        return [Call("get_opening_hours", args, then=partial(self._after_hours, week))]
+        days = asked_days(u.when)
+        week = u.week_hours or len(days) > MAX_DAYS_NAMED
+        # "Are you open on Sunday?", "this weekend?": those days; "what days?": the week.
+        args: dict[str, Any] = {"date": days[0].isoformat()} if days and not week else {}
+        if days:
+            self.closed_said = not intervals_on(self.profile, days[0])
+        asked = [] if week else days
+        return [Call("get_opening_hours", args, then=partial(self._after_hours, week, asked))]
 
     def _latest(self, u: Understanding) -> str | None:
         """ "How late can I get a haircut on Friday?": when that day closes, and the last
@@ -203,11 +206,17 @@ class AnswerSteps(DialogueBase):
             return [Say(prices_sentence(result.services)), Say(self._question(self.state.awaiting))]
         return [Say("Sorry, I can't look that up right now.")]
 
-    def _after_hours(self, week: bool, outcome: ToolOutcome) -> list[Step]:
+    def _after_hours(self, week: bool, days: list[date], outcome: ToolOutcome) -> list[Step]:
         result = result_of(outcome, OpeningHours)
         if isinstance(result, OpeningHours) and result.spoken:
             if week:
                 return [Say(result.spoken)]
+            if days:
+                # Booking at the same time names the next open day itself.
+                again = self.state.task not in ("book", "reschedule")
+                said = hours_on_days(result, days, self.today, next_open=again)
+                here = f" That's {zone_place(self.clock.business_zone)} time."
+                return [Say(said + (here if self.clock.zones_differ else ""))]
             return [Say(hours_now(result, self.clock))]
         return [Say("Sorry, I can't look up our hours right now.")]
 

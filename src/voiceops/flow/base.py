@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from voiceops.core.actions import EndCall
 from voiceops.core.ports import ToolStatus
 from voiceops.flow import wording
+from voiceops.flow.again import asked_again, offers_person
 from voiceops.flow.steps import Call, Finish, Say, Step
 
 if TYPE_CHECKING:
@@ -60,6 +61,9 @@ class DialogueBase:
         self.escalation = escalation
         self._log = logger
         self.today = clock.now_local.date()
+        self.asked_before = state.awaiting
+        """The question the agent's last turn left open (this turn answers it)."""
+        self._asked_now: set[str] = set()
         self.closed_said = False
         self.corrected = False
         self.offer_for: str | None = None
@@ -99,6 +103,9 @@ class DialogueBase:
 
     def _question(self, awaiting: Awaiting | None, *, other: bool = False) -> str:
         state = self.state
+        again = self._in_a_row(awaiting) if awaiting else None
+        if again is not None:
+            return again
         fixed = wording.FIXED_QUESTIONS.get(awaiting) if awaiting else None
         if fixed is not None:
             return fixed
@@ -106,6 +113,9 @@ class DialogueBase:
             return wording.REWORDED[awaiting][0]
         match awaiting:
             case "service":
+                if state.slots.suggested:
+                    service = wording.with_article(state.slots.suggested)
+                    return f"It sounds like {service} — shall I look for one?"
                 # The list, then the short question, then the list again: a caller who
                 # did not take the short one hears the choices once more.
                 listed = state.asked.get("service", 0)
@@ -145,6 +155,26 @@ class DialogueBase:
             case None:
                 return "How can I help you today?"
         raise AssertionError(f"no question for {awaiting}")  # pragma: no cover
+
+    def _in_a_row(self, awaiting: Awaiting) -> str | None:
+        """Count the question asked in a row; past twice, its other words (``flow/again.py``)
+        or, for a service the caller cannot name, a person offered."""
+        state = self.state
+        if awaiting in self._asked_now:
+            return None  # counted once a turn
+        self._asked_now.add(awaiting)
+        if awaiting == self.asked_before and state.row_of == awaiting:
+            state.row += 1
+        else:
+            state.row_of, state.row = awaiting, 1
+        if offers_person(awaiting, state.row):
+            state.resume, state.awaiting = awaiting, "human_offer"
+            state.row_of = None
+            return (
+                "Sorry, I'm not sure which service you need. "
+                + wording.FIXED_QUESTIONS["human_offer"]
+            )
+        return asked_again(awaiting, state.row, self.profile)
 
     def _nameless(self) -> list[Step]:
         """The caller won't give a name: ask once more, then book under their number."""

@@ -20,6 +20,7 @@ _ALWAYS = {
     "theres": "there's",
     "heres": "here's",
     "wheres": "where's",
+    "whens": "when's",
     "whos": "who's",
     "hows": "how's",
     "im": "i'm",

@@ -36,7 +36,7 @@ from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps, asks_more
 from voiceops.flow.existing import ExistingSteps
 from voiceops.flow.steps import Say, Step
-from voiceops.flow.understand import Expectation, Understanding, understand
+from voiceops.flow.understand import Expectation, Understanding, slot_reply, understand
 from voiceops.flow.when import normalise, utterance_tail
 from voiceops.flow.wording import in_full, off_topic, we_do
 
@@ -262,7 +262,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
     # --- reading ------------------------------------------------------------------------
 
     def _understand(self, text: str, awaiting: Awaiting | None) -> Understanding:
-        expect = _EXPECT.get(awaiting) if awaiting else None
+        expect = _EXPECT.get(awaiting, slot_reply(awaiting)) if awaiting else None
         state = self.state
         wanted = awaiting == "new_or_team" or (
             awaiting in ("offer", "time") and state.task == "book" and not state.slots.name

@@ -14,7 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
-from voiceops.flow.slots import SlotFilling
+from voiceops.flow.lookup import LookupSteps
 from voiceops.flow.state import BookingRef
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.wording import with_article
@@ -32,11 +32,13 @@ if TYPE_CHECKING:
     from voiceops.tools.results import BookingView
 
 
-class ExistingSteps(SlotFilling):
+class ExistingSteps(LookupSteps):
     """The part of the dialogue about bookings the caller already has."""
 
     def _find(self, u: Understanding | None, *, name: str | None = None) -> list[Step]:
         args: dict[str, Any] = {}
+        if u is not None and self.state.task == "lookup":
+            self._remember_query(u)  # what the caller asked about, for the read-back
         if name:
             args["customer_name"] = name
         elif self.state.attempts.get("name_lookup"):
@@ -67,6 +69,8 @@ class ExistingSteps(SlotFilling):
             return self._tool_refused("lookup", result)
         now = self.clock.now_local.replace(tzinfo=None)
         refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
+        if state.task == "lookup" and (refs or by_name):
+            return self._read_found(refs)  # flow/lookup.py
         if not refs:
             return self._not_found(by_name=by_name)
         if len(refs) == 1:

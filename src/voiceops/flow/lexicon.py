@@ -17,6 +17,7 @@ from datetime import date
 
 from voiceops.core.phone import read_phone
 from voiceops.core.profile import AgentProfile
+from voiceops.flow.inflect import Named, inflections, merge_halves, said_of_something
 from voiceops.flow.when import When, normalise, parse_when
 
 
@@ -37,6 +38,12 @@ class Lexicon:
     """Normalised name or alias -> the service's canonical name."""
     faq: tuple[tuple[re.Pattern[str], str], ...]
     triggers: re.Pattern[str] | None
+    inflected: re.Pattern[str] | None
+    """Verb forms of service words ("coloured", "dyeing"), named only when said of something."""
+    inflected_keys: dict[str, str]
+    """Verb form -> the name or alias it is a form of."""
+    combos: tuple[tuple[frozenset[str], str, str], ...]
+    """Names and aliases of two or more words: (their words, the key, the service)."""
     stop: frozenset[str]
     """Words that are never part of a caller's name (service words)."""
     region: str
@@ -58,11 +65,16 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
     business = read_phone(profile.business_phone)
     region = (business.region if business is not None else None) or "US"
     stop = frozenset(word for key in names for word in key.split())
+    forms = {form: key for key in names for form in inflections(key) if form not in names}
+    spoken = sorted(forms, key=len, reverse=True)
     return Lexicon(
         services=phrase_pattern(list(names)),
         service_names=names,
         faq=tuple(faq),
         triggers=phrase_pattern(list(profile.escalation.trigger_phrases)),
+        inflected=re.compile(rf"\b(?:{'|'.join(map(re.escape, spoken))})\b") if spoken else None,
+        inflected_keys=forms,
+        combos=tuple((frozenset(k.split()), k, v) for k, v in names.items() if " " in k),
         stop=stop,
         region=region,
     )
@@ -93,10 +105,12 @@ _NOT_OFFERED = re.compile(
 
 def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
     """Every service named and not dropped, with where it is named, in order. "Scrap the
-    colour, just a blow dry", "not a trim, a colour": the service turned down is left out."""
+    colour, just a blow dry", "not a trim, a colour": the service turned down is left out.
+    Verb forms count where said of something ("get my hair coloured"), and two halves of
+    one name said apart count once ("my beard needs a trim")."""
     if lexicon.services is None:
         return []
-    named: list[tuple[str, int]] = []
+    named: list[Named] = []
     for match in lexicon.services.finditer(text):
         if _NOT_THIS.search(text, max(0, match.start() - _NOT_THIS_REACH), match.start()):
             continue
@@ -105,8 +119,25 @@ def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
             key = key[:-1]
         name = lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
         if name is not None:
-            named.append((name, match.start()))
-    return named
+            named.append((name, match.start(), match.end(), key))
+    named.extend(_inflected(text, lexicon, named))
+    named.sort(key=lambda n: n[1])
+    return [(name, start) for name, start, _, _ in merge_halves(text, named, lexicon.combos)]
+
+
+def _inflected(text: str, lexicon: Lexicon, named: list[Named]) -> list[Named]:
+    if lexicon.inflected is None:
+        return []
+    found: list[Named] = []
+    for match in lexicon.inflected.finditer(text):
+        start, end = match.span()
+        if any(s < end and start < e for _, s, e, _ in named):
+            continue
+        if not said_of_something(text, start, end):
+            continue
+        key = lexicon.inflected_keys[match.group(0)]
+        found.append((lexicon.service_names[key], start, end, key))
+    return found
 
 
 def service_whens(
@@ -172,6 +203,36 @@ def asked_offered(text: str) -> str | None:
     if not what or _NOT_A_SERVICE.search(what) or len(what.split()) > _ASKED_WORDS:
         return None
     return what
+
+
+_HAIR = r"(?:hair|fringe|bangs|mop|mane)"
+_UNTIDY = (
+    r"(?:mess|messy|disaster|shaggy|scruffy|overgrown|long|wild|out of control|bushy|unruly"
+    r"|state|wreck|nightmare|bird'?s nest)"
+)
+_CUT_WORDS = (
+    rf"{_HAIR}(?:(?:'s|s)|(?: \w+){{0,2}} (?:is|are|looks?|looking|has gone|has got|gone"
+    rf"|getting|got))(?: \w+){{0,3}} {_UNTIDY}"
+    rf"|(?:fix|sort out|sort|tidy up|tidy|tame) (?:my|her|his|their|the|this) (?:\w+ )?{_HAIR}"
+    r"|grown out|too long|overgrown|scruffy|shaggy"
+)
+_NEEDS_CUT = re.compile(rf"\b(?:{_CUT_WORDS})\b")
+"""Hair that wants cutting, in so many words: "my hair is a total mess", "sort my hair out"."""
+HAIR_WANTED = re.compile(
+    rf"\b(?:{_CUT_WORDS}|(?:something|anything) (?:done )?(?:with|to|for|about)"
+    rf" (?:my|her|his|their) {_HAIR}|do something (?:with|about) (?:my|her|his|their) {_HAIR}"
+    rf"|(?:new|fresh|different) (?:look|style|hairstyle))\b"
+)
+"""The caller wants something done to their hair without naming a service: a booking."""
+
+
+def likely_service(text: str, lexicon: Lexicon) -> str | None:
+    """The service that hair said to want cutting sounds like ("my hair is a mess, can you
+    fix it?": the haircut), when the profile has one called so."""
+    if not _NEEDS_CUT.search(text):
+        return None
+    names = lexicon.service_names
+    return names.get("haircut") or names.get("hair cut") or names.get("cut")
 
 
 # --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from voiceops.flow.base import DialogueBase
+from voiceops.flow.lexicon import lexicon_for, likely_service
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.when import part_of
 from voiceops.flow.wording import join_and
@@ -60,7 +61,7 @@ class SlotFilling(DialogueBase):
 
     def _apply_service(self, u: Understanding, remarks: list[Step]) -> bool:
         state, slots = self.state, self.state.slots
-        changed = False
+        changed = self._suggested(u)
         if u.service and state.task == "book" and u.service != slots.service:
             slots.service = u.service
             slots.clear_time()
@@ -83,6 +84,25 @@ class SlotFilling(DialogueBase):
                 )
             changed = True
         return changed
+
+    def _suggested(self, u: Understanding) -> bool:
+        """ "My hair is a mess": a haircut suggested (asked about before it is taken); a yes
+        to it takes it, a no drops it (the services are listed next)."""
+        state, slots = self.state, self.state.slots
+        if state.task != "book" or slots.service is not None or u.service is not None:
+            return False
+        if slots.suggested is not None and state.awaiting == "service":
+            if u.affirm and not u.deny:
+                slots.service, slots.suggested = slots.suggested, None
+                return True
+            if u.deny:
+                slots.suggested = None
+                return True
+        likely = likely_service(u.text, lexicon_for(self.profile))
+        if likely is not None and likely != slots.suggested:
+            slots.suggested = likely
+            return True
+        return False
 
     def _take_service_whens(self, u: Understanding) -> None:
         """Each further service at the day and time said with it (the first one's are taken

@@ -88,6 +88,9 @@ class Slots(_Model):
     """No name given: booked under the number the caller is calling from."""
     from_closed: bool = False
     """The day asked for was a closed day and this one is the next open day."""
+    suggested: str | None = None
+    """The service that what the caller said sounds like ("my hair is a mess": a haircut),
+    asked about before it is taken."""
     then: list[str] = Field(default_factory=list)
     """Further services asked for in the same breath, booked one after another."""
     then_names: list[str] = Field(default_factory=list)
@@ -170,6 +173,9 @@ class FlowState(_Model):
     """The agent's last words in full, for "what?" when the caller cut them short."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
+    row_of: Awaiting | None = None
+    row: int = 0
+    """How many turns in a row the agent has asked for ``row_of`` (``flow/again.py``)."""
 
     @classmethod
     def load(

@@ -28,7 +28,9 @@ from typing import Any, Literal
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.contractions import restore
+from voiceops.flow.hours import DAY_HOURS
 from voiceops.flow.lexicon import (
+    HAIR_WANTED,
     LATEST,
     Lexicon,
     asked_offered,
@@ -38,6 +40,7 @@ from voiceops.flow.lexicon import (
     not_offered_named,
     service_whens,
 )
+from voiceops.flow.lookup import ASKS_LOOKUP
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
 from voiceops.flow.replies import (
@@ -65,8 +68,9 @@ Intent = Literal[
     "greeting",
     "ask",
 ]
-Expectation = Literal["time", "name", "phone", "pick", "free_text", "read_back"]
-"""What kind of short answer the agent's last question invites."""
+Expectation = Literal["time", "name", "phone", "pick", "free_text", "read_back", "slot"]
+"""What kind of short answer the agent's last question invites ("slot": a service or day,
+where a known given name alone is the caller's name, given ahead)."""
 
 UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
 
@@ -89,12 +93,6 @@ _HAVE_ONE = re.compile(r"\bi (?:have|had|booked|got) (?:a|an|my)\b")
 _CHANGE_IT = re.compile(r"\b(?:change|move|switch) (?:it|that) to\b")
 """Moving a booking the caller has: "push my colour to Saturday", "move my booking",
 "change my blow dry on Friday to Tuesday"; "change it to" is one after "I have a trim …"."""
-_LOOKUP = re.compile(
-    r"\b(?:when(?:'s| is) my|what(?:'s| is) my (?:booking|appointment|reservation)"
-    r"|do i (?:have|already have) (?:a|an|any) (?:booking|appointment|reservation)"
-    r"|(?:check|confirm) my (?:booking|appointment|reservation)|what time is my"
-    r"|am i (?:booked|scheduled)|remind me when)\b"
-)
 _BOOK = re.compile(
     # "An appointment" asks for one; "the appointment" is one already in mind ("can I bring
     # my dog to the appointment?").
@@ -330,17 +328,18 @@ def _intents(
         intents.add("cancel")
     if _RESCHEDULE.search(text) or (_CHANGE_IT.search(text) and _HAVE_ONE.search(text)):
         intents.add("reschedule")
-    if _LOOKUP.search(text):
+    if ASKS_LOOKUP.search(text):
         intents.add("lookup")
     if _PRICE.search(text):
         intents.add("price")
     if _DURATION.search(text):
         intents.add("duration")
-    if _HOURS.search(text) or LATEST.search(text):
+    if _HOURS.search(text) or LATEST.search(text) or DAY_HOURS.search(text):
         intents.add("hours")
     asks_about = intents & {"price", "duration", "hours"}
     wants = service is not None and _WANT.search(text) and not asks_about
-    if not intents & {"cancel", "reschedule", "lookup"} and (_BOOK.search(text) or wants):
+    booking = _BOOK.search(text) or wants or HAIR_WANTED.search(text)
+    if not intents & {"cancel", "reschedule", "lookup"} and booking:
         # "How late can I get a haircut?" asks the hours; "I'd like to get a haircut" books.
         intents.add("book")
     if _SERVICES.search(text):
@@ -367,9 +366,13 @@ def _callers_name(
     spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None, wanted: bool
 ) -> str | None:
     """The caller's name said, not the stylist's ("with Maria")."""
-    asked, bare = expect == "name", expect == "time"
+    asked, bare = expect == "name", expect in ("time", "slot")
     name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted)
     return None if name is not None and name.split()[0] == stylist else name
+
+
+def slot_reply(awaiting: str) -> Expectation | None:
+    return "slot" if awaiting in ("service", "day") else None
 
 
 def _unknown(text: str, expect: Expectation | None) -> bool:

@@ -273,6 +273,7 @@ def _resolve_range(word: str, today: date) -> _DateHit:
     if word == "next week":
         monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
         return _DateHit(monday, days=7)
+    word = word.removesuffix("s")  # "on weekends": the next one
     if today.weekday() >= 5 and word != "next weekend":
         # Said on the weekend itself: the rest of this one.
         return _DateHit(today, days=7 - today.weekday())

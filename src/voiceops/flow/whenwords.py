@@ -137,7 +137,7 @@ DATE = re.compile(
       | (?P<md>(?P<md_month>{_MONTH})\ (?:the\ )?(?P<md_day>{_DAY_NUMBER})
              |(?:the\ )?(?:(?P<dm_day>{_ORDINAL})\ (?:of\ )?|(?P<dm_num>\d{{1,2}})\ of\ )
               (?P<dm_month>{_MONTH}))
-      | (?P<range>next\ week|this\ week|(?:this\ |next\ |the\ )?weekend)
+      | (?P<range>next\ week|this\ week|(?:this\ |next\ |the\ )?weekends?)
       | (?P<earliest>as\ soon\ as\ possible|asap|earliest|soonest|first\ available|next\ available
                    |any\ ?time|whenever)
       | (?P<ord>(?:(?:on\ )?the|on)\ (?P<ord_n>{_ORDINAL})
@@ -187,7 +187,7 @@ DATE_WORDS = frozenset(
         *_ORDINAL_UNITS,
         *_ORDINAL_TENS,
         *("today", "tonight", "tomorrow", "yesterday", "day", "days", "week", "weeks"),
-        *("weekend", "month", "months", "asap", "earliest", "soonest", "available"),
+        *("weekend", "weekends", "month", "months", "asap", "earliest", "soonest", "available"),
         *("whenever", "anytime", "any"),
     }
 )
