@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from voiceops.flow.base import DialogueBase
+from voiceops.flow.bounds import within
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.when import part_of
 from voiceops.flow.wording import join_and
@@ -22,6 +23,7 @@ from voiceops.tools.timefmt import spoken_date, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.flow.understand import Understanding
+    from voiceops.flow.when import When
 
 
 class SlotFilling(DialogueBase):
@@ -170,6 +172,8 @@ class SlotFilling(DialogueBase):
                 slots.at = None
             slots.clear_time()
             changed = True
+        if (when.after or when.before) and self._take_bounds(when):
+            changed = True
         if u.first_thing and when.at is None:
             opening = intervals_on(self.profile, slots.day or self.today)
             if opening and opening[0].start != slots.at:
@@ -177,6 +181,22 @@ class SlotFilling(DialogueBase):
                 slots.clear_time()
                 changed = True
         return changed
+
+    def _take_bounds(self, when: When) -> bool:
+        """The earliest start or the latest end said ("not before 10"); an exact time said
+        before that falls outside them goes."""
+        slots = self.state.slots
+        after, before = when.after or slots.after, when.before or slots.before
+        if (after, before) == (slots.after, slots.before):
+            return False
+        slots.after, slots.before = after, before
+        kind = self.profile.service(slots.service or "")
+        minutes = kind.duration_min if kind else self.profile.booking.slot_step_min
+        moment = datetime.combine(slots.day or self.today, slots.at) if slots.at else None
+        if when.at is None and moment and not within(moment, minutes, after, before):
+            slots.at = None
+        slots.clear_time()
+        return True
 
     def _apply_relative(self, u: Understanding, remarks: list[Step]) -> bool:
         state, slots, when = self.state, self.state.slots, u.when

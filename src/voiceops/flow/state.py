@@ -106,6 +106,10 @@ class Slots(_Model):
     """The caller already agreed to this one in an earlier read-back ("book them")."""
     near: time | None = None
     """A time to look around without asking for it exactly ("in an hour")."""
+    after: time | None = None
+    """The earliest start the caller can make ("my bus gets in at 9:30"), whatever the day."""
+    before: time | None = None
+    """When the appointment must be over by ("I pick the kids up at 3")."""
     same_time: bool = False
     """ "Same time" said before the booking to move was found: its time, once it is."""
 

@@ -122,6 +122,15 @@ def closed_weekdays(profile: AgentProfile) -> str:
     return join_and([f"{WEEKDAY_NAMES[i]}s" for i in ordered])
 
 
+def on_the_step(step: int) -> str:
+    """Why a time like 2:45 can't be booked: when appointments start."""
+    if step == 60:
+        return "Sorry, appointments start on the hour."
+    if step == 30:
+        return "Sorry, appointments start on the hour and half hour."
+    return f"Sorry, appointments start every {step} minutes."
+
+
 def not_offered(profile: AgentProfile) -> str:
     """A service the business does not do, and what it does instead."""
     return f"Sorry, we don't do that; we do {join_and([s.name for s in profile.services])}."
