@@ -10,7 +10,7 @@ booking tools count them. :class:`AnswerSteps` is one part of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from voiceops.tools.timefmt import spoken_clock, spoken_duration, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
+    from voiceops.flow.state import Topic
     from voiceops.flow.understand import Understanding
 
 
@@ -88,13 +89,27 @@ class AnswerSteps(DialogueBase):
         if "hours" in u.intents:
             state.last_topic = "hours"
         elif u.intents & {"price", "duration"}:
-            state.last_topic = "price"
+            state.last_topic = "price" if "price" in u.intents else "duration"
         elif "services" in u.intents:
             state.last_topic = "services"
         if offer_booking is not None and state.task is None:
             state.slots.service = offer_booking or None
             return [*steps, *self._ask("book_offer")]
         return [*steps, *self._ask("anything_else")]
+
+    @staticmethod
+    def _asks(u: Understanding) -> bool:
+        """A question to answer ("okay, and how much is a haircut?"), not a yes to an offer."""
+        return bool(u.intents & {"price", "duration", "hours", "services"} or u.faq)
+
+    def _continued(self, u: Understanding, topic: Topic) -> Understanding:
+        """ "And a blowout?", "what about colour?" after a price: the same question for what
+        is named now. An "okay" before it is no yes to the booking offered."""
+        if u.intents - {"thanks", "greeting"}:
+            return u
+        if topic == "services" and u.service is not None:
+            topic = "price"  # "And a blow dry?" after the list: what it costs
+        return replace(u, intents=u.intents | {topic}, affirm=False)
 
     def _stylist_line(self, stylist: str) -> str:
         """A stylist asked for: the profile knows nobody's days, so say so (shorter again)."""

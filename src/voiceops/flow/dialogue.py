@@ -59,6 +59,7 @@ _SOCIAL_REPLIES = {
 }
 
 _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
+_POLITE = frozenset({"thanks", "greeting"})
 _EXPECT: dict[Awaiting, Expectation] = {
     "time": "time",
     "offer": "time",
@@ -205,9 +206,9 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             state.finish_task()
             state.callback = None
             return [Say("No problem."), *self._ask("anything_else")]
-        if u.follow_up and state.task is None and state.last_topic and not u.intents:
+        if u.follow_up and state.task is None and state.last_topic:
             # "What about Sunday?" after the hours: the same question for another day.
-            u = replace(u, intents=frozenset({state.last_topic}))
+            u = self._continued(u, state.last_topic)
         social = _SOCIAL_REPLIES.get(u.social or "")
         if social is not None:
             rest = replace(u, social=None)
@@ -342,7 +343,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         changed, remarks = self._apply(u)
         if began or changed or info or remarks:
             return info + remarks + self._advance()
-        if u.deny and not u.intents and state.awaiting in ("service", "day", "time"):
+        if u.deny and not u.intents - _POLITE and state.awaiting in ("service", "day", "time"):
             # "No" to "what day would you like?": the caller doesn't want to book now.
             state.finish_task()
             return [Say("No problem."), *self._ask("anything_else")]
@@ -411,7 +412,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
     def _on_book_offer(self, u: Understanding) -> list[Step] | None:
         service = self.state.slots.service
-        if (u.affirm or "book" in u.intents) and not u.offered_asked:
+        if (u.affirm or "book" in u.intents) and not (u.offered_asked or self._asks(u)):
             self._begin_booking()
             self.state.slots.service = u.service or service
             _, remarks = self._apply(u)

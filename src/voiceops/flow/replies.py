@@ -45,6 +45,13 @@ _DENY = re.compile(
     r"|\b(?:that's not|that is not|not right|not correct|that's wrong|don't|do not"
     r"|never mind|none of (?:those|them|these)|neither|doesn't work|won't work)\b"
 )
+_DECLINE = re.compile(
+    r"\b(?:i'll (?:think about it|have a think|think it over|let you know|get back to you"
+    r"|call (?:you )?back|ring (?:you )?back)|let me think (?:about it|it over)|think it over"
+    r"|thanks anyway|thank you anyway|thanks all the same|maybe (?:later|another time"
+    r"|some other time|next time)|not (?:today|right now|just now|for now|at the moment))\b"
+)
+"""A polite no ("great, I'll think about it"): the "great" is no yes to the offer."""
 _CALLER_NUMBER = re.compile(
     r"\b(?:this|same|the same) (?:number|one|phone|cell|mobile)\b|\bcalling (?:from|on)\b"
     r"|\bthe number (?:i'm|i am) (?:on|using)\b|\bthis line\b"
@@ -149,7 +156,7 @@ class Reply:
 
 def read_reply(text: str, spoken: str, region: str) -> Reply:
     """The reply words of normalised ``text`` (``spoken`` is the raw form, for numbers)."""
-    deny = bool(_DENY.search(text))
+    deny = bool(_DENY.search(text) or _DECLINE.search(text))
     phone = _phone(spoken, region)
     return Reply(
         affirm=not deny and bool(_AFFIRM_START.search(text) or _AFFIRM_ANY.search(text)),

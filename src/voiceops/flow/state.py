@@ -46,6 +46,8 @@ Awaiting = Literal[
 ]
 """What the agent's last question asked for; it decides how the next reply is read."""
 Priority = Literal["low", "medium", "high"]
+Topic = Literal["price", "duration", "hours", "services"]
+"""A question answered outside a task, asked again for something else ("and a blowout?")."""
 
 STATE_VERSION = 1
 
@@ -157,7 +159,7 @@ class FlowState(_Model):
     reminders: int = 0
     """Reminders spoken since the caller last said something."""
     greeted: bool = False
-    last_topic: Literal["price", "hours", "services"] | None = None
+    last_topic: Topic | None = None
     """The question last answered outside a task, for follow-ups ("what about Sunday?")."""
     last_service: str | None = None
     """The service last booked or moved, for "how much will that be?" afterwards."""

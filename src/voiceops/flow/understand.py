@@ -132,9 +132,9 @@ _DISMISS = re.compile(
     r"|scratch that|i'll call (?:back|again) later)\b"
 )
 _FOLLOW_UP = re.compile(
-    r"^(?:(?:and|so|ok|okay|oh|well)\s+)?(?:just\s+)?(?:tell|read)\s+(?:me|them)(?:\s+then)?$"
-    r"|^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
-    r"|^and\s+(?:on\s+|for\s+)?(?:(?:a|an|the)\s+)?\w+(?:\s+\w+)?$"
+    r"^(?:(?:and|so|ok|okay|oh|well|right|alright|great|cool|thanks|um|uh|hmm|i see)\s+)*"
+    r"(?:(?:just\s+)?(?:tell|read)\s+(?:me|them)(?:\s+then)?$|(?:what|how)\s+about\b"
+    r"|and\s+(?:on\s+|for\s+|with\s+)?(?:(?:a|an|the|my)\s+)?\w+(?:\s+\w+){0,2}$)"
 )
 _ASK = re.compile(
     r"\b(?:(?:another|one more|a quick|a) question|something else|one more thing"
