@@ -77,8 +77,8 @@ def lexicon_for(profile: AgentProfile) -> Lexicon:
 # services named in an utterance
 
 _NOT_THIS = re.compile(
-    r"\b(?:not|no|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
-    r"|hold off on) (?:a |an |the |my |that |this )?$"
+    r"\b(?:not|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
+    r"|hold off on) (?:a |an |the |my |that |this )?$|\bno $"
 )
 _NOT_THIS_REACH = 24
 """How far before a service name ``_NOT_THIS`` looks: its longest form and an article."""
@@ -91,22 +91,58 @@ _NOT_OFFERED = re.compile(
 """Services people ask a salon for; those the profile does not list are not offered."""
 
 
-def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
-    """Every service named and not dropped, with where it is named, in order. "Scrap the
-    colour, just a blow dry", "not a trim, a colour": the service turned down is left out."""
+_NOT_NOW = re.compile(
+    r" (?:can wait|(?:will|would|'ll) have to wait|can be (?:another|some other) (?:day|time)"
+    r"|(?:for|on) (?:another|some other) (?:day|time)|another time|some other time|next time"
+    r"|is off|(?:isn't|is not|not) needed|(?:can|will) keep)\b"
+)
+"""Words after a service that put it off: "the colour can wait", "the beard another time"."""
+_NOT_NOW_REACH = 40
+_ONLY = re.compile(r"\b(?:just|only)(?: (?:do|book|have|get|want))?(?: the| a| an)? $")
+""""Just the blow dry", "only a haircut": this one, and none of the others asked for."""
+_ONLY_REACH = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """The services one utterance names: those wanted, in order with where each is named,
+    those turned down, and whether one is wanted alone ("just the blow dry")."""
+
+    wanted: list[tuple[str, int]]
+    dropped: tuple[str, ...] = ()
+    only: bool = False
+
+
+def services_in(text: str, lexicon: Lexicon) -> Named:
+    """Every service named, wanted or dropped. "Scrap the colour, just a blow dry", "not a
+    trim, a colour", "a blow dry, the colour can wait": the one turned down is dropped."""
     if lexicon.services is None:
-        return []
+        return Named([])
     named: list[tuple[str, int]] = []
+    dropped: list[str] = []
+    only = False
     for match in lexicon.services.finditer(text):
-        if _NOT_THIS.search(text, max(0, match.start() - _NOT_THIS_REACH), match.start()):
-            continue
         key = match.group(0).replace("-", " ")
         if key not in lexicon.service_names and key.endswith("s"):
             key = key[:-1]
         name = lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
-        if name is not None:
-            named.append((name, match.start()))
-    return named
+        if name is None:
+            continue
+        start, end = match.start(), match.end()
+        if _NOT_THIS.search(text, max(0, start - _NOT_THIS_REACH), start) or _NOT_NOW.match(
+            text, end, end + _NOT_NOW_REACH
+        ):
+            dropped.append(name)
+            continue
+        only = only or bool(_ONLY.search(text, max(0, start - _ONLY_REACH), start))
+        named.append((name, start))
+    kept = {name for name, _ in named}
+    return Named(named, tuple(d for d in dict.fromkeys(dropped) if d not in kept), only)
+
+
+def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
+    """Every service named and not dropped, with where it is named, in order."""
+    return services_in(text, lexicon).wanted
 
 
 def service_whens(

@@ -10,11 +10,13 @@ back an hour", "the Tuesday after" the day in hand), two services or two people,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from voiceops.flow.base import DialogueBase
 from voiceops.flow.bounds import within
+from voiceops.flow.lexicon import lexicon_for, services_in
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.when import part_of
 from voiceops.flow.wording import join_and
@@ -62,8 +64,11 @@ class SlotFilling(DialogueBase):
 
     def _apply_service(self, u: Understanding, remarks: list[Step]) -> bool:
         state, slots = self.state, self.state.slots
-        changed = False
+        changed = self._drop_services(u, remarks) if state.task == "book" else False
         if u.service and state.task == "book" and u.service != slots.service:
+            if u.service in slots.then and not u.services:
+                # "The blow dry instead": the one asked for after, now the only one.
+                self._keep_following(lambda s: s != u.service)
             slots.service = u.service
             slots.clear_time()
             state.attempts.pop("service", None)
@@ -85,6 +90,43 @@ class SlotFilling(DialogueBase):
                 )
             changed = True
         return changed
+
+    def _drop_services(self, u: Understanding, remarks: list[Step]) -> bool:
+        """Services put off ("the colour can wait", "skip the beard trim") or left out ("just
+        the blow dry") come off the booking; True when one did."""
+        slots = self.state.slots
+        named = services_in(u.text, lexicon_for(self.profile))
+        asked = [slots.service, *slots.then] if slots.service else []
+        gone = [s for s in asked if s in named.dropped]
+        if named.only and u.service is not None:
+            gone = [s for s in asked if s != u.service]
+        if not gone:
+            return False
+        self._keep_following(lambda s: s not in gone)
+        if slots.service in gone:
+            slots.service = None
+            if slots.then and u.service is None:
+                slots.service = slots.then[0]
+                self._keep_following(lambda s: s != slots.service)
+            slots.clear_time()
+        slots.then_fit = False
+        kept = [s for s in (slots.service, *slots.then) if s] if u.service is None else []
+        if kept:
+            # "Skip the colour": what is left, said; a service named instead is read back.
+            remarks.append(Say(f"Sure, just the {join_and(list(dict.fromkeys(kept)))}."))
+        return True
+
+    def _keep_following(self, keep: Callable[[str], bool]) -> None:
+        """Keep the services to follow that ``keep`` says, with their names, days and times."""
+        slots = self.state.slots
+        kept = [i for i, s in enumerate(slots.then) if keep(s)]
+
+        def pick(values: list[Any]) -> list[Any]:
+            return [values[i] for i in kept if i < len(values)]
+
+        slots.then_names, slots.then_days = pick(slots.then_names), pick(slots.then_days)
+        slots.then_ats, slots.then_times = pick(slots.then_ats), pick(slots.then_times)
+        slots.then = pick(slots.then)
 
     def _take_service_whens(self, u: Understanding) -> None:
         """Each further service at the day and time said with it (the first one's are taken
