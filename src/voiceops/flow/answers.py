@@ -24,7 +24,6 @@ from voiceops.flow.wording import (
     not_offered,
     prices_sentence,
     services_sentence,
-    unlisted,
     with_article,
 )
 from voiceops.tools.booking import intervals_on
@@ -56,7 +55,9 @@ class AnswerSteps(DialogueBase):
         state = self.state
         steps: list[Step] = []
         offer_booking: str | None = None
-        if u.intents & {"price", "duration"}:
+        missing = u.service is None and (u.not_offered or u.unlisted)
+        if u.intents & {"price", "duration"} and not missing:
+            # "Do you do keratin, how much is it?": no price list for what is not offered.
             priced = self._prices(u)
             if isinstance(priced, list):
                 return priced  # every price, or which service?
@@ -70,11 +71,8 @@ class AnswerSteps(DialogueBase):
             if u.service is not None and offer_booking is None:
                 # "Do you do kids' haircuts?": the answer, then an offer to book one.
                 offer_booking = u.service
-        if u.not_offered is not None:
-            steps.append(Say(not_offered(self.profile)))
-            offer_booking = offer_booking or ""
-        elif u.unlisted:
-            steps.append(Say(unlisted(self.profile)))
+        if u.not_offered is not None or u.unlisted:
+            steps.append(Say(not_offered(self.profile, u.not_offered or u.offered_asked)))
             offer_booking = offer_booking or ""
         elif u.unknown_question and not follow_up:
             steps.append(Say("I don't have that information, but the team can tell you."))

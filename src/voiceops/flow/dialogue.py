@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING
 from voiceops.agent.intent import asks_what_agent_is
 from voiceops.agent.prompts import render_greeting
 from voiceops.flow.answers import AnswerSteps
+from voiceops.flow.asides import AsideSteps
 from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps, asks_more
-from voiceops.flow.existing import ExistingSteps
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, understand
-from voiceops.flow.when import normalise, utterance_tail
+from voiceops.flow.when import utterance_tail
 from voiceops.flow.wording import in_full, off_topic, we_do
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
 """What an agent line was asking, for picking up a conversation another brain started."""
 
 
-class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
+class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
     """One turn's decisions over a call's :class:`~voiceops.flow.state.FlowState`."""
 
     # --- entry points -----------------------------------------------------------------
@@ -170,9 +170,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             # The question about the agent is answered below, not as a question nothing answers.
             u = replace(u, unknown_question=False, off_topic=False, who_is_this=False)
         if u.who_is_this and state.task is None and not u.service and "book" not in u.intents:
-            business = self.profile.business_name
-            ours = normalise(business) in u.text
-            this = f"Yes, this is {business}." if ours else f"This is {business}."
+            this = self._whom(u)
             return [Say(this), *self._ask("anything_else", say=False), Say("How can I help?")]
         if u.farewell or self._closes(u):
             if state.awaiting == "confirm" and not u.deny and not u.farewell:
@@ -188,10 +186,9 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return self._escalate(why, "medium")
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
-        if u.social == "complaint" and state.task is None and not u.intents - {"book"}:
-            # Let down ("nobody was there when I came in"): sorry, then a person or a new time.
-            state.awaiting = "new_or_team"
-            return [Say("I'm really sorry about that."), Say(_NEW_OR_TEAM)]
+        let_down = u.social in ("complaint", "missing_booking") and self._let_down(u)
+        if let_down:  # "nobody was there", "I got a text saying I don't have one": sorry
+            return let_down
         honest = self._who_i_am() if robot else []
         if honest and u.is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
@@ -471,10 +468,6 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
 _NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")
 """Moving words that, said while booking, change the booking under way."""
-_NEW_OR_TEAM = (
-    "I can have someone from the team look into it, or book you a new time now."
-    " Which would you prefer?"
-)
 _NO_INFORMATION = (
     "I don't have that information — I can have someone call you back. Would you like that?"
 )

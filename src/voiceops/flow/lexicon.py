@@ -194,6 +194,13 @@ _NOT_A_SERVICE = re.compile(
 )
 """What follows "do you do" that is not a service to look for on the list."""
 _ASKED_WORDS = 4
+_NEXT_QUESTION = re.compile(
+    r"\b(?:how|what|when|where|which|why|is (?:it|that|there)|are (?:they|there)|would (?:it|that)"
+    r"|do (?:you|they|i)|does (?:it|that)|can (?:i|you|we)|could (?:i|you|we)|if so|and if)\b"
+)
+""""Do you do keratin treatments? How much would that be?": the thing asked about ends where
+the next question starts (the question marks are gone from the normalised text)."""
+_ASKED_END = re.compile(r"(?:\s+(?:and|or|also|too|then|at all|by any chance|there))+$")
 
 
 def asked_offered(text: str) -> str | None:
@@ -204,7 +211,8 @@ def asked_offered(text: str) -> str | None:
         return same.group("what") or same.group("other")
     if match is None:
         return None
-    what = match.group("what").strip()
+    what = _NEXT_QUESTION.split(match.group("what"), maxsplit=1)[0].strip()
+    what = _ASKED_END.sub("", what)
     if not what or _NOT_A_SERVICE.search(what) or len(what.split()) > _ASKED_WORDS:
         return None
     return what

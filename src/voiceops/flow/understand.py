@@ -175,8 +175,9 @@ _WHEN_IS_THAT = re.compile(
 )
 """Asking again when the booking just made is."""
 _IS_THIS = re.compile(
-    r"^(?:(?:hi|hello|hey|oh|um)\s+)*(?:is this|is that|am i (?:speaking|talking) (?:to|with)"
-    r"|have i (?:reached|got)|who (?:is this|am i speaking to))\b"
+    r"^(?:(?:hi|hello|hey|oh|um|uh|sorry|so|yes|yeah|well|there|excuse me|good \w+)\s+)*"
+    r"(?:is this|is that|am i (?:speaking|talking) (?:to|with)|have i (?:reached|got)"
+    r"|who (?:is this|am i speaking to))\b"
 )
 """The caller checks whom they called ("is this Joe's Pizza?")."""
 _NEW_BOOKING = re.compile(
