@@ -76,6 +76,8 @@ async def test_a_plain_and_with_a_day_in_a_booking_is_no_follow_up() -> None:
         "maybe another time",
         "not right now, thanks",
         "great, I'll let you know",
+        "right, cheers, ill have a think",
+        "ok I will think about it",
     ],
 )
 async def test_a_polite_no_to_booking_books_nothing(no: str) -> None:

@@ -46,8 +46,9 @@ _DENY = re.compile(
     r"|never mind|none of (?:those|them|these)|neither|doesn't work|won't work)\b"
 )
 _DECLINE = re.compile(
-    r"\b(?:i'll (?:think about it|have a think|think it over|let you know|get back to you"
-    r"|call (?:you )?back|ring (?:you )?back)|let me think (?:about it|it over)|think it over"
+    r"\b(?:i(?:'ll|ll| will) (?:think about it|have a think|think it over|let you know"
+    r"|get back to you|call (?:you )?back|ring (?:you )?back)|let me (?:think about it"
+    r"|think it over|have a think)|think it over"
     r"|thanks anyway|thank you anyway|thanks all the same|maybe (?:later|another time"
     r"|some other time|next time)|not (?:today|right now|just now|for now|at the moment))\b"
 )
