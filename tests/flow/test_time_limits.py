@@ -37,6 +37,10 @@ FRIDAY = date(2026, 12, 18)
         ("I have to pick my son up at 3", None, time(14, 30)),
         ("my bus leaves at 3", None, time(14, 30)),
         ("I'm free until 4", None, time(16, 0)),
+        ("anytime before noon", None, time(12, 0)),
+        ("I'm at work till 5", time(17, 30), None),
+        ("sometime between 2 and 4", time(14, 0), time(16, 0)),
+        ("between 10am and noon", time(10, 0), time(12, 0)),
     ],
 )
 def test_a_limit_is_read_as_one_not_as_the_time(
@@ -96,6 +100,11 @@ async def test_the_times_offered_start_past_the_limit(said: str, first: str) -> 
     assert turn.text.startswith("On ")
     times = turn.text.split(" I have ", 1)[1]
     assert times.startswith(first), turn.text
+
+
+async def test_between_two_times_offers_times_inside_them() -> None:
+    turn = await Conversation().say("haircut thursday sometime between 2 and 4")
+    assert "I have 2 PM, 2:30 PM or 3 PM" in turn.text
 
 
 async def test_the_times_offered_end_before_the_limit() -> None:

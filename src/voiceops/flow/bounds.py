@@ -64,6 +64,19 @@ _RANGE = re.compile(r" (?:to|till|until|and|through)\b")
 """"From 11 to 2" names two times, not a limit."""
 
 
+_CLOCK = (
+    r"(?:\d{1,2}(?::\d\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|noon|midday)(?: ?(?:am|pm|o'clock|oclock|ish))?"
+)
+_BETWEEN = re.compile(rf"\bbetween ({_CLOCK}) and (?={_CLOCK}\b)")
+""""Between 2 and 4": from 2, over by 4."""
+
+
+def as_limits(text: str) -> str:
+    """Normalised ``text`` with "between 2 and 4" said as the two limits it sets."""
+    return _BETWEEN.sub(r"not before \1 before ", text) if "between" in text else text
+
+
 @dataclass(frozen=True, slots=True)
 class Bound:
     side: Side

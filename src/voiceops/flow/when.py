@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import dateparser
 
-from voiceops.flow.bounds import bound_of
+from voiceops.flow.bounds import as_limits, bound_of
 from voiceops.flow.whenwords import (
     DATE,
     DATE_WORDS,
@@ -447,7 +447,7 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     sets ``past`` instead of ``day``. ``text`` may be raw; it is normalised here. Only its
     last :data:`MAX_PARSED_CHARS` characters are read (:func:`utterance_tail`).
     """
-    clean = normalise(utterance_tail(text))
+    clean = as_limits(normalise(utterance_tail(text)))
     if not clean:
         return When()
     words = frozenset(clean.split())
