@@ -43,6 +43,18 @@ async def test_more_upset_the_team_comes_first_and_a_person_asked_for_is_put_thr
     assert done.action.number == FRONT_DESK
 
 
+@pytest.mark.parametrize(
+    "upset",
+    ["this is the third time honestly", "ugh, this keeps happening", "seriously? again?"],
+)
+async def test_frustration_while_a_lost_booking_is_sorted_is_met_with_sorry(upset: str) -> None:
+    call = Conversation()
+    await call.say("my booking isn't showing up")
+    turn = await call.say(upset)
+    assert turn.text.startswith("I'm really sorry")
+    assert turn.tools == []
+
+
 async def test_a_name_given_looks_the_lost_booking_up() -> None:
     call = Conversation()
     await call.book_directly("2026-12-02T10:00", name="Dana Reyes")

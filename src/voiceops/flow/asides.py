@@ -48,6 +48,15 @@ _ELSEWHERE = re.compile(
 """Words that name another kind of business, or someone's ("Doctor Patel's")."""
 
 
+_UPSET = re.compile(
+    r"\b(?:(?:second|third|fourth|another) time|again|keeps happening|every time|ridiculous"
+    r"|unbelievable|unacceptable|frustrat\w*|annoy\w*|fed up|sick of|a joke|seriously"
+    r"|honestly|come on)\b"
+)
+"""Frustration, said while a lost booking is being sorted: sorry again, the team first."""
+_TEAM = re.compile(r"\b(?:team|someone|somebody|person|manager|staff|human)\b")
+
+
 class AsideSteps(ExistingSteps):
     """Apologies and "is this ...?", outside any booking."""
 
@@ -56,6 +65,9 @@ class AsideSteps(ExistingSteps):
         (a booking under way, a request of its own)."""
         state = self.state
         lost = state.task == "lookup" and state.awaiting in ("new_or_team", "lookup_name")
+        upset = lost and _UPSET.search(u.text) and not _TEAM.search(u.text)
+        if u.social not in ("complaint", "missing_booking") and not upset:
+            return None
         # "A text saying my booking was cancelled" asks no cancellation.
         allowed = {"book", "lookup", "greeting", "cancel" if u.social == "missing_booking" else ""}
         if (state.task is not None and not lost) or u.intents - allowed:

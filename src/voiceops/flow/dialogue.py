@@ -186,7 +186,7 @@ class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
             return self._escalate(why, "medium")
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
-        let_down = u.social in ("complaint", "missing_booking") and self._let_down(u)
+        let_down = self._let_down(u)
         if let_down:  # "nobody was there", "I got a text saying I don't have one": sorry
             return let_down
         honest = self._who_i_am() if robot else []
