@@ -130,3 +130,11 @@ async def test_a_time_named_exactly_is_booked_even_with_a_limit() -> None:
     await call.say("haircut thursday, I finish work at 5")
     turn = await call.say("6 o'clock, it's Andre")
     assert "6 PM" in turn.text and "Andre" in turn.text
+
+
+async def test_the_school_run_is_no_question_about_children_s_cuts() -> None:
+    turn = await Conversation().say(
+        "a colour friday, after I drop the kids at school at half eight"
+    )
+    assert "children" not in turn.text
+    assert "I have 9 AM" in turn.text

@@ -236,6 +236,13 @@ _FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|ove
 """Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 
 
+_ERRAND = re.compile(
+    r"\b(?:drop(?:ping)?|pick(?:ing)?|collect(?:ing)?|get(?:ting)?) (?:off |up )?(?:the |my |our )?"
+    r"(?:kids?|children|son|daughter|grandkids?|little ones?)\b"
+)
+"""The caller's own errand ("after I drop the kids at school"): no question about kids' cuts."""
+
+
 def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) -> str | None:
     """The FAQ answer the utterance asks for. A name is not a question ("Jo Park" asks
     nothing about parking), and a keyword inside an hours question is not one either ("how
@@ -246,6 +253,7 @@ def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) ->
     latest = LATEST.search(asked)
     if latest is not None:
         asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
+    asked = _ERRAND.sub(" ", asked)
     asking = question or bool(_FAQ_ASK.search(asked))
     found: list[tuple[int, int, str]] = []
     for pattern, answer in lexicon.faq:
