@@ -71,7 +71,7 @@ async def test_questions_by_intent(server: RunningServer) -> None:
         gift = await peer.turn("do you do gift vouchers?")
         assert "gift cards" in gift.text and "cash" not in gift.text
         nails = await peer.turn("can I get my nails done?")
-        assert nails.text.startswith("Sorry, we don't do that; we do haircut, colour")
+        assert nails.text.startswith("Sorry, we don't do nails; we do haircut, colour")
         dog = await peer.turn("can I bring my dog?")
         assert dog.text.startswith("I don't have that information")
         callback = await peer.turn("yes please")

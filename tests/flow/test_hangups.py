@@ -70,7 +70,7 @@ async def test_a_service_the_list_does_not_name_gets_what_is_offered() -> None:
     turn = await call.say("do you guys do keratin treatments?")
     assert turn.tools == []
     assert turn.text == (
-        "I don't see that on our list of services; we do haircut, colour, blow dry and"
+        "Sorry, we don't do keratin treatments; we do haircut, colour, blow dry and"
         " beard trim. Would you like to book an appointment?"
     )
     yes = await call.say("Yes, a blow dry on Saturday.")
@@ -79,7 +79,7 @@ async def test_a_service_the_list_does_not_name_gets_what_is_offered() -> None:
 
 async def test_a_question_about_something_that_is_no_service_is_not_read_as_one() -> None:
     turn = await Conversation().say("Do you do student discounts?")
-    assert "list of services" not in turn.text
+    assert "we don't do" not in turn.text
     assert turn.text.startswith("I don't have that information")
 
 

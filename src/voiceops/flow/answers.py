@@ -10,7 +10,7 @@ booking tools count them. :class:`AnswerSteps` is one part of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,6 @@ from voiceops.flow.wording import (
     not_offered,
     prices_sentence,
     services_sentence,
-    unlisted,
     with_article,
 )
 from voiceops.tools.booking import intervals_on
@@ -34,6 +33,7 @@ from voiceops.tools.timefmt import spoken_clock, spoken_duration, weekday_name, 
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
+    from voiceops.flow.state import Topic
     from voiceops.flow.understand import Understanding
 
 
@@ -56,7 +56,9 @@ class AnswerSteps(DialogueBase):
         state = self.state
         steps: list[Step] = []
         offer_booking: str | None = None
-        if u.intents & {"price", "duration"}:
+        missing = u.service is None and (u.not_offered or u.unlisted)
+        if u.intents & {"price", "duration"} and not missing:
+            # "Do you do keratin, how much is it?": no price list for what is not offered.
             priced = self._prices(u)
             if isinstance(priced, list):
                 return priced  # every price, or which service?
@@ -70,11 +72,8 @@ class AnswerSteps(DialogueBase):
             if u.service is not None and offer_booking is None:
                 # "Do you do kids' haircuts?": the answer, then an offer to book one.
                 offer_booking = u.service
-        if u.not_offered is not None:
-            steps.append(Say(not_offered(self.profile)))
-            offer_booking = offer_booking or ""
-        elif u.unlisted:
-            steps.append(Say(unlisted(self.profile)))
+        if u.not_offered is not None or u.unlisted:
+            steps.append(Say(not_offered(self.profile, u.not_offered or u.offered_asked)))
             offer_booking = offer_booking or ""
         elif u.unknown_question and not follow_up:
             steps.append(Say("I don't have that information, but the team can tell you."))
@@ -89,13 +88,27 @@ class AnswerSteps(DialogueBase):
         if "hours" in u.intents:
             state.last_topic = "hours"
         elif u.intents & {"price", "duration"}:
-            state.last_topic = "price"
+            state.last_topic = "price" if "price" in u.intents else "duration"
         elif "services" in u.intents:
             state.last_topic = "services"
         if offer_booking is not None and state.task is None:
             state.slots.service = offer_booking or None
             return [*steps, *self._ask("book_offer")]
         return [*steps, *self._ask("anything_else")]
+
+    @staticmethod
+    def _asks(u: Understanding) -> bool:
+        """A question to answer ("okay, and how much is a haircut?"), not a yes to an offer."""
+        return bool(u.intents & {"price", "duration", "hours", "services"} or u.faq)
+
+    def _continued(self, u: Understanding, topic: Topic) -> Understanding:
+        """ "And a blowout?", "what about colour?" after a price: the same question for what
+        is named now. An "okay" before it is no yes to the booking offered."""
+        if u.intents - {"thanks", "greeting"}:
+            return u
+        if topic == "services" and u.service is not None:
+            topic = "price"  # "And a blow dry?" after the list: what it costs
+        return replace(u, intents=u.intents | {topic}, affirm=False)
 
     def _stylist_line(self, stylist: str) -> str:
         """A stylist asked for: the profile knows nobody's days, so say so (shorter again)."""

@@ -15,11 +15,13 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
+from voiceops.flow.bounds import pivot as pivot_within
+from voiceops.flow.bounds import within
 from voiceops.flow.following import FollowingSteps
 from voiceops.flow.state import Offer
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
-from voiceops.flow.wording import closed_weekdays
+from voiceops.flow.wording import closed_weekdays, on_the_step
 from voiceops.tools.booking import intervals_on
 from voiceops.tools.results import Availability, BookingChange, ToolFailure
 from voiceops.tools.timefmt import spoken_clock, spoken_date, weekday_name
@@ -120,10 +122,35 @@ class BookingSteps(FollowingSteps):
         if slots.day is not None:
             args["date"] = slots.day.isoformat()
             args["days"] = slots.days
-            pivot = slots.at or slots.near or (PART_PIVOT[slots.part] if slots.part else None)
+            part = PART_PIVOT[slots.part] if slots.part else None
+            limited = pivot_within(slots.after, slots.before, self._minutes(), self._step())
+            if limited is not None and slots.part and part_of(limited) != slots.part:
+                limited = None  # "in the afternoon" said too: its times, not the limit's
+            pivot = slots.at or slots.near or limited or part
             if pivot is not None:
                 args["time"] = pivot.strftime("%H:%M")
         return Call("check_availability", args, then=self._after_availability)
+
+    def _minutes(self) -> int:
+        kind = self.profile.service(self._task_service())
+        return kind.duration_min if kind else self._step()
+
+    def _step(self) -> int:
+        return self.profile.booking.slot_step_min
+
+    def _bounded(self, offers: list[Offer]) -> list[Offer]:
+        """The offers that keep to the earliest start and latest end the caller set."""
+        slots, minutes = self.state.slots, self._minutes()
+        return [o for o in offers if within(o.start, minutes, slots.after, slots.before)]
+
+    def _limits(self) -> str:
+        """The caller's limits, said: "after 5 PM", "before 3 PM", "between 10 AM and 3 PM"."""
+        after, before = self.state.slots.after, self.state.slots.before
+        if after and before:
+            return f"between {spoken_clock(after)} and {spoken_clock(before)}"
+        return (
+            f"after {spoken_clock(after)}" if after else f"before {spoken_clock(before or time())}"
+        )
 
     def _offers_from(self, views: Sequence[SlotView]) -> list[Offer]:
         return [Offer(start=self._wall(view), spoken=view.spoken) for view in views]
@@ -156,8 +183,12 @@ class BookingSteps(FollowingSteps):
                 return self._present(
                     offers, f"On {weekday_name(requested)} we're open {_spans(hours)}."
                 )
+            off_step = (at.hour * 60 + at.minute) % self._step()
             return self._present(
-                offers, f"Sorry, {spoken_clock(at)} on {weekday_name(requested)} isn't available."
+                self._bounded(offers) or offers,
+                on_the_step(self._step())
+                if off_step
+                else f"Sorry, {spoken_clock(at)} on {weekday_name(requested)} isn't available.",
             )
         if from_closed:
             # "We're closed on Mondays; the next day we're open is Tuesday." Ask first.
@@ -187,6 +218,11 @@ class BookingSteps(FollowingSteps):
         if slots.near is not None and requested is not None:
             later = [o for o in offers if o.start >= datetime.combine(requested, slots.near)]
             offers = later or offers
+        if slots.after or slots.before:
+            kept = self._bounded(offers)
+            if offers and not kept:
+                head = f"I don't have anything free {self._limits()}."
+            offers = kept or offers
         if slots.part is not None:
             fitting = [o for o in offers if part_of(o.start.time()) == slots.part]
             hours = intervals_on(self.profile, requested) if requested is not None else []

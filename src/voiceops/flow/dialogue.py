@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING
 from voiceops.agent.intent import asks_what_agent_is
 from voiceops.agent.prompts import render_greeting
 from voiceops.flow.answers import AnswerSteps
+from voiceops.flow.asides import AsideSteps
 from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps, asks_more
-from voiceops.flow.existing import ExistingSteps
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, slot_reply, understand
-from voiceops.flow.when import normalise, utterance_tail
+from voiceops.flow.when import utterance_tail
 from voiceops.flow.wording import in_full, off_topic, we_do
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ _SOCIAL_REPLIES = {
 }
 
 _IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
+_POLITE = frozenset({"thanks", "greeting"})
 _EXPECT: dict[Awaiting, Expectation] = {
     "time": "time",
     "offer": "time",
@@ -96,7 +97,7 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
 """What an agent line was asking, for picking up a conversation another brain started."""
 
 
-class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
+class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
     """One turn's decisions over a call's :class:`~voiceops.flow.state.FlowState`."""
 
     # --- entry points -----------------------------------------------------------------
@@ -169,9 +170,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             # The question about the agent is answered below, not as a question nothing answers.
             u = replace(u, unknown_question=False, off_topic=False, who_is_this=False)
         if u.who_is_this and state.task is None and not u.service and "book" not in u.intents:
-            business = self.profile.business_name
-            ours = normalise(business) in u.text
-            this = f"Yes, this is {business}." if ours else f"This is {business}."
+            this = self._whom(u)
             return [Say(this), *self._ask("anything_else", say=False), Say("How can I help?")]
         if u.farewell or self._closes(u):
             if state.awaiting == "confirm" and not u.deny and not u.farewell:
@@ -187,10 +186,9 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             return self._escalate(why, "medium")
         if "human" in u.intents and state.task != "callback":
             return self._escalate(self._asked_for(text), "medium")
-        if u.social == "complaint" and state.task is None and not u.intents - {"book"}:
-            # Let down ("nobody was there when I came in"): sorry, then a person or a new time.
-            state.awaiting = "new_or_team"
-            return [Say("I'm really sorry about that."), Say(_NEW_OR_TEAM)]
+        let_down = self._let_down(u)
+        if let_down:  # "nobody was there", "I got a text saying I don't have one": sorry
+            return let_down
         honest = self._who_i_am() if robot else []
         if honest and u.is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
@@ -205,9 +203,9 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             state.finish_task()
             state.callback = None
             return [Say("No problem."), *self._ask("anything_else")]
-        if u.follow_up and state.task is None and state.last_topic and not u.intents:
+        if u.follow_up and state.task is None and state.last_topic:
             # "What about Sunday?" after the hours: the same question for another day.
-            u = replace(u, intents=frozenset({state.last_topic}))
+            u = self._continued(u, state.last_topic)
         social = _SOCIAL_REPLIES.get(u.social or "")
         if social is not None:
             rest = replace(u, social=None)
@@ -342,7 +340,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         changed, remarks = self._apply(u)
         if began or changed or info or remarks:
             return info + remarks + self._advance()
-        if u.deny and not u.intents and state.awaiting in ("service", "day", "time"):
+        if u.deny and not u.intents - _POLITE and state.awaiting in ("service", "day", "time"):
             # "No" to "what day would you like?": the caller doesn't want to book now.
             state.finish_task()
             return [Say("No problem."), *self._ask("anything_else")]
@@ -411,7 +409,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
     def _on_book_offer(self, u: Understanding) -> list[Step] | None:
         service = self.state.slots.service
-        if (u.affirm or "book" in u.intents) and not u.offered_asked:
+        if (u.affirm or "book" in u.intents) and not (u.offered_asked or self._asks(u)):
             self._begin_booking()
             self.state.slots.service = u.service or service
             _, remarks = self._apply(u)
@@ -470,10 +468,6 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
 
 _NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")
 """Moving words that, said while booking, change the booking under way."""
-_NEW_OR_TEAM = (
-    "I can have someone from the team look into it, or book you a new time now."
-    " Which would you prefer?"
-)
 _NO_INFORMATION = (
     "I don't have that information — I can have someone call you back. Would you like that?"
 )

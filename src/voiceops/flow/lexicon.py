@@ -89,8 +89,8 @@ def lexicon_for(profile: AgentProfile) -> Lexicon:
 # services named in an utterance
 
 _NOT_THIS = re.compile(
-    r"\b(?:not|no|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
-    r"|hold off on) (?:a |an |the |my |that |this )?$"
+    r"\b(?:not|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
+    r"|hold off on) (?:a |an |the |my |that |this )?$|\bno $"
 )
 _NOT_THIS_REACH = 24
 """How far before a service name ``_NOT_THIS`` looks: its longest form and an article."""
@@ -103,26 +103,63 @@ _NOT_OFFERED = re.compile(
 """Services people ask a salon for; those the profile does not list are not offered."""
 
 
-def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
-    """Every service named and not dropped, with where it is named, in order. "Scrap the
-    colour, just a blow dry", "not a trim, a colour": the service turned down is left out.
-    Verb forms count where said of something ("get my hair coloured"), and two halves of
-    one name said apart count once ("my beard needs a trim")."""
+_NOT_NOW = re.compile(
+    r" (?:can wait|(?:will|would|'ll) have to wait|can be (?:another|some other) (?:day|time)"
+    r"|(?:for|on) (?:another|some other) (?:day|time)|another time|some other time|next time"
+    r"|is off|(?:isn't|is not|not) needed|(?:can|will) keep)\b"
+)
+"""Words after a service that put it off: "the colour can wait", "the beard another time"."""
+_NOT_NOW_REACH = 40
+_ONLY = re.compile(r"\b(?:just|only)(?: (?:do|book|have|get|want))?(?: the| a| an)? $")
+""""Just the blow dry", "only a haircut": this one, and none of the others asked for."""
+_ONLY_REACH = 24
+
+
+@dataclass(frozen=True, slots=True)
+class ServicesSaid:
+    """The services one utterance names: those wanted, in order with where each is named,
+    those turned down, and whether one is wanted alone ("just the blow dry")."""
+
+    wanted: list[tuple[str, int]]
+    dropped: tuple[str, ...] = ()
+    only: bool = False
+
+
+def services_in(text: str, lexicon: Lexicon) -> ServicesSaid:
+    """Every service named, wanted or dropped. "Scrap the colour, just a blow dry", "not a
+    trim, a colour", "a blow dry, the colour can wait": the one turned down is dropped."""
     if lexicon.services is None:
-        return []
+        return ServicesSaid([])
     named: list[Named] = []
+    dropped: list[str] = []
+    only = False
     for match in lexicon.services.finditer(text):
-        if _NOT_THIS.search(text, max(0, match.start() - _NOT_THIS_REACH), match.start()):
-            continue
         key = match.group(0).replace("-", " ")
         if key not in lexicon.service_names and key.endswith("s"):
             key = key[:-1]
         name = lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
-        if name is not None:
-            named.append((name, match.start(), match.end(), key))
+        if name is None:
+            continue
+        start, end = match.start(), match.end()
+        if _NOT_THIS.search(text, max(0, start - _NOT_THIS_REACH), start) or _NOT_NOW.match(
+            text, end, end + _NOT_NOW_REACH
+        ):
+            dropped.append(name)
+            continue
+        only = only or bool(_ONLY.search(text, max(0, start - _ONLY_REACH), start))
+        named.append((name, start, end, key))
     named.extend(_inflected(text, lexicon, named))
     named.sort(key=lambda n: n[1])
-    return [(name, start) for name, start, _, _ in merge_halves(text, named, lexicon.combos)]
+    wanted = [(name, start) for name, start, _, _ in merge_halves(text, named, lexicon.combos)]
+    kept = {name for name, _ in wanted}
+    return ServicesSaid(wanted, tuple(d for d in dict.fromkeys(dropped) if d not in kept), only)
+
+
+def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
+    """Every service named and not dropped, with where it is named, in order. Verb forms
+    count where said of something ("get my hair coloured"), and two halves of one name said
+    apart count once ("my beard needs a trim")."""
+    return services_in(text, lexicon).wanted
 
 
 def _inflected(text: str, lexicon: Lexicon, named: list[Named]) -> list[Named]:
@@ -189,6 +226,13 @@ _NOT_A_SERVICE = re.compile(
 )
 """What follows "do you do" that is not a service to look for on the list."""
 _ASKED_WORDS = 4
+_NEXT_QUESTION = re.compile(
+    r"\b(?:how|what|when|where|which|why|is (?:it|that|there)|are (?:they|there)|would (?:it|that)"
+    r"|do (?:you|they|i)|does (?:it|that)|can (?:i|you|we)|could (?:i|you|we)|if so|and if)\b"
+)
+""""Do you do keratin treatments? How much would that be?": the thing asked about ends where
+the next question starts (the question marks are gone from the normalised text)."""
+_ASKED_END = re.compile(r"(?:\s+(?:and|or|also|too|then|at all|by any chance|there))+$")
 
 
 def asked_offered(text: str) -> str | None:
@@ -199,7 +243,8 @@ def asked_offered(text: str) -> str | None:
         return same.group("what") or same.group("other")
     if match is None:
         return None
-    what = match.group("what").strip()
+    what = _NEXT_QUESTION.split(match.group("what"), maxsplit=1)[0].strip()
+    what = _ASKED_END.sub("", what)
     if not what or _NOT_A_SERVICE.search(what) or len(what.split()) > _ASKED_WORDS:
         return None
     return what
@@ -253,6 +298,13 @@ _FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|ove
 """Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 
 
+_ERRAND = re.compile(
+    r"\b(?:drop(?:ping)?|pick(?:ing)?|collect(?:ing)?|get(?:ting)?) (?:off |up )?(?:the |my |our )?"
+    r"(?:kids?|children|son|daughter|grandkids?|little ones?)\b"
+)
+"""The caller's own errand ("after I drop the kids at school"): no question about kids' cuts."""
+
+
 def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) -> str | None:
     """The FAQ answer the utterance asks for. A name is not a question ("Jo Park" asks
     nothing about parking), and a keyword inside an hours question is not one either ("how
@@ -263,6 +315,7 @@ def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) ->
     latest = LATEST.search(asked)
     if latest is not None:
         asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
+    asked = _ERRAND.sub(" ", asked)
     asking = question or bool(_FAQ_ASK.search(asked))
     found: list[tuple[int, int, str]] = []
     for pattern, answer in lexicon.faq:

@@ -69,6 +69,9 @@ _SAME_TIME = re.compile(r"\b(?:same time|at once|together|side by side)\b")
 _AFTER_WORK = re.compile(r"\bafter work\b")
 _AFTER_SCHOOL = re.compile(r"\b(?:after school|school pick ?up)\b")
 _LUNCH = re.compile(r"\blunch ?(?:time|break|hour)?\b")
+_AROUND_LUNCH = re.compile(r"\b(?P<side>after|before) (?:my |your |the )?lunch\b")
+""""After lunch" is from 1 on, "before lunch" over by noon: neither is noon itself."""
+_LUNCH_ENDS, _LUNCH_STARTS = time(13, 0), time(12, 0)
 _FIRST_THING = re.compile(r"\b(?:first thing|as soon as you open|when you open)\b")
 
 
@@ -117,6 +120,11 @@ def _resolve(text: str, today: date, when: When) -> tuple[When, bool]:
         return dataclasses.replace(when, part="evening"), False
     if when.at is None and when.part is None and _AFTER_SCHOOL.search(text):
         return dataclasses.replace(when, at=None, part="afternoon"), False
+    around = _AROUND_LUNCH.search(text)
+    if around is not None and when.at in (None, _LUNCH_STARTS):
+        if around.group("side") == "after":
+            return dataclasses.replace(when, at=None, part="afternoon", after=_LUNCH_ENDS), False
+        return dataclasses.replace(when, at=None, part="morning", before=_LUNCH_STARTS), False
     if when.at is None and _LUNCH.search(text):
         return dataclasses.replace(when, at=time(12, 0), part="afternoon"), False
     return when, False

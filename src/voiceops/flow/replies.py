@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from voiceops.core.phone import read_phone
 
-Social = Literal["how_are_you", "weather", "wrong_number", "complaint"]
+Social = Literal["how_are_you", "weather", "wrong_number", "complaint", "missing_booking"]
 
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
@@ -45,6 +45,14 @@ _DENY = re.compile(
     r"|\b(?:that's not|that is not|not right|not correct|that's wrong|don't|do not"
     r"|never mind|none of (?:those|them|these)|neither|doesn't work|won't work)\b"
 )
+_DECLINE = re.compile(
+    r"\b(?:i(?:'ll|ll| will) (?:think about it|have a think|think it over|let you know"
+    r"|get back to you|call (?:you )?back|ring (?:you )?back)|let me (?:think about it"
+    r"|think it over|have a think)|think it over"
+    r"|thanks anyway|thank you anyway|thanks all the same|maybe (?:later|another time"
+    r"|some other time|next time)|not (?:today|right now|just now|for now|at the moment))\b"
+)
+"""A polite no ("great, I'll think about it"): the "great" is no yes to the offer."""
 _CALLER_NUMBER = re.compile(
     r"\b(?:this|same|the same) (?:number|one|phone|cell|mobile)\b|\bcalling (?:from|on)\b"
     r"|\bthe number (?:i'm|i am) (?:on|using)\b|\bthis line\b"
@@ -95,6 +103,25 @@ _COMPLAINT = re.compile(
     r"(?: make a)? complain|make a complaint|not happy with)\b"
 )
 """The caller was let down ("nobody was there when I showed up"): an apology first."""
+_BOOKING = r"(?:appointment|booking|reservation)"
+_MISSING_BOOKING = re.compile(
+    rf"\b(?:(?:text|message|email|call|letter|notification)s? (?:saying|says|said|that says)"
+    r" (?:that )?(?:i (?:don't|do not|didn't|did not) have|there's no|there is no|i have no"
+    rf"|i'm not booked|my {_BOOKING} (?:is|was|has been|got) cancell?ed)"
+    rf"|{_BOOKING} (?:isn't|is not|wasn't|was not|doesn't|does not|never) (?:show(?:ing)?"
+    r"(?: up)?|there|in (?:the|your) system|on (?:the|your) (?:system|list)|coming up|exist"
+    r"|on file|went through)"
+    r"|(?:you|you've|you guys|they|someone) (?:have |must have )?(?:lost|deleted|wiped|don't have"
+    rf"|do not have|have no record of|can't find|cannot find|couldn't find) (?:my|our) {_BOOKING}"
+    rf"|no record of (?:my|our|the) {_BOOKING}"
+    rf"|(?:my|our|the) {_BOOKING} (?:has |had )?(?:disappeared|vanished|gone missing|went missing"
+    r"|is missing|is gone|got lost|got deleted)"
+    r"|(?:says|saying|said|told me|telling me|tells me) (?:that )?i (?:don't|do not|didn't)"
+    rf" have (?:one|an? {_BOOKING}|anything)"
+    r"|i (?:booked|made)(?: \S+){1,12} (?:but|and) (?:it's|it is|it isn't|it's not|now it's)"
+    r" (?:not )?(?:there|showing|gone|missing|in the system))\b"
+)
+"""A booking the caller made that the salon seems not to have: sorry, then find it."""
 _WRONG_NUMBER = re.compile(
     r"\b(?:wrong number|dial(?:l)?ed the wrong|misdial(?:l)?ed|called the wrong|wrong place"
     r"|wrong business)\b"
@@ -149,7 +176,7 @@ class Reply:
 
 def read_reply(text: str, spoken: str, region: str) -> Reply:
     """The reply words of normalised ``text`` (``spoken`` is the raw form, for numbers)."""
-    deny = bool(_DENY.search(text))
+    deny = bool(_DENY.search(text) or _DECLINE.search(text))
     phone = _phone(spoken, region)
     return Reply(
         affirm=not deny and bool(_AFFIRM_START.search(text) or _AFFIRM_ANY.search(text)),
@@ -169,6 +196,8 @@ def read_social(text: str, question: bool) -> Social | None:
     a complaint."""
     if _WRONG_NUMBER.search(text):
         return "wrong_number"
+    if _MISSING_BOOKING.search(text):
+        return "missing_booking"
     if _COMPLAINT.search(text):
         return "complaint"
     if _HOW_ARE_YOU.search(text):

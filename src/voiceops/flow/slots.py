@@ -10,11 +10,13 @@ back an hour", "the Tuesday after" the day in hand), two services or two people,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from voiceops.flow.base import DialogueBase
-from voiceops.flow.lexicon import lexicon_for, likely_service
+from voiceops.flow.bounds import within
+from voiceops.flow.lexicon import lexicon_for, likely_service, services_in
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.when import part_of
 from voiceops.flow.wording import join_and
@@ -23,6 +25,7 @@ from voiceops.tools.timefmt import spoken_date, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.flow.understand import Understanding
+    from voiceops.flow.when import When
 
 
 class SlotFilling(DialogueBase):
@@ -61,8 +64,12 @@ class SlotFilling(DialogueBase):
 
     def _apply_service(self, u: Understanding, remarks: list[Step]) -> bool:
         state, slots = self.state, self.state.slots
-        changed = self._suggested(u)
+        changed = self._drop_services(u, remarks) if state.task == "book" else False
+        changed = self._suggested(u) or changed
         if u.service and state.task == "book" and u.service != slots.service:
+            if u.service in slots.then and not u.services:
+                # "The blow dry instead": the one asked for after, now the only one.
+                self._keep_following(lambda s: s != u.service)
             slots.service = u.service
             slots.clear_time()
             state.attempts.pop("service", None)
@@ -103,6 +110,43 @@ class SlotFilling(DialogueBase):
             slots.suggested = likely
             return True
         return False
+
+    def _drop_services(self, u: Understanding, remarks: list[Step]) -> bool:
+        """Services put off ("the colour can wait", "skip the beard trim") or left out ("just
+        the blow dry") come off the booking; True when one did."""
+        slots = self.state.slots
+        named = services_in(u.text, lexicon_for(self.profile))
+        asked = [slots.service, *slots.then] if slots.service else []
+        gone = [s for s in asked if s in named.dropped]
+        if named.only and u.service is not None:
+            gone = [s for s in asked if s != u.service]
+        if not gone:
+            return False
+        self._keep_following(lambda s: s not in gone)
+        if slots.service in gone:
+            slots.service = None
+            if slots.then and u.service is None:
+                slots.service = slots.then[0]
+                self._keep_following(lambda s: s != slots.service)
+            slots.clear_time()
+        slots.then_fit = False
+        kept = [s for s in (slots.service, *slots.then) if s] if u.service is None else []
+        if kept:
+            # "Skip the colour": what is left, said; a service named instead is read back.
+            remarks.append(Say(f"Sure, just the {join_and(list(dict.fromkeys(kept)))}."))
+        return True
+
+    def _keep_following(self, keep: Callable[[str], bool]) -> None:
+        """Keep the services to follow that ``keep`` says, with their names, days and times."""
+        slots = self.state.slots
+        kept = [i for i, s in enumerate(slots.then) if keep(s)]
+
+        def pick(values: list[Any]) -> list[Any]:
+            return [values[i] for i in kept if i < len(values)]
+
+        slots.then_names, slots.then_days = pick(slots.then_names), pick(slots.then_days)
+        slots.then_ats, slots.then_times = pick(slots.then_ats), pick(slots.then_times)
+        slots.then = pick(slots.then)
 
     def _take_service_whens(self, u: Understanding) -> None:
         """Each further service at the day and time said with it (the first one's are taken
@@ -190,6 +234,8 @@ class SlotFilling(DialogueBase):
                 slots.at = None
             slots.clear_time()
             changed = True
+        if (when.after or when.before) and self._take_bounds(when):
+            changed = True
         if u.first_thing and when.at is None:
             opening = intervals_on(self.profile, slots.day or self.today)
             if opening and opening[0].start != slots.at:
@@ -197,6 +243,22 @@ class SlotFilling(DialogueBase):
                 slots.clear_time()
                 changed = True
         return changed
+
+    def _take_bounds(self, when: When) -> bool:
+        """The earliest start or the latest end said ("not before 10"); an exact time said
+        before that falls outside them goes."""
+        slots = self.state.slots
+        after, before = when.after or slots.after, when.before or slots.before
+        if (after, before) == (slots.after, slots.before):
+            return False
+        slots.after, slots.before = after, before
+        kind = self.profile.service(slots.service or "")
+        minutes = kind.duration_min if kind else self.profile.booking.slot_step_min
+        moment = datetime.combine(slots.day or self.today, slots.at) if slots.at else None
+        if when.at is None and moment and not within(moment, minutes, after, before):
+            slots.at = None
+        slots.clear_time()
+        return True
 
     def _apply_relative(self, u: Understanding, remarks: list[Step]) -> bool:
         state, slots, when = self.state, self.state.slots, u.when

@@ -46,6 +46,8 @@ Awaiting = Literal[
 ]
 """What the agent's last question asked for; it decides how the next reply is read."""
 Priority = Literal["low", "medium", "high"]
+Topic = Literal["price", "duration", "hours", "services"]
+"""A question answered outside a task, asked again for something else ("and a blowout?")."""
 
 STATE_VERSION = 1
 
@@ -109,6 +111,10 @@ class Slots(_Model):
     """The caller already agreed to this one in an earlier read-back ("book them")."""
     near: time | None = None
     """A time to look around without asking for it exactly ("in an hour")."""
+    after: time | None = None
+    """The earliest start the caller can make ("my bus gets in at 9:30"), whatever the day."""
+    before: time | None = None
+    """When the appointment must be over by ("I pick the kids up at 3")."""
     same_time: bool = False
     """ "Same time" said before the booking to move was found: its time, once it is."""
 
@@ -156,7 +162,7 @@ class FlowState(_Model):
     reminders: int = 0
     """Reminders spoken since the caller last said something."""
     greeted: bool = False
-    last_topic: Literal["price", "hours", "services"] | None = None
+    last_topic: Topic | None = None
     """The question last answered outside a task, for follow-ups ("what about Sunday?")."""
     last_service: str | None = None
     """The service last booked or moved, for "how much will that be?" afterwards."""

@@ -130,9 +130,9 @@ _DISMISS = re.compile(
     r"|scratch that|i'll call (?:back|again) later)\b"
 )
 _FOLLOW_UP = re.compile(
-    r"^(?:(?:and|so|ok|okay|oh|well)\s+)?(?:just\s+)?(?:tell|read)\s+(?:me|them)(?:\s+then)?$"
-    r"|^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
-    r"|^and\s+(?:on\s+|for\s+)?(?:(?:a|an|the)\s+)?\w+(?:\s+\w+)?$"
+    r"^(?:(?:and|so|ok|okay|oh|well|right|alright|great|cool|thanks|um|uh|hmm|i see)\s+)*"
+    r"(?:(?:just\s+)?(?:tell|read)\s+(?:me|them)(?:\s+then)?$|(?:what|how)\s+about\b"
+    r"|and\s+(?:on\s+|for\s+|with\s+)?(?:(?:a|an|the|my)\s+)?\w+(?:\s+\w+){0,2}$)"
 )
 _ASK = re.compile(
     r"\b(?:(?:another|one more|a quick|a) question|something else|one more thing"
@@ -173,8 +173,9 @@ _WHEN_IS_THAT = re.compile(
 )
 """Asking again when the booking just made is."""
 _IS_THIS = re.compile(
-    r"^(?:(?:hi|hello|hey|oh|um)\s+)*(?:is this|is that|am i (?:speaking|talking) (?:to|with)"
-    r"|have i (?:reached|got)|who (?:is this|am i speaking to))\b"
+    r"^(?:(?:hi|hello|hey|oh|um|uh|sorry|so|yes|yeah|well|there|excuse me|good \w+)\s+)*"
+    r"(?:is this|is that|am i (?:speaking|talking) (?:to|with)|have i (?:reached|got)"
+    r"|who (?:is this|am i speaking to))\b"
 )
 """The caller checks whom they called ("is this Joe's Pizza?")."""
 _NEW_BOOKING = re.compile(

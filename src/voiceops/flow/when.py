@@ -32,6 +32,7 @@ from functools import lru_cache
 
 import dateparser
 
+from voiceops.flow.bounds import as_limits, bound_of
 from voiceops.flow.whenwords import (
     DATE,
     DATE_WORDS,
@@ -95,7 +96,7 @@ _BLANKS = re.compile(r" *")
 _WORD_REST = re.compile(r"\S+\s*")
 _NON_TEXT = re.compile(r"[^a-z0-9:' ]+")
 _SPACES = re.compile(r"\s+")
-_GLUED_MERIDIEM = re.compile(r"(\d)(am|pm)\b")
+_GLUED_MERIDIEM = re.compile(r"(\d)(am|pm|ish)\b")
 _SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/\d)")
 """A date written with numbers ("12/14", "12/14/2026"): month first, as in the US, unless
 only day first makes a date ("25/12")."""
@@ -162,6 +163,10 @@ class When:
     contexts means a choice from a list rather than a day of the month."""
     mentioned: tuple[date, ...] = ()
     """Every day named and not turned down, in order ("my Friday one to Saturday")."""
+    after: time | None = None
+    """The earliest start the caller can make ("not before 10", "my bus gets in at 9:30")."""
+    before: time | None = None
+    """When the appointment must be over by ("before 3", "I pick the kids up at 3")."""
 
     @property
     def has_date(self) -> bool:
@@ -177,6 +182,8 @@ class When:
             and not self.past
             and self.rejected_day is None
             and self.rejected_time is None
+            and self.after is None
+            and self.before is None
         )
 
 
@@ -401,23 +408,35 @@ def _scan_part(rest: str, evening: bool) -> DayPart | None:
     return part
 
 
-def _scan_times(
-    rest: str, words: frozenset[str], part: DayPart | None, expect_time: bool
-) -> tuple[time | None, time | None]:
-    """(the clock time named last, a clock time turned down) in ``rest``."""
+@dataclass(slots=True)
+class _Times:
+    """What the clock times of one utterance said, gathered left to right."""
+
     at: time | None = None
     rejected: time | None = None
+    bounds: dict[str, time] = field(default_factory=dict)
+
+
+def _scan_times(
+    rest: str, words: frozenset[str], part: DayPart | None, expect_time: bool
+) -> _Times:
+    """The clock time named last, one turned down, and the limits set ("after 5") in
+    ``rest``."""
+    found = _Times()
     if not (words & TIME_WORDS or DIGIT.search(rest)):
-        return at, rejected
+        return found
     for match in TIME.finditer(rest):
         value = resolve_time(match, part, expect_time)
         if value is None:
             continue
-        if _rejected(rest, match.start(), match.end()):
-            rejected = value
+        bound = bound_of(rest, match, value)
+        if bound is not None:
+            found.bounds[bound.side] = bound.at
+        elif _rejected(rest, match.start(), match.end()):
+            found.rejected = value
         else:
-            at = value
-    return at, rejected
+            found.at = value
+    return found
 
 
 def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
@@ -429,13 +448,14 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     sets ``past`` instead of ``day``. ``text`` may be raw; it is normalised here. Only its
     last :data:`MAX_PARSED_CHARS` characters are read (:func:`utterance_tail`).
     """
-    clean = normalise(utterance_tail(text))
+    clean = as_limits(normalise(utterance_tail(text)))
     if not clean:
         return When()
     words = frozenset(clean.split())
     dates, rest = _scan_dates(clean, words, today)
     part = _scan_part(rest, dates.evening)
-    at, rejected_time = _scan_times(rest, words, part, expect_time)
+    times = _scan_times(rest, words, part, expect_time)
+    at = times.at
     ordinal = dates.ordinal
     if dates.day is not None and (at is not None or part is not None):
         # "The 3rd at 2": with a time beside it a bare ordinal is a date, not a choice.
@@ -448,7 +468,9 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
         earliest=dates.earliest and dates.day is None,
         past=dates.past and dates.day is None,
         rejected_day=dates.rejected,
-        rejected_time=rejected_time,
+        rejected_time=times.rejected,
         ordinal=ordinal,
         mentioned=tuple(dates.mentioned),
+        after=times.bounds.get("after"),
+        before=times.bounds.get("before"),
     )

@@ -154,7 +154,12 @@ _MINUTE_WORD = (
 """Minutes said after the hour: "oh five", "fifteen", "forty five"; never a bare unit ("the
 two one" is the 2 o'clock one, not 2:01)."""
 _MERIDIEM = r"am|pm|o'?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
-_TIME_PREP = r"at|around|about|by|after|before|from|until|till|say|maybe|ish"
+_LIKE = r"(?<!i'd\ )(?<!would\ )(?<!we'd\ )(?<!i\ )(?<!we\ )(?<!they\ )(?<!you\ )like"
+""""Like 6" is a time said loosely; "I'd like two" is not."""
+_TIME_PREP = (
+    rf"at|around|about|by|after|before|from|until|till|say|maybe|ish|{_LIKE}"
+    r"|(?:later|earlier)\ than"
+)
 _UNITS_AFTER = (
     r"people|persons?|of\ us|minutes?|mins?|hours?|days?|weeks?|months?|years?|dollars?|bucks"
     r"|st\b|nd\b|rd\b|th\b|times?|services?"
@@ -166,10 +171,11 @@ TIME = re.compile(
         (?P<noon>noon|midday|lunch\ ?time)
       | (?P<rel_q>half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\ minutes?)?
         \ (?P<rel_dir>past|after|to|of|till)\ (?P<rel_h>\d{{1,2}}|{_HOUR_WORD})
-      | (?:(?P<prep>{_TIME_PREP})\ (?:(?:about|around|like)\ )?)?
+      | half\ (?P<half_h>\d{{1,2}}|{_HOUR_WORD})(?:\ (?P<half_mer>am|pm))?
+      | (?:(?P<prep>{_TIME_PREP})\ (?:(?:about|around|like|maybe)\ )?)?
         (?P<h>\d{{1,2}}|{_HOUR_WORD})
         (?::(?P<m>\d{{2}})|\ (?P<mw>\d{{2}}|{_MINUTE_WORD}))?
-        (?:\ ?(?P<mer>{_MERIDIEM}))?
+        (?:\ ?(?P<mer>{_MERIDIEM}))?(?:\ (?P<ish>ish))?
     )\b(?!\ (?:{_UNITS_AFTER}))(?!:)
     """,
     re.VERBOSE,
@@ -194,6 +200,10 @@ DATE_WORDS = frozenset(
 TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime"})
 ORDINAL_TOKEN = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b")
 DIGIT = re.compile(r"\d")
+
+
+_QUARTER_MINUTES = frozenset({"fifteen", "thirty", "forty five", "15", "30", "45"})
+"""Minutes that make an hour before them a clock time ("one thirty") with no other cue."""
 
 
 def number(text: str) -> int | None:
@@ -278,11 +288,19 @@ def resolve_time(match: re.Match[str], part: DayPart | None, expect_time: bool) 
         elif direction == "after" and quantity == "half":
             return None
         return _clock(hour, minutes, None, part)
+    if g("half_h"):
+        # "Half one", "half nine": half past, as said in Britain and Ireland.
+        hour = number(g("half_h"))
+        if hour is None or not 1 <= hour <= 12:
+            return None
+        return _clock(hour, 30, g("half_mer"), part)
     hour = number(g("h"))
     if hour is None:
         return None
     meridiem = g("mer")
-    explicit = bool(meridiem or g("m") or g("prep"))
+    # "Two-ish" and "one thirty" are clock times wherever they are said.
+    quarters = g("mw") in _QUARTER_MINUTES
+    explicit = bool(meridiem or g("m") or g("prep") or g("ish") or quarters)
     if not explicit:
         # A bare number is a time only when the agent just asked for one, and "one" is
         # then still more often a pronoun ("the first one") than 1 PM.

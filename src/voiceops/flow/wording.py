@@ -7,6 +7,7 @@ and prices are never composed here from scratch: slots and bookings carry the to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting, BookingRef, FlowState, Offer
     from voiceops.tools.results import OpeningHours, ServiceView
 
+_ARTICLE = re.compile(r"^(?:(?:a|an|the|any|some)\s+)+")
 _SAME_WORD = 0.8
 """How alike a word must be to a service's name to be its spelling ("color", "colour")."""
 SERVICES_LISTED = 4
@@ -122,18 +124,20 @@ def closed_weekdays(profile: AgentProfile) -> str:
     return join_and([f"{WEEKDAY_NAMES[i]}s" for i in ordered])
 
 
-def not_offered(profile: AgentProfile) -> str:
-    """A service the business does not do, and what it does instead."""
-    return f"Sorry, we don't do that; we do {join_and([s.name for s in profile.services])}."
+def on_the_step(step: int) -> str:
+    """Why a time like 2:45 can't be booked: when appointments start."""
+    if step == 60:
+        return "Sorry, appointments start on the hour."
+    if step == 30:
+        return "Sorry, appointments start on the hour and half hour."
+    return f"Sorry, appointments start every {step} minutes."
 
 
-def unlisted(profile: AgentProfile) -> str:
-    """Something asked for that the services don't name ("do you do fades?"): what the
-    business does, without saying it doesn't do the thing (it may, by another name)."""
-    return (
-        "I don't see that on our list of services;"
-        f" we do {join_and([s.name for s in profile.services])}."
-    )
+def not_offered(profile: AgentProfile, asked: str | None = None) -> str:
+    """A service the business does not do (its services don't name it: "keratin
+    treatments", "tattoos"), said back in the caller's words, and what it does instead."""
+    what = _ARTICLE.sub("", asked or "").strip() or "that"
+    return f"Sorry, we don't do {what}; we do {join_and([s.name for s in profile.services])}."
 
 
 def we_do(service: str, asked: str) -> str:
