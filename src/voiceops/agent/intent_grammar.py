@@ -59,7 +59,11 @@ _TAIL = (
 # --------------------------------------------------------------------------------------
 # the request frames
 
-_SUBJECT = r"(?:i|we)(?:'d|'ll|'m|\s+would|\s+will|\s+am|\s+do|\s+really)?"
+_SUBJECT = (
+    r"(?:(?:i|we)(?:'d|'ll|'m|\s+would|\s+will|\s+am|\s+do|\s+really)?"
+    r"|id(?=\s+(?:like|love|rather|prefer|really|just)\b))"
+)
+""""I", "I'd", "we'll"…, and "id" as a transcript without apostrophes writes "I'd"."""
 _ADVERBS = (
     r"(?:\s+(?:really|just|actually|only|simply|honestly|still|now|kindly|definitely"
     r"|seriously|please|quickly))*"
@@ -79,8 +83,9 @@ _POSSIBLE = (
     r"|is\s+there\s+(?:any\s+)?way\s+(?:(?:i|we)\s+(?:can|could)|to))(?:\s+to)?" + _ADVERBS
 )
 _START = (
-    r"^(?:(?:please|just|ok|okay|yes|yeah|yep|so|hi|hello|hey|now|well|look|listen|oh|right"
-    r"|and|then|actually|alright|sorry|excuse\s+me)\s+)*"
+    r"^(?:(?:please|just|ok|okay|yes|yeah|yep|so|hi|hello|hey|hiya|there|now|well|look|listen"
+    r"|oh|right|and|then|actually|alright|sorry|excuse\s+me|good\s+(?:morning|afternoon"
+    r"|evening|day))\s+)*"
 )
 """The start of a clause, before an imperative: "please speak to", "just get me"."""
 _SPEAK = (
@@ -89,6 +94,15 @@ _SPEAK = (
     r"|switched|put\s+on))\s+(?:to|with)|reach|contact|get\s+hold\s+of)"
 )
 _SPEAK_PLAIN = r"(?:speak|talk|chat)\s+(?:to|with)"
+_THERE = r"(?:\s+(?:there|around|here|in|available|free|at\s+the\s+(?:salon|shop)))?"
+"""Where the person asked about is: "is there someone (there) I could talk to"."""
+_I_COULD_TALK = (
+    r"\s+(?:(?:that|who|whom)\s+)?(?:i|we)\s+(?:can|could|may|might)"
+    r"(?:\s+(?:really|just|actually|maybe|perhaps|possibly|like|please|quickly))*"
+    r"\s+(?:speak|talk|chat|have\s+a\s+(?:quick\s+)?(?:word|chat))\s+(?:to|with)\b"
+)
+"""The talking a person is asked about for: "... I could actually talk to", "... I might
+have a word with"."""
 _HAND_OVER = (
     r"(?:put|patch|pass|hand|send|switch|forward|connect|transfer|redirect|route|get)\s+"
     r"(?:me|us|my\s+call|this\s+call|the\s+call)(?:\s+(?:through|over|across|on|back))?"
@@ -114,7 +128,10 @@ _ACQUIRE_FOR_ME = (
 )
 _ACQUIRE = r"(?:" + _ACQUIRE_MINE + "|" + _ACQUIRE_FOR_ME + ")"
 """Asking to be given someone: "get me a manager", "I need a human", "can I have the owner"."""
-_CALL_ME = r"(?:\s+please)?\s+(?:call|ring|phone|get\s+back\s+to)\s+(?:me|us)\b"
+_CALL_ME = (
+    r"(?:\s+please)?\s+(?:(?:call|ring|phone|get\s+back\s+to)\s+(?:me|us)"
+    r"|give\s+(?:me|us)\s+a\s+(?:call|ring|bell))\b"
+)
 
 NEGATION = re.compile(
     r"\b(?:not|never|no\s+need|no\s+one|nobody|without|instead\s+of|rather\s+not|don't|dont"
@@ -359,14 +376,21 @@ def _question_frames(talkable: str, wanted: str) -> tuple[_Frame, ...]:
         _frame(rf"\b{_POSSIBLE}\s+{_SPEAK}{_GAP}{talkable}", "indirect", _POSSIBLES),
         _frame(
             r"\b(?:(?:is|are)(?:\s+there)?|(?:do|don't|does|doesn't)\s+(?:you|the\s+salon)\s+have"
-            rf"|have\s+you\s+got|you\s+(?:have|got))\s+{wanted}"
-            r"(?:(?:\s+(?:there|around|here|in))?\s+(?:(?:that|who)\s+)?(?:i|we)\s+(?:can|could"
-            rf"|may|might)\s+{_SPEAK_PLAIN}"
-            r"|(?:\s+(?:there|around|here|in))?\s+(?:who|that)\s+(?:can|could|will|would)\s+"
+            rf"|have\s+you\s+got|you\s+(?:have|got))\s+(?:like\s+)?{wanted}"
+            rf"(?:{_THERE}{_I_COULD_TALK}"
+            rf"|{_THERE}\s+(?:who|that)\s+(?:can|could|will|would)\s+"
             r"(?:help|take\s+my\s+call|talk|speak|deal\s+with|sort)"
             r"|\s+(?:available|free|around)\s+to\s+(?:talk|speak|chat|take))",
             "indirect",
             _ASKS,
+        ),
+        # "Anyone there I could speak with?", "someone I can talk to, please": the question
+        # without its "is there".
+        _frame(
+            rf"{_START}(?:like\s+)?{wanted}{_THERE}{_I_COULD_TALK}"
+            r"(?=$|\s+(?:please|about|regarding|now|right\s+now|today|there|here)\b)",
+            "indirect",
+            _SPEAKS,
         ),
         _frame(_WHO_DO_I, "indirect", frozenset({"who"})),
         _frame(
