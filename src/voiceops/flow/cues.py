@@ -1,7 +1,7 @@
 """The flags of one caller utterance that need nothing but its words: "never mind", "what
 about Sunday?", "I'd rather not give my name", the week's hours, "is this Joe's Pizza?",
 "when is that?", two people, a new booking, a billing matter; and whether it asks a
-question, and of whom.
+question (:func:`asks`, indirectly too: "I wondered where you are"), and of whom.
 
 :func:`cues` reads them all for :func:`~voiceops.flow.understand.understand`, over the
 normalised text (lower case, no punctuation but apostrophes). Every pattern is linear in it.
@@ -33,11 +33,20 @@ _FOLLOW_UP = re.compile(
     r"|^(?:(?:and|so|ok|okay|oh)\s+)?(?:what|how)\s+about\b"
     r"|^and\s+(?:on\s+|for\s+)?(?:(?:a|an|the)\s+)?\w+(?:\s+\w+)?$"
 )
-QUESTION_START = re.compile(
-    r"^(?:(?:hi|hello|hey|there|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool)\s+)*"
-    r"(?:do|does|can|could|is|are|what|how|which|when"
-    r"|where|who|why|would|will)\b"
+_QUESTION_START = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|there|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool|yes"
+    r"|yeah|dear|sorry|good (?:morning|afternoon|evening|day))\s+)*"
+    r"(?:do|does|can|could|is|are|what|how|which|when|where|who|why|would|will)\b"
 )
+_INDIRECT_QUESTION = re.compile(
+    r"\b(?:wonder(?:ed|ing)?|whether|(?:like|want(?:ed)?|need|love) to know|curious"
+    r"|(?:can|could|would) you tell me|you (?:can|could|might) tell me|do you (?:happen to )?know"
+    r"|let me know|find out|ask(?:ing)? (?:you )?(?:if|whether|about|how|what|where|when)"
+    r"|(?:do|does|can|could|would|will|is|are|have) (?:you|y'all|ya|there))\b"
+)
+"""A question asked without its question words first: "I wondered where exactly you are",
+"I'd like to know whether there's parking", "quick question, do you guys …", "I'm ringing
+to ask if …"."""
 _NO_NAME = re.compile(
     r"\b(?:rather not|prefer not|don't want to (?:give|say|share)|do not want to (?:give|say)"
     r"|not giving|no name|why do you need|do i have to|do i need to|skip (?:it|that|the name)"
@@ -77,6 +86,16 @@ _NEW_BOOKING = re.compile(
     r"|just book|start (?:over|again|fresh))\b"
 )
 """A new booking asked for, not the one the caller has ("just book me a new one")."""
+
+
+def asks(text: str, spoken: str) -> bool:
+    """Whether the utterance asks something: a question mark, a question's first words after
+    any greeting or filler, or a question asked indirectly ("I was wondering if …")."""
+    return (
+        "?" in spoken
+        or _QUESTION_START.search(text) is not None
+        or _INDIRECT_QUESTION.search(text) is not None
+    )
 
 
 def cues(text: str) -> dict[str, Any]:

@@ -40,6 +40,8 @@ class Lexicon:
     stop: frozenset[str]
     """Words that are never part of a caller's name (service words)."""
     region: str
+    where: str | None = None
+    """The answer to "where are you?": the FAQ entry that says, else the profile's address."""
 
 
 def _build_lexicon(profile: AgentProfile) -> Lexicon:
@@ -58,6 +60,9 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
     business = read_phone(profile.business_phone)
     region = (business.region if business is not None else None) or "US"
     stop = frozenset(word for key in names for word in key.split())
+    where = next((a for pattern, a in faq if any(pattern.search(w) for w in _WHERE_WORDS)), None)
+    if where is None and profile.address:
+        where = f"We're at {profile.address}."
     return Lexicon(
         services=phrase_pattern(list(names)),
         service_names=names,
@@ -65,7 +70,23 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
         triggers=phrase_pattern(list(profile.escalation.trigger_phrases)),
         stop=stop,
         region=region,
+        where=where,
     )
+
+
+_WHERE_WORDS = ("address", "where are you", "location", "located", "directions", "find us")
+"""What an FAQ entry about where the business is would have among its keywords."""
+_WHERE_ASKED = re.compile(
+    r"\bwhere(?:abouts)?(?: exactly| abouts| about)? (?:(?:you|you guys|y'all) (?:are|'re)\b"
+    r"|are you(?: guys)?\b|you're\b|is (?:the|your) (?:salon|shop|place|store|business)\b"
+    r"|(?:the|your) (?:salon|shop|place) is\b|(?:do|can|should|would) i (?:go|find you)\b"
+    r"|to find you\b|is it located\b)"
+    r"|\b(?:your|the|what's the|what is the) (?:address|location)\b"
+    r"|\bhow (?:(?:do|can|would|should) )?i (?:get|find)(?: to)? (?:you|the salon|your salon"
+    r"|the shop|your shop|your place)\b"
+)
+"""Where the business is, asked in so many words: "where exactly you are", "how do I find
+you", "what's the address"; answered from :attr:`Lexicon.where` whatever the FAQ's keywords."""
 
 
 def lexicon_for(profile: AgentProfile) -> Lexicon:
@@ -183,7 +204,8 @@ LATEST = re.compile(
 )
 """The first or last start of a day asked for ("how late can I get a haircut?")."""
 _FAQ_ASK = re.compile(
-    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
+    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wonder\w*|whether"
+    r"|if there's|if there is|anywhere|(?:question|questions|ask|asking|enquiring|inquiring) about"
     r"|want to know|like to know|any|what about|how about|what's|what is|where's|where is"
     r"|how do|how can)\b"
 )
@@ -209,6 +231,9 @@ def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) ->
         # One word counts when asked about; a phrase ("where are you") always does.
         if match and (asking or " " in match.group(0)):
             found.append((match.start(), match.end(), answer))
+    where = _WHERE_ASKED.search(asked) if lexicon.where else None
+    if where is not None and lexicon.where not in {answer for _, _, answer in found}:
+        found.append((where.start(), where.end(), lexicon.where or ""))
     if not found or _FAQ_BEYOND.search(asked):
         return None
     # "Where are you and is there parking?": each entry asked about, in the order asked; of

@@ -28,7 +28,7 @@ from typing import Literal
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.contractions import restore
-from voiceops.flow.cues import ADDRESSED, OFF_TOPIC, QUESTION_START, cues
+from voiceops.flow.cues import ADDRESSED, OFF_TOPIC, asks, cues
 from voiceops.flow.lexicon import (
     LATEST,
     Lexicon,
@@ -41,12 +41,7 @@ from voiceops.flow.lexicon import (
 )
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
-from voiceops.flow.replies import (
-    Reply,
-    Social,
-    read_reply,
-    read_social,
-)
+from voiceops.flow.replies import Reply, Social, blank_greeting, read_reply, read_social
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 from voiceops.tools.timefmt import zone_place
 
@@ -351,6 +346,16 @@ def understand(
     return _read(text, spoken, profile, lexicon, today, expect, name_wanted)
 
 
+def _timing(text: str, today: date, expect: Expectation | None) -> tuple[bool, str, Relative]:
+    """Whether a bare number is a time here, the text to read times in, and what it says
+    about when."""
+    expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
+    # "Good afternoon" opening a call greets; it asks for no afternoon.
+    timed = blank_greeting(text)
+    relative = read_relative(text, today, parse_when(timed, today, expect_time=expect_time))
+    return expect_time, timed, relative
+
+
 def _read(
     text: str,
     spoken: str,
@@ -365,14 +370,13 @@ def _read(
     service = named[-1][0] if named else None  # the last one wins: "not a trim, a colour"
     services = tuple(dict.fromkeys(name for name, _ in named))
     reply = read_reply(text, spoken, lexicon.region)
-    expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
-    relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
+    expect_time, timed, relative = _timing(text, today, expect)
     intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
     stylist = stylist_named(spoken, lexicon.stop)
     # "No, it's Pria" to the read-back: a name corrected, on the list of names or not.
     fixing = expect == "read_back" and bool(_FIXING.search(text) or CORRECTION.search(text))
     name = _callers_name(spoken, lexicon, expect, stylist, name_wanted or fixing)
-    question = "?" in spoken or bool(QUESTION_START.search(text))
+    question = asks(text, spoken)
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
     faq = faq_answer(text, name, question, lexicon) if asks_faq else None
     not_offered = not_offered_named(text, service, lexicon)
@@ -401,7 +405,7 @@ def _read(
         faq=faq,
         question=question,
         services=services if len(services) > 1 else (),
-        service_whens=service_whens(text, named, today, expect_time),
+        service_whens=service_whens(timed, named, today, expect_time),
         social=social,
         not_offered=not_offered,
         stylist=stylist,

@@ -305,6 +305,8 @@ def _resolve_date(match: re.Match[str], today: date) -> _DateHit | None:
         word = g("rel")
         if word == "tonight":
             return _DateHit(today, evening=True)
+        if word == "this":  # "this afternoon": only "this" is taken, the part stays
+            return _DateHit(today)
         span = "day after tomorrow" if "after" in word else word
         return _DateHit(_dateparser_day(span, today))
     if g("wd_next_week") or g("wd_after_next") or g("wd"):
