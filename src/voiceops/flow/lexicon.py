@@ -42,16 +42,55 @@ class Lexicon:
     region: str
     where: str | None = None
     """The answer to "where are you?": the FAQ entry that says, else the profile's address."""
+    participles: frozenset[str] = frozenset()
+    """Keys of :attr:`service_names` that are a past participle ("coloured", "trimmed")."""
+
+
+_VOWELS = "aeiou"
+
+
+def _past(word: str) -> str | None:
+    """A service word's past participle, as in "have my hair coloured", "get my beard
+    trimmed", "get it blow dried", "highlighted"; None for a word that has none."""
+    if word.endswith(("ed", "ing")) or len(word) < 3:
+        return None
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 4:
+        word = word[:-1]  # "highlights": "highlighted"
+    if word.endswith("e"):
+        return word + "d"
+    if word.endswith("y") and word[-2] not in _VOWELS:
+        return word[:-1] + "ied"
+    if len(word) <= 4 and word[-1] not in _VOWELS + "wxy" and word[-2] in _VOWELS:
+        return word + word[-1] + "ed"  # "trimmed"
+    return word + "ed"
+
+
+def _service_keys(label: str) -> tuple[set[str], set[str]]:
+    """A service name or alias as it may be said: itself and without its spaces; and apart,
+    with its last word in the past participle ("colour": "coloured"; "blow dry": "blow
+    dried"); a one-word one names the service only after what it is done to
+    (:data:`_DONE_TO`)."""
+    key = normalise(label)
+    if not key:
+        return set(), set()
+    *head, last = key.split()
+    past = _past(last)
+    done = {" ".join([*head, past])} if past else set()
+    return {key, key.replace(" ", "")}, done
 
 
 def _build_lexicon(profile: AgentProfile) -> Lexicon:
     names: dict[str, str] = {}
+    done: dict[str, str] = {}
     for service in profile.services:
         for label in (service.name, *service.aliases):
-            key = normalise(label)
-            if key:
+            keys, pasts = _service_keys(label)
+            for key in sorted(keys):
                 names.setdefault(key, service.name)
-                names.setdefault(key.replace(" ", ""), service.name)
+            for key in pasts:
+                done.setdefault(key, service.name)
+    participles = frozenset(key for key in done if key not in names)
+    names.update({key: done[key] for key in participles})
     faq = []
     for entry in profile.faq:
         pattern = phrase_pattern(entry.keywords)
@@ -71,6 +110,7 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
         stop=stop,
         region=region,
         where=where,
+        participles=participles,
     )
 
 
@@ -103,6 +143,14 @@ _NOT_THIS = re.compile(
 )
 _NOT_THIS_REACH = 24
 """How far before a service name ``_NOT_THIS`` looks: its longest form and an article."""
+_DONE_TO = re.compile(
+    r"\b(?:hair|beard|head|roots|fringe|bangs|greys|grays|it|them)\s(?:[a-z']+\s)?$"
+    r"|[a-z]ed\s(?:and|or|then)\s$"
+)
+"""What a service is done to, just before its past participle: "have my hair coloured",
+"get it professionally dyed", "my hair trimmed and coloured"."""
+_DONE_TO_REACH = 32
+"""How far before a past participle ``_DONE_TO`` looks: its longest form and one word."""
 _NOT_OFFERED = re.compile(
     r"\b(?:tattoos?|piercings?|nails?|manicures?|pedicures?|massages?|waxing|wax|facials?"
     r"|eyelash(?:es)?|lash(?:es)? extensions|lashes|eyebrows?|brows|botox|tanning|spray tans?"
@@ -124,6 +172,12 @@ def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
         key = match.group(0).replace("-", " ")
         if key not in lexicon.service_names and key.endswith("s"):
             key = key[:-1]
+        if (
+            key in lexicon.participles
+            and " " not in key
+            and not _DONE_TO.search(text, max(0, match.start() - _DONE_TO_REACH), match.start())
+        ):
+            continue  # "my colour has faded" names no fade
         name = lexicon.service_names.get(key) or lexicon.service_names.get(key.replace(" ", ""))
         if name is not None:
             named.append((name, match.start()))

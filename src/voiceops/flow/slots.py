@@ -235,6 +235,10 @@ class SlotFilling(DialogueBase):
             state.attempts.pop("name", None)
             changed = True
         if u.name is not None and u.name != slots.name:
+            if state.awaiting in ("service", "day"):
+                # Given before it was asked for: taken, and said so.
+                said = "Thanks, {}." if slots.name is None else "Okay, it's under {} now."
+                remarks.append(Say(said.format(u.name.split()[0] if not slots.name else u.name)))
             slots.name, slots.by_phone = u.name, False
             state.attempts.pop("name", None)
             changed = True

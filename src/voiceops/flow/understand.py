@@ -103,7 +103,10 @@ _WANT = re.compile(
 )
 """Asking for something: a booking only when a service is named with it."""
 _PRICE = re.compile(r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap)\b")
-_DURATION = re.compile(r"\b(?:how long|duration|how many minutes|take long|takes long|length of)\b")
+_DURATION = re.compile(
+    r"\b(?:how long|duration|how many minutes|(?<!n't )(?<!not )takes? long|length of)\b"
+)
+"""Asking how long a service takes; "it won't take long" asks nothing."""
 _HOURS = re.compile(
     r"\b(?:open|opening (?:hours|times)|clos(?:e|es|ed|ing)|(?:business|your|the) hours"
     r"|what time do you)\b"
@@ -296,11 +299,21 @@ def _business_time(text: str, profile: AgentProfile) -> bool:
 
 
 def _callers_name(
-    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None, wanted: bool
+    spoken: str,
+    text: str,
+    lexicon: Lexicon,
+    expect: Expectation | None,
+    stylist: str | None,
+    wanted: bool,
 ) -> str | None:
     """The caller's name said, not the stylist's ("with Maria")."""
     asked, bare = expect == "name", expect == "time"
-    name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted)
+    # "No, it's Pria" to the read-back, "sorry, it's Samira not Sam" while times are
+    # offered: a name corrected, on the list of names or not.
+    fixing = expect in ("read_back", "time") and bool(
+        _FIXING.search(text) or CORRECTION.search(text)
+    )
+    name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted or fixing)
     return None if name is not None and name.split()[0] == stylist else name
 
 
@@ -311,10 +324,10 @@ def _unknown(text: str, expect: Expectation | None) -> bool:
 
 
 def _replied(reply: Reply, relative: Relative) -> bool:
-    """The reply answers something other than a name: yes, no, a pick, a number, a time."""
+    """The reply answers something other than a name: no, a pick, a number, a time. (A yes
+    may come with one: "yeah, Bo".)"""
     return (
-        reply.affirm
-        or reply.deny
+        reply.deny
         or reply.pick is not None
         or reply.phone is not None
         or not relative.when.empty
@@ -373,9 +386,7 @@ def _read(
     expect_time, timed, relative = _timing(text, today, expect)
     intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
     stylist = stylist_named(spoken, lexicon.stop)
-    # "No, it's Pria" to the read-back: a name corrected, on the list of names or not.
-    fixing = expect == "read_back" and bool(_FIXING.search(text) or CORRECTION.search(text))
-    name = _callers_name(spoken, lexicon, expect, stylist, name_wanted or fixing)
+    name = _callers_name(spoken, text, lexicon, expect, stylist, name_wanted)
     question = asks(text, spoken)
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
     faq = faq_answer(text, name, question, lexicon) if asks_faq else None

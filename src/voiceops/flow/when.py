@@ -26,13 +26,14 @@ however long, holds the event loop that every call of the process shares.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import dateparser
 
 from voiceops.flow.whenwords import (
+    AGE,
     DATE,
     DATE_WORDS,
     DIGIT,
@@ -368,10 +369,16 @@ def _scan_dates(clean: str, words: frozenset[str], today: date) -> tuple[_Dates,
     if not (words & DATE_WORDS or ORDINAL_TOKEN.search(clean)):
         return found, clean
     blanked = list(clean)
+    week: date | None = None
     for match in DATE.finditer(clean):
         hit = _resolve_date(match, today)
         if hit is None:
             continue
+        if week is not None and hit.day is not None and match.group("wd") and not match["wd_mod"]:
+            # "Sometime next week, perhaps the Wednesday": that week's Wednesday.
+            hit = replace(hit, day=week + timedelta(days=(hit.day.weekday() - week.weekday()) % 7))
+        if hit.days == 7 and hit.day is not None:
+            week = hit.day
         blanked[match.start() : match.end()] = " " * (match.end() - match.start())
         if hit.day is not None and _rejected(clean, match.start(), match.end()):
             found.rejected = hit.day
@@ -421,6 +428,16 @@ def _scan_times(
     return at, rejected
 
 
+_DAY_BESIDE = re.compile(r"\bthe day (?P<dir>before|after)\b(?! tomorrow)")
+"""The day before or after the one named ("my interview is on the 18th, the day before")."""
+_AGE_WORDS = frozenset("he's she's they're is are was turn turns turned turning age aged".split())
+"""Words of which a text must hold one for :data:`AGE` to be worth trying."""
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * (match.end() - match.start())
+
+
 def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     """Read the date, time and part of day in ``text``, relative to caller-local ``today``.
 
@@ -435,7 +452,14 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
         return When()
     words = frozenset(clean.split())
     dates, rest = _scan_dates(clean, words, today)
+    beside = _DAY_BESIDE.search(rest) if dates.day is not None and "day" in words else None
+    if beside is not None and dates.day is not None:
+        # "An interview on the 18th, so the day before": the day next to the one named.
+        dates.day += timedelta(days=-1 if beside.group("dir") == "before" else 1)
+        dates.mentioned.append(dates.day)
     part = _scan_part(rest, dates.evening)
+    if words & _AGE_WORDS:
+        rest = AGE.sub(_blank, rest)  # "he's only six": an age, not 6 PM
     at, rejected_time = _scan_times(rest, words, part, expect_time)
     ordinal = dates.ordinal
     if dates.day is not None and (at is not None or part is not None):

@@ -176,6 +176,18 @@ TIME = re.compile(
     re.VERBOSE,
 )
 
+AGE = re.compile(
+    rf"""
+    (?:\b(?:he|she|they|son|daughter|kid|child|boy|girl|baby|who)(?:'s|'re|\ is|\ are|\ was)
+      |\b(?:turn(?:s|ed|ing)?|aged?))
+    (?:\ (?:only|just|nearly|almost|about|now|going\ on))*
+    \ (?:\d{{1,2}}|{_NUM_WORD})\b(?!\ (?:{_MERIDIEM}|am|pm|thirty|fifteen|forty|\d))
+    """,
+    re.VERBOSE,
+)
+"""An age, not a clock time: "he's only six", "she is 8", "turning seven" ("six years old"
+is kept off by the units after a time)."""
+
 # Cheap gates: the two big patterns above only run on text that has a word they could
 # start with, which most replies ("Sam Smith", "yes please") do not.
 DATE_WORDS = frozenset(
