@@ -317,8 +317,10 @@ class Dialogue(IdleSteps, BookingSteps, ExistingSteps, CallbackSteps):
             and asked is not None
             and u.service != asked
             and not _SWITCH.search(u.text)
+            and "book" not in u.intents
         ):
-            # "Is there someone who does beards as well?" mid-booking: an answer, not a switch.
+            # "Is there someone who does beards as well?" mid-booking: an answer, not a switch
+            # ("can I get a beard trim as well?" asks for one).
             info = [*info, *self._service_info(u.service, follow_up=False)]
             u = replace(u, service=None)
         changed, remarks = self._apply(u)

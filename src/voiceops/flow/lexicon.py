@@ -141,6 +141,8 @@ _NOT_THIS = re.compile(
     r"\b(?:not|no|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
     r"|hold off on) (?:a |an |the |my |that |this )?$"
 )
+_MEANT = re.compile(r"\b(?:i meant|meant to say)\b")
+""""I said haircut but I meant colour": a service named before it is taken back by one after."""
 _NOT_THIS_REACH = 24
 """How far before a service name ``_NOT_THIS`` looks: its longest form and an article."""
 _DONE_TO = re.compile(
@@ -162,11 +164,14 @@ _NOT_OFFERED = re.compile(
 
 def named_services(text: str, lexicon: Lexicon) -> list[tuple[str, int]]:
     """Every service named and not dropped, with where it is named, in order. "Scrap the
-    colour, just a blow dry", "not a trim, a colour": the service turned down is left out."""
+    colour, just a blow dry", "not a trim, a colour", "I said haircut but I meant colour":
+    the service turned down is left out."""
     if lexicon.services is None:
         return []
     named: list[tuple[str, int]] = []
-    for match in lexicon.services.finditer(text):
+    meant = _MEANT.search(text)
+    start = meant.end() if meant and lexicon.services.search(text, meant.end()) else 0
+    for match in lexicon.services.finditer(text, start):
         if _NOT_THIS.search(text, max(0, match.start() - _NOT_THIS_REACH), match.start()):
             continue
         key = match.group(0).replace("-", " ")
