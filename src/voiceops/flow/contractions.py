@@ -5,10 +5,10 @@ match the written forms ("that's all", "it's Priya", "name's Jo"), so :func:`res
 puts the apostrophe back in the contractions that are never a word of their own in a call
 ("thats", "youre", "dont", "hes"), and in the few that are only when they stand where the
 contraction does: "its" opening a clause or before a word the possessive never takes ("its
-kate", "a booking its under maria"), "names" after "my" or opening the utterance ("names
-jo", "my names dev"), "id" before a verb ("id rather talk to someone"), and a relative's
-possessive before "name" ("my husbands name peter"). One pass over the words: linear in
-the text.
+kate", "a booking its under maria"), "names" after "my", "his" or "her" or opening the
+utterance ("names jo", "my names dev", "his names finn"), "id" before a verb ("id rather
+talk to someone"), and a relative's possessive before "name" ("my husbands name peter").
+One pass over the words: linear in the text.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _fixed(lowered: str, previous: str, spoken: str, end: int) -> str | None:
         and (_ID_NEXT.match(spoken, end) is not None)
     ):
         return "i'd"
-    if lowered == "names" and (opens or previous == "my"):
+    if lowered == "names" and (opens or previous in ("my", "his", "her", "their", "our")):
         return "name's"
     if lowered in _RELATIVES and previous == "my" and _next_is_name(spoken, end):
         return lowered[:-1] + "'s"

@@ -341,6 +341,10 @@ class Dialogue(IdleSteps, BookingSteps, ExistingSteps, CallbackSteps):
                 state.slots.earliest = True
                 return [Say("I'll find the earliest times for you."), *self._advance()]
             return [Say(self._question(state.awaiting))]
+        if u.service is not None and u.service == state.slots.service:
+            # "Highlights instead, or is that the same?": the service in hand, named again.
+            same = f"That's our {u.service}, so nothing changes."
+            return [Say(same), Say(self._question(state.awaiting))]
         return self._redirect(u)
 
     def _on_name(self, u: Understanding) -> list[Step] | None:

@@ -269,7 +269,14 @@ _FAQ_ASK = re.compile(
     r"|how do|how can)\b"
 )
 """Asking about something, so a single FAQ word in it is a question about that."""
-_FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
+_PART_OF_DAY = re.compile(
+    r"\b(?:late|later|early|earlier) (?:in the )?(?:morning|afternoon|evening|day|lunch)\b"
+)
+"""A part of the day asked for, whose words an FAQ keyword may share ("late")."""
+_FAQ_BEYOND = re.compile(
+    r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight|loyalty|rewards?"
+    r"|membership\w*|points|stamp card|punch card)\b"
+)
 """Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 
 
@@ -283,6 +290,7 @@ def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) ->
     latest = LATEST.search(asked)
     if latest is not None:
         asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
+    asked = _PART_OF_DAY.sub(" ", asked)  # "late morning" is a time, not arriving late
     asking = question or bool(_FAQ_ASK.search(asked))
     found: list[tuple[int, int, str]] = []
     for pattern, answer in lexicon.faq:

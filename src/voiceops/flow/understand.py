@@ -102,7 +102,9 @@ _WANT = re.compile(
     r"\b(?:get (?:a|an|my)|(?:i'd|i would|i want|i wanna|i need|like|need) (?:a|an|to get|my))\b"
 )
 """Asking for something: a booking only when a service is named with it."""
-_PRICE = re.compile(r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap)\b")
+_PRICE = re.compile(
+    r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap|owe)\b"
+)
 _DURATION = re.compile(
     r"\b(?:how long|duration|how many minutes|(?<!n't )(?<!not )takes? long|length of)\b"
 )

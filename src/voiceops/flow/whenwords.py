@@ -154,7 +154,7 @@ _MINUTE_WORD = (
 )
 """Minutes said after the hour: "oh five", "fifteen", "forty five"; never a bare unit ("the
 two one" is the 2 o'clock one, not 2:01)."""
-_MERIDIEM = r"am|pm|o'?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
+_MERIDIEM = r"am|pm|o'?\ ?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
 _TIME_PREP = r"at|around|about|by|after|before|from|until|till|say|maybe|ish"
 _UNITS_AFTER = (
     r"people|persons?|of\ us|minutes?|mins?|hours?|days?|weeks?|months?|years?|dollars?|bucks"
@@ -165,6 +165,7 @@ TIME = re.compile(
     rf"""
     \b(?:
         (?P<noon>noon|midday|lunch\ ?time)
+      | half\ (?P<half_h>\d{{1,2}}|{_HOUR_WORD})(?!\ (?:{_UNITS_AFTER}|an?\b))
       | (?P<rel_q>half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\ minutes?)?
         \ (?P<rel_dir>past|after|to|of|till)\ (?P<rel_h>\d{{1,2}}|{_HOUR_WORD})
       | (?:(?P<prep>{_TIME_PREP})\ (?:(?:about|around|like)\ )?)?
@@ -204,7 +205,7 @@ DATE_WORDS = frozenset(
         *("whenever", "anytime", "any", "this"),
     }
 )
-TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime"})
+TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime", "half"})
 ORDINAL_TOKEN = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b")
 DIGIT = re.compile(r"\d")
 
@@ -270,6 +271,10 @@ def resolve_time(match: re.Match[str], part: DayPart | None, expect_time: bool) 
     g = match.group
     if g("noon"):
         return time(12, 0)
+    if g("half_h"):
+        # "Half three": half past three, as it is said in Britain and Ireland.
+        hour = number(g("half_h"))
+        return _clock(hour, 30, None, part) if hour is not None and 1 <= hour <= 12 else None
     if g("rel_q"):
         quantity, direction = g("rel_q"), g("rel_dir")
         hour = number(g("rel_h"))
@@ -309,6 +314,6 @@ def resolve_time(match: re.Match[str], part: DayPart | None, expect_time: bool) 
         if parsed is None:
             return None
         minute = parsed
-    if meridiem in ("o'clock", "oclock"):
+    if meridiem in ("o'clock", "oclock", "o clock"):
         meridiem = None
     return _clock(hour, minute, meridiem, part)
