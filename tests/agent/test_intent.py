@@ -76,6 +76,8 @@ def test_precision_and_recall_on_the_whole_corpus() -> None:
         "Anyone there I could book with on Friday?",
         "I'll give you a ring later about the wedding.",
         "my id number is 42, I'd like a haircut",
+        "Is the owner around on Saturdays?",
+        "Is the manager in on Thursday mornings?",
     ],
 )
 def test_person_words_that_ask_for_nobody(said: str) -> None:
@@ -111,6 +113,8 @@ def test_person_words_that_ask_for_nobody(said: str) -> None:
         ("is there like a real person I could talk to", "indirect"),
         ("Could somebody give me a call about the wedding?", "indirect"),
         ("id rather talk to somebody", "clear"),
+        ("Is the manager around?", "indirect"),
+        ("is the owner in today", "indirect"),
     ],
 )
 def test_requests_with_and_without_the_trigger_words(said: str, clarity: str) -> None:

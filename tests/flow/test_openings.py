@@ -81,6 +81,18 @@ async def test_a_question_announced_is_waited_for(said: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "said",
+    [
+        "hi im new to the area and looking for a salon, what sort of things do you do",
+        "Hello! What kinds of treatments do you have?",
+    ],
+)
+async def test_a_greeting_then_what_the_salon_does_lists_the_services(said: str) -> None:
+    turn = await Conversation().say(said)
+    assert turn.text.startswith("We offer haircut, colour, blow dry and beard trim.")
+
+
+@pytest.mark.parametrize(
     ("said", "at"),
     [
         ("good morning, a haircut tomorrow at 3 please", "15:00"),

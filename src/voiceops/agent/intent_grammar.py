@@ -318,7 +318,7 @@ def _frames(extra: str) -> Matcher:
     )
     frames = (
         *_request_frames(talkable, wanted, plain_wanted),
-        *_question_frames(talkable, wanted),
+        *_question_frames(talkable, wanted, plain_wanted),
     )
     own_cues = frozenset(WORDS.findall(extra.replace("\\s+", " ")))
     return Matcher(frames=frames, alone=_alone(own), cues=_CUES | own_cues)
@@ -346,7 +346,7 @@ def _request_frames(talkable: str, wanted: str, plain_wanted: str) -> tuple[_Fra
         _frame(rf"\b{_HAND_OVER_ALONE}", "clear", _TRANSFERS, subjectless=True),
         _frame(
             rf"\b(?:put|get)\s+{wanted}\s+on(?:\s+the\s+(?:phone|line))?(?=$|\s+(?:please|now"
-            r"|for\s+me)\b)",
+            r"|for\s+me|who|that)\b)",
             "clear",
             _PUTS,
             subjectless=True,
@@ -370,7 +370,7 @@ def _request_frames(talkable: str, wanted: str, plain_wanted: str) -> tuple[_Fra
     )
 
 
-def _question_frames(talkable: str, wanted: str) -> tuple[_Frame, ...]:
+def _question_frames(talkable: str, wanted: str, plain_wanted: str) -> tuple[_Frame, ...]:
     """Asking around it: is there someone, who do I speak to, can someone call me back."""
     return (
         _frame(rf"\b{_POSSIBLE}\s+{_SPEAK}{_GAP}{talkable}", "indirect", _POSSIBLES),
@@ -391,6 +391,14 @@ def _question_frames(talkable: str, wanted: str) -> tuple[_Frame, ...]:
             r"(?=$|\s+(?:please|about|regarding|now|right\s+now|today|there|here)\b)",
             "indirect",
             _SPEAKS,
+        ),
+        # "Is the manager around?", "is the owner in today?": whether they can come to the
+        # phone now ("is the manager in on Thursdays?" asks about the rota).
+        _frame(
+            rf"{_START}(?:is|are)\s+{plain_wanted}\s+(?:around|in|there|available|about)"
+            r"(?:\s+(?:today|right\s+now|now|at\s+the\s+moment|please))*$",
+            "indirect",
+            _ASKS,
         ),
         _frame(_WHO_DO_I, "indirect", frozenset({"who"})),
         _frame(

@@ -115,7 +115,8 @@ _HOURS = re.compile(
 )
 _SERVICES = re.compile(
     r"\b(?:what (?:services|treatments)|what do you (?:do|offer|have)|what can i (?:get|book)"
-    r"|what kind of|services do you|list of (?:your |the )?services|your services|menu)\b"
+    r"|what (?:kind|kinds|sort|sorts) of|services do you|list of (?:your |the )?services"
+    r"|your services|menu)\b"
 )
 _ASK = re.compile(
     r"\b(?:(?:another|one more|a quick|a) question|something else|one more thing"
