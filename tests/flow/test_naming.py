@@ -62,6 +62,9 @@ def test_words_around_a_name_are_no_name(said: str) -> None:
         ("can you put it under my name instead karen walsh", "Karen Walsh"),
         ("sorry its Samira not Sam", "Samira"),
         ("It's Margaret Collins.", "Margaret Collins"),
+        ("would it be okay if i gave my name as Jo", "Jo"),
+        ("put me down as dev", "Dev"),
+        ("just book it as Priya Shah", "Priya Shah"),
     ],
 )
 def test_a_name_said_in_so_many_words_is_read_wherever_it_comes(said: str, name: str) -> None:

@@ -16,7 +16,8 @@ from voiceops.flow.names import GIVEN_NAMES, NOT_NAMES
 _NAME_EXPLICIT = re.compile(
     r"\b(?:my name is|my name's|my name|name's|the name is|name is|under the name(?: of)?|call me"
     r"|it's under|put it under|book it under|booked under|(?:he's|she's|he is|she is|i'm|i am)"
-    r" called|call (?:him|her))\s+(?P<rest>.+)",
+    r" called|call (?:him|her)|(?:gave|give|put) (?:my|the|his|her) name (?:down )?as"
+    r"|(?:put|book|have) (?:it|me|us|that|him|her) (?:down )?(?:as|for the name))\s+(?P<rest>.+)",
     re.IGNORECASE,
 )
 _MY_NAME = re.compile(r"\b(?i:(?:under|use|in|with|for) my (?:own )?name)\b")
