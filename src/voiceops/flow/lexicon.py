@@ -1,8 +1,9 @@
 """The words of one business, compiled once per profile, and the services an utterance names.
 
 :func:`lexicon_for` turns an :class:`~voiceops.core.profile.AgentProfile` into a
-:class:`Lexicon` of precompiled patterns (service names and aliases, FAQ keywords), kept with
-the profile so it is built once, however many calls use it. :func:`named_services` finds
+:class:`Lexicon` of precompiled patterns (service names and aliases, with their past
+participles: "have my hair coloured"; FAQ keywords; the answer to "where are you?"), kept
+with the profile so it is built once, however many calls use it. :func:`named_services` finds
 the services named in an utterance (leaving out one turned down: "scrap the colour"),
 :func:`service_whens` the day and time said with each, :func:`asked_offered` what the
 caller asks whether the business does ("do you do fades?"), and :func:`faq_answer` the FAQ

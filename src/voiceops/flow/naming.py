@@ -1,5 +1,7 @@
 """Names as callers give them: "it's Priya Shah", "under Ana", "for my son Leo", a bare
-"Sam" after "what name should I put it under?", "Last name Okafor, first name Chidi".
+"Sam" after "what name should I put it under?", "Last name Okafor, first name Chidi",
+"Ollie's the name", "it's Samira, not Sam", "put it under my name … Karen Walsh"; and not
+the people a caller talks about ("my friend Jean said you were good").
 
 :func:`read_name` finds the name in one utterance; what may be a name at all is decided
 with :mod:`voiceops.flow.names` (a list of given names, and words that never are). Every

@@ -15,7 +15,8 @@ Work is split by who does it best:
   "quarter to five", which it misses or turns into dates) and week ranges ("next week").
 
 Clock times without AM/PM are read as a caller booking an appointment means them: 1 to 7
-is afternoon, 8 to 11 morning, unless "morning"/"afternoon"/"evening" says otherwise.
+is afternoon, 8 to 11 morning, unless "morning"/"afternoon"/"evening" says otherwise. An
+age is never a time ("he's only six"), and a weekday after "next week" is in that week.
 Everything here is pure; the only state is the dateparser answer cache.
 
 The work is bounded: only the last :data:`MAX_PARSED_CHARS` characters of an utterance are
