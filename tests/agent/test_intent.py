@@ -72,6 +72,12 @@ def test_precision_and_recall_on_the_whole_corpus() -> None:
         "Is there anyone free on Saturday for a colour?",
         "Hello? Is anyone there?",
         "I'd like to talk to you about a booking.",
+        "Someone I could talk to at work recommended you.",
+        "Anyone there I could book with on Friday?",
+        "I'll give you a ring later about the wedding.",
+        "my id number is 42, I'd like a haircut",
+        "Is the owner around on Saturdays?",
+        "Is the manager in on Thursday mornings?",
     ],
 )
 def test_person_words_that_ask_for_nobody(said: str) -> None:
@@ -100,6 +106,15 @@ def test_person_words_that_ask_for_nobody(said: str) -> None:
         ("I don't want to talk to a robot.", "indirect"),
         ("I'd like a call back please.", "indirect"),
         ("Can I speak to Sarah please?", "indirect"),
+        ("is there someone there i could actually talk to", "indirect"),
+        ("Is there somebody I could maybe have a word with?", "indirect"),
+        ("anyone there I could speak with?", "indirect"),
+        ("Someone I can talk to, please.", "indirect"),
+        ("is there like a real person I could talk to", "indirect"),
+        ("Could somebody give me a call about the wedding?", "indirect"),
+        ("id rather talk to somebody", "clear"),
+        ("Is the manager around?", "indirect"),
+        ("is the owner in today", "indirect"),
     ],
 )
 def test_requests_with_and_without_the_trigger_words(said: str, clarity: str) -> None:

@@ -68,6 +68,23 @@ async def test_requests_without_the_trigger_words_reach_the_front_desk(said: str
     assert isinstance(turn.action, Transfer) and turn.action.number == FRONT_DESK
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "hi is there someone there i could actually talk to its about a wedding party booking",
+        "Good morning. Anyone there I could speak with? It's for a group of six.",
+        "id rather talk to somebody about booking a hen party",
+        "Hello, could somebody give me a call about a group booking on Saturday?",
+        "um is there like a real person I could have a word with, about a bridal party",
+    ],
+)
+async def test_a_person_asked_for_around_a_booking_is_a_request(said: str) -> None:
+    turn = await Conversation().say(said)
+    assert "book_appointment" not in turn.tools
+    assert turn.arguments("escalate")["reason"].startswith("caller asked for a person")
+    assert isinstance(turn.action, Transfer) and turn.action.number == FRONT_DESK
+
+
 async def test_are_you_a_real_person_gets_the_truth_not_a_transfer() -> None:
     call = Conversation()
     turn = await call.say("Are you a real person?")

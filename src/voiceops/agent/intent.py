@@ -7,8 +7,9 @@ same clause:
 
 * a request verb before it: "put me through to", "transfer me to", "can I speak to",
   "I'd like to talk to", "let me talk to", "get me", "I want / need a";
-* a question that asks for one: "is there someone I can talk to?", "who do I speak to
-  about ...?", "is the owner available to talk?", "can someone call me back?";
+* a question that asks for one: "is there someone I can talk to?", "anyone there I could
+  speak with?", "who do I speak to about ...?", "is the owner available to talk?", "can
+  someone call me back?", "could somebody give me a call?";
 * or the person alone: "operator", "a human, please", "billing, please".
 
 It is not a request when negated ("I don't need a manager", "please don't transfer me"),

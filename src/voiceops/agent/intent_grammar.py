@@ -59,7 +59,11 @@ _TAIL = (
 # --------------------------------------------------------------------------------------
 # the request frames
 
-_SUBJECT = r"(?:i|we)(?:'d|'ll|'m|\s+would|\s+will|\s+am|\s+do|\s+really)?"
+_SUBJECT = (
+    r"(?:(?:i|we)(?:'d|'ll|'m|\s+would|\s+will|\s+am|\s+do|\s+really)?"
+    r"|id(?=\s+(?:like|love|rather|prefer|really|just)\b))"
+)
+""""I", "I'd", "we'll"…, and "id" as a transcript without apostrophes writes "I'd"."""
 _ADVERBS = (
     r"(?:\s+(?:really|just|actually|only|simply|honestly|still|now|kindly|definitely"
     r"|seriously|please|quickly))*"
@@ -79,8 +83,9 @@ _POSSIBLE = (
     r"|is\s+there\s+(?:any\s+)?way\s+(?:(?:i|we)\s+(?:can|could)|to))(?:\s+to)?" + _ADVERBS
 )
 _START = (
-    r"^(?:(?:please|just|ok|okay|yes|yeah|yep|so|hi|hello|hey|now|well|look|listen|oh|right"
-    r"|and|then|actually|alright|sorry|excuse\s+me)\s+)*"
+    r"^(?:(?:please|just|ok|okay|yes|yeah|yep|so|hi|hello|hey|hiya|there|now|well|look|listen"
+    r"|oh|right|and|then|actually|alright|sorry|excuse\s+me|good\s+(?:morning|afternoon"
+    r"|evening|day))\s+)*"
 )
 """The start of a clause, before an imperative: "please speak to", "just get me"."""
 _SPEAK = (
@@ -89,6 +94,15 @@ _SPEAK = (
     r"|switched|put\s+on))\s+(?:to|with)|reach|contact|get\s+hold\s+of)"
 )
 _SPEAK_PLAIN = r"(?:speak|talk|chat)\s+(?:to|with)"
+_THERE = r"(?:\s+(?:there|around|here|in|available|free|at\s+the\s+(?:salon|shop)))?"
+"""Where the person asked about is: "is there someone (there) I could talk to"."""
+_I_COULD_TALK = (
+    r"\s+(?:(?:that|who|whom)\s+)?(?:i|we)\s+(?:can|could|may|might)"
+    r"(?:\s+(?:really|just|actually|maybe|perhaps|possibly|like|please|quickly))*"
+    r"\s+(?:speak|talk|chat|have\s+a\s+(?:quick\s+)?(?:word|chat))\s+(?:to|with)\b"
+)
+"""The talking a person is asked about for: "... I could actually talk to", "... I might
+have a word with"."""
 _HAND_OVER = (
     r"(?:put|patch|pass|hand|send|switch|forward|connect|transfer|redirect|route|get)\s+"
     r"(?:me|us|my\s+call|this\s+call|the\s+call)(?:\s+(?:through|over|across|on|back))?"
@@ -114,7 +128,10 @@ _ACQUIRE_FOR_ME = (
 )
 _ACQUIRE = r"(?:" + _ACQUIRE_MINE + "|" + _ACQUIRE_FOR_ME + ")"
 """Asking to be given someone: "get me a manager", "I need a human", "can I have the owner"."""
-_CALL_ME = r"(?:\s+please)?\s+(?:call|ring|phone|get\s+back\s+to)\s+(?:me|us)\b"
+_CALL_ME = (
+    r"(?:\s+please)?\s+(?:(?:call|ring|phone|get\s+back\s+to)\s+(?:me|us)"
+    r"|give\s+(?:me|us)\s+a\s+(?:call|ring|bell))\b"
+)
 
 NEGATION = re.compile(
     r"\b(?:not|never|no\s+need|no\s+one|nobody|without|instead\s+of|rather\s+not|don't|dont"
@@ -301,7 +318,7 @@ def _frames(extra: str) -> Matcher:
     )
     frames = (
         *_request_frames(talkable, wanted, plain_wanted),
-        *_question_frames(talkable, wanted),
+        *_question_frames(talkable, wanted, plain_wanted),
     )
     own_cues = frozenset(WORDS.findall(extra.replace("\\s+", " ")))
     return Matcher(frames=frames, alone=_alone(own), cues=_CUES | own_cues)
@@ -329,7 +346,7 @@ def _request_frames(talkable: str, wanted: str, plain_wanted: str) -> tuple[_Fra
         _frame(rf"\b{_HAND_OVER_ALONE}", "clear", _TRANSFERS, subjectless=True),
         _frame(
             rf"\b(?:put|get)\s+{wanted}\s+on(?:\s+the\s+(?:phone|line))?(?=$|\s+(?:please|now"
-            r"|for\s+me)\b)",
+            r"|for\s+me|who|that)\b)",
             "clear",
             _PUTS,
             subjectless=True,
@@ -353,18 +370,33 @@ def _request_frames(talkable: str, wanted: str, plain_wanted: str) -> tuple[_Fra
     )
 
 
-def _question_frames(talkable: str, wanted: str) -> tuple[_Frame, ...]:
+def _question_frames(talkable: str, wanted: str, plain_wanted: str) -> tuple[_Frame, ...]:
     """Asking around it: is there someone, who do I speak to, can someone call me back."""
     return (
         _frame(rf"\b{_POSSIBLE}\s+{_SPEAK}{_GAP}{talkable}", "indirect", _POSSIBLES),
         _frame(
             r"\b(?:(?:is|are)(?:\s+there)?|(?:do|don't|does|doesn't)\s+(?:you|the\s+salon)\s+have"
-            rf"|have\s+you\s+got|you\s+(?:have|got))\s+{wanted}"
-            r"(?:(?:\s+(?:there|around|here|in))?\s+(?:(?:that|who)\s+)?(?:i|we)\s+(?:can|could"
-            rf"|may|might)\s+{_SPEAK_PLAIN}"
-            r"|(?:\s+(?:there|around|here|in))?\s+(?:who|that)\s+(?:can|could|will|would)\s+"
+            rf"|have\s+you\s+got|you\s+(?:have|got))\s+(?:like\s+)?{wanted}"
+            rf"(?:{_THERE}{_I_COULD_TALK}"
+            rf"|{_THERE}\s+(?:who|that)\s+(?:can|could|will|would)\s+"
             r"(?:help|take\s+my\s+call|talk|speak|deal\s+with|sort)"
             r"|\s+(?:available|free|around)\s+to\s+(?:talk|speak|chat|take))",
+            "indirect",
+            _ASKS,
+        ),
+        # "Anyone there I could speak with?", "someone I can talk to, please": the question
+        # without its "is there".
+        _frame(
+            rf"{_START}(?:like\s+)?{wanted}{_THERE}{_I_COULD_TALK}"
+            r"(?=$|\s+(?:please|about|regarding|now|right\s+now|today|there|here)\b)",
+            "indirect",
+            _SPEAKS,
+        ),
+        # "Is the manager around?", "is the owner in today?": whether they can come to the
+        # phone now ("is the manager in on Thursdays?" asks about the rota).
+        _frame(
+            rf"{_START}(?:is|are)\s+{plain_wanted}\s+(?:around|in|there|available|about)"
+            r"(?:\s+(?:today|right\s+now|now|at\s+the\s+moment|please))*$",
             "indirect",
             _ASKS,
         ),

@@ -66,6 +66,8 @@ class DialogueBase:
         self._asked_now: set[str] = set()
         self.closed_said = False
         self.corrected = False
+        self.switched: str | None = None
+        """The service this turn switched the booking to ("a haircut, not a blow dry")."""
         self.offer_for: str | None = None
         """The service the times read out this turn are for, said with them as a recap."""
         """This turn changed a time the tools had already agreed to (a correction)."""

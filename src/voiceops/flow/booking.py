@@ -204,7 +204,9 @@ class BookingSteps(FollowingSteps):
             # The read-back says the time; after a correction it is the new one.
             return steps if self.corrected else [Say("Good news, that time is free."), *steps]
         if self.corrected:
-            return [Say(f"Okay, I have {match.spoken}."), *steps]
+            # After "Okay, a haircut instead." the time stands: say it, not "okay" again.
+            head = "I have" if self.switched else "Okay, I have"
+            return [Say(f"{head} {match.spoken}."), *steps]
         # No read-back yet: say which service, day and time were understood.
         service = self._task_service()
         return [Say(f"Good news, {match.spoken} is free for your {service}."), *steps]

@@ -3,11 +3,12 @@
 Many transcripts come lower case and without apostrophes. The readers of an utterance
 match the written forms ("that's all", "it's Priya", "name's Jo"), so :func:`restore`
 puts the apostrophe back in the contractions that are never a word of their own in a call
-("thats", "youre", "dont"), and in the few that are only when they stand where the
+("thats", "youre", "dont", "hes"), and in the few that are only when they stand where the
 contraction does: "its" opening a clause or before a word the possessive never takes ("its
-kate", "a booking its under maria"), "names" after
-"my" or opening the utterance ("names jo", "my names dev"), and a relative's possessive
-before "name" ("my husbands name peter"). One pass over the words: linear in the text.
+kate", "a booking its under maria"), "names" after "my", "his" or "her" or opening the
+utterance ("names jo", "my names dev", "his names finn"), "id" before a verb ("id rather
+talk to someone"), and a relative's possessive before "name" ("my husbands name peter").
+One pass over the words: linear in the text.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ _ALWAYS = {
     "wheres": "where's",
     "whens": "when's",
     "whos": "who's",
+    "hes": "he's",
+    "shes": "she's",
     "hows": "how's",
     "im": "i'm",
     "ive": "i've",
@@ -50,6 +53,10 @@ _CLAUSE_MARK = re.compile(r"[.,!?;]")
 _NAME_NEXT = re.compile(r"[ ,]++name\b", re.IGNORECASE)
 _ITS_NEXT = re.compile(r" (?:for|under|me|just|only|not|booked)\b", re.IGNORECASE)
 """Words that never follow the possessive "its": "booking its under Maria" is "it's"."""
+_ID_NEXT = re.compile(
+    r" (?:like|love|rather|prefer|be|need|want|have|just|really|also|actually)\b", re.IGNORECASE
+)
+"""Words after which "id" is "I'd" ("id rather talk to someone"), not an ID card."""
 _CLAUSE_OPENERS = frozenset(
     """no yes yeah yep oh ah um uh er so well sorry actually okay ok and but great perfect
     maybe probably think guess""".split()
@@ -87,7 +94,13 @@ def _fixed(lowered: str, previous: str, spoken: str, end: int) -> str | None:
     opens = previous == "" or previous in _CLAUSE_OPENERS
     if lowered == "its" and (opens or _ITS_NEXT.match(spoken, end) is not None):
         return "it's"
-    if lowered == "names" and (opens or previous == "my"):
+    if (
+        lowered == "id"
+        and previous not in ("my", "your", "an", "the", "photo")
+        and (_ID_NEXT.match(spoken, end) is not None)
+    ):
+        return "i'd"
+    if lowered == "names" and (opens or previous in ("my", "his", "her", "their", "our")):
         return "name's"
     if lowered in _RELATIVES and previous == "my" and _next_is_name(spoken, end):
         return lowered[:-1] + "'s"

@@ -16,9 +16,10 @@ lives in :class:`~voiceops.flow.state.FlowState` (``awaiting``), so every reply 
 the light of the question it answers.
 
 :class:`Dialogue` is the entry point and reads each turn; the parts of the policy live
-beside it: ``flow/booking.py`` (booking and moving), ``flow/existing.py`` (finding and
-cancelling), ``flow/callback.py`` (transfers and callbacks), over ``flow/base.py`` (what
-they share), ``flow/steps.py`` (the steps) and ``flow/wording.py`` (what is said).
+beside it: ``flow/idle.py`` (turns outside a task), ``flow/answers.py`` (questions),
+``flow/booking.py`` (booking and moving), ``flow/existing.py`` (finding and cancelling),
+``flow/callback.py`` (transfers and callbacks), over ``flow/base.py`` (what they share),
+``flow/steps.py`` (the steps) and ``flow/wording.py`` (what is said).
 """
 
 from __future__ import annotations
@@ -30,36 +31,29 @@ from typing import TYPE_CHECKING
 
 from voiceops.agent.intent import asks_what_agent_is
 from voiceops.agent.prompts import render_greeting
-from voiceops.flow.answers import AnswerSteps
 from voiceops.flow.asides import AsideSteps
 from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
-from voiceops.flow.callback import CallbackSteps, asks_more
+from voiceops.flow.callback import CallbackSteps
+from voiceops.flow.idle import IDLE, IdleSteps
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, slot_reply, understand
 from voiceops.flow.when import utterance_tail
-from voiceops.flow.wording import in_full, off_topic, we_do
+from voiceops.flow.wording import in_full
 
 if TYPE_CHECKING:
     from voiceops.flow.state import Awaiting
 
-_SHORT_NO_WORDS = 3
 _REMINDERS_BEFORE_HANGING_UP = 2
 """Reminders spoken into a silence; the next one ends the call."""
-_DONE = re.compile(
-    r"\b(?:that's (?:all|it|everything)|that is (?:all|it)|that'll be all|that will be all"
-    r"|nothing else|i'm done|i am done|i'm all set|all set)\b"
-)
-"""Closers that end the call whatever was asked; "no thanks" only answers the question."""
 _SWITCH = re.compile(r"\b(?:instead|rather|change|switch|actually|make it|not a)\b")
 """A service named in a question mid-booking replaces the one booked only with these."""
+_POLITE = frozenset({"thanks", "greeting"})
 _SOCIAL_REPLIES = {
     "how_are_you": "I'm doing well, thanks for asking.",
     "weather": "It is, isn't it?",
 }
 
-_IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
-_POLITE = frozenset({"thanks", "greeting"})
 _EXPECT: dict[Awaiting, Expectation] = {
     "time": "time",
     "offer": "time",
@@ -97,7 +91,7 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
 """What an agent line was asking, for picking up a conversation another brain started."""
 
 
-class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
+class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
     """One turn's decisions over a call's :class:`~voiceops.flow.state.FlowState`."""
 
     # --- entry points -----------------------------------------------------------------
@@ -232,18 +226,6 @@ class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
                 return steps
         return self._general(u)
 
-    def _closes(self, u: Understanding) -> bool:
-        """ "That's it, thanks", "no, that's all": the caller is done, whatever was asked."""
-        if not u.closing or u.intents - {"thanks"} or u.faq or u.service is not None:
-            return False
-        if not u.when.empty or u.question:
-            return False
-        if u.affirm and self.state.awaiting in ("confirm", "confirm_cancel"):
-            # "Yes, that's it" to a read-back: a yes, not a goodbye.
-            return False
-        # "No thanks" answers a yes/no question; "that's all" ends the call wherever it comes.
-        return self.state.awaiting in _IDLE or bool(_DONE.search(u.text))
-
     @staticmethod
     def infer_awaiting(agent_text: str) -> Awaiting | None:
         """What an agent line asked for, judged from its last question."""
@@ -333,8 +315,10 @@ class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
             and asked is not None
             and u.service != asked
             and not _SWITCH.search(u.text)
+            and "book" not in u.intents
         ):
-            # "Is there someone who does beards as well?" mid-booking: an answer, not a switch.
+            # "Is there someone who does beards as well?" mid-booking: an answer, not a switch
+            # ("can I get a beard trim as well?" asks for one).
             info = [*info, *self._service_info(u.service, follow_up=False)]
             u = replace(u, service=None)
         changed, remarks = self._apply(u)
@@ -355,79 +339,11 @@ class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
                 state.slots.earliest = True
                 return [Say("I'll find the earliest times for you."), *self._advance()]
             return [Say(self._question(state.awaiting))]
+        if u.service is not None and u.service == state.slots.service:
+            # "Highlights instead, or is that the same?": the service in hand, named again.
+            same = f"That's our {u.service}, so nothing changes."
+            return [Say(same), Say(self._question(state.awaiting))]
         return self._redirect(u)
-
-    def _idle(self, u: Understanding) -> list[Step]:
-        """A turn with no task under way and no question answered."""
-        state = self.state
-        if u.off_topic:
-            return self._redirect(u)
-        if u.service is not None and (u.question or u.offered_asked):
-            # "Do you do colour?": what it is and costs, then an offer to book it.
-            said = [Say(we_do(u.service, u.offered_asked))] if u.offered_asked else []
-            return said + self._service_info(u.service, follow_up=True)
-        if u.service is not None or u.when.has_date or u.when.at is not None:
-            # "A haircut, please" or "tomorrow at 3": the caller wants to come in.
-            self._begin_booking()
-            _, remarks = self._apply(u)
-            return remarks + self._advance()
-        if u.when_is_that and state.last_booked:
-            return [Say(f"It's {state.last_booked}."), *self._ask("anything_else")]
-        if u.unknown_question:
-            # "Hey, do you sell shampoo?": the question, not the greeting before it.
-            state.question = u.text[:200]
-            return [Say(_NO_INFORMATION), *self._ask("callback_offer", say=False)]
-        if "ask" in u.intents:
-            state.awaiting = None
-            return [Say("Sure, go ahead.")]
-        if "thanks" in u.intents:
-            return [Say("You're welcome."), *self._ask("anything_else")]
-        if "greeting" in u.intents or (u.affirm and state.awaiting in _IDLE):
-            state.awaiting = None
-            greeting = "greeting" in u.intents
-            return [
-                Say(
-                    "Hello! What can I help you with today?"
-                    if greeting
-                    else "Sure, what can I help you with?"
-                )
-            ]
-        if u.deny and state.awaiting in _IDLE and len(u.text.split()) <= _SHORT_NO_WORDS:
-            return self._goodbye()
-        return self._redirect(u)
-
-    def _redirect(self, u: Understanding) -> list[Step]:
-        """The catch-all for what is off topic (not a failure: the question stands, and no
-        person is offered for it); a plain "didn't catch that" for the rest."""
-        state = self.state
-        if u.off_topic or (u.question and not u.unknown_question):
-            said = state.asked.get("off_topic", 0)
-            state.asked["off_topic"] = said + 1
-            line = "Sorry, I can't help with that." if said else off_topic(self.profile)
-            return [Say(line), Say(self._question(state.awaiting))]
-        return self._not_understood("Sorry, I didn't catch that.")
-
-    def _on_book_offer(self, u: Understanding) -> list[Step] | None:
-        service = self.state.slots.service
-        if (u.affirm or "book" in u.intents) and not (u.offered_asked or self._asks(u)):
-            self._begin_booking()
-            self.state.slots.service = u.service or service
-            _, remarks = self._apply(u)
-            return remarks + self._advance()
-        if u.deny and not u.has_slot_value:
-            self.state.slots.service = None
-            if asks_more(u):
-                self.state.awaiting = None
-                return None
-            return [Say("No problem."), *self._ask("anything_else")]
-        return None
-
-    def _on_anything_else(self, u: Understanding) -> list[Step] | None:
-        # A short "no" closes the call; "no, one more question" does not.
-        short = len(u.text.split()) <= _SHORT_NO_WORDS
-        if u.deny and short and not u.intents and not u.has_slot_value and not u.faq:
-            return self._goodbye()
-        return None
 
     def _on_name(self, u: Understanding) -> list[Step] | None:
         if u.name is not None or self.state.task not in ("book", "reschedule"):
@@ -452,7 +368,7 @@ class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
             resume = state.resume
             state.resume = None
             state.attempts.pop("human_offer", None)
-            if resume is None or resume in _IDLE:
+            if resume is None or resume in IDLE:
                 state.finish_task()
                 return [Say("No problem."), *self._ask("anything_else")]
             state.attempts.pop(resume, None)
@@ -468,9 +384,6 @@ class Dialogue(AnswerSteps, BookingSteps, AsideSteps, CallbackSteps):
 
 _NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")
 """Moving words that, said while booking, change the booking under way."""
-_NO_INFORMATION = (
-    "I don't have that information — I can have someone call you back. Would you like that?"
-)
 
 _HANDLERS: dict[Awaiting, Callable[[Dialogue, Understanding], list[Step] | None]] = {
     "name": Dialogue._on_name,

@@ -23,6 +23,12 @@ _CAUSED = re.compile(
     r"(?: \w+){0,2}(?: and)? $"
 )
 """What comes before a past form said of something: "get my hair ", "want it "."""
+_DONE_TO = re.compile(
+    r"\b(?:hair|beard|head|roots|fringe|bangs|greys|grays|it|them)\s(?:[a-z']+\s)?$"
+    r"|[a-z]ed\s(?:and|or|then)\s$"
+)
+"""What a service is done to, just before its past form: "my hair professionally
+coloured", "get them highlighted", "my hair trimmed and coloured"."""
 _OBJECT_AFTER = re.compile(r"^ (?:my|our|his|her|their|your|the)\b")
 """What comes after an "-ing" form said of something: "dyeing my", "trimming the"."""
 _NEEDS = re.compile(r"\b(?:needs?|wants?|could do with|could use) $")
@@ -39,6 +45,8 @@ def inflections(key: str) -> list[str]:
     head, _, last = key.rpartition(" ")
     if len(last) < 3 or not last.isalpha():
         return []
+    if last.endswith("s") and not last.endswith("ss") and len(last) > 4:
+        last = last[:-1]  # "highlights": "highlighted"
     keeps_e = last.endswith(("ee", "ye", "oe"))
     forms = [f"{last[:-1]}ing" if last.endswith("e") and not keeps_e else f"{last}ing"]
     if last.endswith("e"):
@@ -60,7 +68,8 @@ def said_of_something(text: str, start: int, end: int) -> bool:
     if text.endswith("ing", start, end):
         before = text[max(0, start - _REACH) : start]
         return bool(_OBJECT_AFTER.search(text[end:]) or _NEEDS.search(before))
-    return bool(_CAUSED.search(text[max(0, start - _REACH) : start]))
+    before = text[max(0, start - _REACH) : start]
+    return bool(_CAUSED.search(before) or _DONE_TO.search(before))
 
 
 Named = tuple[str, int, int, str]

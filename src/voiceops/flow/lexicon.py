@@ -1,8 +1,9 @@
 """The words of one business, compiled once per profile, and the services an utterance names.
 
 :func:`lexicon_for` turns an :class:`~voiceops.core.profile.AgentProfile` into a
-:class:`Lexicon` of precompiled patterns (service names and aliases, FAQ keywords), kept with
-the profile so it is built once, however many calls use it. :func:`named_services` finds
+:class:`Lexicon` of precompiled patterns (service names and aliases, FAQ keywords, the
+answer to "where are you?"), kept with the profile so it is built once, however many calls
+use it. :func:`named_services` finds
 the services named in an utterance (leaving out one turned down: "scrap the colour"),
 :func:`service_whens` the day and time said with each, :func:`asked_offered` what the
 caller asks whether the business does ("do you do fades?"), and :func:`faq_answer` the FAQ
@@ -47,6 +48,8 @@ class Lexicon:
     stop: frozenset[str]
     """Words that are never part of a caller's name (service words)."""
     region: str
+    where: str | None = None
+    """The answer to "where are you?": the FAQ entry that says, else the profile's address."""
 
 
 def _build_lexicon(profile: AgentProfile) -> Lexicon:
@@ -67,6 +70,9 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
     stop = frozenset(word for key in names for word in key.split())
     forms = {form: key for key in names for form in inflections(key) if form not in names}
     spoken = sorted(forms, key=len, reverse=True)
+    where = next((a for pattern, a in faq if any(pattern.search(w) for w in _WHERE_WORDS)), None)
+    if where is None and profile.address:
+        where = f"We're at {profile.address}."
     return Lexicon(
         services=phrase_pattern(list(names)),
         service_names=names,
@@ -77,7 +83,23 @@ def _build_lexicon(profile: AgentProfile) -> Lexicon:
         combos=tuple((frozenset(k.split()), k, v) for k, v in names.items() if " " in k),
         stop=stop,
         region=region,
+        where=where,
     )
+
+
+_WHERE_WORDS = ("address", "where are you", "location", "located", "directions", "find us")
+"""What an FAQ entry about where the business is would have among its keywords."""
+_WHERE_ASKED = re.compile(
+    r"\bwhere(?:abouts)?(?: exactly| abouts| about)? (?:(?:you|you guys|y'all) (?:are|'re)\b"
+    r"|are you(?: guys)?\b|you're\b|is (?:the|your) (?:salon|shop|place|store|business)\b"
+    r"|(?:the|your) (?:salon|shop|place) is\b|(?:do|can|should|would) i (?:go|find you)\b"
+    r"|to find you\b|is it located\b)"
+    r"|\b(?:your|the|what's the|what is the) (?:address|location)\b"
+    r"|\bhow (?:(?:do|can|would|should) )?i (?:get|find)(?: to)? (?:you|the salon|your salon"
+    r"|the shop|your shop|your place)\b"
+)
+"""Where the business is, asked in so many words: "where exactly you are", "how do I find
+you", "what's the address"; answered from :attr:`Lexicon.where` whatever the FAQ's keywords."""
 
 
 def lexicon_for(profile: AgentProfile) -> Lexicon:
@@ -92,6 +114,8 @@ _NOT_THIS = re.compile(
     r"\b(?:not|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
     r"|hold off on) (?:a |an |the |my |that |this )?$|\bno $"
 )
+_MEANT = re.compile(r"\b(?:i meant|meant to say)\b")
+""""I said haircut but I meant colour": a service named before it is taken back by one after."""
 _NOT_THIS_REACH = 24
 """How far before a service name ``_NOT_THIS`` looks: its longest form and an article."""
 _NOT_OFFERED = re.compile(
@@ -133,7 +157,9 @@ def services_in(text: str, lexicon: Lexicon) -> ServicesSaid:
     named: list[Named] = []
     dropped: list[str] = []
     only = False
-    for match in lexicon.services.finditer(text):
+    meant = _MEANT.search(text)
+    begin = meant.end() if meant and lexicon.services.search(text, meant.end()) else 0
+    for match in lexicon.services.finditer(text, begin):
         key = match.group(0).replace("-", " ")
         if key not in lexicon.service_names and key.endswith("s"):
             key = key[:-1]
@@ -148,7 +174,9 @@ def services_in(text: str, lexicon: Lexicon) -> ServicesSaid:
             continue
         only = only or bool(_ONLY.search(text, max(0, start - _ONLY_REACH), start))
         named.append((name, start, end, key))
-    named.extend(_inflected(text, lexicon, named))
+    said = {word for name, *_ in named for word in name.split()}
+    # "My beard is a mess, could I get it trimmed": the beard trim's own word, not a haircut.
+    named.extend(n for n in _inflected(text, lexicon, named) if n[1] >= begin and n[3] not in said)
     named.sort(key=lambda n: n[1])
     wanted = [(name, start) for name, start, _, _ in merge_halves(text, named, lexicon.combos)]
     kept = {name for name, _ in wanted}
@@ -289,12 +317,20 @@ LATEST = re.compile(
 )
 """The first or last start of a day asked for ("how late can I get a haircut?")."""
 _FAQ_ASK = re.compile(
-    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wondering"
+    r"\b(?:do you|is there|are there|can i|can we|could i|may i|will i|tell me|wonder\w*|whether"
+    r"|if there's|if there is|anywhere|(?:question|questions|ask|asking|enquiring|inquiring) about"
     r"|want to know|like to know|any|what about|how about|what's|what is|where's|where is"
     r"|how do|how can)\b"
 )
 """Asking about something, so a single FAQ word in it is a question about that."""
-_FAQ_BEYOND = re.compile(r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight)\b")
+_PART_OF_DAY = re.compile(
+    r"\b(?:late|later|early|earlier) (?:in the )?(?:morning|afternoon|evening|day|lunch)\b"
+)
+"""A part of the day asked for, whose words an FAQ keyword may share ("late")."""
+_FAQ_BEYOND = re.compile(
+    r"\b(?:validat\w*|reimburs\w*|refund\w*|discount\w*|overnight|loyalty|rewards?"
+    r"|membership\w*|points|stamp card|punch card)\b"
+)
 """Asking more than an FAQ entry says ("do you validate parking?"): it does not answer it."""
 
 
@@ -315,6 +351,7 @@ def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) ->
     latest = LATEST.search(asked)
     if latest is not None:
         asked = f"{asked[: latest.start()]} {asked[latest.end() :]}"
+    asked = _PART_OF_DAY.sub(" ", asked)  # "late morning" is a time, not arriving late
     asked = _ERRAND.sub(" ", asked)
     asking = question or bool(_FAQ_ASK.search(asked))
     found: list[tuple[int, int, str]] = []
@@ -323,6 +360,9 @@ def faq_answer(text: str, name: str | None, question: bool, lexicon: Lexicon) ->
         # One word counts when asked about; a phrase ("where are you") always does.
         if match and (asking or " " in match.group(0)):
             found.append((match.start(), match.end(), answer))
+    where = _WHERE_ASKED.search(asked) if lexicon.where else None
+    if where is not None and lexicon.where not in {answer for _, _, answer in found}:
+        found.append((where.start(), where.end(), lexicon.where or ""))
     if not found or _FAQ_BEYOND.search(asked):
         return None
     # "Where are you and is there parking?": each entry asked about, in the order asked; of

@@ -56,7 +56,10 @@ NOT_NAMES = frozenset(
     huh eh uh-huh mm-hmm mhm oops whoops gotcha awesome excellent wonderful brilliant super
     amazing fantastic either neither whichever whatever whenever anytime any dunno idk asap
     later sooner soon earlier noon midday lunch lunchtime tonight weekend team staff person
-    people nevermind repeat
+    people nevermind repeat absolutely definitely certainly indeed affirmative course
+    two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty
+    fifty half quarter sounds works bet thing ma'am maam sir mate dear love darling hun
+    honey buddy pal
     """.split()
 )
 """Words that are never a name, whatever their capitals: interjections, pronouns, fillers."""

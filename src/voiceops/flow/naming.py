@@ -1,5 +1,7 @@
 """Names as callers give them: "it's Priya Shah", "under Ana", "for my son Leo", a bare
-"Sam" after "what name should I put it under?", "Last name Okafor, first name Chidi".
+"Sam" after "what name should I put it under?", "Last name Okafor, first name Chidi",
+"Ollie's the name", "it's Samira, not Sam", "put it under my name … Karen Walsh"; and not
+the people a caller talks about ("my friend Jean said you were good").
 
 :func:`read_name` finds the name in one utterance; what may be a name at all is decided
 with :mod:`voiceops.flow.names` (a list of given names, and words that never are). Every
@@ -15,16 +17,34 @@ from voiceops.flow.names import GIVEN_NAMES, NOT_NAMES
 
 _NAME_EXPLICIT = re.compile(
     r"\b(?:my name is|my name's|my name|name's|the name is|name is|under the name(?: of)?|call me"
-    r"|it's under|put it under|book it under|booked under)\s+(?P<rest>.+)",
+    r"|it's under|put it under|book it under|booked under|(?:he's|she's|he is|she is|i'm|i am)"
+    r" called|call (?:him|her)|(?:gave|give|put) (?:my|the|his|her) name (?:down )?as"
+    r"|(?:put|book|have) (?:it|me|us|that|him|her) (?:down )?(?:as|for the name))\s+(?P<rest>.+)",
     re.IGNORECASE,
 )
+_MY_NAME = re.compile(r"\b(?i:(?:under|use|in|with|for) my (?:own )?name)\b")
+""""Put it under my name": the caller's own name, said wherever it comes (":func:`_tail`)."""
+_TAIL = re.compile(r"(?P<rest>[^\W\d_][\w'\-]*+(?:\s++[^\W\d_][\w'\-]*+)?)[\s.!]*+$")
+"""The last one or two words of an utterance."""
+_THE_NAME = re.compile(
+    r"(?:^|[\s,.])(?P<rest>[^\W\d_][\w\-]*+(?:\s++[^\W\d_][\w\-]*+)?)(?P<s>'s|\s++is)?"
+    r"\s++(?i:the name)\b"
+)
+""""Ollie's the name", "ollies the name" (an apostrophe lost), "Ollie Walsh is the name"."""
+_NOT_THAT = re.compile(
+    r"\b(?i:it's|it is|its|name's|name is)\s++"
+    r"(?P<rest>[^\W\d_][\w'\-]*+(?:\s++[^\W\d_][\w'\-]*+)?)[\s,]*+(?i:not|rather than"
+    r"|instead of)\s"
+)
+""""It's Samira, not Sam": a name set against another, whatever the list of names says."""
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+"
 """A capitalised Latin word, as speech-to-text writes names."""
 # The whitespace runs below are possessive (``\s*+``, ``\s++``): a run of spaces is read
 # once, never split between two quantifiers in every possible way, which made a long run
 # cost its length squared.
 _NAME_THIS_IS = re.compile(
-    rf"\b(?i:this is|i'm|i am) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)"
+    rf"\b(?:(?i:this is|i'm|i am) (?P<rest>{_CAPITALISED}(?: {_CAPITALISED})?)"
+    rf"|(?i:it's|it is) (?P<full>{_CAPITALISED} {_CAPITALISED}))"
     r"(?=\s*+(?:[,.!?]|$)|\s++(?i:calling|here|speaking)\b)"
 )
 _NAME_FOR = re.compile(
@@ -46,9 +66,19 @@ _NAME_IN_PASSING = re.compile(
 )
 """A capitalised given name inside a sentence ("haircut today 3pm Mike"), not after "with"
 (a stylist asked for) and not the first word (which speech-to-text capitalises anyway)."""
+_RELATIVE_WORDS = (
+    r"(?:son|daughter|wife|husband|partner|mum|mom|mother|dad|father|friend|boyfriend"
+    r"|girlfriend|kid|child|little (?:boy|girl|one)|boy|girl|brother|sister|grandson"
+    r"|granddaughter|niece|nephew)"
+)
+_REPORTS = re.compile(
+    r"\s++(?i:said|says|told|tells|recommended|recommends|suggested|mentioned|who|was|has"
+    r"|had|does|did|loves|gets|got|went|goes|came|comes|always|usually|used|works|thinks"
+    r"|thought)\b"
+)
+"""After a name, what makes it someone the caller talks about, not the one booking."""
 _NAME_RELATIVE = re.compile(
-    r"\b(?i:for my|my) (?i:son|daughter|wife|husband|partner|mum|mom|mother|dad|father|friend"
-    r"|boyfriend|girlfriend|kid|child|brother|sister|grandson|granddaughter|niece|nephew)"
+    rf"\b(?i:for my|my) (?i:{_RELATIVE_WORDS})"
     r"(?P<named>'s name(?:\s++is)?)?,?\s++(?P<rest>[^\W\d_][\w'\-]*+)"
 )
 """``for my son Leo``, ``my husband's name Peter``: the booking is for the person named."""
@@ -70,7 +100,10 @@ _SENTENCE_END = re.compile(r"[.,;!?]\s*+")
 _NAME_INTRO = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|umm|uhm|er|erm|hmm|ah|oh|hi|hello|so|well|and)"
     r"[\s,]+)*"
-    r"(?:it's|it is|its|this is|i'm|i am|my name is|my name's|name's|the name is|under|for)?"
+    r"(?:(?:it's|it is|its|it'll be|it will be|that's|this is|i'm|i am|my name is|my name's"
+    r"|name's|the name is)[\s,]+)?"
+    rf"(?:(?:for|under)(?:\s+(?:me|myself|the name(?: of)?|my {_RELATIVE_WORDS}(?:'s name)?))?"
+    r"[\s,]+)?"
     r"[\s,]*(?:(?:uh|um|umm|uhm|er|erm)[\s,.]+)*(?P<rest>(?s:.*))",
     re.IGNORECASE,
 )
@@ -91,7 +124,7 @@ _NAME_STOP = frozenset(
     wait want was wednesday week well what when where which who why will with would yeah
     yes yep you your january february march april may june july august september october
     november december me him her them us everyone everybody someone somebody first last
-    surname
+    surname put use it'll that'll
     """.split()
 )
 _NAME_MAX_WORDS = 3
@@ -140,35 +173,87 @@ def read_name(
     (the agent is waiting for a time, and a booking needs a name) a reply that is only a
     known given name ("Priya.") is one too. With ``wanted`` (a booking under way has no
     name yet) "it's Dev" or "it's for Lena" closing the reply is one, on the list or not."""
-    parts = _name_parts(raw, stop)
-    if parts is not None:
-        return parts
-    explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw) or _NAME_FOR.search(raw)
-    found = _name_from(explicit.group("rest"), stop) if explicit else None
+    found = _name_parts(raw, stop) or _said_explicitly(raw, stop)
     if found is not None:
         return found
     relative = _NAME_RELATIVE.search(raw)
     rest = relative.group("rest") if relative else ""
-    if relative and (relative.group("named") or rest[:1].isupper() or _given(rest)):
-        # "for my son Leo", not "my sister told me".
+    if (
+        relative
+        and (relative.group("named") or rest[:1].isupper() or _given(rest) or asked or wanted)
+        and not _REPORTS.match(raw, relative.end("rest"))
+    ):
+        # "for my son Leo" (or "for my son ollie" when a name is wanted), not "my sister
+        # told me".
         return _name_from(raw[relative.start("rest") :], stop)
     passing = (_NAME_ITS, _NAME_UNDER) if asked else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
     for pattern in passing:
         for match in pattern.finditer(raw):
+            if _REPORTS.match(raw, match.end("rest")):
+                continue  # "my friend Jean said you were good": Jean is not booking
             found = _given(_fullest(raw[match.start("rest") :], stop))
             if found is not None:
                 return found
-    closing = _NAME_CLOSING.search(raw) if wanted else None
-    if closing is not None:
-        found = _name_from(closing.group("rest"), stop)
-        if found is not None and len(found.split()) == len(closing.group("rest").split()):
-            return found
+    found = _closing(raw, stop) if wanted else None
+    if found is not None:
+        return found
     if not asked:
         return _given(_bare(raw, stop)) if bare else None
     intro = _NAME_INTRO.match(raw.strip())
     if intro is None:
         return None
     return _fullest(intro.group("rest"), stop)
+
+
+def _said_explicitly(raw: str, stop: frozenset[str]) -> str | None:
+    """A name given in so many words: "my name is …", "put it under …", "Ollie's the name",
+    "this is Priya", "It's Margaret Collins.", "it's Samira, not Sam", "under my name …
+    Karen Walsh"."""
+    the_name = _THE_NAME.search(raw)
+    if the_name is not None:
+        rest = the_name.group("rest")
+        if the_name.group("s") is None:
+            # "ollies the name": the apostrophe lost ("James the name" keeps its s).
+            rest = "" if not rest.endswith("s") else rest if _given(rest) else rest[:-1]
+        found = _name_from(rest, stop) if rest else None
+        if found is not None:
+            return found
+    explicit = _NAME_EXPLICIT.search(raw) or _NAME_THIS_IS.search(raw) or _NAME_FOR.search(raw)
+    if explicit is not None:
+        found = _name_from(explicit.group("rest") or explicit.group("full"), stop)
+        if found is not None:
+            return found
+    corrected = _NOT_THAT.search(raw)
+    if corrected is not None:
+        found = _name_from(corrected.group("rest"), stop)
+        if found is not None:
+            return found
+    if _MY_NAME.search(raw):
+        # "Put it under my name, he's only six. Karen Walsh": the name closing it.
+        return _tail(raw, stop)
+    return None
+
+
+def _tail(raw: str, stop: frozenset[str]) -> str | None:
+    """The one or two name words closing ``raw``, when they are nothing but a name."""
+    tail = _TAIL.search(raw)
+    if tail is None:
+        return None
+    found = _name_from(tail.group("rest"), stop)
+    if found is not None and len(found.split()) == len(tail.group("rest").split()):
+        return found
+    return None
+
+
+def _closing(raw: str, stop: frozenset[str]) -> str | None:
+    """ "… it's dev": a name closing the reply, read when a booking wants one."""
+    closing = _NAME_CLOSING.search(raw)
+    if closing is None:
+        return None
+    found = _name_from(closing.group("rest"), stop)
+    if found is not None and len(found.split()) == len(closing.group("rest").split()):
+        return found
+    return None
 
 
 def _bare(raw: str, stop: frozenset[str]) -> str | None:

@@ -19,9 +19,11 @@ from voiceops.flow.when import WEEKDAY_WORDS, When
 
 CORRECTION = re.compile(
     r"\b(?:actually|make it|make that|change (?:it|that|my time|the time) to|instead|rather"
-    r"|i meant|i mean|can we do|how about|what about)\b"
+    r"|i meant|i mean|i said|can we do|how about|what about"
+    r"|not (?:at )?(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b"
 )
-"""A correction or a counter-offer: a bare number in it is a clock time ("make it 4")."""
+"""A correction or a counter-offer: a bare number in it is a clock time ("make it 4", "no I
+said 2", "two, not ten")."""
 _SHIFT = re.compile(
     r"\b(?:push|move|bump|put|make|set) (?:it|that|the time|the appointment|the booking|me)"
     r" (?P<dir>back|later|forward|earlier|ahead)(?: by)? (?P<amount>an|one|two|half an|a half"

@@ -17,6 +17,12 @@ from voiceops.core.phone import read_phone
 Social = Literal["how_are_you", "weather", "wrong_number", "complaint", "missing_booking"]
 
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b")
+_GREETING_LEAD = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening|day)|yes|yeah|oh|ah|um"
+    r"|uh|well|there|dear|love|and|a|very)(?: to you)?(?: |$))+"
+)
+"""The opening words of a call: greetings, with the "yes", "oh", "dear" around them."""
+_SALUTATION = re.compile(r"\b(?:hi|hello|hey|hiya|howdy|good \w+)\b")
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
 _FAREWELL = re.compile(
     r"\b(?:good ?bye|bye|bye bye|have a (?:good|great|nice|lovely) (?:day|one|evening|night|"
@@ -189,6 +195,17 @@ def read_reply(text: str, spoken: str, region: str) -> Reply:
         phone=phone,
         caller_number=phone is None and bool(_CALLER_NUMBER.search(text)),
     )
+
+
+def blank_greeting(text: str) -> str:
+    """Normalised ``text`` with the greeting it opens with blanked out ("hello yes good
+    afternoon i wondered where you are": "i wondered where you are" after as many spaces),
+    so "good afternoon" is never the afternoon asked for. Positions in it are those of
+    ``text``; ``text`` itself when it opens with no greeting."""
+    lead = _GREETING_LEAD.match(text)
+    if lead is None or _SALUTATION.search(lead.group(0)) is None:
+        return text
+    return " " * lead.end() + text[lead.end() :]
 
 
 def read_social(text: str, question: bool) -> Social | None:

@@ -10,6 +10,7 @@ back an hour", "the Tuesday after" the day in hand), two services or two people,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,13 +20,17 @@ from voiceops.flow.bounds import within
 from voiceops.flow.lexicon import lexicon_for, likely_service, services_in
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.when import part_of
-from voiceops.flow.wording import join_and
+from voiceops.flow.wording import join_and, with_article
 from voiceops.tools.booking import intervals_on
 from voiceops.tools.timefmt import spoken_date, weekday_name
 
 if TYPE_CHECKING:
     from voiceops.flow.understand import Understanding
     from voiceops.flow.when import When
+
+
+_ADDED = re.compile(r"\b(?:as well|too|also|straight after|right after|after that|plus)\b")
+"""A second service added to the one in hand, not put in its place."""
 
 
 class SlotFilling(DialogueBase):
@@ -64,29 +69,43 @@ class SlotFilling(DialogueBase):
 
     def _apply_service(self, u: Understanding, remarks: list[Step]) -> bool:
         state, slots = self.state, self.state.slots
+        before = slots.service
         changed = self._drop_services(u, remarks) if state.task == "book" else False
         changed = self._suggested(u) or changed
-        if u.service and state.task == "book" and u.service != slots.service:
-            if u.service in slots.then and not u.services:
+        services = list(u.services)
+        if (
+            not services
+            and u.service
+            and slots.service not in (None, u.service)
+            and not slots.then
+            and _ADDED.search(u.text)
+        ):
+            services = [slots.service or "", u.service]  # "and a beard trim straight after"
+        if u.service and state.task == "book" and u.service != slots.service and not services:
+            if u.service in slots.then:
                 # "The blow dry instead": the one asked for after, now the only one.
                 self._keep_following(lambda s: s != u.service)
+            elif before not in (None, u.service) and state.awaiting != "confirm":
+                # A switch is said back at once (the read-back would say it anyway).
+                remarks.append(Say(f"Okay, {with_article(u.service)} instead."))
+                self.switched = u.service
             slots.service = u.service
             slots.clear_time()
             state.attempts.pop("service", None)
             changed = True
-        if u.services and state.task == "book" and not slots.then:
+        if services and state.task == "book" and not slots.then:
             # "A beard trim and a haircut": this one now, the others straight after, or
             # each at its own day and time when one was said for each.
-            slots.service, slots.then = u.services[0], list(u.services[1:])
+            slots.service, slots.then = services[0], services[1:]
             if u.service_whens:
                 self._take_service_whens(u)
-                each = join_and([f"the {service}" for service in u.services])
+                each = join_and([f"the {service}" for service in services])
                 remarks.append(Say(f"I can book {each}, each at its own time."))
             else:
                 remarks.append(
                     Say(
-                        f"I can book the {u.services[0]} now and the"
-                        f" {join_and(list(u.services[1:]))} straight after."
+                        f"I can book the {services[0]} now and the"
+                        f" {join_and(services[1:])} straight after."
                     )
                 )
             changed = True
@@ -317,6 +336,10 @@ class SlotFilling(DialogueBase):
             state.attempts.pop("name", None)
             changed = True
         if u.name is not None and u.name != slots.name:
+            if state.awaiting in ("service", "day"):
+                # Given before it was asked for: taken, and said so.
+                said = "Thanks, {}." if slots.name is None else "Okay, it's under {} now."
+                remarks.append(Say(said.format(u.name.split()[0] if not slots.name else u.name)))
             slots.name, slots.by_phone = u.name, False
             state.attempts.pop("name", None)
             changed = True

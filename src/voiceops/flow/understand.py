@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from voiceops.agent.intent import wants_person
 from voiceops.core.profile import AgentProfile
 from voiceops.flow.contractions import restore
+from voiceops.flow.cues import ADDRESSED, OFF_TOPIC, asks, cues
 from voiceops.flow.hours import DAY_HOURS
 from voiceops.flow.lexicon import (
     HAIR_WANTED,
@@ -43,14 +44,7 @@ from voiceops.flow.lexicon import (
 from voiceops.flow.lookup import ASKS_LOOKUP
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
-from voiceops.flow.replies import (
-    Reply,
-    Social,
-    asks_repeat,
-    read_reply,
-    read_social,
-    trails_off,
-)
+from voiceops.flow.replies import Reply, Social, blank_greeting, read_reply, read_social
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 from voiceops.tools.timefmt import zone_place
 
@@ -106,84 +100,27 @@ _WANT = re.compile(
     r"\b(?:get (?:a|an|my)|(?:i'd|i would|i want|i wanna|i need|like|need) (?:a|an|to get|my))\b"
 )
 """Asking for something: a booking only when a service is named with it."""
-_PRICE = re.compile(r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap)\b")
-_BILLING = re.compile(
-    r"\b(?:(?:charged|billed) (?:me )?(?:twice|double|two times|wrong\w*|too much|extra"
-    r"|for nothing|again|for (?:a |the )?(?:no ?show|cancell?ation|missed))"
-    r"|(?:i was|i got|i've been|i have been|you|you've|they) (?:charged|billed)"
-    r"|double (?:charged|billed)|overcharg\w*|refund\w*|chargeback"
-    r"|(?:my|the|a) (?:bill|invoice|receipt)|billing|wrong amount|(?:dispute|disputing)"
-    r" (?:a|the|my|this) (?:charge|payment))\b"
+_PRICE = re.compile(
+    r"\b(?:how much|prices?|pricing|costs?|charge|fees?|rates?|expensive|cheap|owe)\b"
 )
-"""A billing matter for the billing team, not a price question ("how much do you charge")."""
-_DURATION = re.compile(r"\b(?:how long|duration|how many minutes|take long|takes long|length of)\b")
+_DURATION = re.compile(
+    r"\b(?:how long|duration|how many minutes|(?<!n't )(?<!not )takes? long|length of)\b"
+)
+"""Asking how long a service takes; "it won't take long" asks nothing."""
 _HOURS = re.compile(
     r"\b(?:open|opening (?:hours|times)|clos(?:e|es|ed|ing)|(?:business|your|the) hours"
     r"|what time do you)\b"
 )
 _SERVICES = re.compile(
     r"\b(?:what (?:services|treatments)|what do you (?:do|offer|have)|what can i (?:get|book)"
-    r"|what kind of|services do you|list of (?:your |the )?services|your services|menu)\b"
-)
-_DISMISS = re.compile(
-    r"\b(?:never ?mind|forget (?:it|about it|that)|don't worry about it|doesn't matter"
-    r"|scratch that|i'll call (?:back|again) later)\b"
-)
-_FOLLOW_UP = re.compile(
-    r"^(?:(?:and|so|ok|okay|oh|well|right|alright|great|cool|thanks|um|uh|hmm|i see)\s+)*"
-    r"(?:(?:just\s+)?(?:tell|read)\s+(?:me|them)(?:\s+then)?$|(?:what|how)\s+about\b"
-    r"|and\s+(?:on\s+|for\s+|with\s+)?(?:(?:a|an|the|my)\s+)?\w+(?:\s+\w+){0,2}$)"
+    r"|what (?:kind|kinds|sort|sorts) of|services do you|list of (?:your |the )?services"
+    r"|your services|menu)\b"
 )
 _ASK = re.compile(
     r"\b(?:(?:another|one more|a quick|a) question|something else|one more thing"
     r"|ask (?:you )?(?:something|a question))\b"
 )
 """The caller has more to ask, without asking it yet."""
-_QUESTION_START = re.compile(
-    r"^(?:(?:hi|hello|hey|there|so|and|um|uh|oh|ok|okay|fine|well|right|alright|cool)\s+)*"
-    r"(?:do|does|can|could|is|are|what|how|which|when"
-    r"|where|who|why|would|will)\b"
-)
-_NO_NAME = re.compile(
-    r"\b(?:rather not|prefer not|don't want to (?:give|say|share)|do not want to (?:give|say)"
-    r"|not giving|no name|why do you need|do i have to|do i need to|skip (?:it|that|the name)"
-    r"|none of your business|anonymous|not telling|i said no)\b"
-)
-_WEEK_HOURS = re.compile(
-    r"\b(?:week|weekly|every day|each day|which days|what days|all (?:the|your) hours"
-    r"|full hours|days (?:are|do) you)\b"
-)
-"""The week's hours asked for, not just today's."""
-_ADDRESSED = re.compile(
-    r"\b(?:you|your|you're|yours|i|i'm|my|me|we|us|our|there|it|someone|anyone|they|the salon"
-    r"|the shop|the stylists?|staff|owner|stylists?|hairdressers?|barbers?|team)\b"
-)
-"""A question about the business or the caller's visit, not about the world."""
-_OFF_TOPIC = re.compile(
-    r"\b(?:joke|capital of|president|recipe|sing|poem|stock|stocks|football|soccer|score"
-    r"|movie|film|news|math|homework|bitcoin|lottery|horoscope|meaning of life|favou?rite)\b"
-)
-_PEOPLE = re.compile(
-    r"\b(?:me and my \w+|my \w+ and (?:me|i)|both of us|the two of us|two of us|for two"
-    r"|two people|two haircuts|me and (?:my )?(?:friend|partner|husband|wife|son|daughter))\b"
-)
-"""Two people to book for."""
-_WHEN_IS_THAT = re.compile(
-    r"\b(?:what time (?:is|was) (?:that|it)|when is (?:that|it)|what time did you (?:say|book))\b"
-)
-"""Asking again when the booking just made is."""
-_IS_THIS = re.compile(
-    r"^(?:(?:hi|hello|hey|oh|um|uh|sorry|so|yes|yeah|well|there|excuse me|good \w+)\s+)*"
-    r"(?:is this|is that|am i (?:speaking|talking) (?:to|with)|have i (?:reached|got)"
-    r"|who (?:is this|am i speaking to))\b"
-)
-"""The caller checks whom they called ("is this Joe's Pizza?")."""
-_NEW_BOOKING = re.compile(
-    r"\b(?:(?:a|another|make|book|start) (?:a )?(?:new|fresh|different) (?:one|booking|appointment"
-    r"|time)|new (?:booking|appointment)|book (?:me|us|one|it|a|an|something|for)\b"
-    r"|just book|start (?:over|again|fresh))\b"
-)
-"""A new booking asked for, not the one the caller has ("just book me a new one")."""
 _OUR_TIME = r"(?:your|the salon's|the shop's|salon|shop|business|local|eastern|pacific|central)"
 
 # --------------------------------------------------------------------------------------
@@ -364,11 +301,21 @@ def _business_time(text: str, profile: AgentProfile) -> bool:
 
 
 def _callers_name(
-    spoken: str, lexicon: Lexicon, expect: Expectation | None, stylist: str | None, wanted: bool
+    spoken: str,
+    text: str,
+    lexicon: Lexicon,
+    expect: Expectation | None,
+    stylist: str | None,
+    wanted: bool,
 ) -> str | None:
     """The caller's name said, not the stylist's ("with Maria")."""
     asked, bare = expect == "name", expect in ("time", "slot")
-    name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted)
+    # "No, it's Pria" to the read-back, "sorry, it's Samira not Sam" while times are
+    # offered: a name corrected, on the list of names or not.
+    fixing = expect in ("read_back", "time") and bool(
+        _FIXING.search(text) or CORRECTION.search(text)
+    )
+    name = read_name(spoken, lexicon.stop, asked=asked, bare=bare, wanted=wanted or fixing)
     return None if name is not None and name.split()[0] == stylist else name
 
 
@@ -379,14 +326,14 @@ def slot_reply(awaiting: str) -> Expectation | None:
 def _unknown(text: str, expect: Expectation | None) -> bool:
     """A question nothing else answered is about the business ("can I bring my dog?"), not a
     reply to a question of the agent's."""
-    return expect not in ("name", "phone", "free_text") and bool(_ADDRESSED.search(text))
+    return expect not in ("name", "phone", "free_text") and bool(ADDRESSED.search(text))
 
 
 def _replied(reply: Reply, relative: Relative) -> bool:
-    """The reply answers something other than a name: yes, no, a pick, a number, a time."""
+    """The reply answers something other than a name: no, a pick, a number, a time. (A yes
+    may come with one: "yeah, Bo".)"""
     return (
-        reply.affirm
-        or reply.deny
+        reply.deny
         or reply.pick is not None
         or reply.phone is not None
         or not relative.when.empty
@@ -394,24 +341,6 @@ def _replied(reply: Reply, relative: Relative) -> bool:
         or relative.from_now is not None
         or relative.first_thing
     )
-
-
-def _cues(text: str) -> dict[str, Any]:
-    """The flags of an utterance that need nothing but its words."""
-    return {
-        "dismiss": bool(_DISMISS.search(text)),
-        "follow_up": bool(_FOLLOW_UP.search(text)),
-        "no_name": bool(_NO_NAME.search(text)),
-        "week_hours": bool(_WEEK_HOURS.search(text)),
-        "who_is_this": bool(_IS_THIS.search(text)),
-        "when_is_that": bool(_WHEN_IS_THAT.search(text)),
-        "two_people": bool(_PEOPLE.search(text)),
-        "latest": bool(LATEST.search(text)),
-        "billing": bool(_BILLING.search(text)),
-        "new_booking": bool(_NEW_BOOKING.search(text)),
-        "repeat": asks_repeat(text),
-        "trailing": trails_off(text),
-    }
 
 
 def understand(
@@ -436,6 +365,16 @@ def understand(
     return _read(text, spoken, profile, lexicon, today, expect, name_wanted)
 
 
+def _timing(text: str, today: date, expect: Expectation | None) -> tuple[bool, str, Relative]:
+    """Whether a bare number is a time here, the text to read times in, and what it says
+    about when."""
+    expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
+    # "Good afternoon" opening a call greets; it asks for no afternoon.
+    timed = blank_greeting(text)
+    relative = read_relative(text, today, parse_when(timed, today, expect_time=expect_time))
+    return expect_time, timed, relative
+
+
 def _read(
     text: str,
     spoken: str,
@@ -450,14 +389,11 @@ def _read(
     service = named[-1][0] if named else None  # the last one wins: "not a trim, a colour"
     services = tuple(dict.fromkeys(name for name, _ in named))
     reply = read_reply(text, spoken, lexicon.region)
-    expect_time = expect == "time" or (expect != "phone" and bool(CORRECTION.search(text)))
-    relative = read_relative(text, today, parse_when(text, today, expect_time=expect_time))
+    expect_time, timed, relative = _timing(text, today, expect)
     intents = _intents(text, spoken, service, profile, reply, timed=not relative.when.empty)
     stylist = stylist_named(spoken, lexicon.stop)
-    # "No, it's Pria" to the read-back: a name corrected, on the list of names or not.
-    fixing = expect == "read_back" and bool(_FIXING.search(text) or CORRECTION.search(text))
-    name = _callers_name(spoken, lexicon, expect, stylist, name_wanted or fixing)
-    question = "?" in spoken or bool(_QUESTION_START.search(text))
+    name = _callers_name(spoken, text, lexicon, expect, stylist, name_wanted)
+    question = asks(text, spoken)
     asks_faq = lexicon.faq and not intents & {"cancel", "reschedule", "lookup"}
     faq = faq_answer(text, name, question, lexicon) if asks_faq else None
     not_offered = not_offered_named(text, service, lexicon)
@@ -466,7 +402,7 @@ def _read(
     if name is None and name_wanted and not (intents or service or _replied(reply, relative)):
         # A name is wanted: a reply that is nothing but one is one, on the list or not.
         name = bare_name(spoken, lexicon.stop)
-    off_topic = bool(_OFF_TOPIC.search(text))
+    off_topic = bool(OFF_TOPIC.search(text))
     answered = (
         bool(intents - {"thanks", "greeting"} or faq or service or not_offered or social)
         or stylist is not None
@@ -476,7 +412,7 @@ def _read(
         or off_topic
     )
     return Understanding(
-        **_cues(text),
+        **cues(text),
         **relative.fields(),
         **reply.fields(),
         text=text,
@@ -486,7 +422,7 @@ def _read(
         faq=faq,
         question=question,
         services=services if len(services) > 1 else (),
-        service_whens=service_whens(text, named, today, expect_time),
+        service_whens=service_whens(timed, named, today, expect_time),
         social=social,
         not_offered=not_offered,
         stylist=stylist,

@@ -15,7 +15,8 @@ Work is split by who does it best:
   "quarter to five", which it misses or turns into dates) and week ranges ("next week").
 
 Clock times without AM/PM are read as a caller booking an appointment means them: 1 to 7
-is afternoon, 8 to 11 morning, unless "morning"/"afternoon"/"evening" says otherwise.
+is afternoon, 8 to 11 morning, unless "morning"/"afternoon"/"evening" says otherwise. An
+age is never a time ("he's only six"), and a weekday after "next week" is in that week.
 Everything here is pure; the only state is the dateparser answer cache.
 
 The work is bounded: only the last :data:`MAX_PARSED_CHARS` characters of an utterance are
@@ -26,7 +27,7 @@ however long, holds the event loop that every call of the process shares.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -34,8 +35,11 @@ import dateparser
 
 from voiceops.flow.bounds import as_limits, bound_of
 from voiceops.flow.whenwords import (
+    AGE,
+    AGE_WORDS,
     DATE,
     DATE_WORDS,
+    DAY_BESIDE,
     DIGIT,
     ORDINAL_TOKEN,
     TIME,
@@ -43,6 +47,7 @@ from voiceops.flow.whenwords import (
     WEEKDAY_ALIASES,
     WEEKDAY_WORDS,
     DayPart,
+    blank,
     count,
     ordinal_number,
     resolve_time,
@@ -313,6 +318,8 @@ def _resolve_date(match: re.Match[str], today: date) -> _DateHit | None:
         word = g("rel")
         if word == "tonight":
             return _DateHit(today, evening=True)
+        if word == "this":  # "this afternoon": only "this" is taken, the part stays
+            return _DateHit(today)
         span = "day after tomorrow" if "after" in word else word
         return _DateHit(_dateparser_day(span, today))
     if g("wd_next_week") or g("wd_after_next") or g("wd"):
@@ -374,10 +381,16 @@ def _scan_dates(clean: str, words: frozenset[str], today: date) -> tuple[_Dates,
     if not (words & DATE_WORDS or ORDINAL_TOKEN.search(clean)):
         return found, clean
     blanked = list(clean)
+    week: date | None = None
     for match in DATE.finditer(clean):
         hit = _resolve_date(match, today)
         if hit is None:
             continue
+        if week is not None and hit.day is not None and match.group("wd") and not match["wd_mod"]:
+            # "Sometime next week, perhaps the Wednesday": that week's Wednesday.
+            hit = replace(hit, day=week + timedelta(days=(hit.day.weekday() - week.weekday()) % 7))
+        if hit.days == 7 and hit.day is not None:
+            week = hit.day
         blanked[match.start() : match.end()] = " " * (match.end() - match.start())
         if hit.day is not None and _rejected(clean, match.start(), match.end()):
             found.rejected = hit.day
@@ -453,7 +466,14 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
         return When()
     words = frozenset(clean.split())
     dates, rest = _scan_dates(clean, words, today)
+    beside = DAY_BESIDE.search(rest) if dates.day is not None and "day" in words else None
+    if beside is not None and dates.day is not None:
+        # "An interview on the 18th, so the day before": the day next to the one named.
+        dates.day += timedelta(days=-1 if beside.group("dir") == "before" else 1)
+        dates.mentioned.append(dates.day)
     part = _scan_part(rest, dates.evening)
+    if words & AGE_WORDS:
+        rest = AGE.sub(blank, rest)  # "he's only six": an age, not 6 PM
     times = _scan_times(rest, words, part, expect_time)
     at = times.at
     ordinal = dates.ordinal

@@ -129,7 +129,8 @@ DATE = re.compile(
       | (?P<n_from>(?P<n_from_count>{_COUNT})\ weeks?\ from
                   \ (?P<n_from_base>today|now|tomorrow|{_WEEKDAY}))
       | (?P<in_n>in\ (?P<in_n_count>{_COUNT})\ (?P<in_n_unit>day|week|month)s?(?:\ time)?)
-      | (?P<rel>(?:the\ )?day\ after\ tomorrow|today|tonight|tomorrow)
+      | (?P<rel>(?:the\ )?day\ after\ tomorrow|today|tonight|tomorrow
+              |this(?=\ (?:morning|afternoon|evening)\b))
       | (?P<wd_next_week>(?:on\ )?(?P<wd_nw_a>{_WEEKDAY})\ (?:of\ )?next\ week
                         |next\ week\ (?:on\ )?(?P<wd_nw_b>{_WEEKDAY}))
       | (?P<wd_after_next>(?P<wd_an>{_WEEKDAY})\ after\ next)
@@ -153,7 +154,7 @@ _MINUTE_WORD = (
 )
 """Minutes said after the hour: "oh five", "fifteen", "forty five"; never a bare unit ("the
 two one" is the 2 o'clock one, not 2:01)."""
-_MERIDIEM = r"am|pm|o'?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
+_MERIDIEM = r"am|pm|o'?\ ?clock|in\ the\ (?:morning|afternoon|evening)|at\ night|tonight"
 _LIKE = r"(?<!i'd\ )(?<!would\ )(?<!we'd\ )(?<!i\ )(?<!we\ )(?<!they\ )(?<!you\ )like"
 """"Like 6" is a time said loosely; "I'd like two" is not."""
 _TIME_PREP = (
@@ -172,6 +173,7 @@ TIME = re.compile(
       | (?P<rel_q>half|quarter|\d{{1,2}}|{_NUM_WORD})(?:\ minutes?)?
         \ (?P<rel_dir>past|after|to|of|till)\ (?P<rel_h>\d{{1,2}}|{_HOUR_WORD})
       | half\ (?P<half_h>\d{{1,2}}|{_HOUR_WORD})(?:\ (?P<half_mer>am|pm))?
+        (?!\ (?:{_UNITS_AFTER}|an?\b))
       | (?:(?P<prep>{_TIME_PREP})\ (?:(?:about|around|like|maybe)\ )?)?
         (?P<h>\d{{1,2}}|{_HOUR_WORD})
         (?::(?P<m>\d{{2}})|\ (?P<mw>\d{{2}}|{_MINUTE_WORD}))?
@@ -180,6 +182,18 @@ TIME = re.compile(
     """,
     re.VERBOSE,
 )
+
+AGE = re.compile(
+    rf"""
+    (?:\b(?:he|she|they|son|daughter|kid|child|boy|girl|baby|who)(?:'s|'re|\ is|\ are|\ was)
+      |\b(?:turn(?:s|ed|ing)?|aged?))
+    (?:\ (?:only|just|nearly|almost|about|now|going\ on))*
+    \ (?:\d{{1,2}}|{_NUM_WORD})\b(?!\ (?:{_MERIDIEM}|am|pm|thirty|fifteen|forty|\d))
+    """,
+    re.VERBOSE,
+)
+"""An age, not a clock time: "he's only six", "she is 8", "turning seven" ("six years old"
+is kept off by the units after a time)."""
 
 # Cheap gates: the two big patterns above only run on text that has a word they could
 # start with, which most replies ("Sam Smith", "yes please") do not.
@@ -194,10 +208,10 @@ DATE_WORDS = frozenset(
         *_ORDINAL_TENS,
         *("today", "tonight", "tomorrow", "yesterday", "day", "days", "week", "weeks"),
         *("weekend", "weekends", "month", "months", "asap", "earliest", "soonest", "available"),
-        *("whenever", "anytime", "any"),
+        *("whenever", "anytime", "any", "this"),
     }
 )
-TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime"})
+TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime", "half"})
 ORDINAL_TOKEN = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b")
 DIGIT = re.compile(r"\d")
 
@@ -314,6 +328,17 @@ def resolve_time(match: re.Match[str], part: DayPart | None, expect_time: bool) 
         if parsed is None:
             return None
         minute = parsed
-    if meridiem in ("o'clock", "oclock"):
+    if meridiem in ("o'clock", "oclock", "o clock"):
         meridiem = None
     return _clock(hour, minute, meridiem, part)
+
+
+DAY_BESIDE = re.compile(r"\bthe day (?P<dir>before|after)\b(?! tomorrow)")
+"""The day before or after the one named ("my interview is on the 18th, the day before")."""
+AGE_WORDS = frozenset("he's she's they're is are was turn turns turned turning age aged".split())
+"""Words of which a text must hold one for :data:`AGE` to be worth trying."""
+
+
+def blank(match: re.Match[str]) -> str:
+    """Spaces as long as the match: the words taken out, every position kept."""
+    return " " * (match.end() - match.start())

@@ -1,0 +1,86 @@
+"""Calls played by hand against the third held-out set's fixes, where the agent still lost
+the caller: "half three", "4 o clock", "his names finn", "late morning" (no FAQ about
+arriving late), "what do I owe you", a loyalty card (not paying by card), and a service
+named again by another name ("highlights instead, or is that the same?")."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from tests.flow.support import Conversation, demo_profile
+from voiceops.flow.understand import understand
+from voiceops.flow.when import parse_when
+
+TUESDAY = date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("said", "at"),
+    [
+        ("thursday after school like half three", time(15, 30)),
+        ("half 3", time(15, 30)),
+        ("at half eleven", time(11, 30)),
+        ("tomorrow, 4 o clock please", time(16, 0)),
+        ("ten oclock", time(10, 0)),
+    ],
+)
+def test_half_three_and_o_clock_without_its_apostrophe(said: str, at: time) -> None:
+    assert parse_when(said, TUESDAY).at == at
+
+
+@pytest.mark.parametrize("said", ["in half an hour", "half the time", "half a dozen"])
+def test_half_before_no_hour_is_no_time(said: str) -> None:
+    assert parse_when(said, TUESDAY).at is None
+
+
+async def test_his_names_finn_is_a_name() -> None:
+    call = Conversation()
+    await call.say("my boy needs a haircut thursday at 3")
+    turn = await call.say("his names finn")
+    assert "for Finn" in turn.text
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "could I come in friday, late morning, around eleven",
+        "I was wondering about thursday, early afternoon maybe",
+        "is there anything later in the day on friday",
+    ],
+)
+def test_a_part_of_the_day_is_no_faq_question(said: str) -> None:
+    assert understand(said, demo_profile(), TUESDAY).faq is None
+
+
+def test_running_late_is_still_the_faq_question() -> None:
+    u = understand("what happens if i'm running late", demo_profile(), TUESDAY)
+    assert u.faq is not None and "Late arrivals" in u.faq
+
+
+@pytest.mark.parametrize("said", ["what do I owe you for that", "what I owe you"])
+def test_what_do_i_owe_you_asks_the_price(said: str) -> None:
+    assert "price" in understand(said, demo_profile(), TUESDAY).intents
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "do you do like a loyalty card for regulars",
+        "is there a rewards card",
+        "do you have a membership",
+    ],
+)
+async def test_a_loyalty_card_is_not_paying_by_card(said: str) -> None:
+    turn = await Conversation().say(said)
+    assert "cards and cash" not in turn.text
+    assert turn.text.startswith("I don't have that information")
+
+
+async def test_the_same_service_by_another_name_changes_nothing() -> None:
+    call = Conversation()
+    await call.say("can I get a colour on saturday")
+    turn = await call.say("hmm actually can I have highlights instead, or is that the same")
+    assert turn.text.startswith("That's our colour, so nothing changes.")
+    assert "didn't catch" not in turn.text
