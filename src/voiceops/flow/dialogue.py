@@ -35,6 +35,7 @@ from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps, asks_more
 from voiceops.flow.existing import ExistingSteps
+from voiceops.flow.moving import keeps_task
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, understand
 from voiceops.flow.when import normalise, utterance_tail
@@ -279,8 +280,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         """Switch task on an explicit request; True when a new task began."""
         state = self.state
         for intent in ("cancel", "reschedule", "lookup"):
-            mine = u.shift is not None or _NOT_A_MOVE.search(u.text)
-            if intent == "reschedule" and state.task == "book" and mine:
+            if intent in u.intents and keeps_task(state, u, intent):
                 # "Push it back an hour", "change my time to 4" while booking: the time
                 # asked for moves, not a booking the caller already has.
                 continue
@@ -313,7 +313,7 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
             if u.name is not None:
                 state.slots.name = u.name  # "cancel my haircut, it's under Jordan"
             if state.task == "reschedule":
-                self._apply(u)
+                self._take_move(u)
             return info + self._find(u)
         working = state.task in ("book", "reschedule")
         info = self._info(u, follow_up=not working)
@@ -468,8 +468,6 @@ class Dialogue(AnswerSteps, BookingSteps, ExistingSteps, CallbackSteps):
         return None
 
 
-_NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")
-"""Moving words that, said while booking, change the booking under way."""
 _NEW_OR_TEAM = (
     "I can have someone from the team look into it, or book you a new time now."
     " Which would you prefer?"

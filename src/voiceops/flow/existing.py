@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
+from voiceops.flow.moving import moves_by, settle, split_move
+from voiceops.flow.relative import read_relative
 from voiceops.flow.slots import SlotFilling
 from voiceops.flow.state import BookingRef
 from voiceops.flow.steps import Call, Say, Step, result_of
+from voiceops.flow.when import When, parse_when, part_of
 from voiceops.flow.wording import with_article
 from voiceops.tools.results import Cancelled, Found, ToolFailure
 
@@ -47,6 +51,19 @@ class ExistingSteps(SlotFilling):
                 return self._ask("lookup_name")
             args["customer_name"] = self.state.slots.name
         return [Call("find_booking", args, then=partial(self._after_find, u, bool(args)))]
+
+    def _take_move(self, u: Understanding) -> None:
+        """A request to move a booking: what follows the "to" is where it goes; what comes
+        before only tells which booking it is."""
+        split = split_move(u.text)
+        if split is not None:
+            to = split[1]
+            relative = read_relative(to, self.today, parse_when(to, self.today, expect_time=True))
+            u = replace(u, text=to, service_whens=(), **relative.fields())
+        elif u.shift is not None or moves_by(u.text):
+            # "My Thursday 10 o'clock, an hour later": the day and time said are its own.
+            u = replace(u, when=When(), service_whens=())
+        self._apply(u)
 
     def _booking_ref(self, view: BookingView) -> BookingRef:
         return BookingRef(
@@ -153,9 +170,14 @@ class ExistingSteps(SlotFilling):
         if slots.day == ref.start.date() and slots.at in (None, ref.start.time()):
             # "Move my Thursday appointment": Thursday is where it is, not where it goes.
             slots.day, slots.at = None, None
+            if slots.part == part_of(ref.start.time()):
+                slots.part = None
             slots.clear_time()
-        if slots.same_time and slots.at is None:
-            slots.at, slots.part, slots.same_time = ref.start.time(), None, False
+        # "Next week, same day and time", "an hour later", "to 2 o'clock": from its own.
+        settle(slots, ref.start)
+        if slots.day == ref.start.date() and slots.at == ref.start.time():
+            slots.day, slots.at = None, None
+            slots.clear_time()
         return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._advance()]
 
     def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:

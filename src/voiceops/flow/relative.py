@@ -18,7 +18,8 @@ from typing import Any
 from voiceops.flow.when import WEEKDAY_WORDS, When
 
 CORRECTION = re.compile(
-    r"\b(?:actually|make it|make that|change (?:it|that|my time|the time) to|instead|rather"
+    r"\b(?:actually|make it|make that|instead|rather"
+    r"|(?:change|move|push|shift|switch) (?:it|that|my time|the time) to"
     r"|i meant|i mean|can we do|how about|what about)\b"
 )
 """A correction or a counter-offer: a bare number in it is a clock time ("make it 4")."""

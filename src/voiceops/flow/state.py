@@ -108,6 +108,14 @@ class Slots(_Model):
     """A time to look around without asking for it exactly ("in an hour")."""
     same_time: bool = False
     """ "Same time" said before the booking to move was found: its time, once it is."""
+    same_day: bool = False
+    """ "Same day" said of a move: the booking's weekday, once it is found."""
+    move_days: int | None = None
+    """Days to move the booking by ("a week later": 7, "a day earlier": -1)."""
+    move_weekday: int | None = None
+    """ "The Friday after" said of a move: that weekday after the booking's day."""
+    move_minutes: int | None = None
+    """Minutes to move the booking's time by ("an hour later"), when no time was said."""
 
     then_fit: bool = False
     """The services to follow straight after ``start`` were checked and are free."""

@@ -38,6 +38,7 @@ from voiceops.flow.lexicon import (
     not_offered_named,
     service_whens,
 )
+from voiceops.flow.moving import asks_to_move
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
 from voiceops.flow.replies import (
@@ -75,20 +76,8 @@ UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
 
 _CANCEL = re.compile(r"\b(?:cancel(?:l?ing|led|s)?|call (?:it |that )?off)\b")
 _POLICY = re.compile(r"\bpolic(?:y|ies)\b")
-_RESCHEDULE = re.compile(
-    r"\b(?:re ?schedul\w*|postpone\w*|move (?:my|the|it|our|that)|change (?:my|the) "
-    r"(?:appointment|booking|reservation)|change (?:my|our) (?:time|day|date)"
-    r"|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
-    r" \w*\s?forward"
-    r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to)"
-    r"|change (?:my|our) (?!name|number|phone|mind|email|address)(?:\w+ ){1,4}?to)\b"
-)
 _FIXING = re.compile(r"\b(?:no|nope|sorry|actually|not|wrong|oops)\b")
 """Words of a correction: "oh sorry, it's Pria" to a read-back changes the name."""
-_HAVE_ONE = re.compile(r"\bi (?:have|had|booked|got) (?:a|an|my)\b")
-_CHANGE_IT = re.compile(r"\b(?:change|move|switch) (?:it|that) to\b")
-"""Moving a booking the caller has: "push my colour to Saturday", "move my booking",
-"change my blow dry on Friday to Tuesday"; "change it to" is one after "I have a trim …"."""
 _LOOKUP = re.compile(
     r"\b(?:when(?:'s| is) my|what(?:'s| is) my (?:booking|appointment|reservation)"
     r"|do i (?:have|already have) (?:a|an|any) (?:booking|appointment|reservation)"
@@ -328,7 +317,7 @@ def _intents(
     intents: set[Intent] = set()
     if _CANCEL.search(text) and not _POLICY.search(text):
         intents.add("cancel")
-    if _RESCHEDULE.search(text) or (_CHANGE_IT.search(text) and _HAVE_ONE.search(text)):
+    if asks_to_move(text, named=service is not None):
         intents.add("reschedule")
     if _LOOKUP.search(text):
         intents.add("lookup")
