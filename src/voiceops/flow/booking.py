@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
+from voiceops.flow.existing import still_here
 from voiceops.flow.following import FollowingSteps
 from voiceops.flow.state import Offer
 from voiceops.flow.steps import Call, Say, Step, result_of
@@ -357,7 +358,11 @@ class BookingSteps(FollowingSteps):
         changed, remarks = self._apply(u)
         if changed:
             return remarks + self._advance()
-        if u.affirm:
+        if still_here(u) and not u.deny:
+            return [Say("Shall I go ahead?")]
+        moving = self.state.task == "reschedule" and "reschedule" in u.intents
+        if u.affirm or (moving and not u.deny):
+            # "Yes", or "please move it" to "move your colour to Friday?"
             return self._commit()
         if u.deny:
             return [Say("No problem."), *self._ask("change")]

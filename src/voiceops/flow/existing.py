@@ -15,12 +15,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
+from voiceops.flow.lexicon import lexicon_for, named_services
 from voiceops.flow.moving import moves_by, settle, split_move
 from voiceops.flow.relative import read_relative
 from voiceops.flow.slots import SlotFilling
-from voiceops.flow.state import BookingRef
+from voiceops.flow.state import BookingRef, Clues
 from voiceops.flow.steps import Call, Say, Step, result_of
-from voiceops.flow.when import When, parse_when, part_of
+from voiceops.flow.when import WEEKDAY_WORDS, When, parse_when, part_of
+from voiceops.flow.whenwords import WEEKDAY_ALIASES
 from voiceops.flow.wording import with_article
 from voiceops.tools.results import Cancelled, Found, ToolFailure
 
@@ -29,6 +31,35 @@ _PERSON = re.compile(
     r"|put me through|transfer me)\b"
 )
 """Choosing the person over a new booking ("someone from the team, please")."""
+_WEEKDAY = re.compile(rf"\b(?:{'|'.join((*WEEKDAY_WORDS, *WEEKDAY_ALIASES))})\b")
+_HERE = re.compile(
+    r"\b(?:(?:i'm|i am|yes|yeah|still) (?:still )?(?:here|there|on the line|with you)"
+    r"|can you hear me|sorry i was)\b"
+)
+"""Answering "are you still there?", which is no yes to the question after it."""
+_GO_AHEAD = re.compile(r"\b(?:go ahead|do it|please do|cancel|book|move|confirm)\b")
+
+
+def still_here(u: Understanding) -> bool:
+    """ "Yes, I'm still here" after a reminder: no answer yet to the question it repeated."""
+    return bool(_HERE.search(u.text)) and not _GO_AHEAD.search(u.text)
+
+
+def narrow(refs: Sequence[BookingRef], clues: Clues) -> list[BookingRef]:
+    """The bookings that fit each clue in turn (service, date, weekday, time, part of the
+    day); a clue no booking fits is passed over, as a slip of the caller's."""
+    chosen = list(refs)
+    tests = (
+        lambda r: clues.service is None or r.service == clues.service,
+        lambda r: not clues.days or r.start.date() in clues.days,
+        lambda r: not clues.weekdays or r.start.weekday() in clues.weekdays,
+        lambda r: clues.at is None or r.start.time() == clues.at,
+        lambda r: clues.part is None or part_of(r.start.time()) == clues.part,
+    )
+    for fits in tests:
+        chosen = [r for r in chosen if fits(r)] or chosen
+    return chosen
+
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -40,6 +71,8 @@ class ExistingSteps(SlotFilling):
     """The part of the dialogue about bookings the caller already has."""
 
     def _find(self, u: Understanding | None, *, name: str | None = None) -> list[Step]:
+        if u is not None and self.state.target is None:
+            self._note_clues(u)
         args: dict[str, Any] = {}
         if name:
             args["customer_name"] = name
@@ -50,11 +83,40 @@ class ExistingSteps(SlotFilling):
             if not self.state.slots.name:
                 return self._ask("lookup_name")
             args["customer_name"] = self.state.slots.name
-        return [Call("find_booking", args, then=partial(self._after_find, u, bool(args)))]
+        return [Call("find_booking", args, then=partial(self._after_find, bool(args)))]
+
+    def _note_clues(self, u: Understanding) -> None:
+        """Keep what the caller says of the booking they mean, to tell it from their others
+        once found; of a request to move one, only the words before where it goes."""
+        said = self._clues_of(u)
+        kept = self.state.clues
+        if kept is not None:
+            said.service = said.service or kept.service
+            said.days, said.weekdays = said.days or kept.days, said.weekdays or kept.weekdays
+            said.at, said.part = said.at or kept.at, said.part or kept.part
+        self.state.clues = said
+
+    def _clues_of(self, u: Understanding) -> Clues:
+        """What ``u`` says of a booking the caller has; of a request to move one, only the
+        words before where it goes ("my Thursday one, to Saturday")."""
+        text, when, service = u.text, u.when, u.service
+        split = split_move(text) if self.state.task == "reschedule" else None
+        if split is not None:
+            text, when = split[0], parse_when(split[0], self.today)
+            named = named_services(text, lexicon_for(self.profile))
+            service = named[-1][0] if named else None
+        weekdays = [WEEKDAY_WORDS.index(WEEKDAY_ALIASES.get(w, w)) for w in _WEEKDAY.findall(text)]
+        return Clues(
+            service=service,
+            days=list(when.mentioned),
+            weekdays=weekdays,
+            at=when.at,
+            part=when.part,
+        )
 
     def _take_move(self, u: Understanding) -> None:
         """A request to move a booking: what follows the "to" is where it goes; what comes
-        before only tells which booking it is."""
+        before only tells which booking it is (:meth:`_note_clues`)."""
         split = split_move(u.text)
         if split is not None:
             to = split[1]
@@ -73,9 +135,7 @@ class ExistingSteps(SlotFilling):
             spoken=view.spoken,
         )
 
-    def _after_find(
-        self, u: Understanding | None, by_name: bool, outcome: ToolOutcome
-    ) -> list[Step]:
+    def _after_find(self, by_name: bool, outcome: ToolOutcome) -> list[Step]:
         state = self.state
         result = result_of(outcome, Found)
         if result.status is ToolStatus.SUPERSEDED:
@@ -86,6 +146,7 @@ class ExistingSteps(SlotFilling):
         refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
         if not refs:
             return self._not_found(by_name=by_name)
+        refs = self._narrowed(refs)
         if len(refs) == 1:
             return self._with_target(refs[0])
         if state.task == "lookup":
@@ -96,9 +157,6 @@ class ExistingSteps(SlotFilling):
                 Say(f"The next one is your {first.service} on {first.spoken}."),
                 *self._ask("anything_else"),
             ]
-        chosen = self._match_booking(u, refs) if u is not None else None
-        if chosen is not None:
-            return self._with_target(chosen)
         state.bookings = refs
         return self._ask("which_booking")
 
@@ -130,28 +188,20 @@ class ExistingSteps(SlotFilling):
             ),
         ]
 
-    def _match_booking(
-        self, u: Understanding | None, refs: Sequence[BookingRef]
-    ) -> BookingRef | None:
-        if u is None:
-            return None
-        if u.pick is not None and -len(refs) <= u.pick < len(refs):
-            return refs[u.pick]
-        for named in u.when.mentioned:
-            on_day = [r for r in refs if r.start.date() == named]
-            if len(on_day) == 1:
-                slots = self.state.slots
-                if slots.day == named:
-                    # That date named the booking ("my Friday one"), not a new day for it.
-                    slots.day = None
-                    slots.at = None
-                    slots.clear_time()
-                return on_day[0]
-        if u.service is not None:
-            same = [r for r in refs if r.service == u.service]
-            if len(same) == 1:
-                return same[0]
-        return None
+    def _narrowed(
+        self, refs: Sequence[BookingRef], answer: Understanding | None = None
+    ) -> list[BookingRef]:
+        """The bookings among ``refs`` that fit what the caller said of the one they mean:
+        the answer to "which one?" first (a day, a weekday, a time, a service, "the second
+        one"), else what they said with the request."""
+        if answer is not None:
+            fitting = narrow(refs, self._clues_of(answer))
+            if len(fitting) < len(refs):
+                return fitting
+            if answer.pick is not None and -len(refs) <= answer.pick < len(refs):
+                return [refs[answer.pick]]
+        clues = self.state.clues
+        return narrow(refs, clues) if clues is not None else list(refs)
 
     def _with_target(self, ref: BookingRef) -> list[Step]:
         state = self.state
@@ -206,14 +256,32 @@ class ExistingSteps(SlotFilling):
     # --- answers to its questions ------------------------------------------------------
 
     def _on_which_booking(self, u: Understanding) -> list[Step] | None:
-        chosen = self._match_booking(u, self.state.bookings)
-        return self._with_target(chosen) if chosen is not None else None
+        """Which of the bookings read out: told by what the answer says of it; asked again
+        (then a person offered) when it tells none of them apart."""
+        state = self.state
+        refs = state.bookings
+        if not refs:
+            return None
+        fitting = self._narrowed(refs, u)
+        if len(fitting) == 1:
+            if state.task == "reschedule" and split_move(u.text) is not None:
+                self._take_move(u)  # "the Thursday one, move it to Saturday at 2"
+            return self._with_target(fitting[0])
+        if u.intents - {"thanks", "greeting", "cancel", "reschedule"} or u.question or u.dismiss:
+            return None
+        if u.deny and not u.has_slot_value:
+            state.finish_task()
+            return [Say("Okay, I'll leave them as they are."), *self._ask("anything_else")]
+        state.bookings = fitting
+        return self._not_understood("Sorry, I didn't catch which one.")
 
     def _on_confirm_cancel(self, u: Understanding) -> list[Step] | None:
         target = self.state.target
         if target is None:
             return None
-        if u.affirm:
+        if still_here(u) and not u.deny:
+            return [Say("Shall I cancel it?")]
+        if u.affirm or self._cancel_said(u, target):
             return [
                 Call(
                     "cancel_appointment", {"booking_id": target.booking_id}, then=self._after_cancel
@@ -223,6 +291,14 @@ class ExistingSteps(SlotFilling):
             self.state.finish_task()
             return [Say("Okay, I'll leave it as it is."), *self._ask("anything_else")]
         return None
+
+    @staticmethod
+    def _cancel_said(u: Understanding, target: BookingRef) -> bool:
+        """ "Please cancel it" to "shall I cancel it?": a yes, unless another is named."""
+        if "cancel" not in u.intents or u.deny or u.service not in (None, target.service):
+            return False
+        day = target.start.date()
+        return all(d == day or d.weekday() == day.weekday() for d in u.when.mentioned)
 
     def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
         if u.name is None:

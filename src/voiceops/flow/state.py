@@ -130,6 +130,16 @@ class Slots(_Model):
         self.then_fit = False
 
 
+class Clues(_Model):
+    """What the caller said about a booking they have, to tell it from their others."""
+
+    service: str | None = None
+    days: list[date] = Field(default_factory=list)
+    weekdays: list[int] = Field(default_factory=list)
+    at: time | None = None
+    part: DayPart | None = None
+
+
 class CallbackDraft(_Model):
     reason: str
     """Why a person is needed (from the rule or the flow), prefixed to the caller's words."""
@@ -153,6 +163,8 @@ class FlowState(_Model):
     offers: list[Offer] = Field(default_factory=list)
     bookings: list[BookingRef] = Field(default_factory=list)
     target: BookingRef | None = None
+    clues: Clues | None = None
+    """What the caller said about the booking they mean, kept until it is found."""
     attempts: dict[str, int] = Field(default_factory=dict)
     callback: CallbackDraft | None = None
     callback_recorded: bool = False
@@ -214,6 +226,7 @@ class FlowState(_Model):
         self.offers = []
         self.bookings = []
         self.target = None
+        self.clues = None
         self.attempts = {}
         self.resume = None
         self.last_topic = None
