@@ -267,7 +267,7 @@ class BookingSteps(FollowingSteps):
             service = booking.service if booking else self._task_service()
             spoken = booking.spoken if booking else state.slots.spoken or ""
             if state.task == "reschedule":
-                line = f"Done. Your {service} is now on {spoken}."
+                line = f"I've moved your {service} to {spoken}."
             elif state.slots.agreed and booking is not None:
                 at = spoken_clock(self._wall(booking).time())
                 when = f"on {spoken}" if state.slots.own_time else f"at {at}"

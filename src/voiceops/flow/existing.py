@@ -241,7 +241,7 @@ class ExistingSteps(SlotFilling):
             state.finish_task()
             state.slots.service = target.service
             return [
-                Say(f"Done. Your {target.service} on {target.spoken} is cancelled."),
+                Say(f"I've cancelled your {target.service} on {target.spoken}."),
                 Say("Would you like to book another time?"),
                 *self._ask("book_offer", say=False),
             ]
