@@ -1,6 +1,7 @@
 """Reading a request to move a booking the caller has: the many ways it is asked for, the
 words that say which booking it is and those that say where it goes, what is said relative
-to the booking itself ("same day next week", "a week later")."""
+to the booking itself ("same day next week", "a week later"), and asking for times earlier
+or later than those in hand."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.flow.support import demo_profile
 from voiceops.flow.moving import settle, split_move, take_marks
+from voiceops.flow.othertimes import asks_other_times
 from voiceops.flow.state import Slots
 from voiceops.flow.understand import understand
 from voiceops.flow.when import normalise
@@ -133,3 +135,26 @@ def test_a_week_named_without_same_day_stays_a_week() -> None:
     take_marks(slots, u.text)
     settle(slots, THURSDAY_10)
     assert (slots.day, slots.days, slots.at) == (date(2026, 12, 7), 7, None)
+
+
+@pytest.mark.parametrize(
+    ("said", "way"),
+    [
+        ("anything later?", "later"),
+        ("do you have something a bit later", "later"),
+        ("can you do it earlier", "earlier"),
+        ("is there anything earlier that day", "earlier"),
+        ("any earlier times", "earlier"),
+        ("nothing sooner?", "earlier"),
+        ("is that the latest you have", "later"),
+        ("um do you have any later slots on thursday", "later"),
+        ("the later one", None),
+        ("the earlier one please", None),
+        ("an hour later", None),
+        ("i'll call you later", None),
+        ("anything later in the week?", None),
+        ("talk to you later bye", None),
+    ],
+)
+def test_asking_for_earlier_or_later_times(said: str, way: str | None) -> None:
+    assert asks_other_times(normalise(said)) == way

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.existing import still_here
 from voiceops.flow.following import FollowingSteps
+from voiceops.flow.othertimes import asks_other_times, beyond
 from voiceops.flow.state import Offer
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
@@ -183,7 +184,7 @@ class BookingSteps(FollowingSteps):
         """The free slots for a day, a part of it, a range of days or the earliest."""
         slots = self.state.slots
         requested = slots.day
-        head = None
+        offers, head = beyond(slots, offers)
         offers = [o for o in offers if o.start not in slots.unfit] or offers
         if slots.near is not None and requested is not None:
             later = [o for o in offers if o.start >= datetime.combine(requested, slots.near)]
@@ -293,8 +294,8 @@ class BookingSteps(FollowingSteps):
         if self.state.slots.offer_then is not None:
             return self._on_following_offer(u)
         offers = self.state.offers
-        if not offers:
-            return None
+        if not offers or asks_other_times(u.text):
+            return None  # "anything later?": read generally, as a new time asked for
         chosen = self._picked(u, offers)
         if chosen is not None:
             if u.name is not None and self.state.task == "book":

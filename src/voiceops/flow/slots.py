@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from voiceops.flow.base import DialogueBase
 from voiceops.flow.moving import settle, take_marks
+from voiceops.flow.othertimes import asks_other_times, look_beyond
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.when import part_of
 from voiceops.flow.wording import join_and
@@ -225,8 +226,12 @@ class SlotFilling(DialogueBase):
 
     def _apply_move(self, u: Understanding, remarks: list[Step]) -> bool:
         """What is said of a move relative to the booking ("same day next week", "a week
-        later", "an hour later")."""
+        later", "an hour later"), and times beyond those in hand ("anything later?")."""
         state, slots = self.state, self.state.slots
+        way = asks_other_times(u.text) if u.shift is None else None
+        if way is not None and state.task in ("book", "reschedule"):
+            moving = state.target.start if state.target is not None else None
+            return look_beyond(slots, way, state.offers, moving)
         if state.task != "reschedule":
             return False
         marked = take_marks(slots, u.text)

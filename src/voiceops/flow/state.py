@@ -116,6 +116,9 @@ class Slots(_Model):
     """ "The Friday after" said of a move: that weekday after the booking's day."""
     move_minutes: int | None = None
     """Minutes to move the booking's time by ("an hour later"), when no time was said."""
+    other_than: datetime | None = None
+    """Free times asked for beyond this one ("anything later?"): before it when ``sooner``."""
+    sooner: bool = False
 
     then_fit: bool = False
     """The services to follow straight after ``start`` were checked and are free."""

@@ -40,6 +40,7 @@ from voiceops.flow.lexicon import (
 )
 from voiceops.flow.moving import asks_to_move
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
+from voiceops.flow.othertimes import asks_other_times
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
 from voiceops.flow.replies import (
     Reply,
@@ -364,6 +365,8 @@ def _callers_name(
 def _unknown(text: str, expect: Expectation | None) -> bool:
     """A question nothing else answered is about the business ("can I bring my dog?"), not a
     reply to a question of the agent's."""
+    if asks_other_times(text) is not None:
+        return False  # "do you have anything later?" asks for times
     return expect not in ("name", "phone", "free_text") and bool(_ADDRESSED.search(text))
 
 
