@@ -229,3 +229,15 @@ async def test_nothing_earlier_says_so_and_offers_what_there_is() -> None:
     turn = await call.say("anything earlier?")
     assert turn.text.startswith("I don't have anything earlier on Thursday.")
     assert "9 AM" in turn.text
+
+
+async def test_the_request_said_again_while_the_name_is_asked_asks_for_the_name() -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-03T10:00", service="blow dry", name="Ana Ruiz", phone=OTHER)
+    await call.say("I need to move my blow dry a week later")
+    await call.turn(kind="reminder")
+    again = await call.say("oh sorry, yes, please move it")
+    assert again.tools == []
+    assert again.text == "Sorry, I didn't catch the name. What name is the booking under?"
+    found = await call.say("Ana Ruiz")
+    assert found.text.endswith("move your blow dry to Thursday, December 10th at 10 AM?")

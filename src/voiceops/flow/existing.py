@@ -302,7 +302,8 @@ class ExistingSteps(SlotFilling):
 
     def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
         if u.name is None:
-            if u.intents or u.has_slot_value or u.question or u.deny:
+            asked = u.intents - {self.state.task, "thanks", "greeting"}
+            if asked or u.has_slot_value or u.question or u.deny:
                 return None
             # "Yes", "um": the name is still wanted, not another look by the number.
             return self._not_understood("Sorry, I didn't catch the name.")

@@ -129,13 +129,16 @@ def split_move(text: str) -> tuple[str, str] | None:
 def keeps_task(state: FlowState, u: Understanding, intent: Intent) -> bool:
     """Moving or cancelling words that go on with the task under way: moving words while
     booking are about the booking under way ("can we move it to 3?") unless they name one
-    the caller has; moving the booking already found again is the same move."""
+    the caller has; asking again while the booking is looked for, or moving the one found
+    again, is the same request."""
     if intent == "reschedule" and state.task == "book":
         return u.shift is not None or not _ANOTHER_ONE.search(u.text)
     target = state.target
-    if intent != "reschedule" or state.task != "reschedule" or target is None:
+    if intent != state.task:
         return False
-    return u.service is None or u.service == target.service
+    if target is None:
+        return True  # asked again while it is looked for: the same request, not a new one
+    return intent == "reschedule" and u.service in (None, target.service)
 
 
 def moves_by(text: str) -> bool:
