@@ -34,6 +34,10 @@ async def _moved(call: Conversation, start: str) -> None:
         ("can I bring my appointment forward a day please", "02T10:00"),
         ("can you shift my haircut to the friday after", "04T10:00"),
         ("I'd like to move my appointment to the following week, same time", "10T10:00"),
+        (
+            "i have appointment haircut thursday. is possible change for same time on friday?",
+            "04T10:00",
+        ),
     ],
 )
 async def test_a_move_however_put_moves_the_booking_and_books_nothing(
@@ -241,3 +245,16 @@ async def test_the_request_said_again_while_the_name_is_asked_asks_for_the_name(
     assert again.text == "Sorry, I didn't catch the name. What name is the booking under?"
     found = await call.say("Ana Ruiz")
     assert found.text.endswith("move your blow dry to Thursday, December 10th at 10 AM?")
+
+
+async def test_naming_the_booking_to_shall_i_cancel_it_asks_once_more() -> None:
+    call = Conversation()
+    await _two(call)
+    await call.say("cancel my saturday appointment")
+    which = await call.say("the colour")
+    assert which.tools == []
+    assert which.text == "Shall I cancel your colour on Saturday, December 12th at noon?"
+    other = await call.say("sorry, actually the thursday one")
+    assert other.text == "I see your haircut on Thursday, December 3rd at 10 AM. Shall I cancel it?"
+    done = await call.say("yes cancel it")
+    assert done.arguments("cancel_appointment")["booking_id"] == call.repo.bookings[0].booking_id

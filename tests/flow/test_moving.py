@@ -42,6 +42,8 @@ THURSDAY_10 = datetime(2026, 12, 3, 10, 0)
         "push my colour back a week",
         "I'd like to reschedule my haircut for next week",
         "Hello, I want change my time please",
+        "hello. i have appointment colour on thursday. is possible to change for same time on"
+        " saturday?",
     ],
 )
 def test_moving_a_booking_however_it_is_asked(said: str) -> None:
@@ -76,6 +78,7 @@ def test_asking_for_a_booking_or_about_one_is_no_move(said: str) -> None:
         ("could it be moved to the afternoon, say two", "could it be moved", "the afternoon"),
         ("i'd like to reschedule my haircut for next week", "reschedule my haircut", "next week"),
         ("move it from thursday till saturday", "move it from thursday", "saturday"),
+        ("is possible to change for same time on saturday", "is possible to change", "same"),
     ],
 )
 def test_the_booking_and_where_it_goes_are_told_apart(said: str, booking: str, goes: str) -> None:

@@ -45,6 +45,13 @@ def still_here(u: Understanding) -> bool:
     return bool(_HERE.search(u.text)) and not _GO_AHEAD.search(u.text)
 
 
+def _names(u: Understanding, target: BookingRef) -> bool:
+    """What ``u`` says of a booking fits ``target`` (its service, its date or weekday)."""
+    day = target.start.date()
+    days = all(d == day or d.weekday() == day.weekday() for d in u.when.mentioned)
+    return days and u.service in (None, target.service)
+
+
 def narrow(refs: Sequence[BookingRef], clues: Clues) -> list[BookingRef]:
     """The bookings that fit each clue in turn (service, date, weekday, time, part of the
     day); a clue no booking fits is passed over, as a slip of the caller's."""
@@ -262,6 +269,8 @@ class ExistingSteps(SlotFilling):
         refs = state.bookings
         if not refs:
             return None
+        if still_here(u) and not u.has_slot_value:
+            return [Say(self._question("which_booking"))]
         fitting = self._narrowed(refs, u)
         if len(fitting) == 1:
             if state.task == "reschedule" and split_move(u.text) is not None:
@@ -276,29 +285,31 @@ class ExistingSteps(SlotFilling):
         return self._not_understood("Sorry, I didn't catch which one.")
 
     def _on_confirm_cancel(self, u: Understanding) -> list[Step] | None:
-        target = self.state.target
+        state = self.state
+        target = state.target
         if target is None:
             return None
         if still_here(u) and not u.deny:
             return [Say("Shall I cancel it?")]
-        if u.affirm or self._cancel_said(u, target):
+        named = u.service is not None or bool(u.when.mentioned)
+        if named and not _names(u, target) and not u.intents - {"cancel", "thanks"}:
+            # "No, the colour": another of the caller's bookings.
+            state.finish_task()
+            state.task = "cancel"
+            return self._find(u)
+        if u.affirm or ("cancel" in u.intents and not u.deny):
             return [
                 Call(
                     "cancel_appointment", {"booking_id": target.booking_id}, then=self._after_cancel
                 )
             ]
         if u.deny:
-            self.state.finish_task()
+            state.finish_task()
             return [Say("Okay, I'll leave it as it is."), *self._ask("anything_else")]
+        if named and not u.intents:
+            # "The beard trim": which one, not yet a yes to cancelling it.
+            return [Say(f"Shall I cancel your {target.service} on {target.spoken}?")]
         return None
-
-    @staticmethod
-    def _cancel_said(u: Understanding, target: BookingRef) -> bool:
-        """ "Please cancel it" to "shall I cancel it?": a yes, unless another is named."""
-        if "cancel" not in u.intents or u.deny or u.service not in (None, target.service):
-            return False
-        day = target.start.date()
-        return all(d == day or d.weekday() == day.weekday() for d in u.when.mentioned)
 
     def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
         if u.name is None:

@@ -44,7 +44,8 @@ _MOVE = re.compile(
 _MOVE_IT = re.compile(
     r"\b(?:(?:be|get|got|have (?:it|that)|had (?:it|that)) (?:moved|changed|rescheduled"
     r"|shifted|pushed|switched|swapped|put back|brought forward|bumped)"
-    r"|(?:move|change|shift|push|bump|switch|swap|bring|put) (?:it|that|this|them))\b"
+    r"|(?:move|change|shift|push|bump|switch|swap|bring|put) (?:it|that|this|them)"
+    r"|(?:move|change|switch) (?:to|for) (?:an?other|a different|the same|same)?)\b"
 )
 """Moving words about a booking the caller has only when they say they have one ("I have
 a colour on the 22nd … could it be moved?", "could my haircut be moved?"); while booking
@@ -63,6 +64,7 @@ _HAVE_ONE = re.compile(
     r" (?:a|an|my|our|the|one|in|it|that|for)\b"
     r"(?! (?:quick |small |couple of |few |short )?(?:questions?|query|problem|issue|complaint))"
     r"|\b(?:my|our) (?:\w+ )?(?:appointment|booking|reservation)\b"
+    r"|\b(?:i|we) (?:have|had|booked|made|got) (?:\w+ ){0,2}?(?:appointment|booking|reservation)"
     r"|\b(?:i'm|i am|we're|we are) (?:booked|down for|scheduled|coming in)\b"
     r"|\balready (?:have|booked|got)\b"
 )
@@ -85,6 +87,12 @@ _DESTINATION = re.compile(
 )
 """Where the new day and time start: after the "to" that follows a moving word ("push my
 blow dry tomorrow to next week"), or the "for" after "reschedule"."""
+_DESTINATION_FOR = re.compile(
+    r"\b(?:mov(?:e|ed|ing)|chang(?:e|ed|ing)|switch(?:ed|ing)?|swap(?:ped|ping)?)"
+    r"(?: (?:it|that|this|them))? (?P<for>for) (?!an? |my |the |her |his )"
+)
+""" "Is possible to change for same time on Saturday?": the "for" right after a moving word,
+when no "to" says it."""
 _SAME_DAY = re.compile(r"\b(?:the )?same (?:day|date)\b(?! appointments?| bookings?)")
 _N = r"(?:a|one|two|three|four|five|six|a couple of|couple of|\d)"
 _DAYS_BY = re.compile(
@@ -120,10 +128,11 @@ def asks_to_move(text: str, *, named: bool = False) -> bool:
 def split_move(text: str) -> tuple[str, str] | None:
     """(the words about the booking, the words about where it goes) of a request to move
     one, or None when nothing says where the new day and time start."""
-    mark = _DESTINATION.search(text)
+    mark = _DESTINATION.search(text) or _DESTINATION_FOR.search(text)
     if mark is None or mark.end() >= len(text):
         return None
-    return text[: mark.start("to" if mark.group("to") else "for")], text[mark.end() :]
+    start = mark.start("for") if mark.groupdict().get("to") is None else mark.start("to")
+    return text[:start], text[mark.end() :]
 
 
 def keeps_task(state: FlowState, u: Understanding, intent: Intent) -> bool:

@@ -25,8 +25,9 @@ CORRECTION = re.compile(
 """A correction or a counter-offer: a bare number in it is a clock time ("make it 4")."""
 _SHIFT = re.compile(
     r"\b(?:push|move|bump|put|make|set) (?:it|that|the time|the appointment|the booking|me)"
-    r" (?P<dir>back|later|forward|earlier|ahead)(?: by)? (?P<amount>an|one|two|half an|a half"
-    r"|\d{1,2}|fifteen|thirty|forty five) (?P<unit>hours?|minutes?|mins?)\b"
+    r" (?P<dir>back|later|forward|earlier|ahead)(?: (?:by|like|about|around|maybe|just|say))*"
+    r" (?P<amount>an|one|two|half an|a half|\d{1,2}|fifteen|thirty|forty five)"
+    r" (?P<unit>hours?|minutes?|mins?)\b"
     r"|\b(?P<amount2>an|one|two|half an|\d{1,2}|fifteen|thirty|forty five)"
     r" (?P<unit2>hours?|minutes?|mins?) (?P<dir2>later|earlier)\b"
 )
