@@ -258,3 +258,26 @@ async def test_naming_the_booking_to_shall_i_cancel_it_asks_once_more() -> None:
     assert other.text == "I see your haircut on Thursday, December 3rd at 10 AM. Shall I cancel it?"
     done = await call.say("yes cancel it")
     assert done.arguments("cancel_appointment")["booking_id"] == call.repo.bookings[0].booking_id
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "i cant make the haircut on thursday can you cancel that one but keep the colour",
+        "cancel the haircut please, not the colour",
+        "please cancel my thursday appointment and leave the colour as it is",
+    ],
+)
+async def test_the_booking_to_keep_is_not_the_one_cancelled(said: str) -> None:
+    call = Conversation()
+    await _two(call)
+    turn = await call.say(said)
+    assert turn.text == "I see your haircut on Thursday, December 3rd at 10 AM. Shall I cancel it?"
+
+
+async def test_clues_pointing_at_different_bookings_ask_which() -> None:
+    call = Conversation()
+    await _two(call)
+    turn = await call.say("cancel my colour on thursday")
+    assert turn.text.endswith("Which one do you mean?")
+    assert "haircut" in turn.text and "colour" in turn.text

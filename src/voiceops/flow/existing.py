@@ -37,6 +37,12 @@ _HERE = re.compile(
     r"|can you hear me|sorry i was)\b"
 )
 """Answering "are you still there?", which is no yes to the question after it."""
+_KEPT = re.compile(
+    r"\b(?:keep|leave|not|except|but not|other than|apart from|besides|instead of)"
+    r" (?:the |my |that |this |a |an )?$"
+)
+"""Before a service the caller means to keep ("keep the colour"), not the one they mean."""
+_KEPT_REACH = 24
 _GO_AHEAD = re.compile(r"\b(?:go ahead|do it|please do|cancel|book|move|confirm)\b")
 
 
@@ -54,7 +60,8 @@ def _names(u: Understanding, target: BookingRef) -> bool:
 
 def narrow(refs: Sequence[BookingRef], clues: Clues) -> list[BookingRef]:
     """The bookings that fit each clue in turn (service, date, weekday, time, part of the
-    day); a clue no booking fits is passed over, as a slip of the caller's."""
+    day); a clue no booking fits is passed over, as a slip of the caller's, and clues that
+    point at different bookings tell none apart (all of them are returned, to ask)."""
     chosen = list(refs)
     tests = (
         lambda r: clues.service is None or r.service == clues.service,
@@ -64,7 +71,10 @@ def narrow(refs: Sequence[BookingRef], clues: Clues) -> list[BookingRef]:
         lambda r: clues.part is None or part_of(r.start.time()) == clues.part,
     )
     for fits in tests:
-        chosen = [r for r in chosen if fits(r)] or chosen
+        fitting = [r for r in chosen if fits(r)]
+        if not fitting and any(fits(r) for r in refs):
+            return list(refs)  # "the colour on Thursday" when the colour is on Saturday
+        chosen = fitting or chosen
     return chosen
 
 
@@ -106,12 +116,17 @@ class ExistingSteps(SlotFilling):
     def _clues_of(self, u: Understanding) -> Clues:
         """What ``u`` says of a booking the caller has; of a request to move one, only the
         words before where it goes ("my Thursday one, to Saturday")."""
-        text, when, service = u.text, u.when, u.service
+        text, when = u.text, u.when
         split = split_move(text) if self.state.task == "reschedule" else None
         if split is not None:
             text, when = split[0], parse_when(split[0], self.today)
-            named = named_services(text, lexicon_for(self.profile))
-            service = named[-1][0] if named else None
+        # "Cancel the haircut but keep the colour": the colour is not the one meant.
+        named = {
+            name
+            for name, at in named_services(text, lexicon_for(self.profile))
+            if not _KEPT.search(text, max(0, at - _KEPT_REACH), at)
+        }
+        service = named.pop() if len(named) == 1 else None
         weekdays = [WEEKDAY_WORDS.index(WEEKDAY_ALIASES.get(w, w)) for w in _WEEKDAY.findall(text)]
         return Clues(
             service=service,
