@@ -32,6 +32,7 @@ async def _moved(call: Conversation, start: str) -> None:
             "04T10:00",
         ),
         ("can I bring my appointment forward a day please", "02T10:00"),
+        ("could you push my 10 o'clock on thursday to 11", "03T11:00"),
         ("can you shift my haircut to the friday after", "04T10:00"),
         ("I'd like to move my appointment to the following week, same time", "10T10:00"),
         (

@@ -42,6 +42,8 @@ THURSDAY_10 = datetime(2026, 12, 3, 10, 0)
         "push my colour back a week",
         "I'd like to reschedule my haircut for next week",
         "Hello, I want change my time please",
+        "can you bump my 2 o'clock tomorrow to 3",
+        "move my tomorrow's appointment to friday",
         "hello. i have appointment colour on thursday. is possible to change for same time on"
         " saturday?",
     ],

@@ -31,12 +31,12 @@ _MOVE = re.compile(
     r"\b(?:re ?schedul\w*|postpon\w*|re ?arrang\w*"
     r"|mov(?:e|ing) (?:my|the|it|our|that|this|one of)"
     rf"|(?:mov|chang|shift|switch|swap|push|bump)(?:e|ing)? (?:an?|one of (?:my|our)|this)"
-    rf" (?:\w+ )?{_NOUN}s?"
+    rf" (?:[\w']+ )?{_NOUN}s?"
     rf"|(?:push|shift|bump|bring|switch|swap|chang)(?:e|ed|ing)? (?:my|our|the) {_NOUN}"
-    rf"|(?:push|shift|bump)(?:ed|ing)? (?:my|our) {_NOT_A_BOOKING}(?:\w+ ){{0,3}}?"
+    rf"|(?:push|shift|bump)(?:ed|ing)? (?:my|our) {_NOT_A_BOOKING}(?:[\w']+ ){{0,4}}?"
     r"(?:to|till|until|back|forward|over|out|up|a bit|later|earlier)"
     r"|change (?:my|our) (?:time|day|date)"
-    rf"|chang(?:e|ing) (?:my|our) {_NOT_A_BOOKING}(?:\w+ ){{1,4}}?to"
+    rf"|chang(?:e|ing) (?:my|our) {_NOT_A_BOOKING}(?:[\w']+ ){{1,4}}?to"
     r"|push (?:it|my|the) \w*\s?back|bring (?:it|my|the) \w*\s?forward"
     rf"|(?:different|another|new|other) (?:day|date|time) for (?:my|our|the) {_NOUN})\b"
 )
@@ -63,15 +63,16 @@ _HAVE_ONE = re.compile(
     r"\b(?:i|we|i've|we've) (?:have|had|booked|made|got)(?: got)?"
     r" (?:a|an|my|our|the|one|in|it|that|for)\b"
     r"(?! (?:quick |small |couple of |few |short )?(?:questions?|query|problem|issue|complaint))"
-    r"|\b(?:my|our) (?:\w+ )?(?:appointment|booking|reservation)\b"
-    r"|\b(?:i|we) (?:have|had|booked|made|got) (?:\w+ ){0,2}?(?:appointment|booking|reservation)"
+    r"|\b(?:my|our) (?:[\w']+ )?(?:appointment|booking|reservation)\b"
+    r"|\b(?:i|we) (?:have|had|booked|made|got) (?:[\w']+ ){0,2}?(?:appointment|booking|reservation)"
     r"|\b(?:i'm|i am|we're|we are) (?:booked|down for|scheduled|coming in)\b"
     r"|\balready (?:have|booked|got)\b"
 )
 """The caller says they have a booking already."""
 _ANOTHER_ONE = re.compile(
     r"\b(?:my other|our other|another (?:appointment|booking)|the other (?:appointment|booking)"
-    r"|existing|already|booked|(?:i|we) (?:have|had|made)(?: got)? (?:a|an|my|our) (?:\w+ ){0,2}?"
+    r"|existing|already|booked"
+    r"|(?:i|we) (?:have|had|made)(?: got)? (?:a|an|my|our) (?:[\w']+ ){0,2}?"
     r"(?:appointment|booking|reservation)"
     rf"|my (?:{'|'.join(WEEKDAY_WORDS)}|tomorrow's|today's) (?:appointment|booking|one))\b"
 )
@@ -83,7 +84,7 @@ _DESTINATION = re.compile(
     r"|shift(?:ed|ing)?|push(?:ed|ing)?|bump(?:ed|ing)?|switch(?:ed|ing)?|swap(?:ped|ping)?"
     r"|bring(?:ing)?|brought|put)\b"
     rf"(?:(?! {_MARK} )[ \w']){{0,60}}?(?P<to> {_MARK} ){_NOT_A_DAY}"
-    r"|\b(?:re ?schedul\w*|postpon\w*|re ?book\w*) (?:\w+ ){0,3}?(?P<for>for )"
+    r"|\b(?:re ?schedul\w*|postpon\w*|re ?book\w*) (?:[\w']+ ){0,3}?(?P<for>for )"
 )
 """Where the new day and time start: after the "to" that follows a moving word ("push my
 blow dry tomorrow to next week"), or the "for" after "reschedule"."""
