@@ -244,7 +244,7 @@ async def test_reschedules_the_callers_booking() -> None:
         "Just to confirm, move your haircut to Saturday, December 5th at 11 AM?"
     )
     done = await call.say("yes")
-    assert done.text.startswith("Done. Your haircut is now on Saturday, December 5th at 11 AM.")
+    assert done.text.startswith("I've moved your haircut to Saturday, December 5th at 11 AM.")
     [booking] = call.repo.bookings
     assert booking.start_utc == utc(2026, 12, 5, 16)
     assert booking.status == "confirmed"
@@ -257,7 +257,7 @@ async def test_cancels_after_reading_the_booking_back() -> None:
     assert ask.text == "I see your haircut on Thursday, December 3rd at 10 AM. Shall I cancel it?"
     done = await call.say("yes")
     assert done.text == (
-        "Done. Your haircut on Thursday, December 3rd at 10 AM is cancelled."
+        "I've cancelled your haircut on Thursday, December 3rd at 10 AM."
         " Would you like to book another time?"
     )
     assert [b.status for b in call.repo.bookings] == ["cancelled"]

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.bounds import pivot as pivot_within
 from voiceops.flow.bounds import within
+from voiceops.flow.existing import still_here
 from voiceops.flow.following import FollowingSteps
+from voiceops.flow.othertimes import asks_other_times, beyond
 from voiceops.flow.state import Offer
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import PART_PIVOT, part_of
@@ -215,7 +217,7 @@ class BookingSteps(FollowingSteps):
         """The free slots for a day, a part of it, a range of days or the earliest."""
         slots = self.state.slots
         requested = slots.day
-        head = None
+        offers, head = beyond(slots, offers)
         offers = [o for o in offers if o.start not in slots.unfit] or offers
         if slots.near is not None and requested is not None:
             later = [o for o in offers if o.start >= datetime.combine(requested, slots.near)]
@@ -304,7 +306,7 @@ class BookingSteps(FollowingSteps):
             service = booking.service if booking else self._task_service()
             spoken = booking.spoken if booking else state.slots.spoken or ""
             if state.task == "reschedule":
-                line = f"Done. Your {service} is now on {spoken}."
+                line = f"I've moved your {service} to {spoken}."
             elif state.slots.agreed and booking is not None:
                 at = spoken_clock(self._wall(booking).time())
                 when = f"on {spoken}" if state.slots.own_time else f"at {at}"
@@ -330,8 +332,8 @@ class BookingSteps(FollowingSteps):
         if self.state.slots.offer_then is not None:
             return self._on_following_offer(u)
         offers = self.state.offers
-        if not offers:
-            return None
+        if not offers or asks_other_times(u.text):
+            return None  # "anything later?": read generally, as a new time asked for
         chosen = self._picked(u, offers)
         if chosen is not None:
             if u.name is not None and self.state.task == "book":
@@ -395,7 +397,11 @@ class BookingSteps(FollowingSteps):
         changed, remarks = self._apply(u)
         if changed:
             return remarks + self._advance()
-        if u.affirm:
+        if still_here(u) and not u.deny:
+            return [Say("Shall I go ahead?")]
+        moving = self.state.task == "reschedule" and "reschedule" in u.intents
+        if u.affirm or (moving and not u.deny):
+            # "Yes", or "please move it" to "move your colour to Friday?"
             return self._commit()
         if u.deny:
             return [Say("No problem."), *self._ask("change")]

@@ -36,6 +36,7 @@ from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.idle import IDLE, IdleSteps
+from voiceops.flow.moving import keeps_task
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, slot_reply, understand
 from voiceops.flow.when import utterance_tail
@@ -259,8 +260,7 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
         """Switch task on an explicit request; True when a new task began."""
         state = self.state
         for intent in ("cancel", "reschedule", "lookup"):
-            mine = u.shift is not None or _NOT_A_MOVE.search(u.text)
-            if intent == "reschedule" and state.task == "book" and mine:
+            if intent in u.intents and keeps_task(state, u, intent):
                 # "Push it back an hour", "change my time to 4" while booking: the time
                 # asked for moves, not a booking the caller already has.
                 continue
@@ -293,7 +293,7 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
             if u.name is not None:
                 state.slots.name = u.name  # "cancel my haircut, it's under Jordan"
             if state.task == "reschedule":
-                self._apply(u)
+                self._take_move(u)
             return info + self._find(u)
         working = state.task in ("book", "reschedule")
         info = self._info(u, follow_up=not working)
@@ -381,9 +381,6 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
             return steps if steps is not None else self._general(u)
         return None
 
-
-_NOT_A_MOVE = re.compile(r"\bchange (?:my|our) (?:time|day|date)\b")
-"""Moving words that, said while booking, change the booking under way."""
 
 _HANDLERS: dict[Awaiting, Callable[[Dialogue, Understanding], list[Step] | None]] = {
     "name": Dialogue._on_name,

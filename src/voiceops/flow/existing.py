@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
+from voiceops.flow.lexicon import lexicon_for, named_services
 from voiceops.flow.lookup import LookupSteps
-from voiceops.flow.state import BookingRef
+from voiceops.flow.moving import moves_by, settle, split_move
+from voiceops.flow.relative import read_relative
+from voiceops.flow.state import BookingRef, Clues
 from voiceops.flow.steps import Call, Say, Step, result_of
+from voiceops.flow.when import WEEKDAY_WORDS, When, parse_when, part_of
+from voiceops.flow.whenwords import WEEKDAY_ALIASES
 from voiceops.flow.wording import with_article
 from voiceops.tools.results import Cancelled, Found, ToolFailure
 
@@ -25,6 +31,52 @@ _PERSON = re.compile(
     r"|put me through|transfer me)\b"
 )
 """Choosing the person over a new booking ("someone from the team, please")."""
+_WEEKDAY = re.compile(rf"\b(?:{'|'.join((*WEEKDAY_WORDS, *WEEKDAY_ALIASES))})\b")
+_HERE = re.compile(
+    r"\b(?:(?:i'm|i am|yes|yeah|still) (?:still )?(?:here|there|on the line|with you)"
+    r"|can you hear me|sorry i was)\b"
+)
+"""Answering "are you still there?", which is no yes to the question after it."""
+_KEPT = re.compile(
+    r"\b(?:keep|leave|not|except|but not|other than|apart from|besides|instead of)"
+    r" (?:the |my |that |this |a |an )?$"
+)
+"""Before a service the caller means to keep ("keep the colour"), not the one they mean."""
+_KEPT_REACH = 24
+_GO_AHEAD = re.compile(r"\b(?:go ahead|do it|please do|cancel|book|move|confirm)\b")
+
+
+def still_here(u: Understanding) -> bool:
+    """ "Yes, I'm still here" after a reminder: no answer yet to the question it repeated."""
+    return bool(_HERE.search(u.text)) and not _GO_AHEAD.search(u.text)
+
+
+def _names(u: Understanding, target: BookingRef) -> bool:
+    """What ``u`` says of a booking fits ``target`` (its service, its date or weekday)."""
+    day = target.start.date()
+    days = all(d == day or d.weekday() == day.weekday() for d in u.when.mentioned)
+    return days and u.service in (None, target.service)
+
+
+def narrow(refs: Sequence[BookingRef], clues: Clues) -> list[BookingRef]:
+    """The bookings that fit each clue in turn (service, date, weekday, time, part of the
+    day); a clue no booking fits is passed over, as a slip of the caller's, and clues that
+    point at different bookings tell none apart (all of them are returned, to ask)."""
+    chosen = list(refs)
+    tests = (
+        lambda r: clues.service is None or r.service == clues.service,
+        lambda r: not clues.days or r.start.date() in clues.days,
+        lambda r: not clues.weekdays or r.start.weekday() in clues.weekdays,
+        lambda r: clues.at is None or r.start.time() == clues.at,
+        lambda r: clues.part is None or part_of(r.start.time()) == clues.part,
+    )
+    for fits in tests:
+        fitting = [r for r in chosen if fits(r)]
+        if not fitting and any(fits(r) for r in refs):
+            return list(refs)  # "the colour on Thursday" when the colour is on Saturday
+        chosen = fitting or chosen
+    return chosen
+
 
 if TYPE_CHECKING:
     from voiceops.core.ports import ToolOutcome
@@ -36,6 +88,8 @@ class ExistingSteps(LookupSteps):
     """The part of the dialogue about bookings the caller already has."""
 
     def _find(self, u: Understanding | None, *, name: str | None = None) -> list[Step]:
+        if u is not None and self.state.target is None:
+            self._note_clues(u)
         args: dict[str, Any] = {}
         if u is not None and self.state.task == "lookup":
             self._remember_query(u)  # what the caller asked about, for the read-back
@@ -48,7 +102,54 @@ class ExistingSteps(LookupSteps):
             if not self.state.slots.name:
                 return self._ask("lookup_name")
             args["customer_name"] = self.state.slots.name
-        return [Call("find_booking", args, then=partial(self._after_find, u, bool(args)))]
+        return [Call("find_booking", args, then=partial(self._after_find, bool(args)))]
+
+    def _note_clues(self, u: Understanding) -> None:
+        """Keep what the caller says of the booking they mean, to tell it from their others
+        once found; of a request to move one, only the words before where it goes."""
+        said = self._clues_of(u)
+        kept = self.state.clues
+        if kept is not None:
+            said.service = said.service or kept.service
+            said.days, said.weekdays = said.days or kept.days, said.weekdays or kept.weekdays
+            said.at, said.part = said.at or kept.at, said.part or kept.part
+        self.state.clues = said
+
+    def _clues_of(self, u: Understanding) -> Clues:
+        """What ``u`` says of a booking the caller has; of a request to move one, only the
+        words before where it goes ("my Thursday one, to Saturday")."""
+        text, when = u.text, u.when
+        split = split_move(text) if self.state.task == "reschedule" else None
+        if split is not None:
+            text, when = split[0], parse_when(split[0], self.today)
+        # "Cancel the haircut but keep the colour": the colour is not the one meant.
+        named = {
+            name
+            for name, at in named_services(text, lexicon_for(self.profile))
+            if not _KEPT.search(text, max(0, at - _KEPT_REACH), at)
+        }
+        service = named.pop() if len(named) == 1 else None
+        weekdays = [WEEKDAY_WORDS.index(WEEKDAY_ALIASES.get(w, w)) for w in _WEEKDAY.findall(text)]
+        return Clues(
+            service=service,
+            days=list(when.mentioned),
+            weekdays=weekdays,
+            at=when.at,
+            part=when.part,
+        )
+
+    def _take_move(self, u: Understanding) -> None:
+        """A request to move a booking: what follows the "to" is where it goes; what comes
+        before only tells which booking it is (:meth:`_note_clues`)."""
+        split = split_move(u.text)
+        if split is not None:
+            to = split[1]
+            relative = read_relative(to, self.today, parse_when(to, self.today, expect_time=True))
+            u = replace(u, text=to, service_whens=(), **relative.fields())
+        elif u.shift is not None or moves_by(u.text):
+            # "My Thursday 10 o'clock, an hour later": the day and time said are its own.
+            u = replace(u, when=When(), service_whens=())
+        self._apply(u)
 
     def _booking_ref(self, view: BookingView) -> BookingRef:
         return BookingRef(
@@ -58,9 +159,7 @@ class ExistingSteps(LookupSteps):
             spoken=view.spoken,
         )
 
-    def _after_find(
-        self, u: Understanding | None, by_name: bool, outcome: ToolOutcome
-    ) -> list[Step]:
+    def _after_find(self, by_name: bool, outcome: ToolOutcome) -> list[Step]:
         state = self.state
         result = result_of(outcome, Found)
         if result.status is ToolStatus.SUPERSEDED:
@@ -73,6 +172,7 @@ class ExistingSteps(LookupSteps):
             return self._read_found(refs)  # flow/lookup.py
         if not refs:
             return self._not_found(by_name=by_name)
+        refs = self._narrowed(refs)
         if len(refs) == 1:
             return self._with_target(refs[0])
         if state.task == "lookup":
@@ -83,9 +183,6 @@ class ExistingSteps(LookupSteps):
                 Say(f"The next one is your {first.service} on {first.spoken}."),
                 *self._ask("anything_else"),
             ]
-        chosen = self._match_booking(u, refs) if u is not None else None
-        if chosen is not None:
-            return self._with_target(chosen)
         state.bookings = refs
         return self._ask("which_booking")
 
@@ -117,28 +214,20 @@ class ExistingSteps(LookupSteps):
             ),
         ]
 
-    def _match_booking(
-        self, u: Understanding | None, refs: Sequence[BookingRef]
-    ) -> BookingRef | None:
-        if u is None:
-            return None
-        if u.pick is not None and -len(refs) <= u.pick < len(refs):
-            return refs[u.pick]
-        for named in u.when.mentioned:
-            on_day = [r for r in refs if r.start.date() == named]
-            if len(on_day) == 1:
-                slots = self.state.slots
-                if slots.day == named:
-                    # That date named the booking ("my Friday one"), not a new day for it.
-                    slots.day = None
-                    slots.at = None
-                    slots.clear_time()
-                return on_day[0]
-        if u.service is not None:
-            same = [r for r in refs if r.service == u.service]
-            if len(same) == 1:
-                return same[0]
-        return None
+    def _narrowed(
+        self, refs: Sequence[BookingRef], answer: Understanding | None = None
+    ) -> list[BookingRef]:
+        """The bookings among ``refs`` that fit what the caller said of the one they mean:
+        the answer to "which one?" first (a day, a weekday, a time, a service, "the second
+        one"), else what they said with the request."""
+        if answer is not None:
+            fitting = narrow(refs, self._clues_of(answer))
+            if len(fitting) < len(refs):
+                return fitting
+            if answer.pick is not None and -len(refs) <= answer.pick < len(refs):
+                return [refs[answer.pick]]
+        clues = self.state.clues
+        return narrow(refs, clues) if clues is not None else list(refs)
 
     def _with_target(self, ref: BookingRef) -> list[Step]:
         state = self.state
@@ -157,9 +246,14 @@ class ExistingSteps(LookupSteps):
         if slots.day == ref.start.date() and slots.at in (None, ref.start.time()):
             # "Move my Thursday appointment": Thursday is where it is, not where it goes.
             slots.day, slots.at = None, None
+            if slots.part == part_of(ref.start.time()):
+                slots.part = None
             slots.clear_time()
-        if slots.same_time and slots.at is None:
-            slots.at, slots.part, slots.same_time = ref.start.time(), None, False
+        # "Next week, same day and time", "an hour later", "to 2 o'clock": from its own.
+        settle(slots, ref.start)
+        if slots.day == ref.start.date() and slots.at == ref.start.time():
+            slots.day, slots.at = None, None
+            slots.clear_time()
         return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._advance()]
 
     def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:
@@ -173,7 +267,7 @@ class ExistingSteps(LookupSteps):
             state.finish_task()
             state.slots.service = target.service
             return [
-                Say(f"Done. Your {target.service} on {target.spoken} is cancelled."),
+                Say(f"I've cancelled your {target.service} on {target.spoken}."),
                 Say("Would you like to book another time?"),
                 *self._ask("book_offer", say=False),
             ]
@@ -188,27 +282,58 @@ class ExistingSteps(LookupSteps):
     # --- answers to its questions ------------------------------------------------------
 
     def _on_which_booking(self, u: Understanding) -> list[Step] | None:
-        chosen = self._match_booking(u, self.state.bookings)
-        return self._with_target(chosen) if chosen is not None else None
+        """Which of the bookings read out: told by what the answer says of it; asked again
+        (then a person offered) when it tells none of them apart."""
+        state = self.state
+        refs = state.bookings
+        if not refs:
+            return None
+        if still_here(u) and not u.has_slot_value:
+            return [Say(self._question("which_booking"))]
+        fitting = self._narrowed(refs, u)
+        if len(fitting) == 1:
+            if state.task == "reschedule" and split_move(u.text) is not None:
+                self._take_move(u)  # "the Thursday one, move it to Saturday at 2"
+            return self._with_target(fitting[0])
+        if u.intents - {"thanks", "greeting", "cancel", "reschedule"} or u.question or u.dismiss:
+            return None
+        if u.deny and not u.has_slot_value:
+            state.finish_task()
+            return [Say("Okay, I'll leave them as they are."), *self._ask("anything_else")]
+        state.bookings = fitting
+        return self._not_understood("Sorry, I didn't catch which one.")
 
     def _on_confirm_cancel(self, u: Understanding) -> list[Step] | None:
-        target = self.state.target
+        state = self.state
+        target = state.target
         if target is None:
             return None
-        if u.affirm:
+        if still_here(u) and not u.deny:
+            return [Say("Shall I cancel it?")]
+        named = u.service is not None or bool(u.when.mentioned)
+        if named and not _names(u, target) and not u.intents - {"cancel", "thanks"}:
+            # "No, the colour": another of the caller's bookings.
+            state.finish_task()
+            state.task = "cancel"
+            return self._find(u)
+        if u.affirm or ("cancel" in u.intents and not u.deny):
             return [
                 Call(
                     "cancel_appointment", {"booking_id": target.booking_id}, then=self._after_cancel
                 )
             ]
         if u.deny:
-            self.state.finish_task()
+            state.finish_task()
             return [Say("Okay, I'll leave it as it is."), *self._ask("anything_else")]
+        if named and not u.intents:
+            # "The beard trim": which one, not yet a yes to cancelling it.
+            return [Say(f"Shall I cancel your {target.service} on {target.spoken}?")]
         return None
 
     def _on_lookup_name(self, u: Understanding) -> list[Step] | None:
         if u.name is None:
-            if u.intents or u.has_slot_value or u.question or u.deny:
+            asked = u.intents - {self.state.task, "thanks", "greeting"}
+            if asked or u.has_slot_value or u.question or u.deny:
                 return None
             # "Yes", "um": the name is still wanted, not another look by the number.
             return self._not_understood("Sorry, I didn't catch the name.")

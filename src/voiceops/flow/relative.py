@@ -18,7 +18,8 @@ from typing import Any
 from voiceops.flow.when import WEEKDAY_WORDS, When
 
 CORRECTION = re.compile(
-    r"\b(?:actually|make it|make that|change (?:it|that|my time|the time) to|instead|rather"
+    r"\b(?:actually|make it|make that|instead|rather"
+    r"|(?:change|move|push|shift|switch) (?:it|that|my time|the time) to"
     r"|i meant|i mean|i said|can we do|how about|what about"
     r"|not (?:at )?(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b"
 )
@@ -26,8 +27,9 @@ CORRECTION = re.compile(
 said 2", "two, not ten")."""
 _SHIFT = re.compile(
     r"\b(?:push|move|bump|put|make|set) (?:it|that|the time|the appointment|the booking|me)"
-    r" (?P<dir>back|later|forward|earlier|ahead)(?: by)? (?P<amount>an|one|two|half an|a half"
-    r"|\d{1,2}|fifteen|thirty|forty five) (?P<unit>hours?|minutes?|mins?)\b"
+    r" (?P<dir>back|later|forward|earlier|ahead)(?: (?:by|like|about|around|maybe|just|say))*"
+    r" (?P<amount>an|one|two|half an|a half|\d{1,2}|fifteen|thirty|forty five)"
+    r" (?P<unit>hours?|minutes?|mins?)\b"
     r"|\b(?P<amount2>an|one|two|half an|\d{1,2}|fifteen|thirty|forty five)"
     r" (?P<unit2>hours?|minutes?|mins?) (?P<dir2>later|earlier)\b"
 )

@@ -34,8 +34,10 @@ _CLOSING = re.compile(
     r"|nothing else|no thanks|no thank you|i'm good|i am good|i'm fine|i'm all set|all set"
     r"|i'm done|that's everything|not right now|no that's fine)\b"
 )
+_LEAD = r"^(?:(?:uh|um|oh|well|so|sorry|oh sorry|i'm sorry) )?"
+"""What may come before a yes or a no ("sorry, yes", "um, no")."""
 _AFFIRM_START = re.compile(
-    r"^(?:(?:uh|um|oh|well|so) )?(?:yes|yeah|yea|yep|yup|ya|sure|certainly|correct|right"
+    _LEAD + r"(?:yes|yeah|yea|yep|yup|ya|sure|certainly|correct|right"
     r"|ok|okay|alright|all right|perfect|great|lovely|absolutely|definitely|of course|please"
     r"|go ahead|do it|book it|fine|uh huh|mhm|mm ?hmm?|m hm|yes please|that's right|that is right"
     r"|you bet|by all means|please do|why not|exactly|indeed|affirmative|yeah go on|go on"
@@ -47,7 +49,7 @@ _AFFIRM_ANY = re.compile(
     r"|that one)\b"
 )
 _DENY = re.compile(
-    r"^(?:(?:uh|um|oh|well) )?(?:no|nope|nah|not|wrong|incorrect|negative)\b(?! problem| worries)"
+    _LEAD + r"(?:no|nope|nah|not|wrong|incorrect|negative)\b(?! problem| worries)"
     r"|\b(?:that's not|that is not|not right|not correct|that's wrong|don't|do not"
     r"|never mind|none of (?:those|them|these)|neither|doesn't work|won't work)\b"
 )

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from voiceops.flow.base import DialogueBase
 from voiceops.flow.bounds import within
 from voiceops.flow.lexicon import lexicon_for, likely_service, services_in
+from voiceops.flow.moving import settle, take_marks
+from voiceops.flow.othertimes import asks_other_times, look_beyond
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.when import part_of
 from voiceops.flow.wording import join_and, with_article
@@ -36,6 +38,10 @@ _ADDED = re.compile(r"\b(?:as well|too|also|straight after|right after|after tha
 class SlotFilling(DialogueBase):
     """Taking what the caller said into the booking's slots."""
 
+    moved_from: datetime | None = None
+    """What a move said relative to the booking is counted from: the new time agreed so
+    far, else the booking's own start (set by each :meth:`_apply`)."""
+
     def _begin_booking(self) -> None:
         state = self.state
         state.finish_task()
@@ -48,6 +54,8 @@ class SlotFilling(DialogueBase):
         """Put the utterance's values into the slots; returns (changed, remarks to say)."""
         state = self.state
         had_time = state.slots.start is not None
+        target = state.target.start if state.target is not None else None
+        self.moved_from = state.slots.start or target
         remarks: list[Step] = []
         changed = False
         for part in (
@@ -55,6 +63,7 @@ class SlotFilling(DialogueBase):
             self._apply_day,
             self._apply_time,
             self._apply_relative,
+            self._apply_move,
             self._apply_people,
         ):
             took = part(u, remarks)
@@ -284,12 +293,13 @@ class SlotFilling(DialogueBase):
         changed = False
         target = state.target
         if u.same_time and state.task == "reschedule" and target is not None and when.at is None:
-            # "Move it to Thursday, same time."
-            slots.at, slots.part = target.start.time(), None
+            # "Move it to Thursday, same time": the time in hand, else the booking's own.
+            slots.at, slots.part = slots.at or target.start.time(), None
             changed = True
         elif u.same_time and state.task == "reschedule" and target is None and when.at is None:
             slots.same_time = True  # "I have a trim on Friday, same time Tuesday?": when found
-        if u.one_after and when.day is None and (slots.day or state.offers):
+        moving = state.task == "reschedule"
+        if u.one_after and when.day is None and (slots.day or state.offers) and not moving:
             # "Not that one, the one after": the day offered or asked for, a week on.
             day = slots.day or state.offers[0].start.date()
             slots.day, slots.days = day + timedelta(days=7), 1
@@ -314,6 +324,26 @@ class SlotFilling(DialogueBase):
         if changed:
             slots.clear_time()
         return changed
+
+    def _apply_move(self, u: Understanding, remarks: list[Step]) -> bool:
+        """What is said of a move relative to the booking ("same day next week", "a week
+        later", "an hour later"), and times beyond those in hand ("anything later?")."""
+        state, slots = self.state, self.state.slots
+        way = asks_other_times(u.text) if u.shift is None else None
+        if way is not None and state.task in ("book", "reschedule"):
+            moving = state.target.start if state.target is not None else None
+            return look_beyond(slots, way, state.offers, moving)
+        if state.task != "reschedule":
+            return False
+        marked = take_marks(slots, u.text)
+        if u.shift is not None and u.when.at is None and slots.at is None:
+            slots.move_minutes, marked = u.shift, True
+        if marked and self.moved_from is not None:
+            # Said of the booking found (or the new time in hand): resolved now.
+            settle(slots, self.moved_from)
+        if marked:
+            slots.clear_time()
+        return marked
 
     def _apply_people(self, u: Understanding, remarks: list[Step]) -> bool:
         state, slots = self.state, self.state.slots

@@ -117,6 +117,17 @@ class Slots(_Model):
     """When the appointment must be over by ("I pick the kids up at 3")."""
     same_time: bool = False
     """ "Same time" said before the booking to move was found: its time, once it is."""
+    same_day: bool = False
+    """ "Same day" said of a move: the booking's weekday, once it is found."""
+    move_days: int | None = None
+    """Days to move the booking by ("a week later": 7, "a day earlier": -1)."""
+    move_weekday: int | None = None
+    """ "The Friday after" said of a move: that weekday after the booking's day."""
+    move_minutes: int | None = None
+    """Minutes to move the booking's time by ("an hour later"), when no time was said."""
+    other_than: datetime | None = None
+    """Free times asked for beyond this one ("anything later?"): before it when ``sooner``."""
+    sooner: bool = False
 
     then_fit: bool = False
     """The services to follow straight after ``start`` were checked and are free."""
@@ -129,6 +140,16 @@ class Slots(_Model):
         self.start = None
         self.spoken = None
         self.then_fit = False
+
+
+class Clues(_Model):
+    """What the caller said about a booking they have, to tell it from their others."""
+
+    service: str | None = None
+    days: list[date] = Field(default_factory=list)
+    weekdays: list[int] = Field(default_factory=list)
+    at: time | None = None
+    part: DayPart | None = None
 
 
 class CallbackDraft(_Model):
@@ -154,6 +175,8 @@ class FlowState(_Model):
     offers: list[Offer] = Field(default_factory=list)
     bookings: list[BookingRef] = Field(default_factory=list)
     target: BookingRef | None = None
+    clues: Clues | None = None
+    """What the caller said about the booking they mean, kept until it is found."""
     attempts: dict[str, int] = Field(default_factory=dict)
     callback: CallbackDraft | None = None
     callback_recorded: bool = False
@@ -218,6 +241,7 @@ class FlowState(_Model):
         self.offers = []
         self.bookings = []
         self.target = None
+        self.clues = None
         self.attempts = {}
         self.resume = None
         self.last_topic = None

@@ -42,7 +42,9 @@ from voiceops.flow.lexicon import (
     service_whens,
 )
 from voiceops.flow.lookup import ASKS_LOOKUP
+from voiceops.flow.moving import asks_to_move
 from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
+from voiceops.flow.othertimes import asks_other_times
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
 from voiceops.flow.replies import Reply, Social, blank_greeting, read_reply, read_social
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
@@ -73,20 +75,8 @@ UNINTELLIGIBLE = re.compile(r"\(\s*unintelligible audio\s*\)", re.IGNORECASE)
 
 _CANCEL = re.compile(r"\b(?:cancel(?:l?ing|led|s)?|call (?:it |that )?off)\b")
 _POLICY = re.compile(r"\bpolic(?:y|ies)\b")
-_RESCHEDULE = re.compile(
-    r"\b(?:re ?schedul\w*|postpone\w*|move (?:my|the|it|our|that)|change (?:my|the) "
-    r"(?:appointment|booking|reservation)|change (?:my|our) (?:time|day|date)"
-    r"|push (?:it|my|the) \w*\s?back|bring (?:it|my|the)"
-    r" \w*\s?forward"
-    r"|(?:push|shift|bump) (?:my|our) (?:\w+ ){0,2}(?:to|till|until|back|forward|over to)"
-    r"|change (?:my|our) (?!name|number|phone|mind|email|address)(?:\w+ ){1,4}?to)\b"
-)
 _FIXING = re.compile(r"\b(?:no|nope|sorry|actually|not|wrong|oops)\b")
 """Words of a correction: "oh sorry, it's Pria" to a read-back changes the name."""
-_HAVE_ONE = re.compile(r"\bi (?:have|had|booked|got) (?:a|an|my)\b")
-_CHANGE_IT = re.compile(r"\b(?:change|move|switch) (?:it|that) to\b")
-"""Moving a booking the caller has: "push my colour to Saturday", "move my booking",
-"change my blow dry on Friday to Tuesday"; "change it to" is one after "I have a trim …"."""
 _BOOK = re.compile(
     # "An appointment" asks for one; "the appointment" is one already in mind ("can I bring
     # my dog to the appointment?").
@@ -264,7 +254,7 @@ def _intents(
     intents: set[Intent] = set()
     if _CANCEL.search(text) and not _POLICY.search(text):
         intents.add("cancel")
-    if _RESCHEDULE.search(text) or (_CHANGE_IT.search(text) and _HAVE_ONE.search(text)):
+    if asks_to_move(text, named=service is not None):
         intents.add("reschedule")
     if ASKS_LOOKUP.search(text):
         intents.add("lookup")
@@ -326,6 +316,8 @@ def slot_reply(awaiting: str) -> Expectation | None:
 def _unknown(text: str, expect: Expectation | None) -> bool:
     """A question nothing else answered is about the business ("can I bring my dog?"), not a
     reply to a question of the agent's."""
+    if asks_other_times(text) is not None:
+        return False  # "do you have anything later?" asks for times
     return expect not in ("name", "phone", "free_text") and bool(ADDRESSED.search(text))
 
 
