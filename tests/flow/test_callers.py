@@ -572,6 +572,14 @@ async def test_are_you_a_robot_is_not_a_question_nobody_answers() -> None:
     assert "This is Maple Street Hair." not in turn.text
 
 
+@pytest.mark.parametrize("said", ["Hi, um, are you a real person?", "hello, is this a robot?"])
+async def test_a_greeting_before_are_you_a_robot_gets_one_answer(said: str) -> None:
+    turn = await Conversation().say(said)
+    assert "virtual assistant" in turn.text
+    assert "Hello!" not in turn.text, turn.text
+    assert turn.text.endswith("How can I help you today?"), turn.text
+
+
 # -- a withheld caller ID ------------------------------------------------------------------
 
 

@@ -185,7 +185,7 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
         if let_down:  # "nobody was there", "I got a text saying I don't have one": sorry
             return let_down
         honest = self._who_i_am() if robot else []
-        if honest and u.is_empty:
+        if honest and replace(u, intents=u.intents - {"greeting"}).is_empty:
             # "Are you a robot?": the truth, then the question the caller was answering.
             return [*honest, Say(self._question(state.awaiting))]
         return [*honest, *self._answer(u)]
