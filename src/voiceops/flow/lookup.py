@@ -49,7 +49,10 @@ ASKS_LOOKUP = re.compile(
     r" (?:on )?(?:my|our) (?:\w+ ){0,2}?(?:" + _OWN + r"|time)"
     r"|remind me (?:when|what time|what day|of (?:my|the) (?:time|day))"
     r"|(?:i|we) (?:have|booked|made|got|'ve got|have got|think i have|think i booked)"
-    r" (?:a|an|my|the|something|one)\b.*\b(?:" + _TIME_ASKED + r"))\b"
+    r" (?:a|an|my|the|something|one)\b.*\b(?:" + _TIME_ASKED + r")"
+    r"|(?:i|we) (?:booked|made a booking|made an appointment|have a booking|have an appointment)"
+    r"\b.*\b(?:confirmation|(?:check|confirm|make sure|see if|look up) (?:it|that|this|my"
+    r"|the (?:booking|appointment))|(?:check|confirm|look (?:it|that) up)\W*$))\b"
 )
 """A question about a booking the caller has. "I booked a blow dry, what time is it?" asks
 about it; "I'd like to book a blow dry" does not, nor does "what time do you open?"."""
