@@ -36,6 +36,8 @@ FRIDAY = date(2026, 12, 18)
         ("I have to pick up the kids at 3", None, time(14, 30)),
         ("I have to pick my son up at 3", None, time(14, 30)),
         ("my bus leaves at 3", None, time(14, 30)),
+        ("I have a meeting at 9", None, time(8, 30)),
+        ("i've got a job interview at 2", None, time(13, 30)),
         ("I'm free until 4", None, time(16, 0)),
         ("anytime before noon", None, time(12, 0)),
         ("I'm at work till 5", time(17, 30), None),
@@ -138,3 +140,9 @@ async def test_the_school_run_is_no_question_about_children_s_cuts() -> None:
     )
     assert "children" not in turn.text
     assert "I have 9 AM" in turn.text
+
+
+def test_a_time_asked_for_stays_the_time_beside_an_event_it_must_be_over_by() -> None:
+    when = parse_when("can you do a blow dry at 8am tomorrow? I have a meeting at 9", FRIDAY)
+    assert when.at == time(8, 0)
+    assert when.before == time(8, 30)

@@ -47,7 +47,9 @@ _FREED = re.compile(
 _BOUND_BY = re.compile(
     r"\b(?:pick(?:ing)? (?:up )?(?:\S+ ){0,2}(?:kids?|children|son|daughter|boy|girl"
     r"|little one|grandkids?)|school pick ?up|(?:start|starts|starting) (?:work|my shift)"
-    r"|(?:be|get) (?:back )?(?:at|to) work|(?:have|need|got) to (?:be|go) (?:somewhere|back))"
+    r"|(?:be|get) (?:back )?(?:at|to) work|(?:have|need|got) to (?:be|go) (?:somewhere|back)"
+    r"|(?:have|got|'ve got) (?:a|an|my|the) (?:\S+ )?(?:meeting|interview|class|lesson|shift"
+    r"|flight|wedding|party|dinner|funeral|event))"
     r"(?: \S+){0,4} $"
 )
 """Something the caller must be at then: the appointment over before it, with travel."""

@@ -200,7 +200,9 @@ class SlotFilling(DialogueBase):
             self._bump("day")
             changed = True
         if when.earliest and not slots.earliest:
-            slots.earliest, slots.day, slots.days = True, None, 1
+            if slots.day is None or when.day is not None:
+                slots.earliest, slots.day, slots.days = True, None, 1
+            # With a day in hand, "what's the earliest then?" is that day's first times.
             slots.clear_time()
             changed = True
         day = self._anchored(u)
