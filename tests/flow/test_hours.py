@@ -115,3 +115,12 @@ def test_without_the_next_open_day_while_booking() -> None:
     sunday = date(2026, 12, 6)
     said = hours_on_days(_hours(), [sunday], TUESDAY, next_open=False)
     assert said == "We're closed on Sundays and Mondays."
+
+
+async def test_a_service_wanted_beside_an_hours_question_is_offered_then_booked() -> None:
+    call = Conversation()
+    hours = await call.say("I need a haircut but I'm not sure when, what days are you open?")
+    assert hours.text.endswith("Would you like to book a haircut?"), hours.text
+    offer = await call.say("Ok, what about next Thursday evening?")
+    assert offer.arguments("check_availability")["service"] == "haircut"
+    assert "Thursday, December 3rd" in offer.text

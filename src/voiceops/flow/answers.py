@@ -65,6 +65,8 @@ class AnswerSteps(DialogueBase):
             steps.extend(priced.steps)
             offer_booking = priced.offer
         steps.extend(self._hours(u))
+        if "hours" in u.intents and u.service is not None and not u.latest:
+            offer_booking = u.service  # "I need a haircut, what days are you open?"
         if u.latest and u.service is not None and u.service != state.last_service:
             offer_booking = u.service
         if u.faq:

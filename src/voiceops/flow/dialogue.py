@@ -198,7 +198,8 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
             state.finish_task()
             state.callback = None
             return [Say("No problem."), *self._ask("anything_else")]
-        if u.follow_up and state.task is None and state.last_topic:
+        offered = state.awaiting == "book_offer" and (u.when.has_date or u.when.at is not None)
+        if u.follow_up and state.task is None and state.last_topic and not offered:
             # "What about Sunday?" after the hours: the same question for another day.
             u = self._continued(u, state.last_topic)
         social = _SOCIAL_REPLIES.get(u.social or "")
