@@ -122,3 +122,13 @@ async def test_no_booking_at_all_says_so_and_offers_to_book() -> None:
     )
     offered = await call.say("yes please, a haircut")
     assert "What day would you like to come in?" in offered.text
+
+
+async def test_a_booking_is_found_by_the_surname_with_a_title() -> None:
+    call = Conversation(caller_phone="+12125550999")
+    await call.book_directly("2026-12-09T10:00", service="haircut", name="Joan Patterson")
+    turn = await call.say(
+        "Hello. This is Mrs Patterson. I have an appointment next week I believe,"
+        " could you tell me when it is?"
+    )
+    assert "haircut on Wednesday, December 9th at 10 AM" in turn.text, turn.text

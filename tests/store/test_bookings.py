@@ -83,6 +83,20 @@ async def test_find_by_phone_digits_name_or_call_newest_first(db: Database) -> N
     assert await repo.find_bookings() == []
 
 
+async def test_one_name_alone_finds_bookings_under_that_first_or_last_name(db: Database) -> None:
+    repo = SqlBookingRepo(db)
+    await repo.create_booking(booking(1, customer_name="Joan Patterson"))
+    await repo.create_booking(booking(2, start=NOON + HOUR, customer_name="Pattersonville Jo"))
+    await repo.create_booking(booking(3, start=NOON + 2 * HOUR, customer_name="Joan"))
+    await repo.create_booking(booking(4, start=NOON + 3 * HOUR, customer_name="Ann 50%_off"))
+    for said in ("Mrs Patterson", "patterson", "Mrs. PATTERSON"):
+        assert [b.booking_id for b in await repo.find_bookings(name=said)] == ["bk_1"], said
+    assert [b.booking_id for b in await repo.find_bookings(name="joan")] == ["bk_3", "bk_1"]
+    assert await repo.find_bookings(name="Joan Smith") == []
+    assert await repo.find_bookings(name="50%") == []
+    assert [b.booking_id for b in await repo.find_bookings(name="50%_off")] == ["bk_4"]
+
+
 async def test_update_is_idempotent_per_change_key(db: Database) -> None:
     repo = SqlBookingRepo(db)
     await repo.create_booking(booking(1))

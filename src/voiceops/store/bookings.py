@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.errors import SlotTaken, StorageError
+from voiceops.core.names import name_query
 from voiceops.core.phone import phone_digits
 from voiceops.core.ports import Booking, BookingStatus, CallbackRequest
 from voiceops.store.db import Database, first_row
@@ -59,6 +60,10 @@ def _callback(row: RowMapping) -> CallbackRequest:
 
 def name_key(name: str) -> str:
     return name.strip().casefold()
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 BOOKINGS_LOCK = "bookings"
@@ -173,8 +178,14 @@ class SqlBookingRepo:
         wanted_phone = phone_digits(phone)
         if wanted_phone:
             keys.append(bookings.c.phone_key == wanted_phone)
-        if name and name.strip():
-            keys.append(bookings.c.name_key == name_key(name))
+        query = name_query(name) if name else None
+        if query is not None:
+            keys.append(bookings.c.name_key == query.whole[:255])
+            if query.single is not None:
+                # "Mrs Patterson", "it's under Joan": a first or a last name alone.
+                word = _like_escaped(query.single)
+                keys.append(bookings.c.name_key.like(f"% {word}", escape="\\"))
+                keys.append(bookings.c.name_key.like(f"{word} %", escape="\\"))
         if call_id:
             keys.append(bookings.c.call_id == call_id)
         if not keys:

@@ -12,6 +12,7 @@ import dataclasses
 from datetime import datetime
 
 from voiceops.core.errors import StorageError
+from voiceops.core.names import name_matches, name_query
 from voiceops.core.phone import phone_digits
 from voiceops.core.ports import Booking, CallbackRequest
 
@@ -57,12 +58,12 @@ class InMemoryBookingRepo:
         """Confirmed bookings matching any given key (phone by digits, name case-insensitively),
         newest first; no key at all matches nothing."""
         phone_key = phone_digits(phone) if phone else None
-        name_key = name.strip().casefold() if name and name.strip() else None
+        query = name_query(name) if name else None
 
         def matches(b: Booking) -> bool:
             return bool(
                 (phone_key and b.customer_phone and phone_digits(b.customer_phone) == phone_key)
-                or (name_key and b.customer_name.strip().casefold() == name_key)
+                or (query is not None and name_matches(b.customer_name, query))
                 or (call_id and b.call_id == call_id)
             )
 
