@@ -315,3 +315,20 @@ def test_refusal_checks_read_a_window_not_the_text_before_each_phrase(
     assert len(before.widths) > 500, "every date and time phrase is checked"
     assert max(checks) <= 128, "a refusal is looked for next to the phrase only"
     assert sum(checks) <= 128 * len(checks)
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("can i come in now for a haircut", TUESDAY),
+        ("i need it done right away", TUESDAY),
+        ("could you fit me in straight away", TUESDAY),
+        ("now i want to ask about prices", None),
+        ("i'm calling now because my hair is a mess", None),
+        ("are you open now", None),
+        ("are you open right now", None),
+        ("can I come in right now", TUESDAY),
+    ],
+)
+def test_now_said_of_coming_in_is_today(said: str, day: date | None) -> None:
+    assert parse_when(said, TUESDAY).day == day

@@ -64,7 +64,7 @@ _PART_HOURS: dict[DayPart, tuple[int, int]] = {
 """Hour ranges ``[start, end)`` of each part of the day, in the caller's wall time."""
 
 PART_PIVOT: dict[DayPart, time] = {
-    "morning": time(10, 0),
+    "morning": time(9, 0),
     "afternoon": time(14, 0),
     "evening": time(17, 30),
 }
@@ -312,6 +312,8 @@ def _resolve_date(match: re.Match[str], today: date) -> _DateHit | None:
         return _DateHit(None, past=True)
     if g("earliest"):
         return _DateHit(None, earliest=True)
+    if g("now"):  # "can I come in now?": today, from the next free time
+        return _DateHit(today)
     if g("n_from") or g("in_n"):
         return _resolve_count(match, today)
     if g("rel"):

@@ -129,6 +129,7 @@ DATE = re.compile(
       | (?P<n_from>(?P<n_from_count>{_COUNT})\ weeks?\ from
                   \ (?P<n_from_base>today|now|tomorrow|{_WEEKDAY}))
       | (?P<in_n>in\ (?P<in_n_count>{_COUNT})\ (?P<in_n_unit>day|week|month)s?(?:\ time)?)
+      | (?P<now>right\ away|straight\ away|(?<=\bin\ )(?:right\ )?now)
       | (?P<rel>(?:the\ )?day\ after\ tomorrow|today|tonight|tomorrow
               |this(?=\ (?:morning|afternoon|evening)\b))
       | (?P<wd_next_week>(?:on\ )?(?P<wd_nw_a>{_WEEKDAY})\ (?:of\ )?next\ week
@@ -208,7 +209,7 @@ DATE_WORDS = frozenset(
         *_ORDINAL_TENS,
         *("today", "tonight", "tomorrow", "yesterday", "day", "days", "week", "weeks"),
         *("weekend", "weekends", "month", "months", "asap", "earliest", "soonest", "available"),
-        *("whenever", "anytime", "any", "this"),
+        *("whenever", "anytime", "any", "this", "now", "away"),
     }
 )
 TIME_WORDS = frozenset({*list(_UNITS)[:12], "noon", "midday", "lunch", "lunchtime", "half"})
