@@ -34,6 +34,8 @@ async def offered(service: str = "colour") -> Conversation:
         ("is saturday free?", "2026-12-12", None),
         ("um tomorrow at 930?", "2026-12-09", "09:30"),
         ("friday after 5", "2026-12-11", "18:00"),
+        ("hmm ok, not today, maybe saturday morning?", "2026-12-12", "10:00"),
+        ("no, maybe next week", "2026-12-14", None),
     ],
 )
 async def test_a_day_or_time_said_to_a_booking_offer_books_the_service(
@@ -55,7 +57,14 @@ async def test_a_day_and_a_question_to_a_booking_offer_answers_then_books() -> N
 
 
 @pytest.mark.parametrize(
-    "said", ["are you open on sunday?", "how much is it on a saturday?", "no thanks"]
+    "said",
+    [
+        "are you open on sunday?",
+        "how much is it on a saturday?",
+        "no thanks",
+        "no thanks, I'll think about it, maybe next week",
+        "no thanks, I'll call next week",
+    ],
 )
 async def test_a_question_or_a_no_to_a_booking_offer_books_nothing(said: str) -> None:
     call = await offered()
@@ -115,9 +124,18 @@ async def test_thanks_with_more_to_come_keeps_the_call(said: str) -> None:
         "Okay, I'll call back later. Thanks",
         "ok i will ring back",
         "alright, I'll call you back",
+        "hang on, i need to check with work, ill call you back",
     ],
 )
 async def test_a_caller_who_will_call_back_is_let_go(said: str) -> None:
     call = await offered("haircut")
     turn = await call.say(said)
     assert isinstance(turn.action, EndCall)
+
+
+async def test_a_caller_who_will_call_back_mid_booking_is_let_go() -> None:
+    call = Conversation(now=TUE_1000_NY)
+    await call.say("i need a haircut friday at 2")
+    turn = await call.say("hang on, i need to check with work, ill call you back")
+    assert isinstance(turn.action, EndCall)
+    assert "book_appointment" not in turn.tools

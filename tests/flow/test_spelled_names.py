@@ -70,6 +70,9 @@ def test_a_letter_or_two_is_no_spelling(said: str) -> None:
         ("Siobhan. Kelly.", "Siobhan Kelly"),
         ("first name Siobhan, last name Kelly", "Siobhan Kelly"),
         ("Nguyen Van An", "Nguyen Van An"),
+        ("maria de la cruz", "Maria De La Cruz"),
+        ("it is siobhan, s-i-o-b-h-a-n, and my last name is o connor", "Siobhan O'Connor"),
+        ("last name van der berg, first name anna", "Anna Van Der Berg"),
         ("ok its nguyen van an", "Nguyen Van An"),
         ("its jay", "Jay"),
         ("jay here", "Jay"),
@@ -138,3 +141,30 @@ async def test_a_hurried_caller_gives_a_short_name_with_the_request() -> None:
     assert "for Jay" in turn.text and "name" not in turn.text
     booked = await call.say("yep")
     assert booked.arguments("book_appointment")["customer_name"] == "Jay"
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("It is Margaret. Margaret Ellis.", "Margaret Ellis"),
+        ("Becker. Tom Becker.", "Tom Becker"),
+        ("dev", "Dev"),
+        ("um, it's Ngozi Eze", "Ngozi Eze"),
+    ],
+)
+async def test_a_name_said_while_times_are_offered(said: str, name: str) -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-03T11:00", service="blow dry")
+    offers = await call.say("a blow dry on Thursday at 11")
+    assert "isn't available" in offers.text
+    turn = await call.say(said)
+    assert turn.text.startswith(f"Thanks, {name}.")
+
+
+@pytest.mark.parametrize("said", ["yeah friday works", "the first one please", "noon is fine"])
+async def test_a_reply_to_the_times_offered_is_no_name(said: str) -> None:
+    call = Conversation()
+    await call.book_directly("2026-12-03T11:00", service="blow dry")
+    await call.say("a blow dry on Thursday at 11")
+    turn = await call.say(said)
+    assert not turn.text.startswith("Thanks,")

@@ -128,3 +128,21 @@ async def test_a_time_written_without_a_colon_is_taken_as_asked() -> None:
     turn = await call.say("hey can i get a haircut tomorrow at like 930")
     assert turn.arguments("check_availability")["time"] == "09:30"
     assert "9:30 AM is free" in turn.text
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Oh no, not eleven, twelve, I have the doctor at eleven",
+        "twelve please, I've got a meeting at 11",
+        "12 would be better, i have my dentist at 11",
+    ],
+)
+def test_a_time_the_caller_is_busy_at_is_not_the_one_wanted(said: str) -> None:
+    u = understand(said, PROFILE, TUESDAY, expect="time")
+    assert u.when.at == time(12, 0)
+
+
+def test_an_appointment_asked_about_is_no_time_the_caller_is_busy_at() -> None:
+    u = understand("do you have an appointment at 11", PROFILE, TUESDAY)
+    assert u.when.at == time(11, 0)

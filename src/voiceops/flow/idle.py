@@ -29,7 +29,7 @@ IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
 _DONE = re.compile(
     r"\b(?:that's (?:all|it|everything)|that is (?:all|it)|that'll be all|that will be all"
     r"|nothing else|i'm done|i am done|i'm all set|all set"
-    r"|i(?:'ll| will) (?:call|ring|phone) (?:you |you guys |again )?back)\b"
+    r"|i(?:'ll|ll| will) (?:call|ring|phone) (?:you |you guys |again )?back)\b"
 )
 """Closers that end the call whatever was asked; "no thanks" only answers the question."""
 
@@ -38,6 +38,8 @@ _MORE = re.compile(
     r"|one other|question|wait)\b"
 )
 """Thanks with more to come ("yes thanks, and …", "thanks, one more thing"): no goodbye."""
+_PUT_OFF = re.compile(r"\b(?:think|let you know|get back|call|ring|check|see how|not sure|later)\b")
+"""A day said while putting the booking off ("I'll think about it, maybe next week")."""
 _SEE_YOU = re.compile(r"\bsee you\b(?! (?:have|do|got|are)\b)")
 """"See you Saturday", "see you then": the caller is going."""
 _POLITE = frozenset({"thanks", "greeting"})
@@ -114,7 +116,9 @@ class IdleSteps(AnswerSteps, SlotFilling):
 
     def _on_book_offer(self, u: Understanding) -> list[Step] | None:
         service = self.state.slots.service
-        timed = _timed(u) and not u.deny
+        # "Not today, maybe Saturday morning?" asks for Saturday; "no thanks, I'll think
+        # about it next week" asks for nothing.
+        timed = _timed(u) and not (u.closing or _PUT_OFF.search(u.text))
         asks = self._asks(u)
         if asks and u.when.at is None and "book" not in u.intents:
             timed = False  # "how much is it on a Saturday?" asks, it books nothing
@@ -131,7 +135,8 @@ class IdleSteps(AnswerSteps, SlotFilling):
             self.state.slots.service = u.service or service
             _, remarks = self._apply(u)
             return info + remarks + self._advance()
-        if u.deny and not u.has_slot_value:
+        if u.deny and not (timed or u.service):
+            # "No thanks", "no, I'll call next week": nothing booked.
             self.state.slots.service = None
             if asks_more(u):
                 self.state.awaiting = None

@@ -148,7 +148,7 @@ _NAME_STOP = frozenset(
 )
 _NAME_PARTICLES = frozenset({"an"})
 """Words of :data:`_NAME_STOP` that may end a name of several words ("Nguyen Van An")."""
-_NAME_MAX_WORDS = 3
+_NAME_MAX_WORDS = 4
 _NAME_MAX_CHARS = 40
 
 
@@ -170,7 +170,10 @@ def _name_from(fragment: str, extra_stop: frozenset[str]) -> str | None:
             and not (words and _closes_name(word, raw, parts[index + 1 :]))
         ):
             break
-        words.append(_title(word))
+        if words and words[-1] == "O" and parts[index - 1].lower() == "o":
+            words[-1] = f"O'{_title(word)}"  # "o connor", as transcribed: O'Connor
+        else:
+            words.append(_title(word))
         if len(words) == _NAME_MAX_WORDS or raw[-1:] in ".,!?;:":
             break
     name = " ".join(words)
@@ -296,17 +299,24 @@ def _bare(raw: str, stop: frozenset[str]) -> str | None:
 
 def bare_name(raw: str, stop: frozenset[str]) -> str | None:
     """A reply that is only a name, whatever its capitals and whether or not the list of
-    given names knows it ("Dev", "um, it's dev", "Ngozi Eze"): one or two words after the
-    opening ones, none a filler or a business word, and not a question."""
+    given names knows it ("Dev", "um, it's dev", "Ngozi Eze", "It is Margaret. Margaret
+    Ellis."): a sentence or two of one to three name words after the opening ones, none a
+    filler or a business word, and not a question."""
     if "?" in raw:
         return None
     intro = _NAME_INTRO.match(raw.strip())
     rest = intro.group("rest") if intro is not None else raw
-    words = rest.strip().rstrip(".!").split()
-    if not 1 <= len(words) <= 2:
+    said = [part for part in _SENTENCE_END.split(rest) if part.strip()]
+    if not 1 <= len(said) <= 2:
         return None
-    name = _name_from(rest, stop)
-    return name if name is not None and len(name.split()) == len(words) else None
+    for part in said:
+        words = part.split()
+        name = _name_from(part, stop)
+        if not 1 <= len(words) <= 3 - len(said) + 1 or name is None:
+            return None
+        if len(name.split()) != len(words):
+            return None
+    return _fullest(rest, stop)
 
 
 def _name_parts(raw: str, stop: frozenset[str]) -> str | None:
@@ -317,7 +327,12 @@ def _name_parts(raw: str, stop: frozenset[str]) -> str | None:
     if first is None and last is None:
         return None
     given = _name_from(first.group("rest"), stop) if first is not None else None
-    family = _name_from(last.group("rest"), stop) if last is not None else None
+    family = None
+    if last is not None:
+        # "Last name van der Berg": the words after it, up to three ("Kelly's my last name":
+        # the one before).
+        rest = raw[last.start("rest") :] if last.re is _LAST_NAME else last.group("rest")
+        family = _name_from(rest, stop)
     one = first or last
     if (given is None) != (family is None) and one is not None:
         before = _said_before(raw[: min(one.start(), one.start("rest"))], stop)

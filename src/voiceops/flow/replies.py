@@ -36,7 +36,7 @@ _CLOSING = re.compile(
     r"\b(?:that's all|that is all|that's it|that is it|that'll be all|that will be all"
     r"|nothing else|no thanks|no thank you|i'm good|i am good|i'm fine|i'm all set|all set"
     r"|i'm done|that's everything|not right now|no that's fine"
-    r"|i(?:'ll| will) (?:call|ring|phone) (?:you |you guys |again )?back)\b"
+    r"|i(?:'ll|ll| will) (?:call|ring|phone) (?:you |you guys |again )?back)\b"
 )
 _LEAD = r"^(?:(?:uh|um|oh|well|so|sorry|oh sorry|i'm sorry) )?"
 """What may come before a yes or a no ("sorry, yes", "um, no")."""

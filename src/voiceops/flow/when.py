@@ -89,7 +89,8 @@ _PART = re.compile(
 )
 _REJECT_BEFORE = re.compile(
     r"\b(?:not|except|can'?t do|cannot do|can'?t make|cannot make|instead of|rather than"
-    r"|in place of|better than)\s+(?:on\s+|at\s+)?$"
+    r"|in place of|better than|(?:have|got) (?:a |the |my )?(?:doctor'?s?|dentist|meeting"
+    r"|class|interview|lesson|physio))\s+(?:on\s+|at\s+)?$"
 )
 _REJECT_AFTER = re.compile(
     r"\s*(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|is no|can'?t|cannot|is bad)"
