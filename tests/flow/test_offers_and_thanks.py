@@ -139,3 +139,34 @@ async def test_a_caller_who_will_call_back_mid_booking_is_let_go() -> None:
     turn = await call.say("hang on, i need to check with work, ill call you back")
     assert isinstance(turn.action, EndCall)
     assert "book_appointment" not in turn.tools
+
+
+@pytest.mark.parametrize(
+    "said", ["that is correct", "that is right", "yes that is lovely", "that is fine"]
+)
+async def test_an_uncontracted_yes_to_the_read_back_books(said: str) -> None:
+    call = Conversation(now=TUE_1000_NY)
+    await call.say("a haircut on wednesday at 1030")
+    await call.say("Jay")
+    turn = await call.say(said)
+    assert turn.arguments("book_appointment")["start"] == "2026-12-09T10:30"
+
+
+@pytest.mark.parametrize("said", ["ok great thanks bye", "yes please, bye", "perfect, cheers, bye"])
+async def test_a_yes_and_goodbye_to_the_read_back_books_then_ends(said: str) -> None:
+    call = Conversation(now=TUE_1000_NY)
+    await call.say("a haircut on wednesday at 1030")
+    await call.say("Jay")
+    turn = await call.say(said)
+    assert turn.arguments("book_appointment")["customer_name"] == "Jay"
+    assert turn.text.startswith("You're all set.")
+    assert isinstance(turn.action, EndCall)
+
+
+@pytest.mark.parametrize("said", ["no thanks bye", "bye", "actually no, bye"])
+async def test_a_goodbye_without_a_yes_to_the_read_back_books_nothing(said: str) -> None:
+    call = Conversation(now=TUE_1000_NY)
+    await call.say("a haircut on wednesday at 1030")
+    await call.say("Jay")
+    turn = await call.say(said)
+    assert "book_appointment" not in turn.tools

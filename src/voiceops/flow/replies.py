@@ -48,9 +48,9 @@ _AFFIRM_START = re.compile(
     r"|that's correct|that works|sounds good|sounds great|no problem|no worries)\b"
 )
 _AFFIRM_ANY = re.compile(
-    r"\b(?:sounds (?:good|great|perfect)|that works|works for me|that's (?:right|correct|"
-    r"perfect|fine|great)|go ahead|book it|please do|let's do (?:it|that)|i'll take (?:it|that)"
-    r"|that one)\b"
+    r"\b(?:sounds (?:good|great|perfect)|that works|works for me|that(?:'s| is) (?:right"
+    r"|correct|perfect|fine|great|lovely|good)|go ahead|book it|please do|let's do (?:it|that)"
+    r"|i'll take (?:it|that)|that one)\b"
 )
 _DENY = re.compile(
     _LEAD + r"(?:no|nope|nah|not|wrong|incorrect|negative)\b(?! problem| worries)"
