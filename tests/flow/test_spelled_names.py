@@ -36,6 +36,10 @@ def name_in(said: str, *, asked: bool = True) -> str | None:
         # The spelling is what the caller meant, however the word before it was heard.
         ("It's Shivon, that's spelled S I O B H A N", "It's Siobhan"),
         ("its shivon s i o b h a n", "its Siobhan"),
+        ("S I O B H A N, I am in a rush", "Siobhan, I am in a rush"),
+        ("s i o b h a n i need it quick", "Siobhan i need it quick"),
+        ("it is P A T, a haircut please", "it is Pat, a haircut please"),
+        ("A N N", "Ann"),
     ],
 )
 def test_spelled_letters_are_joined_into_the_word(said: str, joined: str) -> None:

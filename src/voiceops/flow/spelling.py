@@ -31,6 +31,8 @@ _LEAD_IN = re.compile(
     r"|that's|that is)?(?:\s++(?i:like|as))?[\s,:]*+$"
 )
 """What may come between a word and its spelling ("Siobhan, that's spelled …")."""
+_WORD_NEXT = re.compile(r"['\w]*+\s++[A-Za-z]{2}")
+"""A word after a letter: the letter was a word ("I'm", "I am", "a rush")."""
 _WORD = re.compile(r"[^\W\d_][\w'\-]*+")
 _ALIKE = 0.6
 """How alike (difflib's ratio) a word said a little before and the letters must be for the
@@ -47,10 +49,18 @@ _NO_NAME = frozenset(
 """Words before a spelling that it never spells ("my name is S I …", "last name K E …")."""
 
 
-def _letters(run: str) -> str:
-    """The word a run of spelled letters makes, capitalised."""
-    found = [m["twice"] * 2 if m["twice"] else m["once"] for m in _ONE.finditer(run)]
-    return "".join(found).capitalize()
+def _letters(raw: str, run: re.Match[str]) -> tuple[str, int]:
+    """The word a run of spelled letters makes, capitalised, and where the run ends: a
+    last "I" or "a" that starts a sentence of words is no letter ("S I O B H A N, I'm in
+    a rush")."""
+    letters = list(_ONE.finditer(raw, run.start(), run.end()))
+    end = run.end()
+    last = letters[-1]
+    if last["once"] in ("I", "i", "A", "a") and _WORD_NEXT.match(raw, end) and len(letters) > 3:
+        letters.pop()
+        end = letters[-1].end()
+    found = [m["twice"] * 2 if m["twice"] else m["once"] for m in letters]
+    return "".join(found).capitalize(), end
 
 
 def join_spelled(raw: str) -> str:
@@ -60,7 +70,7 @@ def join_spelled(raw: str) -> str:
     pieces: list[str] = []
     done = 0
     for run in _RUN.finditer(raw):
-        word = _letters(run.group(0))
+        word, end = _letters(raw, run)
         head = raw[done : run.start()]
         lead = _LEAD_IN.search(head)
         said = head[: lead.start()] if lead is not None else head
@@ -70,7 +80,7 @@ def join_spelled(raw: str) -> str:
             pieces.append(f"{said[: spelled.start()]}{word}{said[spelled.end() :]}")
         else:
             pieces.append(head + word)
-        done = run.end()
+        done = end
     pieces.append(raw[done:])
     return "".join(pieces)
 
