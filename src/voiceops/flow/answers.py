@@ -108,6 +108,8 @@ class AnswerSteps(DialogueBase):
         is named now. An "okay" before it is no yes to the booking offered."""
         if u.intents - {"thanks", "greeting"}:
             return u
+        if topic != "hours" and u.service is None and not u.when.empty:
+            return u  # "What about Friday morning?" after a price: a time asked for
         if topic == "services" and u.service is not None:
             topic = "price"  # "And a blow dry?" after the list: what it costs
         return replace(u, intents=u.intents | {topic}, affirm=False)

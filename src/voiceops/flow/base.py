@@ -68,6 +68,9 @@ class DialogueBase:
         self.corrected = False
         self.switched: str | None = None
         """The service this turn switched the booking to ("a haircut, not a blow dry")."""
+        self.leaving = False
+        """The caller agreed and said goodbye in one ("ok great, thanks, bye"): what is
+        committed is said, then the call ends."""
         self.offer_for: str | None = None
         """The service the times read out this turn are for, said with them as a recap."""
         """This turn changed a time the tools had already agreed to (a correction)."""

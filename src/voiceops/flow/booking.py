@@ -319,6 +319,8 @@ class BookingSteps(FollowingSteps):
             state.last_service, state.last_booked = service, spoken
             if following.then and start is not None:
                 return [Say(line), *self._book_next(following, start)]
+            if self.leaving:
+                return [Say(line), *self._goodbye()]
             return [Say(line), *self._ask("anything_else")]
         state.slots.clear_time()
         if isinstance(result, BookingChange) and status is ToolStatus.SLOT_TAKEN:

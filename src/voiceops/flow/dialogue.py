@@ -168,6 +168,10 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
             this = self._whom(u)
             return [Say(this), *self._ask("anything_else", say=False), Say("How can I help?")]
         if u.farewell or self._closes(u):
+            if state.awaiting == "confirm" and u.affirm and not u.deny and state.slots.start:
+                # "Ok great, thanks, bye" to the read-back: booked, then goodbye.
+                self.leaving = True
+                return self._commit()
             if state.awaiting == "confirm" and not u.deny and not u.farewell:
                 # "That's it" to a read-back may be a yes: ask once before hanging up.
                 if self._bump("leaving") == 1:

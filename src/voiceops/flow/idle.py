@@ -28,9 +28,21 @@ IDLE: tuple[Awaiting | None, ...] = (None, "anything_else")
 """What the agent waits for when no task is under way."""
 _DONE = re.compile(
     r"\b(?:that's (?:all|it|everything)|that is (?:all|it)|that'll be all|that will be all"
-    r"|nothing else|i'm done|i am done|i'm all set|all set)\b"
+    r"|nothing else|i'm done|i am done|i'm all set|all set"
+    r"|i(?:'ll|ll| will) (?:call|ring|phone) (?:you |you guys |again )?back)\b"
 )
 """Closers that end the call whatever was asked; "no thanks" only answers the question."""
+
+_MORE = re.compile(
+    r"^(?:\w+ )?(?:yes|yeah|yep|yup|ya)\b|\b(?:actually|also|one more|another|something else"
+    r"|one other|question|wait)\b"
+)
+"""Thanks with more to come ("yes thanks, and …", "thanks, one more thing"): no goodbye."""
+_PUT_OFF = re.compile(r"\b(?:think|let you know|get back|call|ring|check|see how|not sure|later)\b")
+"""A day said while putting the booking off ("I'll think about it, maybe next week")."""
+_SEE_YOU = re.compile(r"\bsee you\b(?! (?:have|do|got|are)\b)")
+""""See you Saturday", "see you then": the caller is going."""
+_POLITE = frozenset({"thanks", "greeting"})
 
 _NO_INFORMATION = (
     "I don't have that information — I can have someone call you back. Would you like that?"
@@ -104,12 +116,27 @@ class IdleSteps(AnswerSteps, SlotFilling):
 
     def _on_book_offer(self, u: Understanding) -> list[Step] | None:
         service = self.state.slots.service
-        if (u.affirm or "book" in u.intents) and not (u.offered_asked or self._asks(u)):
+        # "Not today, maybe Saturday morning?" asks for Saturday; "no thanks, I'll think
+        # about it next week" asks for nothing.
+        timed = _timed(u) and not (u.closing or _PUT_OFF.search(u.text))
+        asks = self._asks(u)
+        if asks and u.when.at is None and "book" not in u.intents:
+            timed = False  # "how much is it on a Saturday?" asks, it books nothing
+        if (
+            (u.affirm or "book" in u.intents or timed)
+            and not u.offered_asked
+            and (timed or not asks)
+        ):
+            # "Yes", or a day or time for it ("can I do Saturday the 19th at 1?"): the
+            # service offered, booked; a question with the day ("and how long does it
+            # take?") answered first.
+            info = self._info(u, follow_up=False) if asks else []
             self._begin_booking()
             self.state.slots.service = u.service or service
             _, remarks = self._apply(u)
-            return remarks + self._advance()
-        if u.deny and not u.has_slot_value:
+            return info + remarks + self._advance()
+        if u.deny and not (timed or u.service):
+            # "No thanks", "no, I'll call next week": nothing booked.
             self.state.slots.service = None
             if asks_more(u):
                 self.state.awaiting = None
@@ -122,4 +149,32 @@ class IdleSteps(AnswerSteps, SlotFilling):
         short = len(u.text.split()) <= SHORT_NO_WORDS
         if u.deny and short and not u.intents and not u.has_slot_value and not u.faq:
             return self._goodbye()
+        done = _thanks_only(u) or (_SEE_YOU.search(u.text) and not u.question)
+        if done and not (u.trailing or _MORE.search(u.text) or u.intents - _POLITE):
+            # "Cheers", "no that's great, thanks", "see you Saturday": nothing more to ask.
+            business = self.profile.business_name
+            return self._goodbye(f"You're welcome. Thanks for calling {business}.")
         return None
+
+
+def _timed(u: Understanding) -> bool:
+    """A day or a time asked for ("Saturday the 19th at 1", "what about Friday morning")."""
+    when = u.when
+    return (
+        when.has_date
+        or when.at is not None
+        or when.part is not None
+        or u.first_thing
+        or u.from_now is not None
+    )
+
+
+def _thanks_only(u: Understanding) -> bool:
+    """Thanks and nothing asked or given ("thanks, that's great", "no, that's lovely, thank
+    you")."""
+    return (
+        "thanks" in u.intents
+        and not (u.has_slot_value or u.question or u.faq or u.unknown_question)
+        and u.social is None
+        and not u.off_topic
+    )

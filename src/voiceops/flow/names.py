@@ -37,6 +37,8 @@ GIVEN_NAMES = frozenset(
     sergio shah sharon sofia sophia sophie stella stephanie stephen steve steven sue susan
     tara taylor ted theo thomas tim timothy tina tom tommy tony tyler valentina vanessa
     victor victoria vincent wei wendy will william xavier yasmin yusuf zach zara zoe
+    agnes aoife beverly ciara declan doreen doris edith frances gemma gloria irene joyce
+    kathleen margaret maureen niamh phyllis ruth seamus shirley sinead siobhan walter
     """.split()
 )
 """Common given names, lower case."""

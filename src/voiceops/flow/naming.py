@@ -52,9 +52,15 @@ _NAME_FOR = re.compile(
 )
 """A capitalised name closing the sentence: "a colour on Saturday for Jo"."""
 _NAME_ITS = re.compile(
-    r"\b(?i:it's|it is|this is|i'm|i am)\s++(?P<rest>[^\W\d_][\w'\-]*+(?:\s++[^\W\d_][\w'\-]*+)?)"
+    r"\b(?i:it's|it is|its|this is|i'm|i am)\s++"
+    r"(?P<rest>[^\W\d_][\w'\-]*+(?:\s++[^\W\d_][\w'\-]*+)?)"
 )
-"""A name said in passing: "it's Priya Shah, can I …" (the first word must be a given name)."""
+"""A name said in passing: "it's Priya Shah, can I …", "in a rush its jay" (the first word
+must be a given name)."""
+_NAME_HERE = re.compile(
+    r"(?<![\w'])(?<!(?i:is) )(?P<rest>[^\W\d_][\w'\-]*+)\s++(?i:here|speaking|calling)\b"
+)
+"""``jay here``, ``Mark speaking``: a given name before "here" (not "is Jay here?")."""
 _NAME_UNDER = re.compile(
     r"\b(?i:under|for|book (?:it|that) for)\s++(?P<rest>[A-ZÀ-ÖØ-Þ][\w'\-]*+(?:\s++[A-ZÀ-ÖØ-Þ]"
     r"[\w'\-]*+)?)"
@@ -96,6 +102,19 @@ _LAST_NAME = re.compile(
     r"(?P<rest>[^\W\d_][\w'\-]*+)"
 )
 """A name given in parts ("last name Okafor, first name Chidi")."""
+_FIRST_NAME_AFTER = re.compile(
+    r"(?<![\w'])(?P<rest>[^\W\d_][\w\-]*+)(?:'s|\s++is)\s++(?i:my|the|her|his)\s++"
+    r"(?i:first name|given name|forename)\b"
+)
+_LAST_NAME_AFTER = re.compile(
+    r"(?<![\w'])(?P<rest>[^\W\d_][\w\-]*+)(?:'s|\s++is)\s++(?i:my|the|her|his)\s++"
+    r"(?i:last name|surname|family name)\b"
+)
+"""The parts said the other way round: "Kelly's my last name", "Siobhan is the first name"."""
+_JOINERS = frozenset(
+    {"and", "my", "the", "her", "his", "their", "with", "so", "then", "under", "for", "as", "by"}
+)
+"""Words between a first name and "last name …" ("Siobhan and my last name is Kelly")."""
 _SENTENCE_END = re.compile(r"[.,;!?]\s*+")
 _NAME_INTRO = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|uh|um|umm|uhm|er|erm|hmm|ah|oh|hi|hello|so|well|and)"
@@ -127,7 +146,9 @@ _NAME_STOP = frozenset(
     surname put use it'll that'll
     """.split()
 )
-_NAME_MAX_WORDS = 3
+_NAME_PARTICLES = frozenset({"an"})
+"""Words of :data:`_NAME_STOP` that may end a name of several words ("Nguyen Van An")."""
+_NAME_MAX_WORDS = 4
 _NAME_MAX_CHARS = 40
 
 
@@ -138,23 +159,32 @@ def _title(word: str) -> str:
 def _name_from(fragment: str, extra_stop: frozenset[str]) -> str | None:
     """The leading run of name-like words in ``fragment`` (up to three), title-cased."""
     words: list[str] = []
-    for raw in re.split(r"\s+", fragment.strip()):
+    parts = re.split(r"\s+", fragment.strip())
+    for index, raw in enumerate(parts):
         word = raw.strip('.,!?;:"()')
         if not word:
             break
         lowered = word.lower()
-        if (
-            not _NAME_WORD.match(word)
-            or lowered in _NAME_STOP
-            or lowered in NOT_NAMES
-            or lowered in extra_stop
+        if not _NAME_WORD.match(word) or (
+            (lowered in _NAME_STOP or lowered in NOT_NAMES or lowered in extra_stop)
+            and not (words and _closes_name(word, raw, parts[index + 1 :]))
         ):
             break
-        words.append(_title(word))
+        if words and words[-1] == "O" and parts[index - 1].lower() == "o":
+            words[-1] = f"O'{_title(word)}"  # "o connor", as transcribed: O'Connor
+        else:
+            words.append(_title(word))
         if len(words) == _NAME_MAX_WORDS or raw[-1:] in ".,!?;:":
             break
     name = " ".join(words)
     return name if words and len(name) <= _NAME_MAX_CHARS else None
+
+
+def _closes_name(word: str, raw: str, after: list[str]) -> bool:
+    """A word that is a name's last part though it is a word of its own elsewhere: "An" of
+    "Nguyen Van An", said last or with its capital."""
+    ends = not after or raw[-1:] in ".,!?;:"
+    return word.lower() in _NAME_PARTICLES and (word[:1].isupper() or ends)
 
 
 def _given(candidate: str | None) -> str | None:
@@ -186,7 +216,9 @@ def read_name(
         # "for my son Leo" (or "for my son ollie" when a name is wanted), not "my sister
         # told me".
         return _name_from(raw[relative.start("rest") :], stop)
-    passing = (_NAME_ITS, _NAME_UNDER) if asked else (_NAME_ITS, _NAME_UNDER, _NAME_IN_PASSING)
+    passing: tuple[re.Pattern[str], ...] = (_NAME_ITS, _NAME_HERE, _NAME_UNDER)
+    if not asked:
+        passing = (*passing, _NAME_IN_PASSING)
     for pattern in passing:
         for match in pattern.finditer(raw):
             if _REPORTS.match(raw, match.end("rest")):
@@ -267,43 +299,91 @@ def _bare(raw: str, stop: frozenset[str]) -> str | None:
 
 def bare_name(raw: str, stop: frozenset[str]) -> str | None:
     """A reply that is only a name, whatever its capitals and whether or not the list of
-    given names knows it ("Dev", "um, it's dev", "Ngozi Eze"): one or two words after the
-    opening ones, none a filler or a business word, and not a question."""
+    given names knows it ("Dev", "um, it's dev", "Ngozi Eze", "It is Margaret. Margaret
+    Ellis."): a sentence or two of one to three name words after the opening ones, none a
+    filler or a business word, and not a question."""
     if "?" in raw:
         return None
     intro = _NAME_INTRO.match(raw.strip())
     rest = intro.group("rest") if intro is not None else raw
-    words = rest.strip().rstrip(".!").split()
-    if not 1 <= len(words) <= 2:
+    said = [part for part in _SENTENCE_END.split(rest) if part.strip()]
+    if not 1 <= len(said) <= 2:
         return None
-    name = _name_from(rest, stop)
-    return name if name is not None and len(name.split()) == len(words) else None
+    for part in said:
+        words = part.split()
+        name = _name_from(part, stop)
+        if not 1 <= len(words) <= 3 - len(said) + 1 or name is None:
+            return None
+        if len(name.split()) != len(words):
+            return None
+    return _fullest(rest, stop)
 
 
 def _name_parts(raw: str, stop: frozenset[str]) -> str | None:
-    """ "Last name Okafor, first name Chidi" (either order): given name, then surname."""
-    first = _FIRST_NAME.search(raw)
-    last = _LAST_NAME.search(raw)
+    """ "Last name Okafor, first name Chidi" (either order): given name, then surname; "It's
+    Siobhan, last name Kelly", "Kelly, first name Siobhan": the other part said before."""
+    first = _FIRST_NAME.search(raw) or _FIRST_NAME_AFTER.search(raw)
+    last = _LAST_NAME_AFTER.search(raw) or _LAST_NAME.search(raw)
     if first is None and last is None:
         return None
     given = _name_from(first.group("rest"), stop) if first is not None else None
-    family = _name_from(last.group("rest"), stop) if last is not None else None
+    family = None
+    if last is not None:
+        # "Last name van der Berg": the words after it, up to three ("Kelly's my last name":
+        # the one before).
+        rest = raw[last.start("rest") :] if last.re is _LAST_NAME else last.group("rest")
+        family = _name_from(rest, stop)
+    one = first or last
+    if (given is None) != (family is None) and one is not None:
+        before = _said_before(raw[: min(one.start(), one.start("rest"))], stop)
+        if before is not None and before not in (given, family):
+            given, family = (given, before) if given else (before, family)
     whole = " ".join(part for part in (given, family) if part)
     return whole or None
 
 
+def surname_only(raw: str, stop: frozenset[str]) -> bool:
+    """Only a surname is given ("last name's Kelly", "and the surname is Kelly"): it goes
+    with a first name said before, not in its place."""
+    last = _LAST_NAME_AFTER.search(raw) or _LAST_NAME.search(raw)
+    if last is None or _FIRST_NAME.search(raw) or _FIRST_NAME_AFTER.search(raw):
+        return False
+    head = raw[: min(last.start(), last.start("rest"))]
+    return _said_before(head, stop) is None and _name_from(last.group("rest"), stop) is not None
+
+
+def _said_before(head: str, stop: frozenset[str]) -> str | None:
+    """The name that ``head`` (what comes before "last name …") closes with: "It's
+    Siobhan", "im siobhan and my", "Siobhan,"."""
+    words = head.rstrip(" ,.;:-").split()
+    while words and words[-1].lower().strip(",.;:") in _JOINERS:
+        words.pop()
+    head = " ".join(words).rstrip(" ,.;:-")
+    if not head:
+        return None
+    found = _said_explicitly(head, stop) or _closing(head, stop)
+    if found is not None:
+        return found
+    last = head.split()[-1]
+    return _name_from(last, stop) if _NAME_WORD.match(last) else None
+
+
 def _fullest(reply: str, stop: frozenset[str]) -> str | None:
     """The name at the start of a bare reply, or a fuller form of it said next: "Becker.
-    Tom Becker." is Tom Becker, as is "Tom. Tom Becker."; "Sam, thanks" is Sam."""
+    Tom Becker." is Tom Becker, as is "Tom. Tom Becker." and "Tom. Becker."; "Sam, thanks"
+    is Sam."""
     name = _name_from(reply, stop)
     if name is None:
         return None
     head = _SENTENCE_END.search(reply)
     if head is None:
         return name
-    fuller = _name_from(reply[head.end() :], stop)
+    rest = reply[head.end() :]
+    fuller = _name_from(rest, stop)
     if fuller is not None and len(fuller) > len(name) and name in fuller.split():
         return fuller
+    if fuller is not None and " " not in name + fuller and rest.strip(" .!") == fuller:
+        return f"{name} {fuller}"  # "Siobhan. Kelly.": the first name, then the last
     return name
 
 
@@ -313,7 +393,7 @@ _STYLIST = re.compile(
     r"\s++(?P<who>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)"
     r"|(?<!(?i:this) )(?<!(?i:it) )\b(?i:is|will|does|can)"
     r"\s++(?P<asked>[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]++)"
-    r"\s++(?i:be in|be there|in|working|available|there|free|work|on)\b"
+    r"\s++(?i:be in|be there|be here|in|working|available|there|here|free|work|on)\b"
 )
 """A stylist asked for by name: "with Maria", "my stylist Tom", "is Maria in on Friday?"."""
 

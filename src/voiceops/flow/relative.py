@@ -19,12 +19,13 @@ from voiceops.flow.when import WEEKDAY_WORDS, When
 
 CORRECTION = re.compile(
     r"\b(?:actually|make it|make that|instead|rather"
-    r"|(?:change|move|push|shift|switch) (?:it|that|my time|the time) to"
+    r"|(?:change|move|push|shift|switch|swap) (?:it|that|my time|the time) (?:to|from|for)"
+    r"|swap (?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
     r"|i meant|i mean|i said|can we do|how about|what about"
     r"|not (?:at )?(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b"
 )
 """A correction or a counter-offer: a bare number in it is a clock time ("make it 4", "no I
-said 2", "two, not ten")."""
+said 2", "two, not ten", "change it from 11 to 12", "swap 11 for 12")."""
 _SHIFT = re.compile(
     r"\b(?:push|move|bump|put|make|set) (?:it|that|the time|the appointment|the booking|me)"
     r" (?P<dir>back|later|forward|earlier|ahead)(?: (?:by|like|about|around|maybe|just|say))*"

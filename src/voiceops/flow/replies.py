@@ -23,7 +23,10 @@ _GREETING_LEAD = re.compile(
 )
 """The opening words of a call: greetings, with the "yes", "oh", "dear" around them."""
 _SALUTATION = re.compile(r"\b(?:hi|hello|hey|hiya|howdy|good \w+)\b")
-_THANKS = re.compile(r"\b(?:thanks|thank you|thank u|cheers|appreciate it)\b")
+_THANKS = re.compile(
+    r"\b(?:thanks|thank you|thank u|thx|cheers|appreciate it|much appreciated"
+    r"|ta(?= very\b| much\b| love\b|$))\b"
+)
 _FAREWELL = re.compile(
     r"\b(?:good ?bye|bye|bye bye|have a (?:good|great|nice|lovely) (?:day|one|evening|night|"
     r"weekend)|talk (?:to you )?later|hang up|take care|cya"
@@ -32,7 +35,8 @@ _FAREWELL = re.compile(
 _CLOSING = re.compile(
     r"\b(?:that's all|that is all|that's it|that is it|that'll be all|that will be all"
     r"|nothing else|no thanks|no thank you|i'm good|i am good|i'm fine|i'm all set|all set"
-    r"|i'm done|that's everything|not right now|no that's fine)\b"
+    r"|i'm done|that's everything|not right now|no that's fine"
+    r"|i(?:'ll|ll| will) (?:call|ring|phone) (?:you |you guys |again )?back)\b"
 )
 _LEAD = r"^(?:(?:uh|um|oh|well|so|sorry|oh sorry|i'm sorry) )?"
 """What may come before a yes or a no ("sorry, yes", "um, no")."""
@@ -44,9 +48,9 @@ _AFFIRM_START = re.compile(
     r"|that's correct|that works|sounds good|sounds great|no problem|no worries)\b"
 )
 _AFFIRM_ANY = re.compile(
-    r"\b(?:sounds (?:good|great|perfect)|that works|works for me|that's (?:right|correct|"
-    r"perfect|fine|great)|go ahead|book it|please do|let's do (?:it|that)|i'll take (?:it|that)"
-    r"|that one)\b"
+    r"\b(?:sounds (?:good|great|perfect)|that works|works for me|that(?:'s| is) (?:right"
+    r"|correct|perfect|fine|great|lovely|good)|go ahead|book it|please do|let's do (?:it|that)"
+    r"|i'll take (?:it|that)|that one)\b"
 )
 _DENY = re.compile(
     _LEAD + r"(?:no|nope|nah|not|wrong|incorrect|negative)\b(?! problem| worries)"

@@ -367,12 +367,15 @@ class SlotFilling(DialogueBase):
             slots.then_names = list(u.names[1 : 1 + len(slots.then)])
             state.attempts.pop("name", None)
             changed = True
-        if u.name is not None and u.name != slots.name:
+        name = u.name
+        if name is not None and u.surname_only and slots.name and " " not in slots.name:
+            name = f"{slots.name} {name}"  # "Siobhan", then "and the surname's Kelly"
+        if name is not None and name != slots.name:
             if state.awaiting in ("service", "day"):
                 # Given before it was asked for: taken, and said so.
                 said = "Thanks, {}." if slots.name is None else "Okay, it's under {} now."
-                remarks.append(Say(said.format(u.name.split()[0] if not slots.name else u.name)))
-            slots.name, slots.by_phone = u.name, False
+                remarks.append(Say(said.format(name.split()[0] if not slots.name else name)))
+            slots.name, slots.by_phone = name, False
             state.attempts.pop("name", None)
             changed = True
         return changed

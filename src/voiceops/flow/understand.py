@@ -43,10 +43,11 @@ from voiceops.flow.lexicon import (
 )
 from voiceops.flow.lookup import ASKS_LOOKUP
 from voiceops.flow.moving import asks_to_move
-from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named
+from voiceops.flow.naming import bare_name, names_in, read_name, stylist_named, surname_only
 from voiceops.flow.othertimes import asks_other_times
 from voiceops.flow.relative import CORRECTION, Relative, read_relative
 from voiceops.flow.replies import Reply, Social, blank_greeting, read_reply, read_social
+from voiceops.flow.spelling import join_spelled
 from voiceops.flow.when import When, normalise, parse_when, utterance_tail
 from voiceops.tools.timefmt import zone_place
 
@@ -202,6 +203,8 @@ class Understanding:
     """The utterance stops mid-thought ("so I was uh"): more is coming."""
     repeat: bool = False
     """"What?", "could you repeat that?": the agent's last words, again."""
+    surname_only: bool = False
+    """Only a surname is given ("last name's Kelly"): it goes after a first name said before."""
     new_booking: bool = False
     """A new booking asked for ("book me a new one"), not the one the caller has."""
 
@@ -350,7 +353,7 @@ def understand(
     Only the tail of a long utterance is read (see the module docstring)."""
     lexicon = lexicon_for(profile)
     heard = restore(utterance_tail(raw))
-    spoken = UNINTELLIGIBLE.sub(" ", heard)
+    spoken = join_spelled(UNINTELLIGIBLE.sub(" ", heard))  # "S I O B H A N": Siobhan
     text = normalise(spoken)
     if not text:
         return Understanding(text="", unintelligible=bool(UNINTELLIGIBLE.search(heard)))
@@ -423,4 +426,5 @@ def _read(
         off_topic=off_topic,
         business_time=_business_time(text, profile),
         names=names_in(spoken, lexicon.stop) if expect in ("name", "time") else (),
+        surname_only=name is not None and surname_only(spoken, lexicon.stop),
     )

@@ -52,6 +52,7 @@ from voiceops.flow.whenwords import (
     ordinal_number,
     resolve_time,
 )
+from voiceops.flow.written import written_numbers
 
 __all__ = ["PART_PIVOT", "WEEKDAY_WORDS", "DayPart", "When", "normalise", "parse_when"]
 
@@ -87,7 +88,9 @@ _PART = re.compile(
     r"|(?:later|late) in the day|end of the day)\b"
 )
 _REJECT_BEFORE = re.compile(
-    r"\b(?:not|except|can'?t do|cannot do|can'?t make|cannot make)\s+(?:on\s+|at\s+)?$"
+    r"\b(?:not|except|can'?t do|cannot do|can'?t make|cannot make|instead of|rather than"
+    r"|in place of|better than|(?:have|got) (?:a |the |my )?(?:doctor'?s?|dentist|meeting"
+    r"|class|interview|lesson|physio))\s+(?:on\s+|at\s+)?$"
 )
 _REJECT_AFTER = re.compile(
     r"\s*(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|is no|can'?t|cannot|is bad)"
@@ -101,21 +104,6 @@ _BLANKS = re.compile(r" *")
 _WORD_REST = re.compile(r"\S+\s*")
 _NON_TEXT = re.compile(r"[^a-z0-9:' ]+")
 _SPACES = re.compile(r"\s+")
-_GLUED_MERIDIEM = re.compile(r"(\d)(am|pm|ish)\b")
-_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(?:\d{4}|\d{2}))?\b(?!/\d)")
-"""A date written with numbers ("12/14", "12/14/2026"): month first, as in the US, unless
-only day first makes a date ("25/12")."""
-_MONTH_NAMES = (
-    "january february march april may june july august september october november december"
-).split()
-
-
-def _slash_date(match: re.Match[str]) -> str:
-    first, second = int(match.group(1)), int(match.group(2))
-    month, day = (first, second) if first <= 12 else (second, first)
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return match.group(0)
-    return f" {_MONTH_NAMES[month - 1]} {day} "
 
 
 def utterance_tail(text: str, limit: int | None = None) -> str:
@@ -134,11 +122,11 @@ def utterance_tail(text: str, limit: int | None = None) -> str:
 
 
 def normalise(text: str) -> str:
-    """Lower-case, ``a.m.`` to ``am``, "12/14" to "december 14", hyphens and punctuation
-    to spaces, single spaces."""
+    """Lower-case, ``a.m.`` to ``am``, numbers as written read as said ("12/14" to
+    "december 14", "930" to "9:30": :func:`~voiceops.flow.written.written_numbers`), hyphens
+    and punctuation to spaces, single spaces."""
     lowered = text.lower().replace("\u2019", "'").replace("a.m.", "am").replace("p.m.", "pm")
-    lowered = _GLUED_MERIDIEM.sub(r"\1 \2", lowered)
-    lowered = _SLASH_DATE.sub(_slash_date, lowered)
+    lowered = written_numbers(lowered)
     lowered = _NON_TEXT.sub(" ", lowered.replace("-", " "))
     return _SPACES.sub(" ", lowered).strip()
 
