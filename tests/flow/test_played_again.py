@@ -84,3 +84,17 @@ async def test_the_same_service_by_another_name_changes_nothing() -> None:
     turn = await call.say("hmm actually can I have highlights instead, or is that the same")
     assert turn.text.startswith("That's our colour, so nothing changes.")
     assert "didn't catch" not in turn.text
+
+
+async def test_whenever_is_soonest_takes_the_first_time_offered() -> None:
+    call = Conversation()
+    await call.say("what do you charge for a beard trim")
+    offered = await call.say("cool and can i get one today")
+    assert "10 AM, 10:30 AM or 11 AM" in offered.text, offered.text
+    picked = await call.say("whenever is soonest")
+    assert picked.text.startswith("Great, Tuesday, December 1st at 10 AM"), picked.text
+
+
+async def test_after_school_offers_times_from_half_past_three() -> None:
+    turn = await Conversation().say("a haircut for my son, he's 8, after school on thursday")
+    assert "3:30 PM, 4 PM or 4:30 PM" in turn.text, turn.text

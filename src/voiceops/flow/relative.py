@@ -77,6 +77,7 @@ _LUNCH = re.compile(r"\blunch ?(?:time|break|hour)?\b")
 _AROUND_LUNCH = re.compile(r"\b(?P<side>after|before) (?:my |your |the )?lunch\b")
 """"After lunch" is from 1 on, "before lunch" over by noon: neither is noon itself."""
 _LUNCH_ENDS, _LUNCH_STARTS = time(13, 0), time(12, 0)
+_SCHOOL_OUT = time(15, 30)
 _FIRST_THING = re.compile(r"\b(?:first thing|as soon as you open|when you open)\b")
 
 
@@ -124,7 +125,8 @@ def _resolve(text: str, today: date, when: When) -> tuple[When, bool]:
     if when.at is None and _AFTER_WORK.search(text):
         return dataclasses.replace(when, part="evening"), False
     if when.at is None and when.part is None and _AFTER_SCHOOL.search(text):
-        return dataclasses.replace(when, at=None, part="afternoon"), False
+        # School is out around 3: the times from half past, with time to get there.
+        return dataclasses.replace(when, at=None, part="afternoon", after=_SCHOOL_OUT), False
     around = _AROUND_LUNCH.search(text)
     if around is not None and when.at in (None, _LUNCH_STARTS):
         if around.group("side") == "after":

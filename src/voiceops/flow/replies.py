@@ -72,12 +72,13 @@ _CALLER_NUMBER = re.compile(
 _DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-()]*\d){6,16}")
 _PICK = re.compile(
     r"\b(?:the )?(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|last|earliest|earlier"
-    r"|latest|later)(?P<noun> one| option| slot| time| appointment| booking)?\b"
+    r"|soonest|latest|later)(?P<noun> one| option| slot| time| appointment| booking)?\b"
 )
 _PICK_INDEX = {
     "first": 0,
     "1st": 0,
     "earliest": 0,
+    "soonest": 0,
     "earlier": 0,
     "second": 1,
     "2nd": 1,
