@@ -98,3 +98,11 @@ async def test_whenever_is_soonest_takes_the_first_time_offered() -> None:
 async def test_after_school_offers_times_from_half_past_three() -> None:
     turn = await Conversation().say("a haircut for my son, he's 8, after school on thursday")
     assert "3:30 PM, 4 PM or 4:30 PM" in turn.text, turn.text
+
+
+async def test_a_second_person_at_the_same_time_adds_a_service_said_once() -> None:
+    call = Conversation()
+    await call.say("Hello, I need to book a haircut for Saturday")
+    turn = await call.say("Oh and can my husband come in at the same time for a beard trim?")
+    assert "instead" not in turn.text
+    assert turn.text.count("straight after") == 1, turn.text

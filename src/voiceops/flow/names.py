@@ -62,6 +62,9 @@ NOT_NAMES = frozenset(
     two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty
     fifty half quarter sounds works bet thing ma'am maam sir mate dear love darling hun
     honey buddy pal
+    come comes coming go goes going get gets getting have has having need needs want wants
+    book books take bring see call do does can could would should might must is are was
+    were be been
     """.split()
 )
 """Words that are never a name, whatever their capitals: interjections, pronouns, fillers."""

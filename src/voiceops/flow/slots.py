@@ -31,8 +31,12 @@ if TYPE_CHECKING:
     from voiceops.flow.when import When
 
 
-_ADDED = re.compile(r"\b(?:as well|too|also|straight after|right after|after that|plus)\b")
-"""A second service added to the one in hand, not put in its place."""
+_ADDED = re.compile(
+    r"\b(?:as well|too|also|straight after|right after|after that|plus|at the same time"
+    r"|(?:can|could|may) my \w+ (?:come|have|get|book)|for my \w+ (?:as well|too|also))\b"
+)
+"""A second service added to the one in hand, not put in its place: "a beard trim as well",
+"can my husband come in at the same time for a beard trim?"."""
 
 
 class SlotFilling(DialogueBase):
@@ -358,7 +362,13 @@ class SlotFilling(DialogueBase):
                 Say(f"{head} can book two {slots.service}s, one straight after the other.")
             )
             changed = True
-        elif u.same_time and state.task == "book" and slots.then and slots.start is None:
+        elif (
+            u.same_time
+            and state.task == "book"
+            and slots.then
+            and slots.start is None
+            and not any(isinstance(r, Say) and "straight after" in r.text for r in remarks)
+        ):
             # "At the same time?" for a second person: one chair, so one after the other.
             remarks.append(Say("We can only do one at a time, so one straight after the other."))
         if u.names and state.task == "book" and slots.then:
