@@ -98,7 +98,7 @@ _DURATION = re.compile(
 )
 """Asking how long a service takes; "it won't take long" asks nothing."""
 _HOURS = re.compile(
-    r"\b(?:open|opening (?:hours|times)|clos(?:e|es|ed|ing)|(?:business|your|the) hours"
+    r"\b(?:open|opening (?:hours|times)|clos(?:e|es|ed|ing)|(?:business|your|the|what) hours"
     r"|what time do you)\b"
 )
 _SERVICES = re.compile(
