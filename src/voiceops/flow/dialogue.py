@@ -36,7 +36,7 @@ from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.idle import IDLE, IdleSteps
-from voiceops.flow.moving import keeps_task
+from voiceops.flow.moving import keeps_task, says_move
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, slot_reply, understand
 from voiceops.flow.when import utterance_tail
@@ -287,6 +287,9 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
 
     def _general(self, u: Understanding) -> list[Step]:
         state = self.state
+        cancelling = self._cancel_instead(u) if "cancel" in u.intents else None
+        if cancelling is not None:
+            return cancelling
         began = self._take_task(u)
         if began and state.task in ("cancel", "reschedule", "lookup"):
             info = self._info(u, follow_up=False)
@@ -343,6 +346,9 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
             # "Highlights instead, or is that the same?": the service in hand, named again.
             same = f"That's our {u.service}, so nothing changes."
             return [Say(same), Say(self._question(state.awaiting))]
+        if state.task == "reschedule" and state.target is not None and says_move(u.text):
+            # "Move it, please" to "move it or cancel it?": what the move still needs.
+            return [Say("Sure."), Say(self._question(state.awaiting))]
         return self._redirect(u)
 
     def _on_name(self, u: Understanding) -> list[Step] | None:

@@ -115,6 +115,9 @@ class Slots(_Model):
     """The earliest start the caller can make ("my bus gets in at 9:30"), whatever the day."""
     before: time | None = None
     """When the appointment must be over by ("I pick the kids up at 3")."""
+    unsure: bool = False
+    """The caller only said they can't keep the booking ("something's come up"): once it is
+    found, moving it or cancelling it is asked."""
     same_time: bool = False
     """ "Same time" said before the booking to move was found: its time, once it is."""
     same_day: bool = False

@@ -271,8 +271,12 @@ def _intents(
         # "How late can I get a haircut?" asks the hours; "I'd like to get a haircut" books.
         intents.add("book")
     if _SERVICES.search(text):
-        # "What do you have in the morning?": free times, not the list of services.
-        intents.add("book" if timed else "services")
+        # "What do you have in the morning?": free times (for the booking being moved, if
+        # one is), not the list of services.
+        if not timed:
+            intents.add("services")
+        elif not intents & {"cancel", "reschedule", "lookup"}:
+            intents.add("book")
     if wants_person(spoken, profile.escalation):
         intents.add("human")
     if reply.thanks:
