@@ -18,8 +18,9 @@ the light of the question it answers.
 :class:`Dialogue` is the entry point and reads each turn; the parts of the policy live
 beside it: ``flow/idle.py`` (turns outside a task), ``flow/answers.py`` (questions),
 ``flow/booking.py`` (booking and moving), ``flow/existing.py`` (finding and cancelling),
-``flow/callback.py`` (transfers and callbacks), over ``flow/base.py`` (what they share),
-``flow/steps.py`` (the steps) and ``flow/wording.py`` (what is said).
+``flow/rebook.py`` (booking again what the caller had), ``flow/callback.py`` (transfers and
+callbacks), over ``flow/base.py`` (what they share), ``flow/steps.py`` (the steps) and
+``flow/wording.py`` (what is said).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.idle import IDLE, IdleSteps
 from voiceops.flow.moving import keeps_task, says_move
+from voiceops.flow.rebook import RebookSteps
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, slot_reply, understand
 from voiceops.flow.when import utterance_tail
@@ -92,7 +94,7 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
 """What an agent line was asking, for picking up a conversation another brain started."""
 
 
-class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
+class Dialogue(IdleSteps, BookingSteps, AsideSteps, RebookSteps, CallbackSteps):
     """One turn's decisions over a call's :class:`~voiceops.flow.state.FlowState`."""
 
     # --- entry points -----------------------------------------------------------------
@@ -288,8 +290,9 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
     def _general(self, u: Understanding) -> list[Step]:
         state = self.state
         cancelling = self._cancel_instead(u) if "cancel" in u.intents else None
-        if cancelling is not None:
-            return cancelling
+        again = cancelling if cancelling is not None else self._again(u)
+        if again is not None:  # "just cancel it", "I missed it, can I rebook?"
+            return again
         began = self._take_task(u)
         if began and state.task in ("cancel", "reschedule", "lookup"):
             info = self._info(u, follow_up=False)

@@ -115,6 +115,8 @@ class Slots(_Model):
     """The earliest start the caller can make ("my bus gets in at 9:30"), whatever the day."""
     before: time | None = None
     """When the appointment must be over by ("I pick the kids up at 3")."""
+    again_from: datetime | None = None
+    """The caller's earlier booking this one books again: "same time" is its time."""
     unsure: bool = False
     """The caller only said they can't keep the booking ("something's come up"): once it is
     found, moving it or cancelling it is asked."""

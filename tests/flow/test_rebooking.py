@@ -1,0 +1,157 @@
+"""Booking again what the caller had, over the real tools: "I missed my appointment, can I
+rebook?", "I need to rebook", "another one like last time". The caller's booking is looked
+up, its service booked again ("same time" is its time); one still to come is moved, never
+doubled, and one past stays as it was. Played at Tuesday 8 December 2026, 10 AM in New
+York."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.flow.support import CALLER, OTHER, Conversation
+from voiceops.core.ports import Booking
+from voiceops.flow.rebook import asks_again
+from voiceops.flow.when import normalise
+
+NEW_YORK = ZoneInfo("America/New_York")
+TUESDAY_10 = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
+
+
+async def _had(
+    call: Conversation, start: str, *, service: str = "colour", name: str = "Ana Ruiz"
+) -> None:
+    """A booking in the past, put in the diary as it was when it was made."""
+    local = datetime.fromisoformat(start).replace(tzinfo=NEW_YORK)
+    await call.repo.create_booking(
+        Booking(
+            booking_id=f"old-{start}",
+            call_id="an-earlier-call",
+            service=service,
+            customer_name=name,
+            customer_phone=CALLER,
+            start_utc=local.astimezone(UTC),
+            end_utc=(local + timedelta(minutes=30)).astimezone(UTC),
+            caller_zone="America/New_York",
+            local_start=local.isoformat(),
+            status="confirmed",
+            idempotency_key=f"old-{start}",
+            created_at=TUESDAY_10 - timedelta(days=10),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "i need to rebook",
+        "can I make another one like last time",
+        "same as last time please",
+        "i missed my appointment on saturday, can i book again",
+        "um hi i totally forgot about my colour on saturday",
+        "i was a no show on saturday, sorry, can you fit me in again",
+        "hi I had a colour booked for Saturday but I slept through it",
+        "can i get the usual",
+        "could I re-book please",
+    ],
+)
+def test_booking_again_however_it_is_asked(said: str) -> None:
+    assert asks_again(normalise(said), named="colour" in said) is not None
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "sorry i missed that",
+        "i missed your call earlier",
+        "I missed my bus so I'll be late for my appointment",
+        "i forgot when my appointment is",
+        "i had a colour last time, can i book a haircut this time",
+        "I'd like to book a haircut",
+    ],
+)
+def test_no_booking_again_in_other_words(said: str) -> None:
+    assert asks_again(normalise(said), named="haircut" in said) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "sorry"),
+    [
+        ("i missed my appointment on saturday, can i rebook", True),
+        ("hi um i need to rebook", False),
+        ("can I make another one like last time", False),
+        ("I forgot about my appointment on Saturday", True),
+        ("same as last time please", False),
+    ],
+)
+async def test_a_past_booking_is_booked_again_and_stays_as_it_was(said: str, sorry: bool) -> None:
+    call = Conversation(now=TUESDAY_10)
+    await _had(call, "2026-12-05T11:00")
+    turn = await call.say(said)
+    assert turn.tools == ["find_booking"], turn.tools
+    assert ("Sorry you missed it." in turn.text) is sorry
+    assert "I can book your colour again." in turn.text
+    assert "Which service" not in turn.text
+    timed = await call.say("thursday same time")
+    assert timed.arguments("check_availability") == {
+        "service": "colour",
+        "date": "2026-12-10",
+        "days": 1,
+        "time": "11:00",
+    }
+    assert "a colour on Thursday, December 10th at 11 AM for Ana Ruiz" in timed.text
+    done = await call.say("yes")
+    assert done.tools == ["book_appointment"]
+    assert len(call.repo.bookings) == 2  # the old one stays as it was
+
+
+@pytest.mark.parametrize(
+    ("said", "then"),
+    [
+        (
+            "yeah i had an appointment today at 2 and i missed it, can i rebook",
+            "for tomorrow same time",
+        ),
+        ("i missed my haircut today at two, can i rebook for tomorrow same time", None),
+        ("I need to rebook my haircut", "tomorrow, same time"),
+    ],
+)
+async def test_one_still_to_come_is_moved_not_booked_twice(said: str, then: str | None) -> None:
+    call = Conversation(now=TUESDAY_10)
+    await call.book_directly("2026-12-08T14:00", name="Ana Ruiz", phone=CALLER)
+    turn = await call.say(said)
+    assert turn.tools[0] == "find_booking", turn.tools
+    assert "Which service" not in turn.text
+    if then is not None:
+        assert "I see your haircut on Tuesday, December 8th at 2 PM." in turn.text
+        turn = await call.say(then)
+    assert "move your haircut to Wednesday, December 9th at 2 PM?" in turn.text
+    done = await call.say("yes please")
+    assert done.tools == ["reschedule_appointment"]
+    [booking] = call.repo.bookings
+    assert booking.local_start.startswith("2026-12-09T14:00")
+
+
+async def test_like_last_time_books_the_past_one_again_not_the_one_to_come() -> None:
+    call = Conversation(now=TUESDAY_10)
+    await _had(call, "2026-12-05T11:00", service="blow dry")
+    await call.book_directly("2026-12-11T10:00", name="Ana Ruiz", phone=CALLER)
+    turn = await call.say("can i book another one like last time")
+    assert "I can book your blow dry again." in turn.text
+
+
+async def test_the_booking_said_is_the_one_booked_again() -> None:
+    call = Conversation(now=TUESDAY_10)
+    await _had(call, "2026-12-05T11:00", service="blow dry")
+    await _had(call, "2026-12-04T15:00", service="beard trim")
+    turn = await call.say("i had a beard trim on friday and missed it, can i rebook")
+    assert "I can book your beard trim again." in turn.text
+
+
+async def test_nothing_found_is_a_new_booking() -> None:
+    call = Conversation(now=TUESDAY_10, caller_phone=OTHER)
+    turn = await call.say("can i rebook please")
+    assert turn.text.startswith("I can't find your last booking, but I can book you in again.")
+    assert "Which service would you like" in turn.text
