@@ -57,6 +57,9 @@ THURSDAY_10 = datetime(2026, 12, 3, 10, 0)
         "I've got a colour booked this Friday, but something's come up at work.",
         "i have a haircut friday but something came up",
         "i have a colour on friday, it won't work anymore",
+        "hello, i have booking beard trim friday 4pm, is not possible for me, maybe saturday?",
+        "i have a colour thursday but its not good for me now",
+        "my haircut on friday doesn't suit any more",
     ],
 )
 def test_moving_a_booking_however_it_is_asked(said: str) -> None:
@@ -82,6 +85,7 @@ def test_moving_a_booking_however_it_is_asked(said: str) -> None:
         "friday doesn't work, what about saturday",
         "I can't make it Friday, can I get a haircut on Saturday?",
         "my cousin says the weather is nice, Friday doesn't work at 4, my haircut",
+        "is it not possible to book a colour on friday",
     ],
 )
 def test_asking_for_a_booking_or_about_one_is_no_move(said: str) -> None:

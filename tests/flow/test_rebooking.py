@@ -53,6 +53,7 @@ async def _had(
         "um hi i totally forgot about my colour on saturday",
         "i was a no show on saturday, sorry, can you fit me in again",
         "hi I had a colour booked for Saturday but I slept through it",
+        "i was supposed to come in saturday for my colour but i completely forgot, so sorry",
         "can i get the usual",
         "could I re-book please",
     ],
@@ -68,6 +69,8 @@ def test_booking_again_however_it_is_asked(said: str) -> None:
         "i missed your call earlier",
         "I missed my bus so I'll be late for my appointment",
         "i forgot when my appointment is",
+        "i forgot to ask, do you do a haircut for kids",
+        "I forgot my wallet there after my haircut",
         "i had a colour last time, can i book a haircut this time",
         "I'd like to book a haircut",
     ],
@@ -155,3 +158,14 @@ async def test_nothing_found_is_a_new_booking() -> None:
     turn = await call.say("can i rebook please")
     assert turn.text.startswith("I can't find your last booking, but I can book you in again.")
     assert "Which service would you like" in turn.text
+
+
+async def test_from_another_phone_the_booking_had_is_looked_up_by_name() -> None:
+    call = Conversation(now=TUESDAY_10, caller_phone=OTHER)
+    await _had(call, "2026-12-05T11:00")
+    turn = await call.say(
+        "hi this is ana ruiz, im on my daughters phone, i missed my colour on saturday"
+    )
+    assert turn.tools == ["find_booking"], turn.tools
+    assert turn.arguments("find_booking") == {"customer_name": "Ana Ruiz"}
+    assert "I can book your colour again." in turn.text

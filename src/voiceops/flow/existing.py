@@ -45,7 +45,7 @@ _KEPT = re.compile(
 _KEPT_REACH = 24
 _MOVE_OR_CANCEL = "Would you like to move it to another day, or cancel it?"
 _GO_AHEAD = re.compile(r"\b(?:go ahead|do it|please do|cancel|book|move|confirm)\b")
-_OTHER_PHONE = re.compile(
+OTHER_PHONE = re.compile(
     r"\b(?:calling|ringing|phoning|on|using|from)(?: you)?(?: from| on)? (?:my|a|the|his|her|our)"
     r" (?:work|office|business|other|different|new|second|borrowed|(?:husband|wife|partner"
     r"|friend|mom|mum|mother|dad|father|son|daughter|sister|brother|boss|colleague|coworker"
@@ -110,7 +110,7 @@ class ExistingSteps(LookupSteps):
         args: dict[str, Any] = {}
         if u is not None and self.state.task == "lookup":
             self._remember_query(u)  # what the caller asked about, for the read-back
-        if u is not None and _OTHER_PHONE.search(u.text):
+        if u is not None and OTHER_PHONE.search(u.text):
             # "I'm calling from my work phone": not by this number, by the name.
             self.state.attempts["phone_lookup"] = 1
         if name:

@@ -67,7 +67,10 @@ _CANT_KEEP = re.compile(
     r"(?! (?:here|there|with you))"
     r"|something(?:'s| has| have)? (?:come|came|comes|coming) up|(?:got|had) something come up"
     r"|(?:an? )?(?:emergency|conflict|clash) (?:came|has come|come) up"
-    r"|(?:need|have|got) to (?:miss|skip) (?:it|my|our|the|that)\b)"
+    r"|(?:need|have|got) to (?:miss|skip) (?:it|my|our|the|that)\b"
+    r"|(?:is|it's|its|that's|thats|it is|that is) (?:not|no longer|not really) (?:possible"
+    r"|good|convenient|ok|okay)(?: for (?:me|us))?(?! (?:to|if)\b)"
+    r"|(?:doesn't|does not|won't|will not|no longer) suit)"
 )
 """The caller can't keep a booking ("something's come up", "I can't make my Tuesday one",
 "it doesn't work any more"): a move, or perhaps a cancellation, of one they say they have."""

@@ -20,7 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from voiceops.core.ports import ToolStatus
-from voiceops.flow.existing import ExistingSteps, narrow
+from voiceops.flow.existing import OTHER_PHONE, ExistingSteps, narrow
 from voiceops.flow.relative import read_relative
 from voiceops.flow.state import Clues
 from voiceops.flow.steps import Call, Say, Step, result_of
@@ -50,12 +50,14 @@ _AGAIN = re.compile(
 _PAST_ONE = re.compile(r"\b(?:last|before|usual|missed|forgot|no ?show\w*|didn't|did not)\b")
 """What says the booking meant is one already had, not the next one."""
 _MISSED = re.compile(
-    r"\b(?:i|we) (?:totally |completely |just |actually |kind of )?(?:(?:missed|forgot(?: about)?"
-    r"|slept through) (?!(?:my|our|the|a|your) (?:bus|train|flight|ride|call|phone|message"
-    r"|text|email|voicemail|chance|turn|stop|exit|alarm)\b)(?:it|that|this|my|our|the)\b"
+    r"\b(?:i|we) (?:totally |completely |just |actually |kind of |clean |must have )?"
+    r"(?:(?:missed|slept through) (?!(?:my|our|the|a|your) (?:bus|train|flight|ride|call|phone"
+    r"|message|text|email|voicemail|chance|turn|stop|exit|alarm)\b)(?:it|that|this|my|our|the)\b"
     r"(?! (?:time|day|date|address|name)\b)"
+    r"|forgot(?! (?:to|when|what|which|how|where|whether|if|your|the (?:time|day|date|address"
+    r"|name)|my (?:name|number|wallet|card|keys|phone))\b)"
     r"|(?:didn't|did not|couldn't|could not) (?:make it|show up|come)"
-    r"|never (?:showed up|came)|no showed)\b"
+    r"|never (?:showed up|came)|no showed|(?:was|were) (?:supposed|meant|due) to (?:come|be))\b"
     r"|\bno ?show(?:ed)?\b"
 )
 """The caller missed a booking ("I missed it", "I forgot about my appointment")."""
@@ -144,7 +146,8 @@ class RebookSteps(ExistingSteps):
         state.slots.same_time = new.same_time and state.slots.at is None
         state.clues = clues
         args: dict[str, Any] = {}
-        if not self.caller_phone:
+        if not self.caller_phone or (OTHER_PHONE.search(u.text) and state.slots.name):
+            # "I'm on my daughter's phone": not by this number, by the name.
             if not state.slots.name:
                 return [Say("Sure, let's book you in again."), *self._advance()]
             args["customer_name"] = state.slots.name
