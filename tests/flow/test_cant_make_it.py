@@ -128,3 +128,19 @@ async def test_the_booking_on_the_calling_number_is_taken_when_it_fits(said: str
     turn = await call.say(said)
     assert turn.tools == ["find_booking"], turn.tools
     assert "I see your haircut on Thursday, December 3rd at 10 AM." in turn.text
+
+
+async def test_cant_make_it_with_a_name_alone_finds_the_booking() -> None:
+    call = await _haircut_thursday(phone=OTHER)
+    turn = await call.say("this is sam reed, i cant make it thursday")
+    assert turn.arguments("find_booking") == {"customer_name": "Sam Reed"}
+    assert "I see your haircut on Thursday, December 3rd at 10 AM." in turn.text
+    assert "Which service" not in turn.text
+
+
+async def test_cant_make_it_while_booking_changes_the_booking_under_way() -> None:
+    call = Conversation()
+    await call.say("can I get a haircut on Thursday")
+    turn = await call.say("actually I can't make it thursday, what about friday")
+    assert "find_booking" not in turn.tools
+    assert turn.arguments("check_availability")["date"] == "2026-12-04"

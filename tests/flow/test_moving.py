@@ -60,6 +60,8 @@ THURSDAY_10 = datetime(2026, 12, 3, 10, 0)
         "hello, i have booking beard trim friday 4pm, is not possible for me, maybe saturday?",
         "i have a colour thursday but its not good for me now",
         "my haircut on friday doesn't suit any more",
+        "this is grace kim, i cant make it friday",
+        "hi, I'm not going to be able to make it today, I'm sick",
     ],
 )
 def test_moving_a_booking_however_it_is_asked(said: str) -> None:

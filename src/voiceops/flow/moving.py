@@ -74,6 +74,16 @@ _CANT_KEEP = re.compile(
 )
 """The caller can't keep a booking ("something's come up", "I can't make my Tuesday one",
 "it doesn't work any more"): a move, or perhaps a cancellation, of one they say they have."""
+_CANT_MAKE_IT = re.compile(
+    r"\b(?:can'?t|cannot|can not|won'?t|will not|won'?t be able to|not able to|unable to"
+    r"|not going to be able to|not gonna|am not going to) make it\b"
+)
+"""Not making "it": said with nothing asked for, it can only be a booking the caller has."""
+_ASKS_NEW = re.compile(
+    r"\b(?:get|book|have|make) (?:a|an|me|us|one)\b|\b(?:i'd|i would|we'd) like\b"
+    r"|\b(?:i|we) (?:want|need|wanna)\b|\bnew (?:booking|appointment)\b"
+)
+"""Asking for a booking: "can I get a haircut on Saturday?"."""
 _OTHER_FOR_MINE = re.compile(
     r"\b(?:different|another|other|new|later|earlier) (?:day|date|time|slot) for (?:my|our) "
 )
@@ -154,6 +164,8 @@ def asks_to_move(text: str, *, named: bool = False) -> bool:
         return True
     if (has_one or mine) and _CANT_KEEP.search(text):
         return True
+    if _CANT_MAKE_IT.search(text) and not _ASKS_NEW.search(text):
+        return True  # "This is Grace, I can't make it Friday."
     return has_one and _MOVE_VAGUELY.search(text) is not None
 
 
