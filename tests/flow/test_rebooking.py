@@ -169,3 +169,43 @@ async def test_from_another_phone_the_booking_had_is_looked_up_by_name() -> None
     assert turn.tools == ["find_booking"], turn.tools
     assert turn.arguments("find_booking") == {"customer_name": "Ana Ruiz"}
     assert "I can book your colour again." in turn.text
+
+
+async def test_the_same_again_for_someone_else_asks_their_name() -> None:
+    call = Conversation(now=TUESDAY_10)
+    await _had(call, "2026-12-05T11:00")
+    turn = await call.say("can I book the same as last time for my daughter, friday at 10")
+    assert "I can book your colour again." in turn.text
+    assert "What name should I put the booking under?" in turn.text
+    assert "Ana Ruiz" not in turn.text
+
+
+async def test_the_same_again_after_a_booking_in_this_call_is_not_looked_up() -> None:
+    call = Conversation(now=TUESDAY_10)
+    await _had(call, "2026-12-05T11:00")
+    await call.say("can I book a haircut on Thursday at 10")
+    await call.say("Ana")
+    await call.say("yes")
+    turn = await call.say("can I get the same again for my son")
+    assert "find_booking" not in turn.tools
+    assert turn.text == "Sure, another haircut. What day would you like to come in?"
+    timed = await call.say("Thursday at 11")
+    assert "name" in timed.text
+    assert "Ana" not in timed.text
+
+
+async def test_another_one_after_a_booking_in_this_call_books_that_service_again() -> None:
+    call = Conversation(now=TUESDAY_10)
+    await call.say("can I book a beard trim on Thursday at 10")
+    await call.say("Ana")
+    await call.say("yes")
+    turn = await call.say("great, can I book another one for next week, same time")
+    assert "find_booking" not in turn.tools
+    assert turn.text.startswith("Sure, another beard trim.")
+    assert turn.arguments("check_availability") == {
+        "service": "beard trim",
+        "date": "2026-12-17",
+        "days": 1,
+        "time": "10:00",
+    }
+    assert "Thursday, December 17th at 10 AM" in turn.text

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,13 @@ _TOLD = re.compile(
 )
 """Words before the request that tell of the booking already had ("I had one today at 2")."""
 _IS_NUMBER = re.compile(r"^\+?[\d\s()-]{7,}$")
+_FOR_SOMEONE = re.compile(
+    r"\bfor (?:my|her|his|our) (?:son|daughter|wife|husband|partner|kids?|child|children|boy"
+    r"|girl|mum|mom|mother|dad|father|friend|brother|sister|grandson|granddaughter)\b"
+)
+"""The new booking is for someone else: not under the name of the one had."""
+_ANOTHER = re.compile(r"\b(?:another|one more|a second) (?:one|appointment|booking|slot)\b")
+"""After a booking made in this call: one more of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,8 @@ class Again:
     told: bool
     """Only a booking missed is told of ("I forgot about my appointment on Saturday"): all
     the words are about that one."""
+    for_someone: bool = False
+    """ "The same again for my son": the name is asked, not taken from the one had."""
 
 
 def asks_again(text: str, *, named: bool) -> Again | None:
@@ -103,7 +113,14 @@ def asks_again(text: str, *, named: bool) -> Again | None:
     last = max(found, key=lambda m: m.end())
     past = missed or _PAST_ONE.search(text) is not None
     told = not asked or max(m.end() for m in asked) < last.end()
-    return Again(end=last.end(), start=last.start(), missed=missed, past=past, told=told)
+    return Again(
+        end=last.end(),
+        start=last.start(),
+        missed=missed,
+        past=past,
+        told=told,
+        for_someone=_FOR_SOMEONE.search(text) is not None,
+    )
 
 
 class RebookSteps(ExistingSteps):
@@ -119,7 +136,33 @@ class RebookSteps(ExistingSteps):
         if not free or u.intents & {"cancel", "lookup", "human"}:
             return None
         again = asks_again(u.text, named=u.service is not None)
+        if state.last_service is not None and (again is None or not again.missed):
+            more = _ANOTHER.search(u.text)
+            if again is None and more is not None:
+                # "Can I book another one next week?" after one made in this call.
+                again = Again(
+                    end=more.end(),
+                    start=more.start(),
+                    missed=False,
+                    past=False,
+                    told=False,
+                    for_someone=_FOR_SOMEONE.search(u.text) is not None,
+                )
+            if again is not None:
+                return self._same_again(u, state.last_service, again)
         return self._rebook(u, again) if again is not None else None
+
+    def _same_again(self, u: Understanding, service: str, again: Again) -> list[Step]:
+        """ "The same again for my son" after a booking made in this call: that service
+        again, for whom and when the caller says."""
+        name, start = self.state.slots.name, self.state.last_start
+        self._begin_booking()
+        slots = self.state.slots
+        slots.service = u.service or service
+        slots.name = None if again.for_someone else name
+        slots.again_from = start  # "same time": the time of the one just made
+        _, remarks = self._apply(replace(u, service=None, services=()))
+        return [Say(f"Sure, another {slots.service}."), *remarks, *self._advance()]
 
     def _rebook(self, u: Understanding, again: Again) -> list[Step]:
         """Start a booking like the one the caller had, and look that one up."""
@@ -174,7 +217,7 @@ class RebookSteps(ExistingSteps):
             # Still to come: moved to the new time, never booked twice.
             state.task = "reschedule"
             return [*sorry, *self._with_target(ref)]
-        return [*sorry, *self._book_like(ref, view)]
+        return [*sorry, *self._book_like(ref, view, again)]
 
     def _meant(
         self, views: Sequence[FoundBooking], clues: Clues, *, past: bool
@@ -189,22 +232,33 @@ class RebookSteps(ExistingSteps):
         gone = [pair for pair in fitting if not pair[1].upcoming]
         return (gone + coming if past else coming + gone)[0]
 
-    def _book_like(self, ref: BookingRef, view: FoundBooking) -> list[Step]:
-        """A new booking of the service had, at its time if "same time" was said."""
+    def _book_like(self, ref: BookingRef, view: FoundBooking, again: Again) -> list[Step]:
+        """A new booking of the service had (or of the one named now), at its time if
+        "same time" was said, under its name unless it is for someone else."""
         slots = self.state.slots
+        named = slots.service not in (None, ref.service)
         slots.service = slots.service or ref.service
         slots.again_from = ref.start
         if slots.same_time and slots.at is None:
             slots.at, slots.part = ref.start.time(), None
         slots.same_time = False
-        if not slots.name and not _IS_NUMBER.match(view.customer_name):
+        theirs = not again.for_someone and not _IS_NUMBER.match(view.customer_name)
+        if not slots.name and theirs:
             slots.name, slots.by_phone = view.customer_name, False
-        return [Say(f"I can book your {slots.service} again."), *self._advance()]
+        line = "Sure." if named else f"I can book your {slots.service} again."
+        return [Say(line), *self._advance()]
 
     def _apply(self, u: Understanding) -> tuple[bool, list[Step]]:
-        """ "Same time" said of a booking like one the caller had: that one's time."""
+        """ "Same time" said of a booking like one the caller had: that one's time, and in
+        a week named ("next week, same time") that one's weekday."""
         slots = self.state.slots
         again = slots.again_from
         if u.same_time and again is not None and u.when.at is None and self.state.task == "book":
-            u = replace(u, when=replace(u.when, at=again.time()), same_time=False)
+            when = replace(u.when, at=again.time())
+            first = when.day
+            if first is not None and when.days > 1:
+                ahead = (again.weekday() - first.weekday()) % 7
+                if ahead < when.days:
+                    when = replace(when, day=first + timedelta(days=ahead), days=1)
+            u = replace(u, when=when, same_time=False)
         return super()._apply(u)

@@ -207,6 +207,8 @@ class FlowState(_Model):
     """The agent's last words in full, for "what?" when the caller cut them short."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
+    last_start: datetime | None = None
+    """Its start (caller-local, naive), for "another one next week, same time"."""
     row_of: Awaiting | None = None
     row: int = 0
     """How many turns in a row the agent has asked for ``row_of`` (``flow/again.py``)."""
