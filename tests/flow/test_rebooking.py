@@ -188,7 +188,7 @@ async def test_the_same_again_after_a_booking_in_this_call_is_not_looked_up() ->
     await call.say("yes")
     turn = await call.say("can I get the same again for my son")
     assert "find_booking" not in turn.tools
-    assert turn.text == "Sure, another haircut. What day would you like to come in?"
+    assert turn.text == "Sure, a haircut. What day would you like to come in?"
     timed = await call.say("Thursday at 11")
     assert "name" in timed.text
     assert "Ana" not in timed.text
@@ -201,7 +201,7 @@ async def test_another_one_after_a_booking_in_this_call_books_that_service_again
     await call.say("yes")
     turn = await call.say("great, can I book another one for next week, same time")
     assert "find_booking" not in turn.tools
-    assert turn.text.startswith("Sure, another beard trim.")
+    assert turn.text.startswith("Sure, a beard trim.")
     assert turn.arguments("check_availability") == {
         "service": "beard trim",
         "date": "2026-12-17",
@@ -209,3 +209,14 @@ async def test_another_one_after_a_booking_in_this_call_books_that_service_again
         "time": "10:00",
     }
     assert "Thursday, December 17th at 10 AM" in turn.text
+
+
+async def test_rebooking_it_after_a_cancellation_books_the_service_cancelled() -> None:
+    call = Conversation(now=TUESDAY_10)
+    await call.book_directly("2026-12-10T10:00", service="colour", name="Ana", phone=CALLER)
+    await call.say("i need to cancel my colour on thursday")
+    await call.say("yes")
+    turn = await call.say("actually can i rebook it for friday at 3")
+    assert turn.tools == ["check_availability"], turn.tools
+    assert turn.text.startswith("Sure, a colour.")
+    assert turn.arguments("check_availability")["date"] == "2026-12-11"

@@ -26,6 +26,7 @@ from voiceops.flow.relative import read_relative
 from voiceops.flow.state import Clues
 from voiceops.flow.steps import Call, Say, Step, result_of
 from voiceops.flow.when import parse_when
+from voiceops.flow.wording import with_article
 from voiceops.tools.results import Found
 
 if TYPE_CHECKING:
@@ -136,6 +137,11 @@ class RebookSteps(ExistingSteps):
         if not free or u.intents & {"cancel", "lookup", "human"}:
             return None
         again = asks_again(u.text, named=u.service is not None)
+        offered = state.slots.service if state.awaiting == "book_offer" else None
+        if again is not None and offered is not None and not again.missed:
+            # "Can I rebook it for next week?" to "would you like to book another time?"
+            # after a cancellation: the service just cancelled.
+            return self._same_again(u, offered, again)
         if state.last_service is not None and (again is None or not again.missed):
             more = _ANOTHER.search(u.text)
             if again is None and more is not None:
@@ -162,7 +168,7 @@ class RebookSteps(ExistingSteps):
         slots.name = None if again.for_someone else name
         slots.again_from = start  # "same time": the time of the one just made
         _, remarks = self._apply(replace(u, service=None, services=()))
-        return [Say(f"Sure, another {slots.service}."), *remarks, *self._advance()]
+        return [Say(f"Sure, {with_article(slots.service)}."), *remarks, *self._advance()]
 
     def _rebook(self, u: Understanding, again: Again) -> list[Step]:
         """Start a booking like the one the caller had, and look that one up."""
