@@ -46,6 +46,22 @@ THURSDAY_10 = datetime(2026, 12, 3, 10, 0)
         "move my tomorrow's appointment to friday",
         "hello. i have appointment colour on thursday. is possible to change for same time on"
         " saturday?",
+        "Morning. I need to change my beard trim on Tuesday. What have you got Wednesday?",
+        "i gotta change my haircut",
+        "I'd like to switch my blow dry on friday",
+        "need to swap my haircut tomorrow for another day",
+        "i need a different day for my beard trim, what do you have wednesday",
+        "I can't make my beard trim on tuesday, anything wednesday morning?",
+        "my beard trim on tuesday doesn't work anymore",
+        "um yeah the beard trim i got on tuesday i cant do it anymore",
+        "I've got a colour booked this Friday, but something's come up at work.",
+        "i have a haircut friday but something came up",
+        "i have a colour on friday, it won't work anymore",
+        "hello, i have booking beard trim friday 4pm, is not possible for me, maybe saturday?",
+        "i have a colour thursday but its not good for me now",
+        "my haircut on friday doesn't suit any more",
+        "this is grace kim, i cant make it friday",
+        "hi, I'm not going to be able to make it today, I'm sick",
     ],
 )
 def test_moving_a_booking_however_it_is_asked(said: str) -> None:
@@ -66,6 +82,12 @@ def test_moving_a_booking_however_it_is_asked(said: str) -> None:
         "is there anything later on Friday?",
         "can I get my haircut on Friday instead",
         "I'd like a colour, could it be done on Friday",
+        "hi i want to change my hair colour",
+        "something came up so I need a haircut before friday",
+        "friday doesn't work, what about saturday",
+        "I can't make it Friday, can I get a haircut on Saturday?",
+        "my cousin says the weather is nice, Friday doesn't work at 4, my haircut",
+        "is it not possible to book a colour on friday",
     ],
 )
 def test_asking_for_a_booking_or_about_one_is_no_move(said: str) -> None:

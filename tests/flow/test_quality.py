@@ -71,7 +71,7 @@ async def test_how_late_gives_the_last_start_of_that_day() -> None:
     )
     assert "notice" not in turn.text
     closed = await Conversation().say("How late are you open on Monday?")
-    assert closed.text.startswith("We're closed on Mondays.")
+    assert closed.text.startswith("We're closed on Mondays; we're open again Tuesday")
 
 
 async def test_two_services_at_their_own_days_are_read_back_and_booked_there() -> None:

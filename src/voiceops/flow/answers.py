@@ -153,7 +153,8 @@ class AnswerSteps(DialogueBase):
         return _Priced(steps, offer)
 
     def _hours(self, u: Understanding) -> list[Step]:
-        """The hours asked for: the last start of a day, that day's hours, or today's."""
+        """The hours asked for: the last start of a service on a day, the hours of the days
+        named (opening and closing both, "how late are you open?" too), or today's."""
         latest = self._latest(u) if u.latest else None
         if latest is not None:
             return [Say(latest)]
@@ -172,7 +173,10 @@ class AnswerSteps(DialogueBase):
         """ "How late can I get a haircut on Friday?": when that day closes, and the last
         start of the service that still ends by then (the profile's hours)."""
         day = u.when.day
-        if day is None:
+        kind = self.profile.service(u.service or self.state.slots.service or "")
+        if day is None or kind is None or len(asked_days(u.when)) > 1:
+            # "What time do you open tomorrow, and how late are you there?": the day's
+            # hours, opening and closing, from the hours tool.
             return None
         hours = intervals_on(self.profile, day)
         name = weekday_name(day)
@@ -180,9 +184,6 @@ class AnswerSteps(DialogueBase):
             return f"We're closed on {name}s."
         closes = hours[-1].end
         line = f"On {name}s we're open until {spoken_clock(closes)}"
-        kind = self.profile.service(u.service or self.state.slots.service or "")
-        if kind is None:
-            return line + "."
         step = self.profile.booking.slot_step_min
         last = datetime.combine(day, closes) - timedelta(minutes=kind.duration_min)
         last -= timedelta(minutes=last.minute % step)

@@ -317,6 +317,7 @@ class BookingSteps(FollowingSteps):
             following = state.slots.model_copy(deep=True)
             state.finish_task()
             state.last_service, state.last_booked = service, spoken
+            state.last_start = start
             if following.then and start is not None:
                 return [Say(line), *self._book_next(following, start)]
             if self.leaving:

@@ -18,8 +18,9 @@ the light of the question it answers.
 :class:`Dialogue` is the entry point and reads each turn; the parts of the policy live
 beside it: ``flow/idle.py`` (turns outside a task), ``flow/answers.py`` (questions),
 ``flow/booking.py`` (booking and moving), ``flow/existing.py`` (finding and cancelling),
-``flow/callback.py`` (transfers and callbacks), over ``flow/base.py`` (what they share),
-``flow/steps.py`` (the steps) and ``flow/wording.py`` (what is said).
+``flow/rebook.py`` (booking again what the caller had), ``flow/callback.py`` (transfers and
+callbacks), over ``flow/base.py`` (what they share), ``flow/steps.py`` (the steps) and
+``flow/wording.py`` (what is said).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from voiceops.flow.base import MAX_FAILED_ATTEMPTS
 from voiceops.flow.booking import BookingSteps
 from voiceops.flow.callback import CallbackSteps
 from voiceops.flow.idle import IDLE, IdleSteps
-from voiceops.flow.moving import keeps_task
+from voiceops.flow.moving import keeps_task, says_move
+from voiceops.flow.rebook import RebookSteps
 from voiceops.flow.steps import Say, Step
 from voiceops.flow.understand import Expectation, Understanding, slot_reply, understand
 from voiceops.flow.when import utterance_tail
@@ -92,7 +94,7 @@ _AGENT_ASKED: tuple[tuple[re.Pattern[str], Awaiting], ...] = (
 """What an agent line was asking, for picking up a conversation another brain started."""
 
 
-class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
+class Dialogue(IdleSteps, BookingSteps, AsideSteps, RebookSteps, CallbackSteps):
     """One turn's decisions over a call's :class:`~voiceops.flow.state.FlowState`."""
 
     # --- entry points -----------------------------------------------------------------
@@ -292,6 +294,10 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
 
     def _general(self, u: Understanding) -> list[Step]:
         state = self.state
+        cancelling = self._cancel_instead(u) if "cancel" in u.intents else None
+        again = cancelling if cancelling is not None else self._again(u)
+        if again is not None:  # "just cancel it", "I missed it, can I rebook?"
+            return again
         began = self._take_task(u)
         if began and state.task in ("cancel", "reschedule", "lookup"):
             info = self._info(u, follow_up=False)
@@ -348,6 +354,9 @@ class Dialogue(IdleSteps, BookingSteps, AsideSteps, CallbackSteps):
             # "Highlights instead, or is that the same?": the service in hand, named again.
             same = f"That's our {u.service}, so nothing changes."
             return [Say(same), Say(self._question(state.awaiting))]
+        if state.task == "reschedule" and state.target is not None and says_move(u.text):
+            # "Move it, please" to "move it or cancel it?": what the move still needs.
+            return [Say("Sure."), Say(self._question(state.awaiting))]
         return self._redirect(u)
 
     def _on_name(self, u: Understanding) -> list[Step] | None:

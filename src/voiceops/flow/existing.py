@@ -9,7 +9,7 @@ it as the target; cancelling reads it back and cancels on a yes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from voiceops.core.ports import ToolStatus
 from voiceops.flow.lexicon import lexicon_for, named_services
 from voiceops.flow.lookup import LookupSteps
-from voiceops.flow.moving import moves_by, settle, split_move
+from voiceops.flow.moving import cant_keep, moves_by, settle, split_move
 from voiceops.flow.relative import read_relative
 from voiceops.flow.state import BookingRef, Clues
 from voiceops.flow.steps import Call, Say, Step, result_of
@@ -43,7 +43,16 @@ _KEPT = re.compile(
 )
 """Before a service the caller means to keep ("keep the colour"), not the one they mean."""
 _KEPT_REACH = 24
+_MOVE_OR_CANCEL = "Would you like to move it to another day, or cancel it?"
 _GO_AHEAD = re.compile(r"\b(?:go ahead|do it|please do|cancel|book|move|confirm)\b")
+OTHER_PHONE = re.compile(
+    r"\b(?:calling|ringing|phoning|on|using|from)(?: you)?(?: from| on)? (?:my|a|the|his|her|our)"
+    r" (?:work|office|business|other|different|new|second|borrowed|(?:husband|wife|partner"
+    r"|friend|mom|mum|mother|dad|father|son|daughter|sister|brother|boss|colleague|coworker"
+    r"|girlfriend|boyfriend|neighbou?r)'?s) (?:phone|number|cell|cellphone|mobile|line)\b"
+    r"|\bnot (?:on |from )?my (?:own |usual |regular )?(?:phone|number|cell|mobile)\b"
+)
+"""The caller is not on the phone their booking is under: it is looked for by name."""
 
 
 def still_here(u: Understanding) -> bool:
@@ -58,21 +67,29 @@ def _names(u: Understanding, target: BookingRef) -> bool:
     return days and u.service in (None, target.service)
 
 
-def narrow(refs: Sequence[BookingRef], clues: Clues) -> list[BookingRef]:
-    """The bookings that fit each clue in turn (service, date, weekday, time, part of the
-    day); a clue no booking fits is passed over, as a slip of the caller's, and clues that
-    point at different bookings tell none apart (all of them are returned, to ask)."""
-    chosen = list(refs)
-    tests = (
+def _tests(clues: Clues) -> tuple[Callable[[BookingRef], bool], ...]:
+    return (
         lambda r: clues.service is None or r.service == clues.service,
         lambda r: not clues.days or r.start.date() in clues.days,
         lambda r: not clues.weekdays or r.start.weekday() in clues.weekdays,
         lambda r: clues.at is None or r.start.time() == clues.at,
         lambda r: clues.part is None or part_of(r.start.time()) == clues.part,
     )
-    for fits in tests:
-        fitting = [r for r in chosen if fits(r)]
-        if not fitting and any(fits(r) for r in refs):
+
+
+def fits(ref: BookingRef, clues: Clues) -> bool:
+    """``ref`` fits every clue."""
+    return all(test(ref) for test in _tests(clues))
+
+
+def narrow(refs: Sequence[BookingRef], clues: Clues) -> list[BookingRef]:
+    """The bookings that fit each clue in turn (service, date, weekday, time, part of the
+    day); a clue no booking fits is passed over, as a slip of the caller's, and clues that
+    point at different bookings tell none apart (all of them are returned, to ask)."""
+    chosen = list(refs)
+    for test in _tests(clues):
+        fitting = [r for r in chosen if test(r)]
+        if not fitting and any(test(r) for r in refs):
             return list(refs)  # "the colour on Thursday" when the colour is on Saturday
         chosen = fitting or chosen
     return chosen
@@ -93,6 +110,9 @@ class ExistingSteps(LookupSteps):
         args: dict[str, Any] = {}
         if u is not None and self.state.task == "lookup":
             self._remember_query(u)  # what the caller asked about, for the read-back
+        if u is not None and OTHER_PHONE.search(u.text):
+            # "I'm calling from my work phone": not by this number, by the name.
+            self.state.attempts["phone_lookup"] = 1
         if name:
             args["customer_name"] = name
         elif self.state.attempts.get("name_lookup"):
@@ -142,6 +162,10 @@ class ExistingSteps(LookupSteps):
         """A request to move a booking: what follows the "to" is where it goes; what comes
         before only tells which booking it is (:meth:`_note_clues`)."""
         split = split_move(u.text)
+        # "Something's come up": once it is found, moving or cancelling it is asked.
+        self.state.slots.unsure = (
+            cant_keep(u.text) and split is None and u.shift is None and not moves_by(u.text)
+        )
         if split is not None:
             to = split[1]
             relative = read_relative(to, self.today, parse_when(to, self.today, expect_time=True))
@@ -168,6 +192,9 @@ class ExistingSteps(LookupSteps):
             return self._tool_refused("lookup", result)
         now = self.clock.now_local.replace(tzinfo=None)
         refs = [ref for view in result.bookings if (ref := self._booking_ref(view)).start > now]
+        if not by_name and refs and self._someone_elses(result.bookings, refs):
+            # Tom's beard trim on the phone Nadia calls from, her blow dry asked about.
+            return self._not_found(by_name=False)
         if state.task == "lookup" and (refs or by_name):
             return self._read_found(refs)  # flow/lookup.py
         if not refs:
@@ -185,6 +212,21 @@ class ExistingSteps(LookupSteps):
             ]
         state.bookings = refs
         return self._ask("which_booking")
+
+    def _someone_elses(self, views: Sequence[BookingView], refs: Sequence[BookingRef]) -> bool:
+        """The bookings under the calling number are someone else's: none is under the name
+        the caller gave, and none fits what they said of theirs."""
+        name = self.state.slots.name
+        if not name or self.state.task not in ("reschedule", "cancel"):
+            return False
+        given = name.split()[0].lower()
+        for view in views:
+            first = (view.customer_name.split() or [""])[0].lower()
+            if first and (first.startswith(given) or given.startswith(first)):
+                return False
+        clues = self.state.clues
+        said = clues is not None and clues != Clues()
+        return not (said and clues is not None and any(fits(r, clues) for r in refs))
 
     def _not_found(self, *, by_name: bool) -> list[Step]:
         """Nothing under the caller's number: by the name said already, else ask for it;
@@ -254,7 +296,24 @@ class ExistingSteps(LookupSteps):
         if slots.day == ref.start.date() and slots.at == ref.start.time():
             slots.day, slots.at = None, None
             slots.clear_time()
-        return [Say(f"I see your {ref.service} on {ref.spoken}."), *self._advance()]
+        seen = Say(f"I see your {ref.service} on {ref.spoken}.")
+        if slots.unsure and slots.day is None and not slots.earliest:
+            # Only "I can't make it" said: the caller may want it moved, or gone.
+            slots.unsure = False
+            return [seen, Say(_MOVE_OR_CANCEL), *self._ask("day", say=False)]
+        return [seen, *self._advance()]
+
+    def _cancel_instead(self, u: Understanding) -> list[Step] | None:
+        """ "Just cancel it" while the booking found is being moved: that one, cancelled
+        after a yes (``None`` when another booking is named)."""
+        state = self.state
+        target = state.target
+        if state.task != "reschedule" or target is None or not _names(u, target):
+            return None
+        state.finish_task()
+        state.task, state.target = "cancel", target
+        ask = f"Okay. Shall I cancel your {target.service} on {target.spoken}?"
+        return [Say(ask), *self._ask("confirm_cancel", say=False)]
 
     def _after_cancel(self, outcome: ToolOutcome) -> list[Step]:
         state = self.state

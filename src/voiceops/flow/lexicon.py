@@ -312,7 +312,9 @@ def likely_service(text: str, lexicon: Lexicon) -> str | None:
 # FAQ answers
 
 LATEST = re.compile(
-    r"\b(?:how (?:late|early)|(?:last|latest|earliest) (?:appointment|booking|slot|time|start)"
+    r"\b(?:how (?:late|early)|(?<!\blike )(?<!\bas )(?<!\bmy )(?<!\bour )(?<!\bsince )"
+    r"(?<!\bthan )(?<!\bfrom )(?:last|latest|earliest) (?:appointment|booking|slot|time|start)"
+    r"(?! (?:i|we) (?:came|was|were|had|did|got|went|visited|booked|saw)\b)"
     r"|open (?:till|until) (?:when|what time))\b"
 )
 """The first or last start of a day asked for ("how late can I get a haircut?")."""

@@ -58,7 +58,42 @@ _MOVE_VAGUELY = re.compile(
 )
 """Words that move a booking only when the caller says they have one ("I'm booked Thursday
 but could I come Friday instead?")."""
+_CANT_KEEP = re.compile(
+    r"\b(?:(?:can'?t|cannot|can not|couldn'?t|won'?t|will not|unable to|not able to"
+    r"|won'?t be able to|not going to be able to|am not gonna|not gonna)"
+    r" (?:make|do|come to|get to|keep|attend|go to|be at) (?:it|my|our|the|that|this)\b"
+    r"|(?:\bit|\bthat|\bthis|\b(?:my|our) (?:[\w']+ ){1,4}?)"
+    r" ?(?:doesn'?t|does not|won'?t|will not|isn'?t going to|no longer) work(?:s|ing)?"
+    r"(?! (?:here|there|with you))"
+    r"|something(?:'s| has| have)? (?:come|came|comes|coming) up|(?:got|had) something come up"
+    r"|(?:an? )?(?:emergency|conflict|clash) (?:came|has come|come) up"
+    r"|(?:need|have|got) to (?:miss|skip) (?:it|my|our|the|that)\b"
+    r"|(?:is|it's|its|that's|thats|it is|that is) (?:not|no longer|not really) (?:possible"
+    r"|good|convenient|ok|okay)(?: for (?:me|us))?(?! (?:to|if)\b)"
+    r"|(?:doesn't|does not|won't|will not|no longer) suit)"
+)
+"""The caller can't keep a booking ("something's come up", "I can't make my Tuesday one",
+"it doesn't work any more"): a move, or perhaps a cancellation, of one they say they have."""
+_CANT_MAKE_IT = re.compile(
+    r"\b(?:can'?t|cannot|can not|won'?t|will not|won'?t be able to|not able to|unable to"
+    r"|not going to be able to|not gonna|am not going to) make it\b"
+)
+"""Not making "it": said with nothing asked for, it can only be a booking the caller has."""
+_ASKS_NEW = re.compile(
+    r"\b(?:get|book|have|make) (?:a|an|me|us|one)\b|\b(?:i'd|i would|we'd) like\b"
+    r"|\b(?:i|we) (?:want|need|wanna)\b|\bnew (?:booking|appointment)\b"
+)
+"""Asking for a booking: "can I get a haircut on Saturday?"."""
+_OTHER_FOR_MINE = re.compile(
+    r"\b(?:different|another|other|new|later|earlier) (?:day|date|time|slot) for (?:my|our) "
+)
 _MINE = re.compile(r"\b(?:my|our)\b")
+_CHANGE_MINE = re.compile(
+    r"\b(?:chang|switch|swap|shift)(?:e|ed|es|ing|ped|ping)? (?:my|our)"
+    r" (?!(?:hair|look|style|mind|name|number)\b|hair colou?r|colou?r to)"
+)
+"""Changing a service of the caller's, named ("I need to change my beard trim on Tuesday"):
+a move; "change my hair colour", "change my look" ask for one."""
 _HAVE_ONE = re.compile(
     r"\b(?:i|we|i've|we've) (?:have|had|booked|made|got)(?: got)?"
     r" (?:a|an|my|our|the|one|in|it|that|for)\b"
@@ -66,6 +101,7 @@ _HAVE_ONE = re.compile(
     r"|\b(?:my|our) (?:[\w']+ )?(?:appointment|booking|reservation)\b"
     r"|\b(?:i|we) (?:have|had|booked|made|got) (?:[\w']+ ){0,2}?(?:appointment|booking|reservation)"
     r"|\b(?:i'm|i am|we're|we are) (?:booked|down for|scheduled|coming in)\b"
+    r"|\b(?:the|my|our|that) [\w' ]{1,30}? (?:i|we) (?:have|had|booked|made|got)\b"
     r"|\balready (?:have|booked|got)\b"
 )
 """The caller says they have a booking already."""
@@ -123,7 +159,25 @@ def asks_to_move(text: str, *, named: bool = False) -> bool:
     has_one = _HAVE_ONE.search(text) is not None
     if _MOVE_IT.search(text) and (has_one or (named and _MINE.search(text))):
         return True
+    mine = named and _MINE.search(text) is not None
+    if named and (_CHANGE_MINE.search(text) or _OTHER_FOR_MINE.search(text)):
+        return True
+    if (has_one or mine) and _CANT_KEEP.search(text):
+        return True
+    if _CANT_MAKE_IT.search(text) and not _ASKS_NEW.search(text):
+        return True  # "This is Grace, I can't make it Friday."
     return has_one and _MOVE_VAGUELY.search(text) is not None
+
+
+def says_move(text: str) -> bool:
+    """Normalised ``text`` has moving words of any kind ("move it, please", "another day"),
+    for a reply about the booking already found."""
+    return bool(_MOVE.search(text) or _MOVE_IT.search(text) or _MOVE_VAGUELY.search(text))
+
+
+def cant_keep(text: str) -> bool:
+    """Normalised ``text`` says the caller can't keep a booking, not where it should go."""
+    return _CANT_KEEP.search(text) is not None
 
 
 def split_move(text: str) -> tuple[str, str] | None:

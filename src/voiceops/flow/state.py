@@ -115,6 +115,11 @@ class Slots(_Model):
     """The earliest start the caller can make ("my bus gets in at 9:30"), whatever the day."""
     before: time | None = None
     """When the appointment must be over by ("I pick the kids up at 3")."""
+    again_from: datetime | None = None
+    """The caller's earlier booking this one books again: "same time" is its time."""
+    unsure: bool = False
+    """The caller only said they can't keep the booking ("something's come up"): once it is
+    found, moving it or cancelling it is asked."""
     same_time: bool = False
     """ "Same time" said before the booking to move was found: its time, once it is."""
     same_day: bool = False
@@ -202,6 +207,8 @@ class FlowState(_Model):
     """The agent's last words in full, for "what?" when the caller cut them short."""
     last_booked: str | None = None
     """The spoken time of the booking last made or moved, for "what time is that?"."""
+    last_start: datetime | None = None
+    """Its start (caller-local, naive), for "another one next week, same time"."""
     row_of: Awaiting | None = None
     row: int = 0
     """How many turns in a row the agent has asked for ``row_of`` (``flow/again.py``)."""

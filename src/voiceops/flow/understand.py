@@ -99,7 +99,7 @@ _DURATION = re.compile(
 )
 """Asking how long a service takes; "it won't take long" asks nothing."""
 _HOURS = re.compile(
-    r"\b(?:open|opening (?:hours|times)|clos(?:e|es|ed|ing)|(?:business|your|the) hours"
+    r"\b(?:open|opening (?:hours|times)|clos(?:e|es|ed|ing)|(?:business|your|the|what) hours"
     r"|what time do you)\b"
 )
 _SERVICES = re.compile(
@@ -274,8 +274,12 @@ def _intents(
         # "How late can I get a haircut?" asks the hours; "I'd like to get a haircut" books.
         intents.add("book")
     if _SERVICES.search(text):
-        # "What do you have in the morning?": free times, not the list of services.
-        intents.add("book" if timed else "services")
+        # "What do you have in the morning?": free times (for the booking being moved, if
+        # one is), not the list of services.
+        if not timed:
+            intents.add("services")
+        elif not intents & {"cancel", "reschedule", "lookup"}:
+            intents.add("book")
     if wants_person(spoken, profile.escalation):
         intents.add("human")
     if reply.thanks:
