@@ -106,3 +106,31 @@ async def test_a_second_person_at_the_same_time_adds_a_service_said_once() -> No
     turn = await call.say("Oh and can my husband come in at the same time for a beard trim?")
     assert "instead" not in turn.text
     assert turn.text.count("straight after") == 1, turn.text
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        ("Yes please. And roughly how long will I be there?", "an hour and a half"),
+        ("yes please, can I pay by card?", "We take cards and cash."),
+    ],
+)
+async def test_a_question_asked_with_the_yes_to_the_read_back_is_answered(
+    said: str, answer: str
+) -> None:
+    call = Conversation()
+    await call.say("a colour on friday at 11")
+    await call.say("Priya Raman")
+    turn = await call.say(said)
+    assert "book_appointment" in turn.tools
+    assert answer in turn.text and "You're all set." in turn.text, turn.text
+
+
+@pytest.mark.parametrize("said", ["aight cool see ya", "ok see you then", "cool, catch you later"])
+async def test_casual_goodbyes_end_the_call(said: str) -> None:
+    call = Conversation()
+    await call.say("a haircut on friday at 3")
+    await call.say("Sam")
+    await call.say("yes")
+    turn = await call.say(said)
+    assert turn.tools == ["end_call"]

@@ -94,6 +94,10 @@ class DialogueBase:
         """Hand the caller to a person, or take a callback (``flow/callback.py``)."""
         raise NotImplementedError
 
+    def _info(self, u: Understanding, *, follow_up: bool) -> list[Step]:
+        """Answers to the questions in an utterance (``flow/answers.py``)."""
+        raise NotImplementedError
+
     # --- asking -------------------------------------------------------------------------
 
     def _ask(self, awaiting: Awaiting, *, other: bool = False, say: bool = True) -> list[Step]:

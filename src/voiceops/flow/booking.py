@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -404,8 +405,12 @@ class BookingSteps(FollowingSteps):
             return [Say("Shall I go ahead?")]
         moving = self.state.task == "reschedule" and "reschedule" in u.intents
         if u.affirm or (moving and not u.deny):
-            # "Yes", or "please move it" to "move your colour to Friday?"
-            return self._commit()
+            # "Yes", or "please move it" to "move your colour to Friday?"; a question asked
+            # with the yes ("yes please, and how long will I be there?") is answered first.
+            asked = u.faq or u.intents & {"price", "duration"}
+            service = u.service or self._task_service() or None
+            info = self._info(replace(u, service=service), follow_up=False) if asked else []
+            return [*info, *self._commit()]
         if u.deny:
             return [Say("No problem."), *self._ask("change")]
         return None

@@ -29,8 +29,8 @@ _THANKS = re.compile(
 )
 _FAREWELL = re.compile(
     r"\b(?:good ?bye|bye|bye bye|have a (?:good|great|nice|lovely) (?:day|one|evening|night|"
-    r"weekend)|talk (?:to you )?later|hang up|take care|cya"
-    r"|peace out)\b"
+    r"weekend)|talk (?:to you )?later|hang up|take care|cya|see (?:ya|you|you later|you then)$"
+    r"|catch you later|laters|later then|peace out|ta ?ta|cheerio)\b"
 )
 _CLOSING = re.compile(
     r"\b(?:that's all|that is all|that's it|that is it|that'll be all|that will be all"
