@@ -134,3 +134,8 @@ async def test_casual_goodbyes_end_the_call(said: str) -> None:
     await call.say("yes")
     turn = await call.say(said)
     assert turn.tools == ["end_call"]
+
+
+async def test_a_name_spelled_out_is_taken_though_no_list_knows_it() -> None:
+    turn = await Conversation().say("hi, could i get a haircut on thursday at 4? its ewa, e w a")
+    assert turn.text.endswith("at 4 PM for Ewa. Shall I book it?"), turn.text

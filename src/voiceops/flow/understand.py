@@ -357,11 +357,14 @@ def understand(
     Only the tail of a long utterance is read (see the module docstring)."""
     lexicon = lexicon_for(profile)
     heard = restore(utterance_tail(raw))
-    spoken = join_spelled(UNINTELLIGIBLE.sub(" ", heard))  # "S I O B H A N": Siobhan
+    unspelled = UNINTELLIGIBLE.sub(" ", heard)
+    spoken = join_spelled(unspelled)  # "S I O B H A N": Siobhan
     text = normalise(spoken)
     if not text:
         return Understanding(text="", unintelligible=bool(UNINTELLIGIBLE.search(heard)))
-    return _read(text, spoken, profile, lexicon, today, expect, name_wanted)
+    # A word spelled out is a name, on the list of given names or not ("its ewa, e w a").
+    spelled = spoken != unspelled
+    return _read(text, spoken, profile, lexicon, today, expect, name_wanted or spelled)
 
 
 def _timing(text: str, today: date, expect: Expectation | None) -> tuple[bool, str, Relative]:
