@@ -139,3 +139,10 @@ async def test_casual_goodbyes_end_the_call(said: str) -> None:
 async def test_a_name_spelled_out_is_taken_though_no_list_knows_it() -> None:
     turn = await Conversation().say("hi, could i get a haircut on thursday at 4? its ewa, e w a")
     assert turn.text.endswith("at 4 PM for Ewa. Shall I book it?"), turn.text
+
+
+async def test_scratch_the_colour_just_a_blow_dry_books_the_blow_dry_alone() -> None:
+    call = Conversation()
+    await call.say("Hi, I'd like to book a colour for Saturday at 11, the name's Sarah.")
+    turn = await call.say("Actually, sorry, scratch the colour, just a blow dry please.")
+    assert "blow dry" in turn.text and "colour" not in turn.text, turn.text

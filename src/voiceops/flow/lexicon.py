@@ -111,8 +111,8 @@ def lexicon_for(profile: AgentProfile) -> Lexicon:
 # services named in an utterance
 
 _NOT_THIS = re.compile(
-    r"\b(?:not|instead of|rather than|scrap|drop|skip|ditch|forget(?: about)?|without|no more"
-    r"|hold off on) (?:a |an |the |my |that |this )?$|\bno $"
+    r"\b(?:not|instead of|rather than|scrap|scratch|drop|skip|ditch|forget(?: about)?|without"
+    r"|no more|hold off on) (?:a |an |the |my |that |this )?$|\bno $"
 )
 _MEANT = re.compile(r"\b(?:i meant|meant to say)\b")
 """"I said haircut but I meant colour": a service named before it is taken back by one after."""
