@@ -146,3 +146,12 @@ async def test_scratch_the_colour_just_a_blow_dry_books_the_blow_dry_alone() -> 
     await call.say("Hi, I'd like to book a colour for Saturday at 11, the name's Sarah.")
     turn = await call.say("Actually, sorry, scratch the colour, just a blow dry please.")
     assert "blow dry" in turn.text and "colour" not in turn.text, turn.text
+
+
+async def test_a_day_that_does_not_work_beside_a_new_request_is_no_move() -> None:
+    said = (
+        "friday doesn't work for me at 4, anyway, I need a haircut tomorrow at 2pm, my name is Sam"
+    )
+    turn = await Conversation().say(said)
+    assert "find_booking" not in turn.tools
+    assert "haircut" in turn.text and "2 PM" in turn.text, turn.text

@@ -162,9 +162,10 @@ def asks_to_move(text: str, *, named: bool = False) -> bool:
     mine = named and _MINE.search(text) is not None
     if named and (_CHANGE_MINE.search(text) or _OTHER_FOR_MINE.search(text)):
         return True
-    if (has_one or mine) and _CANT_KEEP.search(text):
+    asks_new = _ASKS_NEW.search(text) is not None
+    if (has_one or (mine and not asks_new)) and _CANT_KEEP.search(text):
         return True
-    if _CANT_MAKE_IT.search(text) and not _ASKS_NEW.search(text):
+    if _CANT_MAKE_IT.search(text) and not asks_new:
         return True  # "This is Grace, I can't make it Friday."
     return has_one and _MOVE_VAGUELY.search(text) is not None
 
