@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
+def name_key(name: str) -> str:
+    """The key a booking's name is stored and matched by: trimmed and case-folded."""
+    return name.strip().casefold()
+
+
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "mister", "missus"})
 
 
@@ -25,7 +31,7 @@ class NameQuery:
 
 def name_query(name: str) -> NameQuery | None:
     """The keys for ``name``, or ``None`` when it is blank."""
-    whole = name.strip().casefold()
+    whole = name_key(name)
     if not whole:
         return None
     words = [w for w in whole.replace(".", " ").split() if w not in _TITLES]
@@ -34,7 +40,7 @@ def name_query(name: str) -> NameQuery | None:
 
 def name_matches(stored: str, query: NameQuery) -> bool:
     """Whether a booking under ``stored`` is one ``query`` asks for."""
-    key = stored.strip().casefold()
+    key = name_key(stored)
     if key == query.whole:
         return True
     words = key.split()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voiceops.core.clock import Clock, SystemClock
 from voiceops.core.errors import SlotTaken, StorageError
-from voiceops.core.names import name_query
+from voiceops.core.names import name_key, name_query
 from voiceops.core.phone import phone_digits
 from voiceops.core.ports import Booking, BookingStatus, CallbackRequest
 from voiceops.store.db import Database, first_row
@@ -56,10 +56,6 @@ def _callback(row: RowMapping) -> CallbackRequest:
         idempotency_key=row["idempotency_key"],
         created_at=row["created_at"],
     )
-
-
-def name_key(name: str) -> str:
-    return name.strip().casefold()
 
 
 def _like_escaped(text: str) -> str:

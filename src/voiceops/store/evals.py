@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.engine import RowMapping
 
+from voiceops.core.names import name_key
 from voiceops.core.phone import phone_digits
 from voiceops.store.db import Database
 from voiceops.store.tables import (
@@ -399,7 +400,7 @@ async def seed_booking(
                 customer_name=customer_name,
                 customer_phone=customer_phone,
                 phone_key=digits,
-                name_key=customer_name.strip().casefold()[:255],
+                name_key=name_key(customer_name)[:255],
                 start_utc=start_utc,
                 end_utc=end_utc,
                 caller_zone=caller_zone,
