@@ -58,10 +58,6 @@ def _callback(row: RowMapping) -> CallbackRequest:
     )
 
 
-def _like_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 BOOKINGS_LOCK = "bookings"
 """Every booking write of every process takes this one lock (a few milliseconds each): the
 overlap check and the write it guards must see and exclude each other."""
@@ -179,9 +175,8 @@ class SqlBookingRepo:
             keys.append(bookings.c.name_key == query.whole[:255])
             if query.single is not None:
                 # "Mrs Patterson", "it's under Joan": a first or a last name alone.
-                word = _like_escaped(query.single)
-                keys.append(bookings.c.name_key.like(f"% {word}", escape="\\"))
-                keys.append(bookings.c.name_key.like(f"{word} %", escape="\\"))
+                keys.append(bookings.c.name_key.endswith(f" {query.single}", autoescape=True))
+                keys.append(bookings.c.name_key.startswith(f"{query.single} ", autoescape=True))
         if call_id:
             keys.append(bookings.c.call_id == call_id)
         if not keys:
